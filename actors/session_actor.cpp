@@ -1,0 +1,304 @@
+// session_actor.cpp -- the only writer of one session in this process.
+//
+// Lifecycle:
+//
+//   spawned by the router on the first message for its id
+//      |
+//      v
+//   serving --(passivate from router; nothing new can reach it)--> draining
+//      ^                                                   (in flight > 0)
+//      |                                                        |
+//      +-- every request: validate, send to its Redis actor,    | last reply
+//          answer after Redis answered                          v
+//                                                            stopped
+//
+// Ordering: the actor never blocks. Each request is sent to the one Redis
+// actor that owns this session (a FIFO pipeline on one connection), so Redis
+// applies this session's writes in the order they arrived here, and replies
+// come back in that order too. Versions are assigned inside the Lua script,
+// so concurrent writers in other processes cannot lose each other's
+// updates either.
+//
+// Cache: creds and recently read keys, all valid at one version
+// (cache_version). A write acknowledged at exactly cache_version + 1 was
+// ours and is applied to the cache; any other version means someone else
+// wrote, and the cache is dropped. Entries older than cache_max_age are
+// re-read, bounding staleness against writers in other processes.
+//
+// Errors are always errors: a Redis failure is hot_unavailable/timeout,
+// never "not found" (invariant 4). Without a cold store (this build's only
+// mode so far), Redis is the only copy, so a Redis miss is a true miss.
+#include "actors/session_actor.hpp"
+
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/redis_layout.hpp"
+#include "messages/patch_json.hpp"
+
+namespace authstore {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct session_cache {
+  uint64_t version = 0;
+  clock::time_point loaded{};
+  bool has_creds = false;
+  creds_reply creds;
+  /// "type/id" -> value, or empty optional-like marker for known-absent.
+  std::unordered_map<std::string, std::pair<bool, std::string>> keys;
+
+  void clear(uint64_t new_version) {
+    version = new_version;
+    has_creds = false;
+    keys.clear();
+  }
+};
+
+struct session_state {
+  std::string sid;
+  redis_actor redis;
+  std::shared_ptr<const session_config> cfg;
+  session_cache cache;
+  size_t in_flight = 0;
+  bool passivating = false;
+  static inline const char* name = "authstore.session";
+};
+
+using session_pointer = session_actor::stateful_pointer<session_state>;
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+bool cache_fresh(const session_state& st) {
+  return clock::now() - st.cache.loaded < st.cfg->cache_max_age;
+}
+
+/// Called after each reply: a draining actor stops once nothing is left.
+void finished_one(session_pointer self) {
+  if (--self->state.in_flight == 0 && self->state.passivating)
+    self->quit();
+}
+
+/// Sends `req` to this session's Redis actor; `on_reply` turns the reply
+/// into the caller's result. Errors travel to the caller unchanged.
+template <class T, class F>
+caf::result<T> ask_redis(session_pointer self, redis_request req, F on_reply) {
+  auto rp = self->make_response_promise<T>();
+  ++self->state.in_flight;
+  self->request(self->state.redis, self->state.cfg->redis_timeout,
+                redis_atom::value, std::move(req))
+    .then(
+      [=](redis_reply& reply) mutable {
+        outcome<T> result = on_reply(reply);
+        if (result)
+          rp.deliver(std::move(*result));
+        else
+          rp.deliver(make_error(result.error()));
+        finished_one(self);
+      },
+      [=](caf::error& err) mutable {
+        auto f = to_failure(err);
+        if (f.code == errc::timeout)
+          f = {errc::timeout, "redis did not answer within "
+                                + std::to_string(
+                                  self->state.cfg->redis_timeout.count())
+                                + " ms; a write may or may not have been "
+                                  "applied"};
+        else if (f.code == errc::shutting_down)
+          f = {errc::hot_unavailable, "redis actor is gone"};
+        rp.deliver(make_error(f));
+        finished_one(self);
+      });
+  return rp;
+}
+
+/// Applies an acknowledged write of ours to the cache, or drops the cache
+/// when the version shows someone else wrote in between.
+void apply_to_cache(session_state& st, const patch& p, uint64_t version) {
+  auto& c = st.cache;
+  if (version != c.version + 1) {
+    c.clear(version);
+    return;
+  }
+  c.version = version;
+  bool creds_touched = false;
+  for (const auto& w : p.writes) {
+    if (w.field.compare(0, 2, "c:") == 0) {
+      creds_touched = true;
+      continue;
+    }
+    auto name = w.field.substr(2);
+    if (auto i = c.keys.find(name); i != c.keys.end())
+      i->second = w.erase ? std::make_pair(false, std::string{})
+                          : std::make_pair(true, w.value);
+  }
+  // Creds are cached as one assembled document; re-assembling a merge here
+  // would duplicate the codec's work, so the next read refreshes it.
+  if (creds_touched)
+    c.has_creds = false;
+}
+
+caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
+  if (auto ok = validate_patch(p, self->state.cfg->bounds); !ok)
+    return make_error(ok.error());
+  redis_layout::write_options opts;
+  opts.now_ms = wall_ms();
+  if (self->state.cfg->hot_ttl.count() > 0)
+    opts.expire_at_ms = opts.now_ms
+                        + std::chrono::duration_cast<std::chrono::milliseconds>(
+                            self->state.cfg->hot_ttl)
+                            .count();
+  opts.track_dirty = self->state.cfg->track_dirty;
+  auto req = redis_layout::apply_patch(self->state.sid, p, opts);
+  return ask_redis<uint64_t>(
+    self, std::move(req),
+    [self, p = std::move(p)](const redis_reply& r) -> outcome<uint64_t> {
+      auto v = redis_layout::read_apply_patch(r);
+      if (v)
+        apply_to_cache(self->state, p, *v);
+      return v;
+    });
+}
+
+caf::result<creds_reply> handle_get_creds(session_pointer self) {
+  auto& st = self->state;
+  if (st.cache.has_creds && cache_fresh(st))
+    return st.cache.creds;
+  return ask_redis<creds_reply>(
+    self, redis_layout::read_creds(st.sid),
+    [self](const redis_reply& r) -> outcome<creds_reply> {
+      auto result = redis_layout::read_read_creds(r);
+      if (result) {
+        auto& c = self->state.cache;
+        if (result->version != c.version)
+          c.clear(result->version);
+        c.has_creds = true;
+        c.creds = *result;
+        c.loaded = clock::now();
+      }
+      return result;
+    });
+}
+
+caf::result<keys_reply> handle_get_keys(session_pointer self,
+                                        const std::string& type,
+                                        std::vector<std::string>& ids) {
+  if (auto ok = validate_key_type(type); !ok)
+    return make_error(ok.error());
+  for (const auto& id : ids)
+    if (auto ok = validate_key_id(id); !ok)
+      return make_error(ok.error());
+  auto& st = self->state;
+  if (cache_fresh(st)) {
+    keys_reply hit;
+    hit.version = st.cache.version;
+    bool all_cached = true;
+    for (const auto& id : ids) {
+      auto i = st.cache.keys.find(type + '/' + id);
+      if (i == st.cache.keys.end()) {
+        all_cached = false;
+        break;
+      }
+      if (i->second.first)
+        hit.values.emplace(id, i->second.second);
+    }
+    if (all_cached)
+      return hit;
+  }
+  auto req = redis_layout::read_keys(st.sid, type, ids);
+  return ask_redis<keys_reply>(
+    self, std::move(req),
+    [self, type, ids = std::move(ids)](
+      const redis_reply& r) -> outcome<keys_reply> {
+      auto result = redis_layout::read_read_keys(r, ids);
+      if (!result)
+        return result;
+      auto& c = self->state.cache;
+      if (result->version != c.version || !cache_fresh(self->state)) {
+        c.clear(result->version);
+        c.loaded = clock::now();
+      }
+      if (c.keys.size() + ids.size() > self->state.cfg->max_cached_keys)
+        c.keys.clear(); // bounded: start over rather than track recency
+      if (ids.size() <= self->state.cfg->max_cached_keys)
+        for (const auto& id : ids) {
+          auto i = result->values.find(id);
+          c.keys[type + '/' + id] = i == result->values.end()
+                                      ? std::make_pair(false, std::string{})
+                                      : std::make_pair(true, i->second);
+        }
+      return result;
+    });
+}
+
+int64_t expire_at(const session_config& cfg) {
+  if (cfg.hot_ttl.count() == 0)
+    return 0;
+  return wall_ms()
+         + std::chrono::duration_cast<std::chrono::milliseconds>(cfg.hot_ttl)
+             .count();
+}
+
+session_actor::behavior_type session_impl(
+  session_pointer self, std::string sid, redis_actor redis,
+  std::shared_ptr<const session_config> cfg) {
+  self->state.sid = std::move(sid);
+  self->state.redis = std::move(redis);
+  self->state.cfg = std::move(cfg);
+  return {
+    [=](get_creds_atom, const std::string&) {
+      return handle_get_creds(self);
+    },
+    [=](get_keys_atom, const std::string&, const std::string& type,
+        std::vector<std::string>& ids) {
+      return handle_get_keys(self, type, ids);
+    },
+    [=](set_atom, const std::string&, patch& p) {
+      return handle_set(self, p);
+    },
+    [=](del_atom, const std::string&) {
+      self->state.cache.clear(0);
+      return ask_redis<bool>(self,
+                             redis_layout::delete_session(self->state.sid),
+                             [self](const redis_reply& r) {
+                               self->state.cache.clear(0);
+                               return redis_layout::read_flag(r);
+                             });
+    },
+    [=](touch_atom, const std::string&) {
+      return ask_redis<bool>(
+        self,
+        redis_layout::touch_session(self->state.sid,
+                                    expire_at(*self->state.cfg)),
+        [](const redis_reply& r) { return redis_layout::read_flag(r); });
+    },
+    [=](exists_atom, const std::string&) {
+      return ask_redis<bool>(
+        self, redis_layout::exists_session(self->state.sid),
+        [](const redis_reply& r) { return redis_layout::read_exists(r); });
+    },
+    [=](passivate_atom) {
+      self->state.passivating = true;
+      if (self->state.in_flight == 0)
+        self->quit();
+    },
+  };
+}
+
+} // namespace
+
+session_actor spawn_session_actor(caf::actor_system& sys, std::string sid,
+                                  redis_actor redis,
+                                  std::shared_ptr<const session_config> cfg) {
+  return sys.spawn(session_impl, std::move(sid), std::move(redis),
+                   std::move(cfg));
+}
+
+} // namespace authstore

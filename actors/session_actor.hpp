@@ -1,0 +1,40 @@
+// session_actor.hpp -- spawns the actor that owns one session id.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "messages/interfaces.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace authstore {
+
+/// Settings shared by all session actors (one immutable copy per engine).
+struct session_config {
+  /// Bound on each Redis request; a caller waits at most about this long.
+  std::chrono::milliseconds redis_timeout{3000};
+  /// Absolute hot TTL added to every write and touch; 0 = no TTL.
+  std::chrono::seconds hot_ttl{0};
+  /// Record dirty marks for the cold path (on when a cold store exists).
+  bool track_dirty = false;
+  /// Most cached key entries per session (present or absent ids).
+  size_t max_cached_keys = 64;
+  /// A cache older than this is re-read from Redis: the staleness bound for
+  /// deployments where another process writes the same session.
+  std::chrono::milliseconds cache_max_age{1000};
+  /// Limits every patch is checked against before anything is sent.
+  patch_bounds bounds;
+};
+
+/// Spawns the session actor for `sid` (already validated) talking to
+/// `redis` (the pool member that owns this session).
+session_actor spawn_session_actor(caf::actor_system& sys, std::string sid,
+                                  redis_actor redis,
+                                  std::shared_ptr<const session_config> cfg);
+
+} // namespace authstore

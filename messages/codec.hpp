@@ -1,0 +1,72 @@
+// codec.hpp -- Baileys JSON in any form seen in the wild, out in the v7 form.
+//
+// The C++ answer to the TypeScript peer's "Deep Buffer Revival". Baileys
+// values are JSON produced by BufferJSON.replacer. Three Buffer encodings
+// occur in stored auth state:
+//   1. {"type":"Buffer","data":"<base64>"}    -- v7 (rc.4+), the only form
+//                                                 Baileys v7 reads back;
+//   2. {"type":"Buffer","data":[1,2,...]}      -- plain JSON.stringify of a
+//                                                 Buffer (the rc.6 bug);
+//   3. {"0":1,"1":2,...}                       -- a serialized Uint8Array:
+//                                                 an object whose keys are
+//                                                 exactly 0..n-1, all with
+//                                                 integer values 0..255.
+// Input may use any of them at any depth (inside objects and arrays); output
+// always uses form 1. Base64 strings without a Buffer tag (protobuf-derived
+// fields) stay byte-for-byte as they are; an empty buffer is data:"".
+//
+// Object member order is preserved (ordered_json), so a document already in
+// v7 form normalizes to itself byte-identically (compact dump).
+//
+// Limits are checked before or while decoding, never after a full parse of an
+// oversized document: size before parsing, depth and field count during the
+// parse (SAX callback). Over a limit: a failure, nothing produced.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/errors.hpp"
+
+namespace authstore {
+
+/// The JSON type the codec works on: insertion-ordered, like JavaScript.
+using json = nlohmann::ordered_json;
+
+/// Bounds on one value (one creds field or one key), all inclusive.
+struct codec_limits {
+  /// Bytes of JSON text of one value (default 1 MiB).
+  size_t max_value_bytes = 1u << 20;
+  /// Nesting depth of objects/arrays; a scalar has depth 0, `{}` depth 1.
+  size_t max_depth = 32;
+  /// Total object members plus array elements in one value.
+  size_t max_fields = 100000;
+};
+
+/// Parses `text` under `limits`. Errors: value_too_large, too_deep,
+/// too_many_fields, invalid_argument (not JSON).
+outcome<json> parse_limited(std::string_view text, const codec_limits& limits);
+
+/// Rewrites every Buffer in `value` (any depth) to the v7 form. Errors:
+/// invalid_buffer (bad base64, array element not an integer in 0..255).
+outcome<bool> normalize_buffers(json& value);
+
+/// True when no number-array Buffer (form 2) and no Uint8Array object (form
+/// 3) remains anywhere in `value` -- the post-normalization validation pass
+/// (the seed's assertBufferTypes).
+bool has_only_v7_buffers(const json& value);
+
+/// parse_limited + normalize_buffers + has_only_v7_buffers + compact dump.
+outcome<std::string> normalize_text(std::string_view text,
+                                    const codec_limits& limits);
+
+/// Standard base64 (RFC 4648, with padding) of `bytes`.
+std::string base64_encode(std::string_view bytes);
+
+/// Decodes standard base64; rejects invalid characters and bad padding.
+outcome<std::string> base64_decode(std::string_view text);
+
+} // namespace authstore

@@ -1,0 +1,107 @@
+// errors.hpp -- the closed set of things that can go wrong, as values.
+//
+// Why: a Baileys store that reports a backend failure as "no session" makes
+// Baileys call initAuthCreds() and log the account out (invariant 4). So
+// "not found" is never an error code here: it is a successful read of nothing,
+// carried in the reply (creds_reply::found). Everything else that can fail has
+// exactly one code below, with a stable token (to_string) that the CLI, logs,
+// metrics labels and remote error renderings all use.
+//
+// Values are pinned and only ever appended: they cross the middleman as bytes.
+// This header is CAF-free; messages/interfaces.hpp turns an errc into a
+// caf::error (category "authstore").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace authstore {
+
+/// Why an operation failed.
+enum class errc : uint8_t {
+  /// Session id outside the allow-list charset or length 1..128.
+  invalid_session_id = 1,
+  /// Request is malformed: bad JSON, wrong shape, bad key type or id.
+  invalid_argument = 2,
+  /// A value, or the whole patch, exceeds the configured byte limit.
+  value_too_large = 3,
+  /// JSON nesting exceeds the configured depth limit.
+  too_deep = 4,
+  /// A JSON document has more fields/elements than the configured limit.
+  too_many_fields = 5,
+  /// A Buffer could not be decoded (invalid base64, bytes outside 0..255).
+  invalid_buffer = 6,
+  /// An expected-version condition did not hold; nothing was applied.
+  version_conflict = 10,
+  /// Redis is unreachable or timed out; nothing was acknowledged.
+  hot_unavailable = 20,
+  /// Redis refused the write for lack of memory (noeviction); nothing applied.
+  hot_out_of_memory = 21,
+  /// Redis answered something the store did not expect (a bug or a foreign
+  /// writer); the operation may not have been applied.
+  hot_error = 22,
+  /// The cold store is unreachable or its circuit breaker is open.
+  cold_unavailable = 30,
+  /// The cold store answered with an error.
+  cold_error = 31,
+  /// The operation needs a cold store and none is configured.
+  no_cold_store = 32,
+  /// The request did not complete in time; it may or may not have been
+  /// applied.
+  timeout = 40,
+  /// Too many requests outstanding; nothing was applied.
+  overloaded = 41,
+  /// The node is shutting down; nothing was applied.
+  shutting_down = 42,
+  /// The peer speaks another protocol version.
+  protocol_mismatch = 50,
+  /// The peer did not authenticate.
+  unauthorized = 51,
+  /// An invariant of the store itself broke; see the log.
+  internal = 60,
+  /// A configuration value is missing, malformed or out of range.
+  invalid_config = 70,
+};
+
+/// The stable token for `x`, e.g. "hot_unavailable".
+std::string_view to_string(errc x);
+
+/// Parses a token produced by to_string; returns false for unknown tokens.
+bool from_string(std::string_view token, errc& x);
+
+/// Every errc value, in declaration order (for exhaustive tests and metrics).
+const errc* all_errcs(size_t& count);
+
+/// An error with its context, as used by the CAF-free layers.
+struct failure {
+  errc code = errc::internal;
+  std::string detail;
+
+  /// "token: detail" -- the one-line rendering for people.
+  std::string render() const;
+};
+
+/// A value or a failure (std::expected arrives with C++23).
+template <class T>
+class outcome {
+public:
+  outcome(T value) : data_(std::move(value)) {}
+  outcome(failure f) : data_(std::move(f)) {}
+  outcome(errc code, std::string detail)
+    : data_(failure{code, std::move(detail)}) {}
+
+  explicit operator bool() const { return data_.index() == 0; }
+  T& operator*() { return std::get<0>(data_); }
+  const T& operator*() const { return std::get<0>(data_); }
+  T* operator->() { return &std::get<0>(data_); }
+  const T* operator->() const { return &std::get<0>(data_); }
+  const failure& error() const { return std::get<1>(data_); }
+
+private:
+  std::variant<T, failure> data_;
+};
+
+} // namespace authstore

@@ -1,0 +1,196 @@
+// model.hpp -- the Baileys auth-state data model as the store sees it.
+//
+// A session is one `creds` document (top-level fields, shallow-merged) and a
+// flat map (type, id) -> value of Signal keys. Values are Baileys JSON text,
+// already normalized by the codec (codec.hpp) to the v7 Buffer form.
+//
+// Every (creds field | key) is addressed by one *field name*, the unit of
+// writes, dirty marks and cold-store documents:
+//   creds field "me"          -> "c:me"
+//   key (pre-key, "17")       -> "k:pre-key/17"
+// Key types are restricted to [A-Za-z0-9._-]{1,64}, so the first '/' after
+// "k:" always separates type from id; ids are any non-empty string up to 256
+// bytes (ids such as "123@s.whatsapp.net::0" contain dots and colons).
+//
+// The structs here cross actor boundaries and the middleman; their inspect()
+// templates are CAF-free (generic over the inspector) so this header stays
+// cheap to include. messages/interfaces.hpp registers them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/errors.hpp"
+
+namespace authstore {
+
+/// Baileys v7's ten key types. Unknown (future) types are accepted too and
+/// pass through untouched; this list documents and tests the known ones.
+extern const std::vector<std::string> baileys_key_types;
+
+/// Longest key type name, in bytes.
+constexpr size_t max_key_type_bytes = 64;
+
+/// Longest key id, in bytes.
+constexpr size_t max_key_id_bytes = 256;
+
+/// Longest creds field name, in bytes.
+constexpr size_t max_creds_field_bytes = 128;
+
+/// Sentinel for "no expected-version condition".
+constexpr uint64_t any_version = UINT64_MAX;
+
+/// Checks a key type name ([A-Za-z0-9._-]{1,64}).
+outcome<bool> validate_key_type(std::string_view type);
+
+/// Checks a key id (1..256 bytes, no NUL).
+outcome<bool> validate_key_id(std::string_view id);
+
+/// Checks a creds field name (1..128 bytes, no NUL).
+outcome<bool> validate_creds_field(std::string_view name);
+
+/// "c:" + name.
+std::string creds_field_name(std::string_view name);
+
+/// "k:" + type + "/" + id.
+std::string key_field_name(std::string_view type, std::string_view id);
+
+/// One write of one field: upsert `value` (normalized JSON text), or erase.
+struct field_write {
+  std::string field;
+  bool erase = false;
+  std::string value;
+
+  friend bool operator==(const field_write& a, const field_write& b) {
+    return a.field == b.field && a.erase == b.erase && a.value == b.value;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, field_write& x) {
+  return f(x.field, x.erase, x.value);
+}
+
+/// What one `set` changes, atomically: creds fields and keys of any number of
+/// types. Fields not named are untouched. A later write of the same field in
+/// one patch wins (as Baileys' own merge does).
+struct patch {
+  std::vector<field_write> writes;
+  /// Apply only when the session's version equals this (optimistic lock);
+  /// any_version disables the check. Version 0 means "does not exist yet".
+  uint64_t expected_version = any_version;
+
+  /// Appends an upsert of creds field `name`.
+  void set_creds(std::string_view name, std::string json);
+  /// Appends a delete of creds field `name`.
+  void erase_creds(std::string_view name);
+  /// Appends an upsert of key (type, id).
+  void set_key(std::string_view type, std::string_view id, std::string json);
+  /// Appends a delete of key (type, id).
+  void erase_key(std::string_view type, std::string_view id);
+
+  /// Total bytes of names and values (for the patch size limit).
+  size_t payload_bytes() const;
+
+  friend bool operator==(const patch& a, const patch& b) {
+    return a.writes == b.writes && a.expected_version == b.expected_version;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, patch& x) {
+  return f(x.writes, x.expected_version);
+}
+
+/// Limits on a patch, checked before anything is sent to a backend.
+struct patch_bounds {
+  /// Bytes of one value's JSON text.
+  size_t max_value_bytes = 1u << 20;
+  /// Bytes of all names and values of one patch.
+  size_t max_patch_bytes = 16u << 20;
+  /// Field writes in one patch.
+  size_t max_writes = 10000;
+};
+
+/// Checks field names ("c:<name>" / "k:<type>/<id>", each part valid), value
+/// sizes and counts. A failing patch is rejected whole (nothing
+/// half-applied). Values are expected to be codec-normalized JSON already.
+outcome<bool> validate_patch(const patch& p, const patch_bounds& bounds);
+
+/// Reply to get_creds. `found` is false only after a successful read that
+/// found no creds: never because a backend failed (invariant 4).
+struct creds_reply {
+  bool found = false;
+  /// The session's version at the time of the read (0: never written).
+  uint64_t version = 0;
+  /// The creds document as JSON text ("{}" when not found).
+  std::string creds_json = "{}";
+
+  friend bool operator==(const creds_reply& a, const creds_reply& b) {
+    return a.found == b.found && a.version == b.version
+           && a.creds_json == b.creds_json;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, creds_reply& x) {
+  return f(x.found, x.version, x.creds_json);
+}
+
+/// Reply to get_keys: the ids that exist, with their JSON values; absent ids
+/// are left out (Baileys' keys.get contract).
+struct keys_reply {
+  uint64_t version = 0;
+  std::map<std::string, std::string> values;
+
+  friend bool operator==(const keys_reply& a, const keys_reply& b) {
+    return a.version == b.version && a.values == b.values;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, keys_reply& x) {
+  return f(x.version, x.values);
+}
+
+/// Cold-path persist: the current values (or deletions) of the fields that
+/// changed since the last persist, read at session version `version`.
+struct persist_request {
+  std::string session_id;
+  uint64_t version = 0;
+  std::vector<field_write> fields;
+
+  friend bool operator==(const persist_request& a, const persist_request& b) {
+    return a.session_id == b.session_id && a.version == b.version
+           && a.fields == b.fields;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, persist_request& x) {
+  return f(x.session_id, x.version, x.fields);
+}
+
+/// A whole session as loaded from a store (read-through).
+struct session_snapshot {
+  bool found = false;
+  uint64_t version = 0;
+  /// Live fields only (erase is always false here).
+  std::vector<field_write> fields;
+
+  friend bool operator==(const session_snapshot& a,
+                         const session_snapshot& b) {
+    return a.found == b.found && a.version == b.version
+           && a.fields == b.fields;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_snapshot& x) {
+  return f(x.found, x.version, x.fields);
+}
+
+} // namespace authstore

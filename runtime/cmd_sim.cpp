@@ -1,0 +1,173 @@
+// cmd_sim.cpp -- `authstore sim`: the load simulation, the project's main
+// job. Starts its own redis-server unless a Redis is configured, drives the
+// sessions (sim_driver), prints live progress and a final report (text, and
+// JSON with --json), and exits 1 when any acknowledged write was lost or an
+// unexpected value was found.
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "messages/codec.hpp"
+#include "runtime/cmd_common.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/redis_server.hpp"
+#include "runtime/sim_driver.hpp"
+#include "runtime/sim_report.hpp"
+
+namespace authstore {
+
+namespace {
+
+template <class T>
+bool parse_number(const std::string& text, T& out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && p == text.data() + text.size();
+}
+
+/// Reads the sim options into `plan`; returns an error text or "".
+std::string read_plan(const cli_args& args, sim_plan& plan) {
+  auto num = [&](const char* name, auto& out, auto lo, auto hi) {
+    if (!args.has(name))
+      return std::string{};
+    auto text = args.get(name, "");
+    if (!parse_number(text, out) || out < lo || out > hi) {
+      std::ostringstream msg;
+      msg << "--" << name << " must be a whole number from " << lo << " to "
+          << hi;
+      return msg.str();
+    }
+    return std::string{};
+  };
+  std::string err;
+  uint64_t duration = plan.duration.count();
+  if (!(err = num("sessions", plan.sessions, size_t{1}, size_t{10000000}))
+         .empty()
+      || !(err = num("concurrency", plan.concurrency, size_t{1},
+                     size_t{100000}))
+            .empty()
+      || !(err = num("ops", plan.ops, uint64_t{1}, uint64_t{1} << 40)).empty()
+      || !(err = num("duration", duration, uint64_t{1}, uint64_t{86400}))
+            .empty())
+    return err;
+  plan.duration = std::chrono::seconds{duration};
+  plan.concurrency = std::min(plan.concurrency, plan.sessions);
+  if (args.has("read-ratio")) {
+    try {
+      size_t used = 0;
+      auto text = args.get("read-ratio", "");
+      plan.read_ratio = std::stod(text, &used);
+      if (used != text.size() || plan.read_ratio < 0 || plan.read_ratio > 1)
+        return "--read-ratio must be a number from 0 to 1";
+    } catch (...) {
+      return "--read-ratio must be a number from 0 to 1";
+    }
+  }
+  plan.seed = std::random_device{}();
+  if (args.has("seed") && !parse_number(args.get("seed", ""), plan.seed))
+    return "--seed must be a whole number";
+  return {};
+}
+
+/// Prints one progress line (on a terminal, overwriting itself).
+void progress(const sim_counters& c, double elapsed_s, bool tty) {
+  uint64_t ops = c.total_ops();
+  uint64_t p99 = 0;
+  for (const auto& h : c.latency)
+    p99 = std::max(p99, h.quantile(0.99));
+  std::cerr << (tty ? "\r" : "") << "sim: " << std::fixed
+            << std::setprecision(1) << elapsed_s << " s, " << ops << " ops, "
+            << std::setprecision(0)
+            << (elapsed_s > 0 ? static_cast<double>(ops) / elapsed_s : 0.0)
+            << " ops/s, " << c.total_errors() << " errors, worst p99 "
+            << std::setprecision(1) << static_cast<double>(p99) / 1000.0
+            << " us" << (tty ? "   " : "\n") << std::flush;
+}
+
+} // namespace
+
+int cmd_sim(const cli_args& args) {
+  if (!args.positional.empty())
+    return usage_error("sim", "unexpected argument '" + args.positional[0]
+                                + "'");
+  sim_plan plan;
+  if (auto err = read_plan(args, plan); !err.empty())
+    return usage_error("sim", err);
+  auto cfg = load_settings("sim", args);
+  if (!cfg)
+    return exit_usage;
+  // With no Redis configured anywhere, the simulator brings its own.
+  std::unique_ptr<redis_server> own_redis;
+  bool redis_configured = args.config_flags.count("redis")
+                          || args.config_flags.count("redis.url")
+                          || std::getenv("AUTHSTORE_REDIS_URL")
+                          || args.config_flags.count("config")
+                          || std::getenv("AUTHSTORE_CONFIG");
+  if (!redis_configured) {
+    auto s = redis_server::start(args.get("redis-server", "redis-server"));
+    if (!s)
+      return report_failure("sim", s.error());
+    own_redis = std::move(*s);
+    cfg->set("redis.url", own_redis->url(), "sim (own redis-server)");
+    std::cerr << "sim: started redis-server pid " << own_redis->pid()
+              << " on 127.0.0.1:" << own_redis->port() << '\n';
+  }
+  std::cerr << "sim: seed " << plan.seed << ", " << plan.sessions
+            << " sessions, concurrency " << plan.concurrency << ", "
+            << (plan.ops ? std::to_string(plan.ops) + " steady ops"
+                         : std::to_string(plan.duration.count()) + " s")
+            << ", read ratio " << plan.read_ratio << ", redis "
+            << redact_url(cfg->text("redis.url")) << '\n';
+  sim_report report;
+  {
+    auto e = engine::start(*cfg);
+    if (!e)
+      return report_failure("sim", e.error());
+    auto& eng = **e;
+    auto counters = std::make_unique<sim_counters>();
+    auto rss_before = current_rss_bytes();
+    auto start = std::chrono::steady_clock::now();
+    start_sim_drivers(eng, plan, *counters);
+    bool tty = ::isatty(STDERR_FILENO) && !args.has("quiet");
+    auto last_print = start;
+    double load_seconds = 0;
+    while (counters->drivers_done.load() < plan.concurrency) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+      auto now = std::chrono::steady_clock::now();
+      std::chrono::duration<double> elapsed = now - start;
+      if (load_seconds == 0 && counters->steady_done.load() == plan.concurrency)
+        load_seconds = elapsed.count();
+      if (!args.has("quiet") && now - last_print >= std::chrono::seconds{1}) {
+        progress(*counters, elapsed.count(), tty);
+        last_print = now;
+      }
+    }
+    if (load_seconds == 0)
+      load_seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+    if (tty)
+      std::cerr << '\n';
+    report = make_sim_report(eng, plan, *counters, load_seconds, rss_before);
+  }
+  std::cout << render_text(report);
+  if (args.has("json")) {
+    std::ofstream out{args.get("json", "")};
+    out << render_json(report).dump(2) << '\n';
+    if (!out)
+      return report_failure("sim", {errc::internal, "cannot write --json file"});
+  }
+  if (report.lost > 0 || report.unexpected > 0) {
+    std::cerr << "sim: FAILED verification: " << report.lost << " lost, "
+              << report.unexpected << " unexpected\n";
+    return exit_failed;
+  }
+  return exit_ok;
+}
+
+} // namespace authstore

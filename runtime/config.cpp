@@ -1,0 +1,275 @@
+// config.cpp -- the configuration table and its loader (config.hpp).
+#include "runtime/config.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace authstore {
+
+namespace {
+
+using S = setting_spec;
+
+// clang-format off
+const std::vector<setting_spec> specs = {
+  {"redis.url", S::text, "redis://127.0.0.1:6379/0", 0, 0,
+   "Redis to use: redis://[[user]:password@]host[:port][/db] or "
+   "unix:///path.sock[?db=N]. Prefer the environment for passwords.",
+   true, "redis"},
+  {"redis.pool-size", S::integer, "2", 1, 64,
+   "Redis connections (one detached actor each); a session always uses the "
+   "same one"},
+  {"redis.connect-timeout-ms", S::integer, "1000", 10, 60000,
+   "Bound on connecting to Redis"},
+  {"redis.command-timeout-ms", S::integer, "1000", 10, 60000,
+   "Bound on one pipeline round trip; a hung Redis fails calls after this"},
+  {"redis.hot-ttl-s", S::integer, "0", 0, 31536000,
+   "Expire the hot copy this long after its last write or touch (0: never). "
+   "Needs a cold store: without one, Redis holds the only copy"},
+  {"mongodb.uri", S::text, "", 0, 0,
+   "MongoDB URI of the cold store (empty: no cold store; Redis is the only "
+   "copy). Not used yet by this build: see docs/ARCHITECTURE.md",
+   true, "mongodb"},
+  {"session.idle-passivate-s", S::integer, "300", 1, 86400,
+   "Stop a session actor after this long without a request"},
+  {"session.max-live", S::integer, "100000", 1, 100000000,
+   "Most live session actors; the least recently used is passivated"},
+  {"session.cache-max-age-ms", S::integer, "1000", 0, 3600000,
+   "Re-read a session's cached creds/keys from Redis after this long "
+   "(bounds staleness when another process writes the same session)"},
+  {"session.max-cached-keys", S::integer, "64", 0, 100000,
+   "Most cached key entries per session actor"},
+  {"session.request-timeout-ms", S::integer, "3000", 10, 600000,
+   "Bound on a session's request to Redis (above the command timeout)"},
+  {"codec.max-value-bytes", S::integer, "1048576", 16, 268435456,
+   "Largest JSON value of one creds field or key"},
+  {"codec.max-depth", S::integer, "32", 1, 512,
+   "Deepest nesting of a JSON value"},
+  {"codec.max-fields", S::integer, "100000", 1, 100000000,
+   "Most object members plus array elements in one JSON value"},
+  {"codec.max-patch-bytes", S::integer, "16777216", 64, 1073741824,
+   "Largest patch (all names and values of one set)"},
+  {"codec.max-writes", S::integer, "10000", 1, 10000000,
+   "Most field writes in one patch"},
+  {"scheduler.max-threads", S::integer, "2", 1, 256,
+   "CAF scheduler worker threads (2 measured best on 2 cores)"},
+  {"log.level", S::text, "info", 0, 0,
+   "Log level: error, warn, info, debug"},
+};
+// clang-format on
+
+const setting_spec* find_spec(const std::string& key) {
+  for (const auto& s : specs)
+    if (key == s.key)
+      return &s;
+  return nullptr;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos)
+    return {};
+  auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+/// Checks `value` against `spec`; returns the canonical value.
+outcome<std::string> check(const setting_spec& spec, const std::string& value,
+                           const std::string& source) {
+  auto fail = [&](const std::string& why) {
+    return failure{errc::invalid_config, std::string{spec.key} + " (from "
+                                           + source + "): " + why};
+  };
+  switch (spec.kind) {
+    case S::integer: {
+      int64_t x = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(),
+                                     x);
+      if (ec != std::errc{} || p != value.data() + value.size())
+        return fail("expected a whole number, got '" + value + "'");
+      if (x < spec.min || x > spec.max)
+        return fail("must be between " + std::to_string(spec.min) + " and "
+                    + std::to_string(spec.max) + ", got " + value);
+      return std::to_string(x);
+    }
+    case S::boolean:
+      if (value == "true" || value == "1" || value == "yes")
+        return std::string{"true"};
+      if (value == "false" || value == "0" || value == "no")
+        return std::string{"false"};
+      return fail("expected true or false, got '" + value + "'");
+    case S::text:
+      if (std::string{spec.key} == "log.level" && value != "error"
+          && value != "warn" && value != "info" && value != "debug")
+        return fail("expected error, warn, info or debug");
+      if (spec.secret_url && !value.empty()
+          && value.find("://") == std::string::npos)
+        return fail("expected a URL (scheme://...)");
+      return value;
+  }
+  return value;
+}
+
+} // namespace
+
+const std::vector<setting_spec>& setting_specs() {
+  return specs;
+}
+
+std::string env_name(const std::string& key) {
+  std::string result = "AUTHSTORE_";
+  for (char c : key)
+    result += (c == '.' || c == '-')
+                ? '_'
+                : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return result;
+}
+
+std::string redact_url(const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme)
+    return url;
+  auto auth = url.substr(scheme + 3, at - scheme - 3);
+  auto colon = auth.find(':');
+  std::string user = colon == std::string::npos ? "" : auth.substr(0, colon);
+  return url.substr(0, scheme + 3) + user + ":***" + url.substr(at);
+}
+
+outcome<bool> settings::set(const std::string& key, const std::string& value,
+                            const std::string& source) {
+  const auto* spec = find_spec(key);
+  if (!spec)
+    return {errc::invalid_config,
+            "unknown setting '" + key + "' (from " + source
+              + "); `authstore config --help` lists them"};
+  auto v = check(*spec, value, source);
+  if (!v)
+    return v.error();
+  values_[key] = *v;
+  sources_[key] = source;
+  return true;
+}
+
+outcome<settings> settings::load(const std::map<std::string, std::string>& flags,
+                                 std::vector<failure>* problems) {
+  settings result;
+  std::vector<failure> errors;
+  for (const auto& s : specs) {
+    result.values_[s.key] = s.default_value;
+    result.sources_[s.key] = "default";
+  }
+  auto apply = [&](const std::string& key, const std::string& value,
+                   const std::string& source) {
+    if (auto ok = result.set(key, value, source); !ok)
+      errors.push_back(ok.error());
+  };
+  // 3. the config file
+  std::string file;
+  std::string file_source;
+  if (auto i = flags.find("config"); i != flags.end()) {
+    file = i->second;
+    file_source = "--config";
+  } else if (const char* env = std::getenv("AUTHSTORE_CONFIG")) {
+    file = env;
+    file_source = "AUTHSTORE_CONFIG";
+  }
+  if (!file.empty()) {
+    std::ifstream in{file};
+    if (!in) {
+      errors.push_back({errc::invalid_config, "config file '" + file
+                                                + "' (from " + file_source
+                                                + ") cannot be read"});
+    } else {
+      std::string line;
+      for (int no = 1; std::getline(in, line); ++no) {
+        line = trim(line.substr(0, line.find('#')));
+        if (line.empty())
+          continue;
+        auto eq = line.find('=');
+        auto where = file + ":" + std::to_string(no);
+        if (eq == std::string::npos) {
+          errors.push_back({errc::invalid_config,
+                            where + ": expected 'key = value'"});
+          continue;
+        }
+        apply(trim(line.substr(0, eq)), trim(line.substr(eq + 1)), where);
+      }
+    }
+  }
+  // 2. the environment
+  for (const auto& s : specs)
+    if (const char* env = std::getenv(env_name(s.key).c_str()))
+      apply(s.key, env, env_name(s.key));
+  // 1. flags
+  for (const auto& [key, value] : flags) {
+    if (key == "config")
+      continue;
+    std::string k = key;
+    for (const auto& s : specs)
+      if (s.alias && key == s.alias)
+        k = s.key;
+    apply(k, value, "--" + key);
+  }
+  // Cross-setting rules.
+  if (errors.empty() && result.integer("redis.hot-ttl-s") > 0
+      && result.text("mongodb.uri").empty())
+    errors.push_back({errc::invalid_config,
+                      "redis.hot-ttl-s (from " + result.sources_["redis.hot-ttl-s"]
+                        + ") needs mongodb.uri: without a cold store the hot "
+                          "copy is the only copy, and a TTL would delete it"});
+  if (errors.empty() && result.integer("session.request-timeout-ms")
+                          <= result.integer("redis.command-timeout-ms"))
+    errors.push_back({errc::invalid_config,
+                      "session.request-timeout-ms must be larger than "
+                      "redis.command-timeout-ms, so that Redis errors reach "
+                      "callers before their own timeout"});
+  if (!errors.empty()) {
+    auto first = errors.front();
+    if (problems)
+      *problems = std::move(errors);
+    return first;
+  }
+  return result;
+}
+
+const std::string& settings::text(const std::string& key) const {
+  return values_.at(key);
+}
+
+int64_t settings::integer(const std::string& key) const {
+  return std::stoll(values_.at(key));
+}
+
+bool settings::boolean(const std::string& key) const {
+  return values_.at(key) == "true";
+}
+
+std::string settings::describe() const {
+  std::ostringstream out;
+  for (const auto& s : specs) {
+    auto v = values_.at(s.key);
+    if (s.secret_url)
+      v = redact_url(v);
+    out << s.key << " = " << v << "  # " << sources_.at(s.key) << '\n';
+  }
+  return out.str();
+}
+
+std::string settings_help() {
+  std::ostringstream out;
+  for (const auto& s : specs) {
+    out << "  --" << s.key;
+    if (s.alias)
+      out << ", --" << s.alias;
+    out << " <" << (s.kind == S::integer ? "n" : "value") << ">\n      "
+        << s.help << " (default " << (*s.default_value ? s.default_value : "empty")
+        << "; env " << env_name(s.key) << ")\n";
+  }
+  return out.str();
+}
+
+} // namespace authstore

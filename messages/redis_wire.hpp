@@ -36,6 +36,10 @@ struct redis_request {
   std::vector<std::string> args;
 };
 
+inline bool operator==(const redis_request& a, const redis_request& b) {
+  return a.script == b.script && a.num_keys == b.num_keys && a.args == b.args;
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redis_request& x) {
   return f(x.script, x.num_keys, x.args);
@@ -53,6 +57,11 @@ struct redis_reply {
   /// For arrays: 1 where the element was nil.
   std::vector<uint8_t> item_nil;
 };
+
+inline bool operator==(const redis_reply& a, const redis_reply& b) {
+  return a.kind == b.kind && a.number == b.number && a.str == b.str
+         && a.items == b.items && a.item_nil == b.item_nil;
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redis_reply& x) {

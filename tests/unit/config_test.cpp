@@ -1,0 +1,118 @@
+// Tests of runtime/config.hpp: precedence, validation naming the setting,
+// secrets redacted.
+#include "runtime/config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+using namespace authstore;
+
+namespace {
+
+/// Sets an environment variable for the scope of one test.
+struct env_var {
+  std::string name;
+  env_var(std::string n, const std::string& value) : name(std::move(n)) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~env_var() { ::unsetenv(name.c_str()); }
+};
+
+std::string write_file(const std::string& text) {
+  std::string path = "/tmp/authstore-config-test.conf";
+  std::ofstream{path} << text;
+  return path;
+}
+
+} // namespace
+
+TEST_CASE("defaults apply when nothing else is given", "[config]") {
+  auto s = settings::load({});
+  REQUIRE(s);
+  CHECK(s->integer("redis.pool-size") == 2);
+  CHECK(s->text("redis.url") == "redis://127.0.0.1:6379/0");
+}
+
+TEST_CASE("flags beat environment, which beats the file, which beats the "
+          "default",
+          "[config]") {
+  auto file = write_file("# comment\nredis.pool-size = 3\n"
+                         "session.max-live = 7\ncodec.max-depth=9\n");
+  env_var e1{"AUTHSTORE_REDIS_POOL_SIZE", "4"};
+  env_var e2{"AUTHSTORE_SESSION_MAX_LIVE", "8"};
+  auto s = settings::load({{"config", file}, {"redis.pool-size", "5"}});
+  REQUIRE(s);
+  CHECK(s->integer("redis.pool-size") == 5); // flag
+  CHECK(s->integer("session.max-live") == 8); // env over file
+  CHECK(s->integer("codec.max-depth") == 9);  // file over default
+  auto d = s->describe();
+  CHECK(d.find("redis.pool-size = 5  # --redis.pool-size") != std::string::npos);
+  CHECK(d.find("session.max-live = 8  # AUTHSTORE_SESSION_MAX_LIVE")
+        != std::string::npos);
+}
+
+TEST_CASE("the --redis alias sets redis.url", "[config]") {
+  auto s = settings::load({{"redis", "redis://10.1.1.1:7000/1"}});
+  REQUIRE(s);
+  CHECK(s->text("redis.url") == "redis://10.1.1.1:7000/1");
+}
+
+TEST_CASE("every bad setting is reported with its name", "[config]") {
+  std::vector<failure> problems;
+  auto s = settings::load({{"redis.pool-size", "0"},
+                           {"codec.max-depth", "deep"},
+                           {"no.such-key", "1"}},
+                          &problems);
+  REQUIRE_FALSE(s);
+  REQUIRE(problems.size() == 3);
+  for (const auto& p : problems)
+    CHECK(p.code == errc::invalid_config);
+  auto all = problems[0].detail + problems[1].detail + problems[2].detail;
+  CHECK(all.find("redis.pool-size") != std::string::npos);
+  CHECK(all.find("codec.max-depth") != std::string::npos);
+  CHECK(all.find("no.such-key") != std::string::npos);
+}
+
+TEST_CASE("bounds are inclusive", "[config]") {
+  CHECK(settings::load({{"redis.pool-size", "64"}}));
+  CHECK_FALSE(settings::load({{"redis.pool-size", "65"}}));
+  CHECK(settings::load({{"redis.pool-size", "1"}}));
+}
+
+TEST_CASE("a malformed config file line names file and line", "[config]") {
+  auto file = write_file("redis.pool-size = 2\nthis is not a setting\n");
+  std::vector<failure> problems;
+  REQUIRE_FALSE(settings::load({{"config", file}}, &problems));
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].detail.find(file + ":2") != std::string::npos);
+  CHECK_FALSE(settings::load({{"config", "/nonexistent/authstore.conf"}}));
+}
+
+TEST_CASE("a hot TTL without a cold store is refused", "[config]") {
+  std::vector<failure> problems;
+  REQUIRE_FALSE(settings::load({{"redis.hot-ttl-s", "60"}}, &problems));
+  CHECK(problems[0].detail.find("mongodb.uri") != std::string::npos);
+  CHECK(settings::load({{"redis.hot-ttl-s", "60"},
+                        {"mongodb", "mongodb://127.0.0.1:27017"}}));
+}
+
+TEST_CASE("passwords in URLs never show in describe()", "[config]") {
+  auto s = settings::load({{"redis", "redis://user:hunter2@h:1/0"},
+                           {"mongodb", "mongodb://u:pw123@m:27017/db"}});
+  REQUIRE(s);
+  auto d = s->describe();
+  CHECK(d.find("hunter2") == std::string::npos);
+  CHECK(d.find("pw123") == std::string::npos);
+  CHECK(d.find("redis://user:***@h:1/0") != std::string::npos);
+  CHECK(redact_url("redis://:p@h") == "redis://:***@h");
+  CHECK(redact_url("redis://h:1") == "redis://h:1");
+}
+
+TEST_CASE("environment variable names derive from the key", "[config]") {
+  CHECK(env_name("redis.url") == "AUTHSTORE_REDIS_URL");
+  CHECK(env_name("mongodb.uri") == "AUTHSTORE_MONGODB_URI");
+  CHECK(env_name("session.idle-passivate-s")
+        == "AUTHSTORE_SESSION_IDLE_PASSIVATE_S");
+}

@@ -1,0 +1,101 @@
+// Tests of messages/model.hpp: field names, key types, patch validation.
+#include "messages/model.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace authstore;
+
+TEST_CASE("Baileys v7 has ten key types and all are valid", "[model]") {
+  REQUIRE(baileys_key_types.size() == 10);
+  for (const auto& t : baileys_key_types)
+    CHECK(validate_key_type(t));
+}
+
+TEST_CASE("an unknown future key type passes validation untouched",
+          "[model]") {
+  CHECK(validate_key_type("future-type.v2"));
+  patch p;
+  p.set_key("future-type.v2", "1", "{}");
+  CHECK(validate_patch(p, {}));
+  CHECK(p.writes[0].field == "k:future-type.v2/1");
+}
+
+TEST_CASE("key types may not contain '/' so field names split unambiguously",
+          "[model]") {
+  CHECK_FALSE(validate_key_type("a/b"));
+  CHECK_FALSE(validate_key_type(""));
+  CHECK_FALSE(validate_key_type(std::string(65, 'a')));
+  CHECK(validate_key_type(std::string(64, 'a')));
+}
+
+TEST_CASE("key ids with dots, dollars and slashes are kept as they are",
+          "[model]") {
+  CHECK(key_field_name("sender-key", "120@g.us::55.0/x$y")
+        == "k:sender-key/120@g.us::55.0/x$y");
+  CHECK(validate_key_id("120@g.us::55.0/x$y"));
+  CHECK_FALSE(validate_key_id(""));
+  CHECK_FALSE(validate_key_id(std::string("a\0b", 3)));
+  CHECK(validate_key_id(std::string(256, 'x')));
+  CHECK_FALSE(validate_key_id(std::string(257, 'x')));
+}
+
+TEST_CASE("a patch carries creds and keys of several types, upserts and "
+          "deletes",
+          "[model]") {
+  patch p;
+  p.set_creds("me", R"({"id":"x"})");
+  p.erase_creds("pairingCode");
+  p.set_key("pre-key", "1", "{}");
+  p.erase_key("pre-key", "2");
+  p.set_key("session", "55.0", "{}");
+  REQUIRE(p.writes.size() == 5);
+  CHECK(p.writes[0] == field_write{"c:me", false, R"({"id":"x"})"});
+  CHECK(p.writes[1] == field_write{"c:pairingCode", true, ""});
+  CHECK(p.writes[3] == field_write{"k:pre-key/2", true, ""});
+  CHECK(validate_patch(p, {}));
+}
+
+TEST_CASE("patch limits hold at N and fail at N+1", "[model]") {
+  patch_bounds b;
+  b.max_value_bytes = 10;
+  b.max_writes = 2;
+  b.max_patch_bytes = 100;
+  patch p;
+  p.set_key("t", "1", std::string(10, '1'));
+  CHECK(validate_patch(p, b));
+  p.writes[0].value += '1';
+  auto big = validate_patch(p, b);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == errc::value_too_large);
+  patch q;
+  q.set_key("t", "1", "1");
+  q.set_key("t", "2", "2");
+  CHECK(validate_patch(q, b));
+  q.set_key("t", "3", "3");
+  auto many = validate_patch(q, b);
+  REQUIRE_FALSE(many);
+  CHECK(many.error().code == errc::too_many_fields);
+  patch r;
+  b.max_writes = 100;
+  b.max_patch_bytes = 20; // "k:t/1" (5) + 10 = 15 per write
+  r.set_key("t", "1", std::string(10, 'x'));
+  CHECK(validate_patch(r, b));
+  r.set_key("t", "2", std::string(10, 'x'));
+  auto total = validate_patch(r, b);
+  REQUIRE_FALSE(total);
+  CHECK(total.error().code == errc::value_too_large);
+}
+
+TEST_CASE("malformed field names and empty upserts are rejected", "[model]") {
+  for (field_write w :
+       {field_write{"x:me", false, "1"}, field_write{"k:nosl", false, "1"},
+        field_write{"k:/id", false, "1"}, field_write{"c:", false, "1"},
+        field_write{"c:me", false, ""}, field_write{"", true, ""}}) {
+    patch p;
+    p.writes.push_back(w);
+    INFO(w.field);
+    auto r = validate_patch(p, {});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::invalid_argument);
+  }
+}

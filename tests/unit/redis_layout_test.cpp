@@ -1,0 +1,128 @@
+// Tests of actors/redis_layout.hpp and the URL parser of
+// actors/redis_connection.hpp: requests built, replies read, no data in
+// command text.
+#include "actors/redis_layout.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "actors/redis_connection.hpp"
+
+using namespace authstore;
+
+TEST_CASE("all keys of a session share its hash tag", "[redis-layout]") {
+  for (auto k : {redis_layout::meta_key("s1"), redis_layout::creds_key("s1"),
+                 redis_layout::keys_key("s1"), redis_layout::outbox_key("s1")})
+    CHECK(k.rfind("as:{s1}:", 0) == 0);
+}
+
+TEST_CASE("apply_patch sends data only as arguments, last write per field",
+          "[redis-layout]") {
+  patch p;
+  p.set_key("pre-key", "1", "A");
+  p.erase_key("pre-key", "1"); // a later write of the same field wins
+  p.set_creds("me", "B");
+  p.expected_version = 7;
+  redis_layout::write_options opts;
+  opts.expire_at_ms = 123;
+  opts.now_ms = 99;
+  opts.track_dirty = true;
+  auto req = redis_layout::apply_patch("s1", p, opts);
+  CHECK(req.script == redis_script::apply_patch);
+  REQUIRE(req.num_keys == 5);
+  std::vector<std::string> expected = {
+    "as:{s1}:m", "as:{s1}:c", "as:{s1}:k", "as:{s1}:o", "as:dirty",
+    "7", "123", "99", "s1", "1",
+    "d", "k:pre-key/1", "",
+    "s", "c:me", "B"};
+  CHECK(req.args == expected);
+  p.expected_version = any_version;
+  CHECK(redis_layout::apply_patch("s1", p, {}).args[5].empty());
+}
+
+TEST_CASE("apply_patch replies: a version, or a conflict naming the current",
+          "[redis-layout]") {
+  redis_reply ok{redis_reply::array, 0, {}, {"42"}, {0}};
+  auto v = redis_layout::read_apply_patch(ok);
+  REQUIRE(v);
+  CHECK(*v == 42);
+  redis_reply conflict{redis_reply::array, 0, {}, {"-1", "9"}, {0, 0}};
+  auto c = redis_layout::read_apply_patch(conflict);
+  REQUIRE_FALSE(c);
+  CHECK(c.error().code == errc::version_conflict);
+  CHECK(c.error().detail.find('9') != std::string::npos);
+  redis_reply junk{redis_reply::integer, 5, {}, {}, {}};
+  CHECK(redis_layout::read_apply_patch(junk).error().code == errc::hot_error);
+}
+
+TEST_CASE("read_creds: no creds field is a successful not-found",
+          "[redis-layout][invariant-4]") {
+  redis_reply empty{redis_reply::array, 0, {}, {"0"}, {0}};
+  auto r = redis_layout::read_read_creds(empty);
+  REQUIRE(r);
+  CHECK_FALSE(r->found);
+  CHECK(r->creds_json == "{}");
+  redis_reply some{redis_reply::array, 0, {}, {"3", "me", R"({"id":"x"})",
+                                               "n", "5"}, {0, 0, 0, 0, 0}};
+  auto s = redis_layout::read_read_creds(some);
+  REQUIRE(s);
+  CHECK(s->found);
+  CHECK(s->version == 3);
+  CHECK(s->creds_json == R"({"me":{"id":"x"},"n":5})");
+  redis_reply odd{redis_reply::array, 0, {}, {"3", "me"}, {0, 0}};
+  CHECK_FALSE(redis_layout::read_read_creds(odd));
+}
+
+TEST_CASE("read_keys leaves absent ids out", "[redis-layout]") {
+  std::vector<std::string> ids = {"1", "2", "3"};
+  auto req = redis_layout::read_keys("s", "pre-key", ids);
+  CHECK(req.args == std::vector<std::string>{"as:{s}:m", "as:{s}:k",
+                                             "pre-key/1", "pre-key/2",
+                                             "pre-key/3"});
+  redis_reply r{redis_reply::array, 0, {}, {"4", "A", "", "C"}, {0, 0, 1, 0}};
+  auto k = redis_layout::read_read_keys(r, ids);
+  REQUIRE(k);
+  CHECK(k->version == 4);
+  CHECK(k->values == std::map<std::string, std::string>{{"1", "A"},
+                                                        {"3", "C"}});
+}
+
+TEST_CASE("redis URLs: password, database, unix socket; errors hide secrets",
+          "[redis-url]") {
+  auto a = parse_redis_url("redis://:s3cret@10.0.0.1:6380/2");
+  REQUIRE(a);
+  CHECK(a->host == "10.0.0.1");
+  CHECK(a->port == 6380);
+  CHECK(a->database == 2);
+  CHECK(a->password == "s3cret");
+  CHECK(a->redacted().find("s3cret") == std::string::npos);
+  auto b = parse_redis_url("redis://user:pw@localhost");
+  REQUIRE(b);
+  CHECK(b->user == "user");
+  CHECK(b->port == 6379);
+  auto u = parse_redis_url("unix:///run/redis.sock?db=3");
+  REQUIRE(u);
+  CHECK(u->transport == "unix");
+  CHECK(u->socket_path == "/run/redis.sock");
+  CHECK(u->database == 3);
+  auto d = parse_redis_url("redis://");
+  REQUIRE(d); // like redis-cli: defaults to 127.0.0.1:6379/0
+  CHECK(d->host == "127.0.0.1");
+  CHECK(d->port == 6379);
+  for (std::string bad : {"http://x", "redis://:pw@host:99999",
+                          "redis://:pw@host/abc", "unix://relative.sock"}) {
+    auto r = parse_redis_url(bad);
+    INFO(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::invalid_config);
+    CHECK(r.error().detail.find("pw") == std::string::npos);
+  }
+}
+
+TEST_CASE("redis error replies are classified once", "[redis-layout]") {
+  CHECK(classify_redis_error("OOM command not allowed")
+        == errc::hot_out_of_memory);
+  CHECK(classify_redis_error("LOADING Redis is loading")
+        == errc::hot_unavailable);
+  CHECK(classify_redis_error("BUSY Redis is busy") == errc::hot_unavailable);
+  CHECK(classify_redis_error("ERR something") == errc::hot_error);
+}

@@ -15,8 +15,10 @@
 // always uses form 1. Base64 strings without a Buffer tag (protobuf-derived
 // fields) stay byte-for-byte as they are; an empty buffer is data:"".
 //
-// Object member order is preserved (ordered_json), so a document already in
-// v7 form normalizes to itself byte-identically (compact dump).
+// Object member order is preserved (ordered_json), and text is written the
+// way JavaScript's JSON.stringify writes it (nlohmann's dump() differs for
+// doubles: 1e-06 vs 0.000001), so a document already in v7 form normalizes
+// to itself byte-identically.
 //
 // Limits are checked before or while decoding, never after a full parse of an
 // oversized document: size before parsing, depth and field count during the
@@ -59,7 +61,9 @@ outcome<bool> normalize_buffers(json& value);
 /// (the seed's assertBufferTypes).
 bool has_only_v7_buffers(const json& value);
 
-/// parse_limited + normalize_buffers + has_only_v7_buffers + compact dump.
+/// parse_limited + normalize_buffers + has_only_v7_buffers + JSON.stringify
+/// style text. The output is checked against max_value_bytes too (rewriting
+/// can lengthen a document).
 outcome<std::string> normalize_text(std::string_view text,
                                     const codec_limits& limits);
 

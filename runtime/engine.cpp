@@ -27,7 +27,9 @@ struct engine_system_config : caf::actor_system_config {
     register_messages(*this);
     set("scheduler.max-threads",
         static_cast<size_t>(cfg.integer("scheduler.max-threads")));
-    set("work-stealing.moderate-sleep-duration", caf::timespan{0});
+    set("work-stealing.moderate-sleep-duration",
+        caf::timespan{std::chrono::microseconds{
+          cfg.integer("scheduler.moderate-sleep-us")}});
   }
 };
 

@@ -1,0 +1,229 @@
+// latency_bench.cpp -- single-client latency of the engine's operations and
+// memory per idle live session actor, measured in-process.
+//
+// Method: one driver actor on the engine's scheduler keeps exactly one
+// request in flight (request -> reply -> next request), so each sample is
+// the full round trip a Baileys adapter in the same process would see:
+// router -> session actor -> Redis actor (own thread) -> redis-server and
+// back. Latencies go into a log-linear histogram (within 1.6 %; max exact).
+// The blocking convenience API (engine::set, a scoped_actor per call) is
+// measured separately. Memory: N idle session actors (one `exists` each);
+// RSS growth divided by N.
+//
+// Usage: latency_bench --redis URL [--n N] [--idle-sessions N]
+//        [any authstore config flag]; prints one JSON object on stdout.
+#include <atomic>
+#include <caf/all.hpp>
+#include <functional>
+#include <iostream>
+#include <thread>
+
+#include "runtime/engine_actors.hpp"
+#include "runtime/latency_histogram.hpp"
+#include "runtime/sim_report.hpp"
+
+using namespace authstore;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using done_fn = std::function<void(bool ok)>;
+
+/// One measured operation: `n` sequential requests issued by `issue`.
+struct phase {
+  std::string name;
+  size_t n;
+  std::function<void(caf::event_based_actor*, size_t i, done_fn)> issue;
+};
+
+struct driver_state {
+  std::vector<phase> phases;
+  size_t phase_idx = 0;
+  size_t i = 0;
+  std::map<std::string, std::unique_ptr<latency_histogram>>* hist = nullptr;
+  std::map<std::string, uint64_t>* errors = nullptr;
+  std::atomic<bool>* finished = nullptr;
+};
+
+void step(caf::stateful_actor<driver_state>* self) {
+  auto& st = self->state;
+  while (st.phase_idx < st.phases.size() && st.i >= st.phases[st.phase_idx].n) {
+    ++st.phase_idx;
+    st.i = 0;
+  }
+  if (st.phase_idx == st.phases.size()) {
+    st.finished->store(true);
+    self->quit();
+    return;
+  }
+  auto& ph = st.phases[st.phase_idx];
+  auto start = clock_type::now();
+  auto i = st.i++;
+  ph.issue(self, i, [self, start, name = ph.name](bool ok) {
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                clock_type::now() - start)
+                .count();
+    (*self->state.hist)[name]->record(static_cast<uint64_t>(ns));
+    if (!ok)
+      ++(*self->state.errors)[name];
+    step(self);
+  });
+}
+
+template <class Reply, class... Ts>
+void ask(caf::event_based_actor* self, router_actor r, done_fn done,
+         Ts... xs) {
+  self->request(r, std::chrono::seconds{10}, xs...)
+    .then([done](const Reply&) { done(true); },
+          [done](caf::error&) { done(false); });
+}
+
+std::string buf32(size_t i) {
+  std::string raw(32, static_cast<char>(i));
+  return R"({"type":"Buffer","data":")" + base64_encode(raw) + "\"}";
+}
+
+json summary(const latency_histogram& h, uint64_t errors) {
+  auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  return {{"count", h.count()},
+          {"errors", errors},
+          {"latency_us",
+           {{"p50", us(h.quantile(0.5))},
+            {"p90", us(h.quantile(0.9))},
+            {"p99", us(h.quantile(0.99))},
+            {"p999", us(h.quantile(0.999))},
+            {"max", us(h.max())}}}};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> flags;
+  size_t n = 20000;
+  size_t idle = 100000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    if (k.rfind("--", 0) != 0) {
+      std::cerr << "latency_bench: expected --flag value pairs\n";
+      return 2;
+    }
+    k = k.substr(2);
+    if (k == "n")
+      n = std::stoul(argv[i + 1]);
+    else if (k == "idle-sessions")
+      idle = std::stoul(argv[i + 1]);
+    else
+      flags[k] = argv[i + 1];
+  }
+  auto cfg = settings::load(flags);
+  if (!cfg) {
+    std::cerr << cfg.error().render() << '\n';
+    return 2;
+  }
+  auto started = engine::start(*cfg);
+  if (!started) {
+    std::cerr << started.error().render() << '\n';
+    return 1;
+  }
+  auto& e = **started;
+  auto router = engine_router(e);
+  // Seed state the reads need: creds for the cached read, 10 000 pre-keys
+  // for the uncached key reads (more than the per-session key cache holds).
+  for (size_t batch = 0; batch < 10; ++batch) {
+    patch p;
+    for (size_t k = 0; k < 1000; ++k)
+      p.set_key("pre-key", std::to_string(batch * 1000 + k), buf32(k));
+    if (!e.set("bench-keys", std::move(p))) {
+      std::cerr << "latency_bench: cannot seed Redis\n";
+      return 1;
+    }
+  }
+  std::vector<phase> phases = {
+    {"set_creds_small", n,
+     [router](caf::event_based_actor* self, size_t i, done_fn done) {
+       patch p;
+       p.set_creds("accountSyncCounter", std::to_string(i));
+       ask<uint64_t>(self, router, done, set_atom::value,
+                     std::string{"bench-creds"}, std::move(p));
+     }},
+    {"get_creds_cached", n,
+     [router](caf::event_based_actor* self, size_t, done_fn done) {
+       ask<creds_reply>(self, router, done, get_creds_atom::value,
+                        std::string{"bench-creds"});
+     }},
+    {"set_prekeys_10", n / 4,
+     [router](caf::event_based_actor* self, size_t i, done_fn done) {
+       patch p;
+       for (size_t k = 0; k < 10; ++k)
+         p.set_key("pre-key", std::to_string(i * 10 + k), buf32(k));
+       ask<uint64_t>(self, router, done, set_atom::value,
+                     std::string{"bench-prekeys"}, std::move(p));
+     }},
+    {"get_keys_uncached", n,
+     [router](caf::event_based_actor* self, size_t i, done_fn done) {
+       ask<keys_reply>(self, router, done, get_keys_atom::value,
+                       std::string{"bench-keys"}, std::string{"pre-key"},
+                       std::vector<std::string>{std::to_string(i % 10000)});
+     }},
+  };
+  std::map<std::string, std::unique_ptr<latency_histogram>> hist;
+  std::map<std::string, uint64_t> errors;
+  for (auto& ph : phases)
+    hist[ph.name] = std::make_unique<latency_histogram>();
+  std::atomic<bool> finished{false};
+  engine_system(e).spawn([&](caf::stateful_actor<driver_state>* self) {
+    self->state.phases = phases;
+    self->state.hist = &hist;
+    self->state.errors = &errors;
+    self->state.finished = &finished;
+    self->send(self, caf::atom("go"));
+    return caf::behavior{[=](caf::atom_value) { step(self); }};
+  });
+  while (!finished.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  // The blocking convenience API: one scoped_actor per call.
+  hist["set_creds_small_blocking"] = std::make_unique<latency_histogram>();
+  for (size_t i = 0; i < n / 4; ++i) {
+    patch p;
+    p.set_creds("accountSyncCounter", std::to_string(i));
+    auto t0 = clock_type::now();
+    auto ok = e.set("bench-blocking", std::move(p));
+    hist["set_creds_small_blocking"]->record(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now()
+                                                           - t0)
+        .count()));
+    if (!ok)
+      ++errors["set_creds_small_blocking"];
+  }
+  // Memory per idle live session actor.
+  auto rss0 = current_rss_bytes();
+  {
+    caf::scoped_actor self{engine_system(e)};
+    const size_t window = 100;
+    size_t sent = 0, received = 0;
+    while (received < idle) {
+      while (sent < idle && sent - received < window)
+        self->send(router, exists_atom::value,
+                   "idle-" + std::to_string(sent++));
+      self->receive([&](bool) { ++received; },
+                    [&](caf::error&) { ++received; });
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  auto rss1 = current_rss_bytes();
+  json out;
+  out["n"] = n;
+  out["operations"] = json::object();
+  for (auto& [name, h] : hist)
+    out["operations"][name] = summary(*h, errors[name]);
+  out["idle_sessions"] = idle;
+  out["idle_rss_growth_bytes"] = rss1 > rss0 ? rss1 - rss0 : 0;
+  out["bytes_per_idle_session"] = idle ? (rss1 > rss0 ? rss1 - rss0 : 0)
+                                           / static_cast<double>(idle)
+                                       : 0.0;
+  out["scheduler"] = {
+    {"max_threads", cfg->integer("scheduler.max-threads")},
+    {"moderate_sleep_us", cfg->integer("scheduler.moderate-sleep-us")}};
+  std::cout << out.dump(2) << '\n';
+  return 0;
+}

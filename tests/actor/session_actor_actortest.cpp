@@ -1,0 +1,249 @@
+// The session actor's protocol, message by message, against a fake Redis
+// actor that counts requests, answers from a script, or holds replies.
+#include "actors/session_actor.hpp"
+
+#include <caf/all.hpp>
+#include <functional>
+#include <thread>
+#include <map>
+
+#include <catch2/catch.hpp>
+
+#include "actors/redis_layout.hpp"
+
+using namespace authstore;
+
+namespace {
+
+using answer_fn = std::function<outcome<redis_reply>(const redis_request&)>;
+
+struct fake_state {
+  answer_fn answer;
+  bool hold = false;
+  std::map<redis_script, int>* counts = nullptr;
+  std::vector<std::pair<redis_request, caf::typed_response_promise<redis_reply>>>
+    held;
+};
+
+/// A redis_actor that answers with `answer`, or (hold) keeps the promises
+/// until it receives flush.
+redis_actor::behavior_type fake_redis(
+  redis_actor::stateful_pointer<fake_state> self, answer_fn answer, bool hold,
+  std::map<redis_script, int>* counts) {
+  self->state.answer = std::move(answer);
+  self->state.hold = hold;
+  self->state.counts = counts;
+  return {
+    [=](redis_atom, redis_request& req) -> caf::result<redis_reply> {
+      ++(*self->state.counts)[req.script];
+      auto rp = self->make_response_promise<redis_reply>();
+      if (self->state.hold) {
+        self->state.held.emplace_back(std::move(req), rp);
+        return rp;
+      }
+      auto r = self->state.answer(req);
+      if (r)
+        rp.deliver(*r);
+      else
+        rp.deliver(make_error(r.error()));
+      return rp;
+    },
+    [=](stats_atom) { return std::make_tuple(uint64_t{0}, uint64_t{0}); },
+    [=](flush_atom) {
+      for (auto& [req, rp] : self->state.held) {
+        auto r = self->state.answer(req);
+        if (r)
+          rp.deliver(*r);
+        else
+          rp.deliver(make_error(r.error()));
+      }
+      self->state.held.clear();
+    },
+  };
+}
+
+redis_reply array(std::vector<std::string> items,
+                  std::vector<uint8_t> nil = {}) {
+  redis_reply r;
+  r.kind = redis_reply::array;
+  if (nil.empty())
+    nil.assign(items.size(), 0);
+  r.items = std::move(items);
+  r.item_nil = std::move(nil);
+  return r;
+}
+
+/// A Redis that holds creds {"a":1} and pre-key 1 = "K" at `*version`, and
+/// acknowledges writes at `*next_write_version`.
+answer_fn scripted(uint64_t* version, uint64_t* next_write_version) {
+  return [=](const redis_request& req) -> outcome<redis_reply> {
+    switch (req.script) {
+      case redis_script::read_creds:
+        return array({std::to_string(*version), "a", "1"});
+      case redis_script::read_keys: {
+        std::vector<std::string> items{std::to_string(*version)};
+        std::vector<uint8_t> nil{0};
+        for (size_t i = 2; i < req.args.size(); ++i) {
+          bool has = req.args[i] == "pre-key/1";
+          items.push_back(has ? "K" : "");
+          nil.push_back(has ? 0 : 1);
+        }
+        return array(items, nil);
+      }
+      case redis_script::apply_patch:
+        *version = (*next_write_version)++;
+        return array({std::to_string(*version)});
+      default:
+        return failure{errc::hot_error, "unexpected script in test"};
+    }
+  };
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::map<redis_script, int> counts;
+  uint64_t version = 5;
+  uint64_t next_write = 6;
+  std::shared_ptr<session_config> scfg = std::make_shared<session_config>();
+
+  fixture() {
+    register_messages(cfg);
+    cfg.set("scheduler.max-threads", size_t{2});
+    sys = std::make_unique<caf::actor_system>(cfg);
+    scfg->cache_max_age = std::chrono::hours{1};
+  }
+
+  session_actor spawn(bool hold = false, answer_fn answer = nullptr) {
+    auto redis = sys->spawn(fake_redis,
+                            answer ? answer : scripted(&version, &next_write),
+                            hold, &counts);
+    fake = redis;
+    return spawn_session_actor(*sys, "s1", redis, scfg);
+  }
+
+  redis_actor fake;
+};
+
+template <class T, class... Ts>
+outcome<T> call(caf::actor_system& sys, const session_actor& s, Ts&&... xs) {
+  outcome<T> result{errc::internal, "no reply"};
+  caf::scoped_actor self{sys};
+  self->request(s, std::chrono::seconds{5}, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& err) { result = to_failure(err); });
+  return result;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "a cached creds read does not leave the process",
+                 "[session-actor]") {
+  auto s = spawn();
+  auto a = call<creds_reply>(*sys, s, get_creds_atom::value, std::string{"s1"});
+  auto b = call<creds_reply>(*sys, s, get_creds_atom::value, std::string{"s1"});
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->creds_json == R"({"a":1})");
+  CHECK(*a == *b);
+  CHECK(counts[redis_script::read_creds] == 1);
+}
+
+TEST_CASE_METHOD(fixture, "our own write keeps the key cache, with the new "
+                          "value",
+                 "[session-actor]") {
+  auto s = spawn();
+  auto ids = std::vector<std::string>{"1", "2"};
+  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value, std::string{"s1"},
+                           std::string{"pre-key"}, ids));
+  patch p;
+  p.set_key("pre-key", "1", "NEW");
+  auto v = call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, p);
+  REQUIRE(v);
+  CHECK(*v == 6);
+  auto again = call<keys_reply>(*sys, s, get_keys_atom::value,
+                                std::string{"s1"}, std::string{"pre-key"}, ids);
+  REQUIRE(again);
+  CHECK(again->values == std::map<std::string, std::string>{{"1", "NEW"}});
+  CHECK(again->version == 6);
+  CHECK(counts[redis_script::read_keys] == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a write acknowledged at an unexpected version "
+                          "drops the cache",
+                 "[session-actor][invariant-2]") {
+  auto s = spawn();
+  auto ids = std::vector<std::string>{"1"};
+  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value, std::string{"s1"},
+                           std::string{"pre-key"}, ids));
+  next_write = 9; // another process wrote versions 6..8 meanwhile
+  patch p;
+  p.set_creds("x", "1");
+  REQUIRE(call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, p));
+  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value, std::string{"s1"},
+                           std::string{"pre-key"}, ids));
+  CHECK(counts[redis_script::read_keys] == 2);
+}
+
+TEST_CASE_METHOD(fixture, "a Redis failure reaches the caller as an error, "
+                          "never as not found",
+                 "[session-actor][invariant-4]") {
+  auto s = spawn(false, [](const redis_request&) -> outcome<redis_reply> {
+    return failure{errc::hot_unavailable, "connection refused"};
+  });
+  auto r = call<creds_reply>(*sys, s, get_creds_atom::value, std::string{"s1"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::hot_unavailable);
+  auto e = call<bool>(*sys, s, exists_atom::value, std::string{"s1"});
+  REQUIRE_FALSE(e);
+  CHECK(e.error().code == errc::hot_unavailable);
+}
+
+TEST_CASE_METHOD(fixture, "an invalid patch is refused without sending "
+                          "anything",
+                 "[session-actor]") {
+  scfg->bounds.max_value_bytes = 4;
+  auto s = spawn();
+  patch p;
+  p.set_key("pre-key", "1", "12345");
+  auto r = call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, p);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::value_too_large);
+  patch q;
+  q.writes.push_back({"bogus", false, "1"});
+  CHECK(call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, q)
+          .error()
+          .code
+        == errc::invalid_argument);
+  CHECK(counts[redis_script::apply_patch] == 0);
+}
+
+TEST_CASE_METHOD(fixture, "passivation answers everything queued and in "
+                          "flight before the actor stops",
+                 "[session-actor]") {
+  auto s = spawn(true);
+  caf::scoped_actor self{*sys};
+  self->monitor(s);
+  for (int i = 0; i < 3; ++i) {
+    patch p;
+    p.set_key("pre-key", std::to_string(i), "V");
+    self->send(s, set_atom::value, std::string{"s1"}, std::move(p));
+  }
+  self->send(s, passivate_atom::value);
+  // Wait until the fake Redis holds all three writes, then release them.
+  for (int spin = 0; spin < 500 && counts[redis_script::apply_patch] < 3;
+       ++spin)
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  REQUIRE(counts[redis_script::apply_patch] == 3);
+  self->send(fake, flush_atom::value);
+  std::vector<uint64_t> versions;
+  bool down = false;
+  for (int i = 0; i < 4; ++i)
+    self->receive([&](uint64_t v) { versions.push_back(v); },
+                  [&](caf::down_msg&) { down = true; },
+                  [&](caf::error&) { FAIL("a queued write failed"); },
+                  caf::after(std::chrono::seconds{5}) >>
+                    [&] { FAIL("timeout"); });
+  CHECK(versions == std::vector<uint64_t>{6, 7, 8});
+  CHECK(down);
+}

@@ -92,7 +92,9 @@ return vals
 // ARGV: sid. Returns 1 when the session existed. The meta hash stays as a
 // tombstone {v, d=1} so that versions never go backwards across a delete
 // and a re-creation (invariant 2); apply_patch clears d.
-constexpr std::string_view delete_session_lua = R"lua(#!lua
+// allow-oom: deleting must work when Redis is full -- it is how an operator
+// frees memory (it adds at most one small tombstone field).
+constexpr std::string_view delete_session_lua = R"lua(#!lua flags=allow-oom
 local m = redis.call('HMGET', KEYS[1], 'v', 'd')
 local existed = (m[1] and not m[2]) and 1 or 0
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
@@ -105,7 +107,8 @@ return existed
 )lua";
 
 // ARGV: expire_at_ms ("0" = persist). Returns 1 when the session exists.
-constexpr std::string_view touch_session_lua = R"lua(#!lua
+// allow-oom: a TTL refresh allocates nothing.
+constexpr std::string_view touch_session_lua = R"lua(#!lua flags=allow-oom
 local m = redis.call('HMGET', KEYS[1], 'v', 'd')
 if (not m[1]) or m[2] then return 0 end
 for k = 1, 3 do

@@ -88,10 +88,19 @@ void finished_one(session_pointer self) {
 
 /// Sends `req` to this session's Redis actor; `on_reply` turns the reply
 /// into the caller's result. Errors travel to the caller unchanged.
+/// Whether a failed request may still have changed the session in Redis: a
+/// write whose outcome is unknown (a paused Redis still runs what it
+/// received) must not leave a cache that contradicts Redis.
+bool may_have_written(const redis_request& req) {
+  return req.script == redis_script::apply_patch
+         || req.script == redis_script::delete_session;
+}
+
 template <class T, class F>
 caf::result<T> ask_redis(session_pointer self, redis_request req, F on_reply) {
   auto rp = self->make_response_promise<T>();
   ++self->state.in_flight;
+  bool writes = may_have_written(req);
   self->request(self->state.redis, self->state.cfg->redis_timeout,
                 redis_atom::value, std::move(req))
     .then(
@@ -104,6 +113,8 @@ caf::result<T> ask_redis(session_pointer self, redis_request req, F on_reply) {
         finished_one(self);
       },
       [=](caf::error& err) mutable {
+        if (writes)
+          self->state.cache.clear(self->state.cache.version);
         auto f = to_failure(err);
         if (f.code == errc::timeout)
           f = {errc::timeout, "redis did not answer within "
@@ -128,6 +139,7 @@ void apply_to_cache(session_state& st, const patch& p, uint64_t version) {
     return;
   }
   c.version = version;
+  c.creds.version = version; // what get_creds reports must move with it
   bool creds_touched = false;
   for (const auto& w : p.writes) {
     if (w.field.compare(0, 2, "c:") == 0) {

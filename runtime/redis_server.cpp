@@ -50,9 +50,11 @@ bool answers(uint16_t port) {
 } // namespace
 
 outcome<std::unique_ptr<redis_server>>
-redis_server::start(const std::string& binary) {
+redis_server::start(const std::string& binary,
+                    std::vector<std::string> extra_args) {
   std::unique_ptr<redis_server> s{new redis_server};
   s->binary_ = binary;
+  s->extra_args_ = std::move(extra_args);
   char tmpl[] = "/tmp/authstore-redis-XXXXXX";
   if (!::mkdtemp(tmpl))
     return failure{errc::internal, "mkdtemp failed"};
@@ -72,6 +74,17 @@ redis_server::start(const std::string& binary) {
 
 outcome<bool> redis_server::launch() {
   auto port = std::to_string(port_);
+  // The argv is built before fork, so the child of a threaded parent does
+  // not allocate: it only calls chdir, exec and _exit.
+  std::vector<std::string> args{
+    binary_, "--port", port, "--bind", "127.0.0.1", "--save", "",
+    "--appendonly", "no", "--dir", dir_, "--logfile", "redis.log",
+    "--protected-mode", "yes"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0)
     return {errc::internal, "fork failed"};
@@ -79,10 +92,7 @@ outcome<bool> redis_server::launch() {
     // Child: quiet, loopback only, no persistence, in its own directory.
     if (::chdir(dir_.c_str()) != 0)
       ::_exit(126);
-    ::execlp(binary_.c_str(), binary_.c_str(), "--port", port.c_str(),
-             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", dir_.c_str(), "--logfile", "redis.log",
-             "--protected-mode", "yes", static_cast<char*>(nullptr));
+    ::execvp(binary_.c_str(), argv.data());
     ::_exit(127);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};

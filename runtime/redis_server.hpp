@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 #include "messages/errors.hpp"
 
@@ -18,8 +19,11 @@ namespace authstore {
 class redis_server {
 public:
   /// Starts `binary` on a free port and waits (up to 5 s) until it answers.
+  /// `extra_args` are appended to the command line (e.g. "--requirepass",
+  /// "secret"; later options override earlier ones) and kept for restart().
   static outcome<std::unique_ptr<redis_server>>
-  start(const std::string& binary = "redis-server");
+  start(const std::string& binary = "redis-server",
+        std::vector<std::string> extra_args = {});
 
   ~redis_server();
   redis_server(const redis_server&) = delete;
@@ -28,6 +32,9 @@ public:
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
   std::string url() const;
+  /// The server's private working directory (removed by the destructor),
+  /// e.g. for a unix socket path.
+  const std::string& dir() const { return dir_; }
 
   /// SIGSTOP / SIGCONT / SIGKILL, for fault tests.
   void pause();
@@ -40,6 +47,7 @@ private:
   redis_server() = default;
   outcome<bool> launch();
   std::string binary_;
+  std::vector<std::string> extra_args_;
   std::string dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;

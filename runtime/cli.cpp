@@ -29,11 +29,21 @@ const std::vector<cli_command> commands = {
     {"json", "FILE", "also write the report as JSON to FILE", nullptr},
     {"redis-server", "PATH", "redis-server binary used when --redis is not "
      "given (the simulator starts and stops its own)", "redis-server"},
+    {"no-connect-burst", nullptr, "skip the connect bursts (sessions start "
+     "connected; for runs with very many sessions)", nullptr},
+    {"fault", "SPEC", "inject faults into the redis-server the simulator "
+     "started: redis-pause@T:D (SIGSTOP at T s for D s), redis-kill@T:D "
+     "(SIGKILL at T s, restart after D s; the server then runs with "
+     "appendfsync always, so acknowledged writes must survive); several "
+     "separated by commas", nullptr},
     {"quiet", nullptr, "no live progress line", nullptr}},
    true,
    "  authstore sim --sessions 100 --duration 10\n"
    "  authstore sim --sessions 1000 --concurrency 100 --ops 200000 --seed 7 "
    "--json report.json\n"
+   "  authstore sim --sessions 1000000 --concurrency 1000 --ops 2000000 "
+   "--no-connect-burst --session.max-live 100000\n"
+   "  authstore sim --duration 20 --fault redis-pause@5:2,redis-kill@12:1\n"
    "  AUTHSTORE_REDIS_URL=redis://127.0.0.1:6379/0 authstore sim"},
   {"get", cmd_get, "authstore get SID [--keys TYPE ID...]",
    "Print a session's creds as {\"creds\": {...}, \"version\": N}, or with "

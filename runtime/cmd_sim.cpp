@@ -3,6 +3,7 @@
 // sessions (sim_driver), prints live progress and a final report (text, and
 // JSON with --json), and exits 1 when any acknowledged write was lost or an
 // unexpected value was found.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -74,6 +75,73 @@ std::string read_plan(const cli_args& args, sim_plan& plan) {
   return {};
 }
 
+/// One injected fault: at `at_s`, pause or kill the simulator's own
+/// redis-server; after `for_s` more, resume or restart it.
+struct fault {
+  bool kill = false;
+  double at_s = 0;
+  double for_s = 0;
+  bool started = false;
+  bool ended = false;
+};
+
+/// Parses "redis-pause@T:D,redis-kill@T:D"; returns an error text or "".
+std::string read_faults(const std::string& spec, std::vector<fault>& out) {
+  size_t pos = 0;
+  while (pos < spec.size()) {
+    auto end = spec.find(',', pos);
+    auto item = spec.substr(pos, end == std::string::npos ? end : end - pos);
+    pos = end == std::string::npos ? spec.size() : end + 1;
+    fault f;
+    auto at = item.find('@');
+    auto colon = item.find(':', at == std::string::npos ? 0 : at);
+    if (at == std::string::npos || colon == std::string::npos)
+      return "--fault: expected redis-pause@T:D or redis-kill@T:D, got '"
+             + item + "'";
+    auto kind = item.substr(0, at);
+    if (kind != "redis-pause" && kind != "redis-kill")
+      return "--fault: unknown fault '" + kind + "'";
+    f.kill = kind == "redis-kill";
+    try {
+      f.at_s = std::stod(item.substr(at + 1, colon - at - 1));
+      f.for_s = std::stod(item.substr(colon + 1));
+    } catch (...) {
+      return "--fault: T and D must be seconds, got '" + item + "'";
+    }
+    if (f.at_s < 0 || f.for_s <= 0)
+      return "--fault: T must be >= 0 and D > 0";
+    out.push_back(f);
+  }
+  return {};
+}
+
+/// Starts and ends faults that are due at `elapsed_s`.
+void run_faults(std::vector<fault>& faults, redis_server& redis,
+                double elapsed_s) {
+  for (auto& f : faults) {
+    if (!f.started && elapsed_s >= f.at_s) {
+      f.started = true;
+      std::cerr << "\nsim: fault at " << elapsed_s << " s: "
+                << (f.kill ? "SIGKILL" : "SIGSTOP") << " redis-server\n";
+      if (f.kill)
+        redis.kill();
+      else
+        redis.pause();
+    }
+    if (f.started && !f.ended && elapsed_s >= f.at_s + f.for_s) {
+      f.ended = true;
+      if (f.kill) {
+        auto ok = redis.restart();
+        std::cerr << "sim: redis-server restarted"
+                  << (ok ? "" : " FAILED: " + ok.error().render()) << '\n';
+      } else {
+        redis.resume();
+        std::cerr << "sim: redis-server resumed\n";
+      }
+    }
+  }
+}
+
 /// Prints one progress line (on a terminal, overwriting itself).
 void progress(const sim_counters& c, double elapsed_s, bool tty) {
   uint64_t ops = c.total_ops();
@@ -98,6 +166,12 @@ int cmd_sim(const cli_args& args) {
   sim_plan plan;
   if (auto err = read_plan(args, plan); !err.empty())
     return usage_error("sim", err);
+  plan.connect_burst = !args.has("no-connect-burst");
+  std::vector<fault> faults;
+  if (auto err = read_faults(args.get("fault", ""), faults); !err.empty())
+    return usage_error("sim", err);
+  bool any_kill = std::any_of(faults.begin(), faults.end(),
+                              [](const fault& f) { return f.kill; });
   auto cfg = load_settings("sim", args);
   if (!cfg)
     return exit_usage;
@@ -108,8 +182,17 @@ int cmd_sim(const cli_args& args) {
                           || std::getenv("AUTHSTORE_REDIS_URL")
                           || args.config_flags.count("config")
                           || std::getenv("AUTHSTORE_CONFIG");
+  if (!faults.empty() && redis_configured)
+    return usage_error("sim", "--fault acts on the redis-server the "
+                              "simulator starts; leave out --redis");
   if (!redis_configured) {
-    auto s = redis_server::start(args.get("redis-server", "redis-server"));
+    // With a kill fault, acknowledged writes must survive the restart:
+    // AOF with fsync on every write (invariant 1's "Redis restart with AOF").
+    std::vector<std::string> aof;
+    if (any_kill)
+      aof = {"--appendonly", "yes", "--appendfsync", "always"};
+    auto s = redis_server::start(args.get("redis-server", "redis-server"),
+                                 aof);
     if (!s)
       return report_failure("sim", s.error());
     own_redis = std::move(*s);
@@ -142,6 +225,8 @@ int cmd_sim(const cli_args& args) {
       std::chrono::duration<double> elapsed = now - start;
       if (load_seconds == 0 && counters->steady_done.load() == plan.concurrency)
         load_seconds = elapsed.count();
+      if (own_redis)
+        run_faults(faults, *own_redis, elapsed.count());
       if (!args.has("quiet") && now - last_print >= std::chrono::seconds{1}) {
         progress(*counters, elapsed.count(), tty);
         last_print = now;

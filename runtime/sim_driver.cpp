@@ -43,7 +43,10 @@ struct driver_state {
   sim_counters* counters = nullptr;
   router_actor router;
   std::vector<sim_session> sessions;
-  std::deque<std::pair<size_t, sim_op>> connect_queue;
+  /// Connect bursts are generated one session at a time (a million
+  /// sessions' bursts would not fit in memory at once).
+  size_t next_connect = 0;
+  std::deque<sim_op> connect_queue;
   std::deque<verify_step> verify_queue;
   size_t next_session = 0;
   clock::time_point deadline;
@@ -129,7 +132,7 @@ void check_field(sim_counters& c, const expected_field& e, bool present,
     return;
   }
   c.verified.fetch_add(1, std::memory_order_relaxed);
-  if (e.present && (!present || value != e.value))
+  if (e.present && (!present || value_hash(value) != e.value_hash))
     c.lost.fetch_add(1, std::memory_order_relaxed);
   else if (!e.present && present)
     c.unexpected.fetch_add(1, std::memory_order_relaxed);
@@ -187,10 +190,15 @@ void verify_keys(driver_pointer self, size_t idx, const std::string& type) {
 
 void next(driver_pointer self) {
   auto& st = self->state;
+  while (st.connect_queue.empty() && st.plan.connect_burst
+         && st.next_connect < st.sessions.size()) {
+    for (auto& op : st.sessions[st.next_connect++].connect_burst())
+      st.connect_queue.push_back(std::move(op));
+  }
   if (!st.connect_queue.empty()) {
-    auto [idx, op] = std::move(st.connect_queue.front());
+    auto op = std::move(st.connect_queue.front());
     st.connect_queue.pop_front();
-    run(self, idx, std::move(op));
+    run(self, st.next_connect - 1, std::move(op));
     return;
   }
   bool budget_left = st.plan.ops > 0
@@ -240,9 +248,6 @@ caf::behavior driver_impl(driver_pointer self, sim_plan plan,
     st.sessions.emplace_back("sim-" + std::to_string(plan.seed) + "-"
                                + std::to_string(i),
                              plan.seed * 1000003 + i);
-    auto idx = st.sessions.size() - 1;
-    for (auto& op : st.sessions.back().connect_burst())
-      st.connect_queue.emplace_back(idx, std::move(op));
   }
   st.deadline = clock::now() + plan.duration;
   self->send(self, caf::atom("go"));

@@ -27,6 +27,8 @@ struct sim_plan {
   uint64_t ops = 0;
   std::chrono::seconds duration{10};
   double read_ratio = 0.5;
+  /// Run each session's connect burst before steady traffic.
+  bool connect_burst = true;
   uint64_t seed = 1;
   /// Bound on one request.
   std::chrono::milliseconds op_timeout{5000};

@@ -10,16 +10,17 @@
 // ({"type":"Buffer","data":"<base64>"}), i.e. already in normalized form, so
 // the codec is not on the timed path.
 //
-// The model of the expected state counts only acknowledged writes; a write
-// that failed may or may not have been applied, so its fields become
-// "uncertain" and are not verified. CAF-free and deterministic per seed.
+// Memory: a million sessions must fit beside the engine, so a session keeps
+// an 8-byte generator state, derives its contacts from its seed instead of
+// storing them, and remembers each written field as a 64-bit hash of its
+// final value. The model counts only acknowledged writes; a write that
+// failed may or may not have been applied, so its fields become "uncertain"
+// and are not verified. CAF-free and deterministic per seed.
 #pragma once
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "messages/model.hpp"
@@ -46,8 +47,12 @@ struct expected_field {
   bool present = false;
   /// A write to it failed: its state is unknown and it is not verified.
   bool uncertain = false;
-  std::string value;
+  /// Hash of the value it must hold (when present).
+  uint64_t value_hash = 0;
 };
+
+/// Hash used to compare stored values with expectations.
+uint64_t value_hash(const std::string& value);
 
 class sim_session {
 public:
@@ -76,24 +81,24 @@ public:
   }
 
 private:
+  uint64_t next();
   std::string buffer(size_t bytes);
   std::string key_pair();
   std::string session_record();
   std::string creds_value(const std::string& field);
-  sim_op set_op(patch p);
+  std::string contact(uint64_t k) const;
+  std::string group(uint64_t k) const;
   void upload_pre_keys(patch& p, int n);
-  void note_id(const std::string& type, const std::string& id);
+  static sim_op set_op(patch p);
 
   std::string sid_;
-  std::mt19937_64 rng_;
+  uint64_t seed_;
+  uint64_t rng_;
   uint32_t next_pre_key_ = 1;
   std::vector<uint32_t> live_pre_keys_;
-  std::vector<std::string> contacts_;
-  std::vector<std::string> groups_;
   uint64_t app_state_version_ = 0;
   std::unordered_map<std::string, expected_field> expected_;
   std::unordered_map<std::string, std::vector<std::string>> ids_by_type_;
-  std::unordered_set<std::string> noted_;
 };
 
 } // namespace authstore

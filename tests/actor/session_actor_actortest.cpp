@@ -37,10 +37,19 @@ struct fixture {
                             answer ? answer : scripted(&version, &next_write),
                             hold, &counts);
     fake = redis;
-    return spawn_session_actor(*sys, "s1", redis, scfg);
+    session = spawn_session_actor(*sys, "s1", redis, scfg);
+    return session;
+  }
+
+  // A request's pending timeout message keeps its sender alive until the
+  // timeout would fire (CAF 0.17), so the actors are stopped explicitly.
+  ~fixture() {
+    caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
   }
 
   redis_actor fake;
+  session_actor session;
 };
 
 template <class T, class... Ts>

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "actors/engine_counters.hpp"
 #include "actors/redis_connection.hpp"
 #include "messages/interfaces.hpp"
 
@@ -17,6 +18,8 @@ struct redis_actor_config {
   redis_connection_config connection;
   /// Most requests sent in one pipeline (bounds latency of a batch).
   size_t max_batch = 512;
+  /// Where to count round trips, batch sizes, errors (may be null).
+  redis_counters* counters = nullptr;
 };
 
 /// Spawns one detached Redis actor owning one connection.

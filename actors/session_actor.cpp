@@ -96,8 +96,35 @@ bool may_have_written(const redis_request& req) {
          || req.script == redis_script::delete_session;
 }
 
+/// The counter slot of a successful reply: reads of nothing are not_found.
+size_t result_slot(const creds_reply& r) {
+  return r.found ? op_result::ok : op_result::not_found;
+}
+size_t result_slot(const keys_reply&) {
+  return op_result::ok;
+}
+size_t result_slot(uint64_t) {
+  return op_result::ok;
+}
+size_t result_slot(bool existed) {
+  return existed ? op_result::ok : op_result::not_found;
+}
+
+/// Counts one finished operation that started at `start`.
+void count(session_pointer self, op_kind op, clock::time_point start,
+           size_t slot) {
+  if (auto* c = self->state.cfg->counters)
+    c->ops.record(op, slot,
+                  static_cast<uint64_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      clock::now() - start)
+                      .count()));
+}
+
 template <class T, class F>
-caf::result<T> ask_redis(session_pointer self, redis_request req, F on_reply) {
+caf::result<T> ask_redis(session_pointer self, op_kind op, redis_request req,
+                         F on_reply) {
+  auto start = clock::now();
   auto rp = self->make_response_promise<T>();
   ++self->state.in_flight;
   bool writes = may_have_written(req);
@@ -106,6 +133,8 @@ caf::result<T> ask_redis(session_pointer self, redis_request req, F on_reply) {
     .then(
       [=](redis_reply& reply) mutable {
         outcome<T> result = on_reply(reply);
+        count(self, op, start,
+              result ? result_slot(*result) : op_result::of(result.error().code));
         if (result)
           rp.deliver(std::move(*result));
         else
@@ -124,6 +153,7 @@ caf::result<T> ask_redis(session_pointer self, redis_request req, F on_reply) {
                                   "applied"};
         else if (f.code == errc::shutting_down)
           f = {errc::hot_unavailable, "redis actor is gone"};
+        count(self, op, start, op_result::of(f.code));
         rp.deliver(make_error(f));
         finished_one(self);
       });
@@ -158,8 +188,10 @@ void apply_to_cache(session_state& st, const patch& p, uint64_t version) {
 }
 
 caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
-  if (auto ok = validate_patch(p, self->state.cfg->bounds); !ok)
+  if (auto ok = validate_patch(p, self->state.cfg->bounds); !ok) {
+    count(self, op_kind::set, clock::now(), op_result::of(ok.error().code));
     return make_error(ok.error());
+  }
   redis_layout::write_options opts;
   opts.now_ms = wall_ms();
   if (self->state.cfg->hot_ttl.count() > 0)
@@ -170,7 +202,7 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
   opts.track_dirty = self->state.cfg->track_dirty;
   auto req = redis_layout::apply_patch(self->state.sid, p, opts);
   return ask_redis<uint64_t>(
-    self, std::move(req),
+    self, op_kind::set, std::move(req),
     [self, p = std::move(p)](const redis_reply& r) -> outcome<uint64_t> {
       auto v = redis_layout::read_apply_patch(r);
       if (v)
@@ -181,12 +213,19 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
 
 caf::result<creds_reply> handle_get_creds(session_pointer self) {
   auto& st = self->state;
-  if (st.cache.has_creds && cache_fresh(st))
+  if (st.cache.has_creds && cache_fresh(st)) {
+    if (auto* c = st.cfg->counters)
+      c->cache_hits.fetch_add(1, std::memory_order_relaxed);
+    count(self, op_kind::get_creds, clock::now(), result_slot(st.cache.creds));
     return st.cache.creds;
+  }
   return ask_redis<creds_reply>(
-    self, redis_layout::read_creds(st.sid),
+    self, op_kind::get_creds, redis_layout::read_creds(st.sid),
     [self](const redis_reply& r) -> outcome<creds_reply> {
       auto result = redis_layout::read_read_creds(r);
+      if (auto* c = self->state.cfg->counters; c && result)
+        (result->found ? c->redis_hits : c->misses)
+          .fetch_add(1, std::memory_order_relaxed);
       if (result) {
         auto& c = self->state.cache;
         if (result->version != c.version)
@@ -221,12 +260,16 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
       if (i->second.first)
         hit.values.emplace(id, i->second.second);
     }
-    if (all_cached)
+    if (all_cached) {
+      if (auto* c = st.cfg->counters)
+        c->cache_hits.fetch_add(1, std::memory_order_relaxed);
+      count(self, op_kind::get_keys, clock::now(), op_result::ok);
       return hit;
+    }
   }
   auto req = redis_layout::read_keys(st.sid, type, ids);
   return ask_redis<keys_reply>(
-    self, std::move(req),
+    self, op_kind::get_keys, std::move(req),
     [self, type, ids = std::move(ids)](
       const redis_reply& r) -> outcome<keys_reply> {
       auto result = redis_layout::read_read_keys(r, ids);
@@ -277,7 +320,7 @@ session_actor::behavior_type session_impl(
     },
     [=](del_atom, const std::string&) {
       self->state.cache.clear(0);
-      return ask_redis<bool>(self,
+      return ask_redis<bool>(self, op_kind::del,
                              redis_layout::delete_session(self->state.sid),
                              [self](const redis_reply& r) {
                                self->state.cache.clear(0);
@@ -286,14 +329,14 @@ session_actor::behavior_type session_impl(
     },
     [=](touch_atom, const std::string&) {
       return ask_redis<bool>(
-        self,
+        self, op_kind::touch,
         redis_layout::touch_session(self->state.sid,
                                     expire_at(*self->state.cfg)),
         [](const redis_reply& r) { return redis_layout::read_flag(r); });
     },
     [=](exists_atom, const std::string&) {
       return ask_redis<bool>(
-        self, redis_layout::exists_session(self->state.sid),
+        self, op_kind::exists, redis_layout::exists_session(self->state.sid),
         [](const redis_reply& r) { return redis_layout::read_exists(r); });
     },
     [=](passivate_atom) {

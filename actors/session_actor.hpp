@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/engine_counters.hpp"
 #include "messages/interfaces.hpp"
 
 namespace caf {
@@ -29,6 +30,10 @@ struct session_config {
   std::chrono::milliseconds cache_max_age{1000};
   /// Limits every patch is checked against before anything is sent.
   patch_bounds bounds;
+  /// Where operations, cache hits and misses are counted (may be null).
+  session_counters* counters = nullptr;
+  /// The cold store's supervisor; null in Redis-only mode (no mongodb.uri).
+  cold_actor cold;
 };
 
 /// Spawns the session actor for `sid` (already validated) talking to

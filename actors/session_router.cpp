@@ -57,6 +57,10 @@ void passivate(router_pointer self, const std::string& sid) {
   st.lru.erase(i->second.lru_pos);
   st.live.erase(i);
   ++st.stats.passivations;
+  if (auto* c = st.cfg.session->counters) {
+    c->passivations.fetch_add(1, std::memory_order_relaxed);
+    c->live_actors.fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 /// The actor for `sid`, spawned if needed; marks it most recently used.
@@ -77,6 +81,10 @@ session_actor& session_for(router_pointer self, const std::string& sid) {
   entry.handle = std::move(handle);
   entry.lru_pos = st.lru.begin();
   ++st.stats.activations;
+  if (auto* c = st.cfg.session->counters) {
+    c->activations.fetch_add(1, std::memory_order_relaxed);
+    c->live_actors.fetch_add(1, std::memory_order_relaxed);
+  }
   while (st.live.size() > st.cfg.max_live)
     passivate(self, st.lru.back().first);
   return st.live[sid].handle;
@@ -119,6 +127,16 @@ fan_out(router_pointer self, const std::vector<std::string>& ids, Ask ask) {
   return rp;
 }
 
+/// Validates `sid`; an invalid one is counted as a failed `op`.
+outcome<bool> check_sid(router_pointer self, op_kind op,
+                        const std::string& sid) {
+  auto ok = validate_session_id(sid);
+  if (!ok)
+    if (auto* c = self->state.cfg.session->counters)
+      c->ops.record(op, op_result::of(errc::invalid_session_id), 0);
+  return ok;
+}
+
 void set_error(session_result& slot, const caf::error& err) {
   auto f = to_failure(err);
   slot.error = static_cast<uint8_t>(f.code);
@@ -142,34 +160,34 @@ router_actor::behavior_type router_impl(router_pointer self,
   auto timeout = self->state.cfg.batch_timeout;
   return {
     [=](get_creds_atom a, const std::string& sid) -> caf::result<creds_reply> {
-      if (auto ok = validate_session_id(sid); !ok)
+      if (auto ok = check_sid(self, op_kind::get_creds, sid); !ok)
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a, sid);
     },
     [=](get_keys_atom a, const std::string& sid, std::string& type,
         std::vector<std::string>& ids) -> caf::result<keys_reply> {
-      if (auto ok = validate_session_id(sid); !ok)
+      if (auto ok = check_sid(self, op_kind::get_keys, sid); !ok)
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a, sid, std::move(type), std::move(ids));
     },
     [=](set_atom a, const std::string& sid,
         patch& p) -> caf::result<uint64_t> {
-      if (auto ok = validate_session_id(sid); !ok)
+      if (auto ok = check_sid(self, op_kind::set, sid); !ok)
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a, sid, std::move(p));
     },
     [=](del_atom a, const std::string& sid) -> caf::result<bool> {
-      if (auto ok = validate_session_id(sid); !ok)
+      if (auto ok = check_sid(self, op_kind::del, sid); !ok)
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a, sid);
     },
     [=](touch_atom a, const std::string& sid) -> caf::result<bool> {
-      if (auto ok = validate_session_id(sid); !ok)
+      if (auto ok = check_sid(self, op_kind::touch, sid); !ok)
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a, sid);
     },
     [=](exists_atom a, const std::string& sid) -> caf::result<bool> {
-      if (auto ok = validate_session_id(sid); !ok)
+      if (auto ok = check_sid(self, op_kind::exists, sid); !ok)
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a, sid);
     },

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "runtime/engine_actors.hpp"
-#include "runtime/latency_histogram.hpp"
+#include "actors/latency_histogram.hpp"
 #include "runtime/sim_report.hpp"
 
 using namespace authstore;

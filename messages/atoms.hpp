@@ -33,4 +33,37 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 /// Periodic timer tick.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
+// -- cold path (issue #4) ----------------------------------------------------
+
+/// Persist a session's changed fields to the cold store.
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
+/// Load a whole session from the cold store.
+using load_atom = caf::atom_constant<caf::atom("load")>;
+/// Load some fields of a session from the cold store.
+using load_fields_atom = caf::atom_constant<caf::atom("loadfields")>;
+/// Delete a session's durable state (explicit only; never by TTL).
+using erase_atom = caf::atom_constant<caf::atom("erase")>;
+/// Health snapshot of the cold path (breaker, worker, counters).
+using cold_status_atom = caf::atom_constant<caf::atom("coldstatus")>;
+/// Operator: open the cold circuit until reset_breaker.
+using force_open_atom = caf::atom_constant<caf::atom("forceopen")>;
+/// Operator: let every cold call through, untracked, until reset_breaker.
+using disable_breaker_atom = caf::atom_constant<caf::atom("disablebrk")>;
+/// Operator: end force_open / disable_breaker; the breaker closes.
+using reset_breaker_atom = caf::atom_constant<caf::atom("resetbrk")>;
+/// Cold supervisor internal: start the next worker after a backoff.
+using restart_worker_atom = caf::atom_constant<caf::atom("restartwkr")>;
+/// Cold supervisor internal: retry a failed index creation.
+using index_retry_atom = caf::atom_constant<caf::atom("idxretry")>;
+/// Supervisor to worker: create the indexes (idempotent).
+using worker_init_atom = caf::atom_constant<caf::atom("workerinit")>;
+
+// -- remote access (issue #6) ------------------------------------------------
+
+/// Remote handshake, step 1: protocol version and client nonce in; server
+/// nonce and server proof out (runtime/auth.hpp).
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+/// Remote handshake, step 2: the client's proof in; a session handle out.
+using auth_atom = caf::atom_constant<caf::atom("auth")>;
+
 } // namespace authstore

@@ -31,6 +31,7 @@ constexpr errc_name errc_names[] = {
   {errc::timeout, "timeout"},
   {errc::overloaded, "overloaded"},
   {errc::shutting_down, "shutting_down"},
+  {errc::unreachable, "unreachable"},
   {errc::protocol_mismatch, "protocol_mismatch"},
   {errc::unauthorized, "unauthorized"},
   {errc::internal, "internal"},

@@ -56,6 +56,9 @@ enum class errc : uint8_t {
   overloaded = 41,
   /// The node is shutting down; nothing was applied.
   shutting_down = 42,
+  /// A remote node cannot be reached (connection refused, lost before the
+  /// request was sent, handshake not answered); nothing was applied.
+  unreachable = 43,
   /// The peer speaks another protocol version.
   protocol_mismatch = 50,
   /// The peer did not authenticate.

@@ -70,6 +70,8 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<redis_request>("authstore::redis_request");
   cfg.add_message_type<redis_reply>("authstore::redis_reply");
   cfg.add_message_type<router_actor>("authstore::router_actor");
+  cfg.add_message_type<cold_status>("authstore::cold_status");
+  cfg.add_message_type<cold_actor>("authstore::cold_actor");
   cfg.add_error_category(error_category(), render_error);
 }
 

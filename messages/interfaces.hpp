@@ -102,6 +102,124 @@ using redis_actor = caf::typed_actor<
   /// Internal: send the queued requests as one pipeline.
   caf::reacts_to<flush_atom>>;
 
+// -- cold path (issue #4) ----------------------------------------------------
+
+/// Health snapshot of the cold path, answered by the cold supervisor at once
+/// (it never waits on the worker). Used by health checks and operators.
+struct cold_status {
+  /// Breaker state as its gauge value: 0 closed, 1 half_open, 2 open,
+  /// 3 forced_open, 4 disabled (actors/circuit_breaker.hpp).
+  uint8_t state = 0;
+  /// The same state as its stable token ("closed", "half_open", ...).
+  std::string state_name;
+  /// Outcomes in the rolling window (closed only).
+  uint64_t window_calls = 0;
+  /// Failures and timeouts in the window.
+  uint64_t window_failures = 0;
+  /// Calls slower than the slow-call threshold in the window.
+  uint64_t window_slow_calls = 0;
+  /// Failures in a row (closed only).
+  uint64_t consecutive_failures = 0;
+  /// Milliseconds until the breaker lets probes through (open only, else 0).
+  int64_t next_probe_ms = 0;
+  /// Why the breaker last opened ("none" since the last close).
+  std::string last_trip;
+  /// State changes so far, indexed by from * 5 + to (gauge values).
+  std::vector<uint64_t> transitions;
+  /// Calls answered at once because the circuit was open, forced open, or
+  /// half-open with every probe taken (no cold-store call was made).
+  uint64_t rejected_open = 0;
+  /// Calls answered at once because the worker was down (restarting).
+  uint64_t rejected_no_worker = 0;
+  /// Calls answered at once because too many were in flight.
+  uint64_t rejected_overload = 0;
+  /// Calls forwarded to the worker that succeeded, failed, timed out.
+  uint64_t calls_succeeded = 0;
+  uint64_t calls_failed = 0;
+  uint64_t calls_timed_out = 0;
+  /// Calls forwarded and not answered yet.
+  uint64_t in_flight = 0;
+  /// Workers started after the first one (crash restarts).
+  uint64_t worker_restarts = 0;
+  /// Whether a worker is running now (false while a restart waits).
+  bool worker_up = false;
+  /// Whether the current worker created its indexes.
+  bool indexes_ok = false;
+  /// Why index creation failed or is pending ("" when indexes_ok).
+  std::string index_detail;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cold_status& x) {
+  return f(x.state, x.state_name, x.window_calls, x.window_failures,
+           x.window_slow_calls, x.consecutive_failures, x.next_probe_ms,
+           x.last_trip, x.transitions, x.rejected_open, x.rejected_no_worker,
+           x.rejected_overload, x.calls_succeeded, x.calls_failed,
+           x.calls_timed_out, x.in_flight, x.worker_restarts, x.worker_up,
+           x.indexes_ok, x.index_detail);
+}
+
+/// The cold store's data operations: spoken by the cold supervisor to its
+/// worker and, inside cold_actor, by everyone else to the supervisor.
+/// Errors: cold_unavailable (circuit open, worker down, network), cold_error,
+/// timeout (may or may not have been applied), overloaded, shutting_down,
+/// invalid_argument. Never "not found" (invariant 4).
+using cold_store_api = caf::typed_actor<
+  /// Applies a persist idempotently (nothing stored at a version >= the
+  /// request's changes); the reply is req.version, which the stored
+  /// watermark now is at least. "Already newer" is a success.
+  caf::replies_to<persist_atom, persist_request>::with<uint64_t>,
+  /// A whole session; found=false only after reads that found nothing.
+  caf::replies_to<load_atom, std::string>::with<session_snapshot>,
+  /// The named fields of a session; absent ones are left out.
+  caf::replies_to<load_fields_atom, std::string,
+                  std::vector<std::string>>::with<session_snapshot>,
+  /// Deletes a session's durable state; true if anything existed.
+  caf::replies_to<erase_atom, std::string>::with<bool>>;
+
+/// The mongo worker: one blocking libmongoc client on its own thread.
+using cold_worker_actor = cold_store_api::extend<
+  /// Creates the indexes (idempotent); replies (true, "") or (false, why).
+  caf::replies_to<worker_init_atom>::with<bool, std::string>>;
+
+/// The cold supervisor, the only door to the cold store: circuit breaker,
+/// call timeouts, worker restarts.
+using cold_actor = cold_store_api::extend<
+  /// Health snapshot, answered at once.
+  caf::replies_to<cold_status_atom>::with<cold_status>,
+  /// Operator: reject every call until reset; replies the new status.
+  caf::replies_to<force_open_atom>::with<cold_status>,
+  /// Operator: let every call through untracked until reset.
+  caf::replies_to<disable_breaker_atom>::with<cold_status>,
+  /// Operator: end an override; the breaker closes with a fresh window.
+  caf::replies_to<reset_breaker_atom>::with<cold_status>,
+  /// Internal: start worker incarnation N (after the restart backoff).
+  caf::reacts_to<restart_worker_atom, uint64_t>,
+  /// Internal: retry index creation on worker incarnation N.
+  caf::reacts_to<index_retry_atom, uint64_t>>;
+
+// -- remote access (issue #6) ------------------------------------------------
+
+/// Version of the remote protocol: the handshake below and what a session
+/// handle answers. A peer with another version is refused in the hello with
+/// protocol_mismatch; a peer whose handle types differ is refused by CAF at
+/// connect (unexpected_actor_messaging_interface -> protocol_mismatch).
+constexpr uint32_t remote_protocol_version = 1;
+
+/// The one actor `authstore serve` publishes. Nothing but this handshake is
+/// served before a peer proves that it knows the shared secret
+/// (runtime/auth.hpp, runtime/remote_server.hpp). Errors: protocol_mismatch,
+/// unauthorized, overloaded, shutting_down.
+using auth_gate_actor = caf::typed_actor<
+  /// Step 1: (protocol version, client nonce) -> (server nonce, server
+  /// proof). The client checks the server's proof before sending its own.
+  caf::replies_to<hello_atom, uint32_t, std::string>::with<std::string,
+                                                           std::string>,
+  /// Step 2: (server nonce, client proof) -> this connection's session: a
+  /// router_actor that enforces per-connection limits and dies with the
+  /// connection.
+  caf::replies_to<auth_atom, std::string, std::string>::with<router_actor>>;
+
 /// The category of authstore errors inside caf::error.
 caf::atom_value error_category();
 

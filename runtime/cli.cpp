@@ -12,6 +12,24 @@ namespace {
 
 // clang-format off
 const std::vector<cli_command> commands = {
+  {"serve", cmd_serve, "authstore serve [--port P] [--bind ADDR]",
+   "Start the engine and publish it for remote clients (`authstore "
+   "get|set|del --connect`, runtime/remote_client.hpp) through CAF's "
+   "middleman. A peer must prove the shared secret (--secret-file PATH or "
+   "AUTHSTORE_SECRET; never a command-line value) before any request is "
+   "served; the traffic itself is NOT encrypted (README: Remote access). "
+   "Prints `authstore: listening on ADDR:PORT` once ready. SIGTERM/SIGINT: "
+   "close the port, answer every request in flight, exit 0.",
+   {{"port", "P", "TCP port; 0 picks a free one (overrides remote.port)",
+     "7447"},
+    {"bind", "ADDR", "address to listen on (overrides remote.bind)",
+     "127.0.0.1"},
+    {"insecure-no-auth", nullptr, "serve without a shared secret; allowed "
+     "on a loopback address only", nullptr}},
+   true,
+   "  authstore serve --port 7447 --secret-file /etc/authstore/secret\n"
+   "  AUTHSTORE_SECRET=$(cat /run/secrets/authstore) authstore serve "
+   "--port 0 --redis redis://127.0.0.1:6379/0"},
   {"sim", cmd_sim, "authstore sim [options]",
    "Drive simulated WhatsApp sessions through the engine and report "
    "latency, throughput and verification (lost/unexpected writes).",
@@ -50,23 +68,35 @@ const std::vector<cli_command> commands = {
    "--keys the named keys as {\"TYPE\": {\"ID\": value}} (absent ids left "
    "out). Exit 3 with `not found` when the session has no creds.",
    {{"keys", nullptr, "read keys: the next argument is the type, the rest "
-     "are ids", nullptr}},
+     "are ids", nullptr},
+    {"connect", "HOST:PORT", "use a remote node (`authstore serve`) instead "
+     "of Redis; the secret comes from --secret-file or AUTHSTORE_SECRET",
+     nullptr}},
    true,
    "  authstore get 5511999 --redis redis://127.0.0.1:6379/0\n"
-   "  authstore get 5511999 --keys pre-key 1 2 3"},
+   "  authstore get 5511999 --keys pre-key 1 2 3\n"
+   "  authstore get 5511999 --connect 127.0.0.1:7447 --secret-file "
+   "/etc/authstore/secret"},
   {"set", cmd_set, "authstore set SID < patch.json",
    "Apply a patch read from stdin: {\"creds\": {\"field\": value-or-null}, "
    "\"keys\": {\"TYPE\": {\"ID\": value-or-null}}}; both parts optional, "
    "null deletes. Prints {\"version\": N} once Redis acknowledged.",
    {{"expect-version", "N", "apply only if the session is at version N "
-     "(0: does not exist yet); else version_conflict", nullptr}},
+     "(0: does not exist yet); else version_conflict", nullptr},
+    {"connect", "HOST:PORT", "use a remote node (`authstore serve`) instead "
+     "of Redis; the secret comes from --secret-file or AUTHSTORE_SECRET",
+     nullptr}},
    true,
    "  echo '{\"creds\":{\"registered\":true}}' | authstore set 5511999\n"
    "  authstore set 5511999 --expect-version 41 < patch.json"},
   {"del", cmd_del, "authstore del SID",
    "Delete a session. Prints {\"existed\": true}; exit 3 with `not found` "
    "when it did not exist.",
-   {}, true, "  authstore del 5511999"},
+   {{"connect", "HOST:PORT", "use a remote node (`authstore serve`) instead "
+     "of Redis; the secret comes from --secret-file or AUTHSTORE_SECRET",
+     nullptr}}, true,
+   "  authstore del 5511999\n"
+   "  AUTHSTORE_SECRET=... authstore del 5511999 --connect 10.0.0.5:7447"},
   {"normalize", cmd_normalize, "authstore normalize < value.json",
    "Read one Baileys JSON document on stdin and write it in the v7 Buffer "
    "form ({\"type\":\"Buffer\",\"data\":\"<base64>\"}) on stdout; a one-line "

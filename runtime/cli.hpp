@@ -63,6 +63,7 @@ int cmd_del(const cli_args& args);
 int cmd_normalize(const cli_args& args);
 int cmd_config(const cli_args& args);
 int cmd_sim(const cli_args& args);
+int cmd_serve(const cli_args& args);
 
 /// Prints "authstore <cmd>: <message>" and the usage hint to stderr; returns
 /// exit_usage.

@@ -1,5 +1,6 @@
 // cmd_store.cpp -- `authstore get|set|del`: the operator CLI over the
-// in-process API (engine.hpp). Values print in the v7 Buffer form, which is
+// in-process API (engine.hpp) or, with --connect HOST:PORT, over a remote
+// node (remote_client.hpp). Values print in the v7 Buffer form, which is
 // how they are stored.
 #include <charconv>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "messages/session_id.hpp"
 #include "runtime/cmd_common.hpp"
 #include "runtime/engine.hpp"
+#include "runtime/remote_client.hpp"
 
 namespace authstore {
 
@@ -27,6 +29,68 @@ std::unique_ptr<engine> open_engine(const char* cmd, const cli_args& args,
     return nullptr;
   }
   return std::move(*e);
+}
+
+/// The store a command talks to: the in-process engine, or a remote node
+/// with --connect. Both answer with the same types and error codes.
+struct store {
+  std::unique_ptr<engine> local;
+  std::unique_ptr<remote_client> remote;
+
+  explicit operator bool() const { return local || remote; }
+  store* operator->() { return this; }
+
+  outcome<creds_reply> get_creds(const std::string& sid) {
+    return remote ? remote->get_creds(sid) : local->get_creds(sid);
+  }
+  outcome<keys_reply> get_keys(const std::string& sid, const std::string& type,
+                               const std::vector<std::string>& ids) {
+    return remote ? remote->get_keys(sid, type, ids)
+                  : local->get_keys(sid, type, ids);
+  }
+  outcome<uint64_t> set(const std::string& sid, patch p) {
+    return remote ? remote->set(sid, std::move(p))
+                  : local->set(sid, std::move(p));
+  }
+  outcome<bool> del(const std::string& sid) {
+    return remote ? remote->del(sid) : local->del(sid);
+  }
+  const patch_limits& limits() const {
+    return remote ? remote->limits() : local->limits();
+  }
+};
+
+/// Opens the engine, or with --connect connects and authenticates to a
+/// remote node; prints problems itself.
+store open_store(const char* cmd, const cli_args& args, int& rc) {
+  store result;
+  if (!args.has("connect")) {
+    result.local = open_engine(cmd, args, rc);
+    return result;
+  }
+  auto ep = parse_endpoint(args.get("connect", ""));
+  if (!ep) {
+    rc = usage_error(cmd, ep.error().render());
+    return result;
+  }
+  auto cfg = load_settings(cmd, args);
+  if (!cfg) {
+    rc = exit_usage;
+    return result;
+  }
+  auto opts = remote_options::from(*cfg);
+  if (!opts) {
+    report_failure(cmd, opts.error());
+    rc = exit_usage;
+    return result;
+  }
+  auto c = remote_client::connect(ep->first, ep->second, std::move(*opts));
+  if (!c) {
+    rc = report_failure(cmd, c.error());
+    return result;
+  }
+  result.remote = std::move(*c);
+  return result;
 }
 
 /// Checks for exactly one session id argument (plus `extra` allowed).
@@ -54,7 +118,7 @@ int cmd_get(const cli_args& args) {
   if (keys && args.positional.size() < 3)
     return usage_error("get", "--keys needs a TYPE and at least one ID");
   int rc = exit_ok;
-  auto e = open_engine("get", args, rc);
+  auto e = open_store("get", args, rc);
   if (!e)
     return rc;
   const auto& sid = args.positional[0];
@@ -96,7 +160,7 @@ int cmd_set(const cli_args& args) {
       return usage_error("set", "--expect-version needs a whole number");
   }
   int rc = exit_ok;
-  auto e = open_engine("set", args, rc);
+  auto e = open_store("set", args, rc);
   if (!e)
     return rc;
   auto p = parse_patch(read_stdin(), e->limits());
@@ -114,7 +178,7 @@ int cmd_del(const cli_args& args) {
   if (int rc = check_sid("del", args); rc != exit_ok)
     return rc;
   int rc = exit_ok;
-  auto e = open_engine("del", args, rc);
+  auto e = open_store("del", args, rc);
   if (!e)
     return rc;
   auto existed = e->del(args.positional[0]);

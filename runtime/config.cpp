@@ -28,11 +28,46 @@ const std::vector<setting_spec> specs = {
    "Bound on one pipeline round trip; a hung Redis fails calls after this"},
   {"redis.hot-ttl-s", S::integer, "0", 0, 31536000,
    "Expire the hot copy this long after its last write or touch (0: never). "
-   "Needs a cold store: without one, Redis holds the only copy"},
+   "Refused until writes persist to the cold store (issue #5): until then "
+   "Redis holds the only copy"},
   {"mongodb.uri", S::text, "", 0, 0,
    "MongoDB URI of the cold store (empty: no cold store; Redis is the only "
-   "copy). Not used yet by this build: see docs/ARCHITECTURE.md",
+   "copy). Timeouts (connectTimeoutMS, socketTimeoutMS, "
+   "serverSelectionTimeoutMS) and TLS come from the URI. Prefer the "
+   "environment for passwords",
    true, "mongodb"},
+  {"mongodb.database", S::text, "authstore", 0, 0,
+   "Database holding the cold store's keys and sessions collections"},
+  {"mongodb.write-concern", S::text, "majority", 0, 0,
+   "Write concern w of cold-store writes: majority, a tag set name or a "
+   "node count; 0 (unacknowledged) is refused"},
+  {"mongodb.write-journal", S::boolean, "true", 0, 0,
+   "Write concern j: a persist counts only once journaled"},
+  {"cold.call-timeout-ms", S::integer, "3000", 10, 600000,
+   "Bound on one cold-store call; no answer in time is a timeout error "
+   "and a circuit-breaker failure"},
+  {"cold.window-s", S::integer, "10", 1, 3600,
+   "Rolling window of the breaker's failure and slow-call rates"},
+  {"cold.min-calls", S::integer, "10", 1, 1000000,
+   "Fewest calls in the window before a rate can open the circuit"},
+  {"cold.failure-rate-pct", S::integer, "50", 1, 100,
+   "Open the circuit when at least this share of the window's calls failed"},
+  {"cold.consecutive-failures", S::integer, "5", 1, 1000000,
+   "Open the circuit after this many failed cold-store calls in a row"},
+  {"cold.slow-call-ms", S::integer, "1000", 1, 86400000,
+   "A cold-store call slower than this counts as slow"},
+  {"cold.slow-call-rate-pct", S::integer, "80", 1, 100,
+   "Open the circuit when at least this share of the window's calls was "
+   "slow"},
+  {"cold.open-base-s", S::integer, "5", 1, 86400,
+   "First open period of the circuit; doubles (jittered) per failed probe"},
+  {"cold.open-max-s", S::integer, "60", 1, 86400,
+   "Cap of the circuit's open period (at least cold.open-base-s)"},
+  {"cold.half-open-probes", S::integer, "3", 1, 1000,
+   "Probe calls after an open period; all must succeed to close"},
+  {"cold.restart-backoff-max-ms", S::integer, "10000", 100, 3600000,
+   "Cap of the wait before restarting a crashed mongo worker (the wait "
+   "starts at 100 ms and doubles per crash in a row)"},
   {"session.idle-passivate-s", S::integer, "300", 1, 86400,
    "Stop a session actor after this long without a request"},
   {"session.max-live", S::integer, "100000", 1, 100000000,
@@ -59,6 +94,40 @@ const std::vector<setting_spec> specs = {
   {"scheduler.moderate-sleep-us", S::integer, "0", 0, 1000000,
    "CAF work-stealing idle poll sleep; 0 wakes workers at once (CAF's own "
    "default is 50, which adds ~50 us to every hop from a detached actor)"},
+  {"http.port", S::integer, "0", 0, 65535,
+   "Serve /metrics, /healthz and /readyz on this port (0: off)"},
+  {"http.bind", S::text, "127.0.0.1", 0, 0,
+   "Address the HTTP endpoint binds to; loopback unless you mean otherwise"},
+  {"remote.port", S::integer, "7447", 0, 65535,
+   "Port `authstore serve` listens on (0: any free port; the port is "
+   "printed at start)"},
+  {"remote.bind", S::text, "127.0.0.1", 0, 0,
+   "Address `authstore serve` listens on; loopback unless you mean "
+   "otherwise (traffic is not encrypted: see README, Remote access)"},
+  {"remote.secret-file", S::text, "", 0, 0,
+   "File holding the shared secret of remote access (at least 16 bytes; "
+   "a trailing newline is ignored). Takes precedence over the environment "
+   "variable AUTHSTORE_SECRET, the only other source; a secret is never a "
+   "command-line value", false, "secret-file"},
+  {"remote.max-outstanding", S::integer, "128", 1, 100000,
+   "Most requests one remote connection may have in flight; more are "
+   "refused with overloaded (not applied)"},
+  {"remote.max-message-bytes", S::integer, "16777216", 64, 1073741824,
+   "Largest request one remote connection may send (a patch's names and "
+   "values, the ids of a read); larger ones are refused with "
+   "value_too_large (not applied)"},
+  {"remote.max-connections", S::integer, "1024", 1, 1000000,
+   "Most authenticated remote connections at once"},
+  {"remote.request-timeout-ms", S::integer, "6000", 100, 600000,
+   "Client side: bound on one remote request; after it the outcome is "
+   "unknown (timeout)"},
+  {"remote.handshake-timeout-ms", S::integer, "3000", 100, 600000,
+   "Client side: bound on connecting and authenticating"},
+  {"remote.heartbeat-ms", S::integer, "1000", 10, 600000,
+   "CAF middleman heartbeat interval on remote connections"},
+  {"remote.connection-timeout-ms", S::integer, "5000", 50, 3600000,
+   "Drop a remote peer that sent nothing, not even a heartbeat, for this "
+   "long: a frozen peer is detected within this bound"},
   {"log.level", S::text, "info", 0, 0,
    "Log level: error, warn, info, debug"},
 };
@@ -218,18 +287,39 @@ outcome<settings> settings::load(const std::map<std::string, std::string>& flags
     apply(k, value, "--" + key);
   }
   // Cross-setting rules.
-  if (errors.empty() && result.integer("redis.hot-ttl-s") > 0
-      && result.text("mongodb.uri").empty())
+  if (errors.empty()
+      && result.integer("cold.open-max-s") < result.integer("cold.open-base-s"))
+    errors.push_back({errc::invalid_config,
+                      "cold.open-max-s must be at least cold.open-base-s"});
+  // A TTL expires the hot copy; it is safe only once every acknowledged
+  // write reaches the cold store. This build has no persist path yet (the
+  // outbox, issue #5), so even with mongodb.uri Redis holds the only copy.
+  if (errors.empty() && result.integer("redis.hot-ttl-s") > 0)
     errors.push_back({errc::invalid_config,
                       "redis.hot-ttl-s (from " + result.sources_["redis.hot-ttl-s"]
-                        + ") needs mongodb.uri: without a cold store the hot "
-                          "copy is the only copy, and a TTL would delete it"});
+                        + ") is refused: this build does not persist writes "
+                          "to the cold store yet (issue #5), so Redis holds "
+                          "the only copy and a TTL would delete it"});
   if (errors.empty() && result.integer("session.request-timeout-ms")
                           <= result.integer("redis.command-timeout-ms"))
     errors.push_back({errc::invalid_config,
                       "session.request-timeout-ms must be larger than "
                       "redis.command-timeout-ms, so that Redis errors reach "
                       "callers before their own timeout"});
+  if (errors.empty() && result.integer("remote.connection-timeout-ms")
+                          <= 2 * result.integer("remote.heartbeat-ms"))
+    errors.push_back({errc::invalid_config,
+                      "remote.connection-timeout-ms must be larger than twice "
+                      "remote.heartbeat-ms, or one late heartbeat drops a "
+                      "healthy peer"});
+  if (errors.empty() && result.integer("remote.request-timeout-ms")
+                          <= result.integer("session.request-timeout-ms")
+                               + 1000)
+    errors.push_back({errc::invalid_config,
+                      "remote.request-timeout-ms must be larger than "
+                      "session.request-timeout-ms + 1000, so that the "
+                      "server's own errors reach remote callers before their "
+                      "timeout"});
   if (!errors.empty()) {
     auto first = errors.front();
     if (problems)

@@ -2,6 +2,8 @@
 // it in reverse (engine.hpp).
 //
 //   redis pool (detached, one per connection)
+//     <- cold supervisor (scheduled) -> mongo worker (detached), only with
+//        mongodb.uri
 //     <- session router (scheduled) <- session actors (spawned on demand)
 //
 // The CAF configuration is set from code only: parse() is never called, so
@@ -11,11 +13,19 @@
 // (CAF-0.17-GUIDE §7: 5-6x lower thread-hop latency, less idle CPU).
 #include "runtime/engine_actors.hpp"
 
+#include <optional>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/cold_supervisor.hpp"
+#include "actors/mongo_worker.hpp"
 #include "actors/redis_actor.hpp"
 #include "actors/session_router.hpp"
+#include "runtime/health.hpp"
+#include "runtime/remote_server.hpp"
+#include "runtime/http_server.hpp"
+#include "runtime/metrics.hpp"
 
 namespace authstore {
 
@@ -25,6 +35,9 @@ struct engine_system_config : caf::actor_system_config {
   explicit engine_system_config(const settings& cfg) {
     load<caf::io::middleman>();
     register_messages(*this);
+    // Middleman heartbeat and connection timeout (remote.*): CAF reads them
+    // only when the actor system starts, so they are set here.
+    configure_remote_node(*this, cfg);
     set("scheduler.max-threads",
         static_cast<size_t>(cfg.integer("scheduler.max-threads")));
     set("work-stealing.moderate-sleep-duration",
@@ -36,17 +49,82 @@ struct engine_system_config : caf::actor_system_config {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+/// First wait before restarting a crashed mongo worker (the config sets
+/// only the cap): short, because a crash is usually a one-off.
+constexpr milliseconds cold_restart_backoff_base{100};
+
+/// The cold supervisor's settings from the table; checks the URI and write
+/// concern (mongo_store::open does not connect) and the breaker's bounds,
+/// so that a bad value fails start instead of every later call.
+outcome<cold_supervisor_config> make_cold_config(const settings& cfg) {
+  mongo_store_config mc;
+  mc.uri = cfg.text("mongodb.uri");
+  mc.database = cfg.text("mongodb.database");
+  mc.write_w = cfg.text("mongodb.write-concern");
+  mc.write_journal = cfg.boolean("mongodb.write-journal");
+  if (auto probe = mongo_store::open(mc); !probe)
+    return probe.error();
+  cold_supervisor_config c;
+  auto& b = c.breaker;
+  b.window = seconds{cfg.integer("cold.window-s")};
+  b.min_calls = static_cast<uint32_t>(cfg.integer("cold.min-calls"));
+  b.failure_rate_percent = static_cast<uint32_t>(
+    cfg.integer("cold.failure-rate-pct"));
+  b.consecutive_failures = static_cast<uint32_t>(
+    cfg.integer("cold.consecutive-failures"));
+  b.slow_call = milliseconds{cfg.integer("cold.slow-call-ms")};
+  b.slow_call_rate_percent = static_cast<uint32_t>(
+    cfg.integer("cold.slow-call-rate-pct"));
+  b.open_base = seconds{cfg.integer("cold.open-base-s")};
+  b.open_max = seconds{cfg.integer("cold.open-max-s")};
+  b.half_open_probes = static_cast<uint32_t>(
+    cfg.integer("cold.half-open-probes"));
+  if (auto ok = validate(b); !ok)
+    return ok.error();
+  c.call_timeout = milliseconds{cfg.integer("cold.call-timeout-ms")};
+  c.restart_backoff_max = milliseconds{
+    cfg.integer("cold.restart-backoff-max-ms")};
+  c.restart_backoff_base = std::min(cold_restart_backoff_base,
+                                    c.restart_backoff_max);
+  c.make_worker = [mc](caf::actor_system& sys) {
+    return spawn_mongo_worker(sys, mc);
+  };
+  return c;
+}
+
 } // namespace
 
 struct engine::impl {
   explicit impl(const settings& s) : cfg(s), sys_cfg(s), sys(sys_cfg) {}
+  /// Declared first: outlives the actor system and the actors counting in
+  /// it.
+  std::unique_ptr<engine_counters> counters
+    = std::make_unique<engine_counters>();
   settings cfg;
   engine_system_config sys_cfg;
   caf::actor_system sys;
   std::vector<redis_actor> redis_pool;
+  cold_actor cold;
   router_actor router;
   patch_limits limits;
   milliseconds call_timeout{0};
+  /// Declared last: stops (joins its thread) before the actors go away.
+  std::unique_ptr<http_server> http;
+
+  /// Answers one HTTP GET (runtime/health.cpp).
+  http_response serve_http(const std::string& path) {
+    if (path == "/metrics") {
+      cold_status cs;
+      bool has_cold = query_cold_status(sys, cold, cs);
+      return {200, "text/plain; version=0.0.4",
+              render_metrics(*counters, has_cold ? &cs : nullptr)};
+    }
+    if (path == "/healthz")
+      return liveness(sys, router);
+    if (path == "/readyz")
+      return readiness(sys, redis_pool, cold, cfg);
+    return {404, "application/json", R"({"error":"not found"})" "\n"};
+  }
 
   template <class T, class... Ts>
   outcome<T> call(Ts&&... xs) {
@@ -66,6 +144,15 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
   auto url = parse_redis_url(cfg.text("redis.url"));
   if (!url)
     return url.error();
+  // Checked before the actor system exists: returning an error after
+  // spawning would leave actors that ~actor_system waits for.
+  std::optional<cold_supervisor_config> cold_cfg;
+  if (!cfg.text("mongodb.uri").empty()) {
+    auto c = make_cold_config(cfg);
+    if (!c)
+      return c.error();
+    cold_cfg = std::move(*c);
+  }
   auto x = std::make_unique<impl>(cfg);
   // Limits: the codec's per-value bounds and the patch bounds.
   x->limits.value.max_value_bytes = cfg.integer("codec.max-value-bytes");
@@ -78,11 +165,16 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
   rc.connection.endpoint = *url;
   rc.connection.connect_timeout = milliseconds{
     cfg.integer("redis.connect-timeout-ms")};
+  rc.counters = &x->counters->redis;
   rc.connection.command_timeout = milliseconds{
     cfg.integer("redis.command-timeout-ms")};
   for (int64_t i = 0; i < cfg.integer("redis.pool-size"); ++i)
     x->redis_pool.push_back(spawn_redis_actor(x->sys, rc));
-  // 2. Sessions and their router.
+  // 2. The cold store's supervisor, which spawns its worker (only with
+  //    mongodb.uri; without it the engine runs Redis-only).
+  if (cold_cfg)
+    x->cold = spawn_cold_supervisor(x->sys, std::move(*cold_cfg));
+  // 3. Sessions and their router.
   auto sc = std::make_shared<session_config>();
   sc->redis_timeout = milliseconds{cfg.integer("session.request-timeout-ms")};
   sc->hot_ttl = seconds{cfg.integer("redis.hot-ttl-s")};
@@ -92,6 +184,8 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
   sc->bounds.max_value_bytes = x->limits.value.max_value_bytes;
   sc->bounds.max_patch_bytes = x->limits.max_patch_bytes;
   sc->bounds.max_writes = x->limits.max_writes;
+  sc->counters = &x->counters->sessions;
+  sc->cold = x->cold;
   session_router_config rtc;
   rtc.redis_pool = x->redis_pool;
   rtc.session = sc;
@@ -101,15 +195,30 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
   // A blocking call waits for the session's own bound plus a margin, so the
   // session's precise error (timeout, hot_unavailable) arrives first.
   x->call_timeout = sc->redis_timeout + milliseconds{1000};
-  return std::unique_ptr<engine>{new engine(std::move(x))};
+  std::unique_ptr<engine> result{new engine(std::move(x))};
+  // 4. HTTP: /metrics, /healthz, /readyz (only when http.port is set).
+  if (auto port = cfg.integer("http.port"); port > 0) {
+    auto* e = result.get();
+    auto http = http_server::start(
+      cfg.text("http.bind"), static_cast<uint16_t>(port),
+      [e](const std::string& path) { return e->internals().serve_http(path); });
+    if (!http)
+      return http.error();
+    result->internals().http = std::move(*http);
+  }
+  return result;
 }
 
 engine::~engine() {
-  // Reverse order: the router (which passivates its sessions), then Redis.
+  // Reverse order: the router (which passivates its sessions), the cold
+  // supervisor (which stops its worker), then Redis.
   caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
+  if (impl_->cold)
+    caf::anon_send_exit(impl_->cold, caf::exit_reason::user_shutdown);
   for (auto& r : impl_->redis_pool)
     caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   impl_->router = nullptr;
+  impl_->cold = nullptr;
   impl_->redis_pool.clear();
   // ~actor_system waits for every actor (in-flight replies included).
 }
@@ -156,12 +265,24 @@ const settings& engine::config() const {
   return impl_->cfg;
 }
 
+std::string engine::metrics_text() const {
+  return impl_->serve_http("/metrics").body;
+}
+
+uint16_t engine::http_port() const {
+  return impl_->http ? impl_->http->port() : 0;
+}
+
 caf::actor_system& engine_system(engine& e) {
   return e.internals().sys;
 }
 
 router_actor engine_router(engine& e) {
   return e.internals().router;
+}
+
+cold_actor engine_cold(engine& e) {
+  return e.internals().cold;
 }
 
 redis_pool_counters engine_redis_counters(engine& e) {

@@ -67,6 +67,12 @@ public:
   /// The settings the engine runs with.
   const settings& config() const;
 
+  /// Every metric in the Prometheus text format (what /metrics serves).
+  std::string metrics_text() const;
+
+  /// The port /metrics, /healthz and /readyz are served on (0: off).
+  uint16_t http_port() const;
+
   struct impl;
   impl& internals() { return *impl_; }
 

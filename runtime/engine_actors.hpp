@@ -16,6 +16,10 @@ caf::actor_system& engine_system(engine& e);
 /// The engine's entry actor (session API, batches, stats).
 router_actor engine_router(engine& e);
 
+/// The cold store's supervisor (status, operator controls); null in
+/// Redis-only mode (no mongodb.uri).
+cold_actor engine_cold(engine& e);
+
 /// Redis round trips and commands so far, summed over the pool.
 struct redis_pool_counters {
   uint64_t round_trips = 0;

@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "runtime/latency_histogram.hpp"
+#include "actors/latency_histogram.hpp"
 #include "runtime/sim_traffic.hpp"
 
 namespace authstore {

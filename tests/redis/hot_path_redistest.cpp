@@ -468,11 +468,14 @@ TEST_CASE("a missing session: exists and touch answer false, get_creds "
 TEST_CASE("a hot TTL is set by a write and refreshed by touch",
           "[invariant-6]") {
   auto redis = start_redis();
-  // The cold store is not used by this build; the URI only satisfies the
-  // rule that a TTL needs one.
-  auto e
-      = start_engine(redis->url(), {{"redis.hot-ttl-s", "60"},
-                                    {"mongodb.uri", "mongodb://127.0.0.1:1"}});
+  // The configuration refuses a TTL until writes persist to the cold store
+  // (issue #5); settings::set bypasses that cross-setting rule to test the
+  // TTL mechanics themselves.
+  auto cfg = test_settings(redis->url());
+  REQUIRE(cfg.set("redis.hot-ttl-s", "60", "test"));
+  auto started = engine::start(cfg);
+  REQUIRE(started);
+  auto e = std::move(*started);
   auto sid = unique_sid("ttl");
   REQUIRE(e->set_json(sid, R"({"creds":{"registered":true},
                                "keys":{"pre-key":{"1":"p1"}}})"));

@@ -90,12 +90,15 @@ TEST_CASE("a malformed config file line names file and line", "[config]") {
   CHECK_FALSE(settings::load({{"config", "/nonexistent/authstore.conf"}}));
 }
 
-TEST_CASE("a hot TTL without a cold store is refused", "[config]") {
+TEST_CASE("a hot TTL is refused while Redis holds the only copy",
+          "[config][invariant-6]") {
   std::vector<failure> problems;
   REQUIRE_FALSE(settings::load({{"redis.hot-ttl-s", "60"}}, &problems));
-  CHECK(problems[0].detail.find("mongodb.uri") != std::string::npos);
-  CHECK(settings::load({{"redis.hot-ttl-s", "60"},
-                        {"mongodb", "mongodb://127.0.0.1:27017"}}));
+  CHECK(problems[0].detail.find("only copy") != std::string::npos);
+  // Not even with a cold store configured: nothing persists to it yet.
+  CHECK_FALSE(settings::load({{"redis.hot-ttl-s", "60"},
+                              {"mongodb", "mongodb://127.0.0.1:27017"}}));
+  CHECK(settings::load({{"redis.hot-ttl-s", "0"}}));
 }
 
 TEST_CASE("passwords in URLs never show in describe()", "[config]") {

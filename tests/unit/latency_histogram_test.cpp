@@ -1,5 +1,5 @@
-// Tests of runtime/latency_histogram.hpp: bucketing error bound, quantiles.
-#include "runtime/latency_histogram.hpp"
+// Tests of actors/latency_histogram.hpp: bucketing error bound, quantiles.
+#include "actors/latency_histogram.hpp"
 
 #include <random>
 

@@ -3,7 +3,7 @@
 // Bucketing: values below 64 ns have one bucket each. Above, a value with
 // highest set bit b (b >= 6) falls into group b-5, sub-bucket given by the 6
 // bits below the highest bit.
-#include "runtime/latency_histogram.hpp"
+#include "actors/latency_histogram.hpp"
 
 namespace authstore {
 
@@ -28,6 +28,7 @@ uint64_t latency_histogram::upper_edge(size_t i) {
 void latency_histogram::record(uint64_t ns) {
   buckets_[bucket_of(ns)].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(ns, std::memory_order_relaxed);
   auto cur = max_.load(std::memory_order_relaxed);
   while (ns > cur
          && !max_.compare_exchange_weak(cur, ns, std::memory_order_relaxed)) {
@@ -50,6 +51,17 @@ uint64_t latency_histogram::quantile(double q) const {
     }
   }
   return max();
+}
+
+} // namespace authstore
+
+namespace authstore {
+
+uint64_t latency_histogram::count_at_most(uint64_t ns) const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < num_buckets && upper_edge(i) <= ns; ++i)
+    n += buckets_[i].load(std::memory_order_relaxed);
+  return n;
 }
 
 } // namespace authstore

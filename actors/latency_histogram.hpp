@@ -24,6 +24,10 @@ public:
   uint64_t quantile(double q) const;
 
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  /// Sum of all recorded values (for Prometheus' _sum).
+  uint64_t sum() const { return sum_.load(std::memory_order_relaxed); }
+  /// Samples at or below `ns` (bucket resolution), for cumulative buckets.
+  uint64_t count_at_most(uint64_t ns) const;
   uint64_t max() const { return max_.load(std::memory_order_relaxed); }
 
   /// Bucket index of `ns` and the upper edge of bucket `i` (exposed for
@@ -37,6 +41,7 @@ public:
 private:
   std::array<std::atomic<uint64_t>, num_buckets> buckets_{};
   std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_{0};
   std::atomic<uint64_t> max_{0};
 };
 

@@ -1,0 +1,31 @@
+// engine_counters.cpp -- see engine_counters.hpp.
+#include "actors/engine_counters.hpp"
+
+namespace authstore {
+
+const char* to_string(op_kind k) {
+  switch (k) {
+    case op_kind::get_creds:
+      return "get_creds";
+    case op_kind::get_keys:
+      return "get_keys";
+    case op_kind::set:
+      return "set";
+    case op_kind::del:
+      return "delete";
+    case op_kind::touch:
+      return "touch";
+    case op_kind::exists:
+      return "exists";
+  }
+  return "unknown";
+}
+
+void op_counters::record(op_kind op, size_t result_slot, uint64_t ns) {
+  auto i = static_cast<size_t>(op);
+  latency[i].record(ns);
+  results[i][result_slot < op_result::slots ? result_slot : op_result::ok]
+    .fetch_add(1, std::memory_order_relaxed);
+}
+
+} // namespace authstore

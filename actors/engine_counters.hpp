@@ -1,0 +1,84 @@
+// engine_counters.hpp -- what the actors count, as plain atomics.
+//
+// Why not prometheus-cpp handles: its Histogram takes a mutex per Observe,
+// and the design has no locks on the hot path. Actors update these relaxed
+// atomics (each an independent statistic); runtime/metrics.cpp turns them
+// into Prometheus families at scrape time, with the names, units and help
+// text in that one file. No label values come from data (no session ids):
+// operations, results and error codes are closed enums, so the number of
+// series is bounded. CAF-free.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "actors/latency_histogram.hpp"
+#include "messages/errors.hpp"
+
+namespace authstore {
+
+/// Operations counted by kind.
+enum class op_kind : uint8_t { get_creds, get_keys, set, del, touch, exists };
+constexpr size_t op_kind_count = 6;
+
+/// The metric label of an operation.
+const char* to_string(op_kind k);
+
+/// The result of one operation: ok, not_found (a successful read of
+/// nothing), or an error code.
+struct op_result {
+  static constexpr size_t ok = 0;
+  static constexpr size_t not_found = 1;
+  /// Slot of an error code.
+  static size_t of(errc code) { return 2 + static_cast<size_t>(code); }
+  static constexpr size_t slots = 2 + 256;
+};
+
+/// Per operation: a latency histogram and counts by result.
+struct op_counters {
+  std::array<latency_histogram, op_kind_count> latency;
+  std::array<std::array<std::atomic<uint64_t>, op_result::slots>,
+             op_kind_count>
+    results{};
+
+  /// Records one finished operation.
+  void record(op_kind op, size_t result_slot, uint64_t ns);
+};
+
+/// Session actors and their router.
+struct session_counters {
+  op_counters ops;
+  /// Reads answered from the session actor's cache.
+  std::atomic<uint64_t> cache_hits{0};
+  /// Reads that went to Redis and found the session there.
+  std::atomic<uint64_t> redis_hits{0};
+  /// Reads that found nothing anywhere (Redis-only mode: nothing in Redis).
+  std::atomic<uint64_t> misses{0};
+  std::atomic<int64_t> live_actors{0};
+  std::atomic<uint64_t> activations{0};
+  std::atomic<uint64_t> passivations{0};
+};
+
+/// The Redis actors (all pool members together).
+struct redis_counters {
+  std::atomic<uint64_t> round_trips{0};
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> reconnects{0};
+  std::atomic<uint64_t> script_reloads{0};
+  /// Requests queued in Redis actors, not yet sent (sampled mailbox depth).
+  std::atomic<int64_t> queued{0};
+  /// Pipeline sizes (requests per round trip); the histogram's unit is one
+  /// request, not nanoseconds.
+  latency_histogram batch_sizes;
+  /// Failed requests by error code.
+  std::array<std::atomic<uint64_t>, 256> errors{};
+};
+
+/// Everything the engine counts; owned by the engine, outlives its actors.
+struct engine_counters {
+  session_counters sessions;
+  redis_counters redis;
+};
+
+} // namespace authstore

@@ -1,0 +1,199 @@
+// fake_cold_worker.hpp -- a cold worker for actor tests: answers at once,
+// fails, hangs, answers late, or crashes, as the test commands, and counts
+// what reached it.
+//
+// Why a dynamically typed actor cast to cold_worker_actor: a late answer
+// needs an internal timer message that the worker's typed interface does
+// not have. The cast is unchecked (CAF-0.17-GUIDE §2), so the handlers below
+// must match cold_worker_actor's signatures and reply types exactly; the
+// tests exercise every one of them.
+//
+// All shared fields are atomics or guarded by `mtx`: the test thread sets
+// modes while the fake runs on a scheduler thread. Each factory call spawns
+// a fresh fake (a restart), and `current()` is the latest one, so a test can
+// kill it from outside.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/cold_supervisor.hpp"
+#include "messages/interfaces.hpp"
+
+namespace authstore::testing {
+
+/// How the fake answers data calls.
+enum class fake_mode : int {
+  /// Answers at once with the configured value.
+  succeed,
+  /// Answers at once with `fail_code`.
+  fail,
+  /// Never answers (the promise is kept until the fake stops).
+  hang,
+  /// Answers with the value after `late_delay`.
+  late,
+  /// Quits with an error on the call, without answering it.
+  crash,
+};
+
+/// Shared between the test and every fake the factory spawns.
+struct fake_cold_control {
+  std::atomic<fake_mode> mode{fake_mode::succeed};
+  std::atomic<errc> fail_code{errc::cold_error};
+  std::atomic<bool> init_ok{true};
+  std::chrono::milliseconds late_delay{100};
+  /// Data calls that reached any fake.
+  std::atomic<int> calls{0};
+  /// Late answers actually sent (after their delay).
+  std::atomic<int> late_answers{0};
+  /// worker_init calls that reached any fake.
+  std::atomic<int> inits{0};
+  /// Fakes spawned (1 + restarts).
+  std::atomic<int> spawned{0};
+
+  std::mutex mtx;
+  /// What load / load_fields answer (guarded by mtx).
+  session_snapshot snapshot;
+  /// Every persist received, in order (guarded by mtx).
+  std::vector<persist_request> persists;
+  /// Spawn times, for backoff checks (guarded by mtx).
+  std::vector<std::chrono::steady_clock::time_point> spawn_times;
+  /// The latest fake (guarded by mtx).
+  caf::actor latest;
+
+  caf::actor current() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return latest;
+  }
+};
+
+using fake_late_atom = caf::atom_constant<caf::atom("fakelate")>;
+/// Test to fake: quit with an error now (a crash between calls).
+using fake_crash_atom = caf::atom_constant<caf::atom("fakecrash")>;
+
+struct fake_cold_state {
+  std::shared_ptr<fake_cold_control> ctl;
+  uint64_t next_id = 1;
+  /// Deliveries of late answers, by id.
+  std::map<uint64_t, std::function<void()>> late;
+  /// Promises of hung calls, kept so they are never answered.
+  std::vector<std::function<void()>> hung;
+};
+
+using fake_cold_pointer = caf::stateful_actor<fake_cold_state>*;
+
+/// Answers one data call with `value` according to the current mode.
+template <class T>
+caf::result<T> fake_answer(fake_cold_pointer self, T value) {
+  auto& ctl = *self->state.ctl;
+  ++ctl.calls;
+  switch (ctl.mode.load()) {
+    case fake_mode::succeed:
+      return value;
+    case fake_mode::fail:
+      return make_error(ctl.fail_code.load(), "fake cold failure");
+    case fake_mode::hang: {
+      auto rp = self->make_response_promise<T>();
+      self->state.hung.emplace_back([rp] {});
+      return rp;
+    }
+    case fake_mode::late: {
+      auto rp = self->make_response_promise<T>();
+      auto id = self->state.next_id++;
+      auto* ctlp = &ctl;
+      self->state.late.emplace(id, [rp, value, ctlp]() mutable {
+        ++ctlp->late_answers;
+        rp.deliver(value);
+      });
+      self->delayed_send(self, ctl.late_delay, fake_late_atom::value, id);
+      return rp;
+    }
+    case fake_mode::crash:
+    default: {
+      auto rp = self->make_response_promise<T>();
+      self->quit(make_error(errc::internal, "fake cold worker crashed"));
+      return rp;
+    }
+  }
+}
+
+inline caf::behavior fake_cold_worker(fake_cold_pointer self,
+                                      std::shared_ptr<fake_cold_control> ctl) {
+  self->state.ctl = ctl;
+  return {
+    [=](persist_atom, const persist_request& req) -> caf::result<uint64_t> {
+      {
+        std::lock_guard<std::mutex> guard{self->state.ctl->mtx};
+        self->state.ctl->persists.push_back(req);
+      }
+      return fake_answer<uint64_t>(self, req.version);
+    },
+    [=](load_atom, const std::string&) -> caf::result<session_snapshot> {
+      session_snapshot snap;
+      {
+        std::lock_guard<std::mutex> guard{self->state.ctl->mtx};
+        snap = self->state.ctl->snapshot;
+      }
+      return fake_answer<session_snapshot>(self, snap);
+    },
+    [=](
+      load_fields_atom, const std::string&,
+      const std::vector<std::string>& fields) -> caf::result<session_snapshot> {
+      session_snapshot snap;
+      {
+        std::lock_guard<std::mutex> guard{self->state.ctl->mtx};
+        snap = self->state.ctl->snapshot;
+      }
+      session_snapshot picked{snap.found, snap.version, {}};
+      for (const auto& w : snap.fields)
+        if (std::find(fields.begin(), fields.end(), w.field) != fields.end())
+          picked.fields.push_back(w);
+      return fake_answer<session_snapshot>(self, picked);
+    },
+    [=](erase_atom, const std::string&) -> caf::result<bool> {
+      return fake_answer<bool>(self, true);
+    },
+    [=](worker_init_atom) {
+      ++self->state.ctl->inits;
+      bool ok = self->state.ctl->init_ok.load();
+      return caf::make_message(ok, std::string{ok ? ""
+                                                  : "ensure indexes: "
+                                                    "network (fake)"});
+    },
+    [=](fake_crash_atom) {
+      self->quit(make_error(errc::internal, "fake cold worker crashed"));
+    },
+    [=](fake_late_atom, uint64_t id) {
+      auto i = self->state.late.find(id);
+      if (i == self->state.late.end())
+        return;
+      i->second();
+      self->state.late.erase(i);
+    },
+  };
+}
+
+/// A factory for cold_supervisor_config::make_worker that spawns fakes.
+inline cold_worker_factory
+fake_cold_factory(std::shared_ptr<fake_cold_control> ctl) {
+  return [ctl](caf::actor_system& sys) {
+    auto worker = sys.spawn(fake_cold_worker, ctl);
+    {
+      std::lock_guard<std::mutex> guard{ctl->mtx};
+      ctl->latest = worker;
+      ctl->spawn_times.push_back(std::chrono::steady_clock::now());
+    }
+    ++ctl->spawned;
+    return caf::actor_cast<cold_worker_actor>(worker);
+  };
+}
+
+} // namespace authstore::testing

@@ -1,0 +1,178 @@
+// The HTTP endpoint after a real workload: every metric family present
+// with a plausible value, health and readiness as JSON, readiness following
+// Redis, and no session id or value in any output.
+#include "runtime/metrics.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <thread>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/engine_actors.hpp"
+#include "tests/redis/redis_test_support.hpp"
+
+#include <caf/all.hpp>
+
+using namespace authstore;
+using namespace authstore::test;
+
+namespace {
+
+struct http_reply {
+  int status = 0;
+  std::string body;
+};
+
+http_reply http_get(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+  REQUIRE(::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
+    resp.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  http_reply r;
+  REQUIRE(resp.rfind("HTTP/1.0 ", 0) == 0);
+  r.status = std::stoi(resp.substr(9, 3));
+  auto body = resp.find("\r\n\r\n");
+  REQUIRE(body != std::string::npos);
+  r.body = resp.substr(body + 4);
+  return r;
+}
+
+/// The value of the sample line `name{labels}` (exact match of the part
+/// before the value), or -1 when absent.
+double sample(const std::string& text, const std::string& series) {
+  auto pos = text.find("\n" + series + " ");
+  if (pos == std::string::npos)
+    return -1;
+  return std::stod(text.substr(pos + series.size() + 2));
+}
+
+} // namespace
+
+TEST_CASE("a scrape after a workload shows every metric family with "
+          "plausible values",
+          "[metrics]") {
+  auto redis = start_redis();
+  auto port = free_loopback_port();
+  REQUIRE(port);
+  auto e = start_engine(redis->url(), {{"http.port", std::to_string(*port)}});
+  REQUIRE(e->http_port() == *port);
+  auto sid = unique_sid("metrics-canary-sid");
+  const std::string canary = "CANARY-VALUE-3f9a";
+  for (int i = 0; i < 25; ++i)
+    REQUIRE(e->set_json(sid, R"({"creds":{"secret":")" + canary + R"("}})"));
+  REQUIRE(e->get_creds(sid));
+  REQUIRE(e->get_creds(sid)); // cached
+  auto missing = e->get_creds(unique_sid("metrics-missing"));
+  REQUIRE(missing);
+  CHECK_FALSE(missing->found);
+  CHECK_FALSE(e->get_creds("bad{id}"));
+  auto scrape = http_get(*port, "/metrics");
+  REQUIRE(scrape.status == 200);
+  const auto& m = scrape.body;
+  for (const auto& name : metric_family_names()) {
+    INFO(name);
+    CHECK(m.find("# TYPE " + name + " ") != std::string::npos);
+  }
+  CHECK(sample(m, R"(authstore_operations_total{op="set",result="ok"})") == 25);
+  CHECK(sample(m, R"(authstore_operations_total{op="get_creds",result="ok"})")
+        == 2);
+  CHECK(sample(m,
+               R"(authstore_operations_total{op="get_creds",result="not_found"})")
+        == 1);
+  CHECK(sample(m, R"(authstore_operations_total{op="get_creds",result="invalid_session_id"})")
+        == 1);
+  CHECK(sample(m, R"(authstore_operation_duration_seconds_count{op="set"})")
+        == 25);
+  CHECK(sample(m, R"(authstore_reads_total{source="cache"})") == 1);
+  CHECK(sample(m, R"(authstore_reads_total{source="miss"})") == 1);
+  CHECK(sample(m, "authstore_session_actors") == 2);
+  CHECK(sample(m, "authstore_session_activations_total") == 2);
+  CHECK(sample(m, "authstore_redis_round_trips_total") >= 27);
+  CHECK(sample(m, "authstore_redis_commands_total") >= 27);
+  CHECK(sample(m, "process_resident_memory_bytes") > 1e6);
+  CHECK(sample(m, "process_open_fds") > 3);
+  CHECK(sample(m, "process_start_time_seconds") > 1.7e9);
+  CHECK(m.find("authstore_build_info{") != std::string::npos);
+  // Bounded and secret-free: no session id, no value.
+  CHECK(m.find("canary") == std::string::npos);
+  CHECK(m.find(canary) == std::string::npos);
+  auto health = http_get(*port, "/healthz");
+  CHECK(health.status == 200);
+  CHECK(health.body.find(R"("status":"ok")") != std::string::npos);
+  auto ready = http_get(*port, "/readyz");
+  CHECK(ready.status == 200);
+  CHECK(ready.body.find(R"("status":"ready")") != std::string::npos);
+  CHECK(http_get(*port, "/nope").status == 404);
+}
+
+TEST_CASE("readiness follows Redis: unready while it is down, ready after",
+          "[metrics][invariant-5]") {
+  auto redis = start_redis();
+  auto port = free_loopback_port();
+  REQUIRE(port);
+  auto e = start_engine(redis->url(),
+                        {{"http.port", std::to_string(*port)},
+                         {"redis.command-timeout-ms", "200"},
+                         {"session.request-timeout-ms", "1000"}});
+  CHECK(http_get(*port, "/readyz").status == 200);
+  redis->pause();
+  auto start = std_clock::now();
+  auto down = http_get(*port, "/readyz");
+  CHECK(down.status == 503);
+  CHECK(down.body.find(R"("status":"not_ready")") != std::string::npos);
+  CHECK(ms_since(start) < 2000);
+  CHECK(http_get(*port, "/healthz").status == 200); // alive all the same
+  redis->resume();
+  int status = 0;
+  start = std_clock::now();
+  while (status != 200 && ms_since(start) < 5000) {
+    status = http_get(*port, "/readyz").status;
+    if (status != 200)
+      std::this_thread::sleep_for(milliseconds{50});
+  }
+  CHECK(status == 200);
+}
+
+TEST_CASE("health and metrics see an open cold-store breaker, and readiness "
+          "stays green because writes continue",
+          "[metrics][invariant-5]") {
+  // The seed's health check could never see an open breaker.
+  auto redis = start_redis();
+  auto port = free_loopback_port();
+  REQUIRE(port);
+  auto e = start_engine(
+    redis->url(),
+    {{"http.port", std::to_string(*port)},
+     {"mongodb.uri", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200"}});
+  auto metrics = http_get(*port, "/metrics").body;
+  CHECK(sample(metrics, "authstore_cold_breaker_state") == 0);
+  {
+    caf::scoped_actor self{engine_system(*e)};
+    self->request(engine_cold(*e), std::chrono::seconds{2},
+                  force_open_atom::value)
+      .receive([](cold_status& s) { CHECK(s.state_name == "forced_open"); },
+               [](caf::error&) { FAIL("force_open failed"); });
+  }
+  auto ready = http_get(*port, "/readyz");
+  CHECK(ready.status == 200);
+  CHECK(ready.body.find(R"("cold_store":{)") != std::string::npos);
+  CHECK(ready.body.find(R"("state":"forced_open")") != std::string::npos);
+  metrics = http_get(*port, "/metrics").body;
+  CHECK(sample(metrics, "authstore_cold_breaker_state") == 3);
+  CHECK(sample(metrics,
+               R"(authstore_cold_breaker_transitions_total{from="closed",to="forced_open"})")
+        == 1);
+}

@@ -10,8 +10,13 @@
 // measured separately. Memory: N idle session actors (one `exists` each);
 // RSS growth divided by N.
 //
+// `_w100` phases keep 100 requests in flight (latency under load and
+// throughput). With --connect HOST:PORT the same phases run through the
+// remote client against `authstore serve` (the middleman round trip).
+//
 // Usage: latency_bench --redis URL [--n N] [--idle-sessions N]
-//        [any authstore config flag]; prints one JSON object on stdout.
+//        [--connect HOST:PORT] [any authstore config flag]; prints one JSON
+//        object on stdout.
 #include <atomic>
 #include <caf/all.hpp>
 #include <functional>
@@ -19,6 +24,7 @@
 #include <thread>
 
 #include "runtime/engine_actors.hpp"
+#include "runtime/remote_client_actors.hpp"
 #include "actors/latency_histogram.hpp"
 #include "runtime/sim_report.hpp"
 
@@ -34,39 +40,62 @@ struct phase {
   std::string name;
   size_t n;
   std::function<void(caf::event_based_actor*, size_t i, done_fn)> issue;
+  /// Requests kept in flight (1: one at a time).
+  size_t window = 1;
 };
 
 struct driver_state {
   std::vector<phase> phases;
   size_t phase_idx = 0;
-  size_t i = 0;
+  size_t issued = 0;
+  size_t completed = 0;
+  clock_type::time_point phase_start;
+  std::map<std::string, double>* seconds = nullptr;
   std::map<std::string, std::unique_ptr<latency_histogram>>* hist = nullptr;
   std::map<std::string, uint64_t>* errors = nullptr;
   std::atomic<bool>* finished = nullptr;
 };
 
-void step(caf::stateful_actor<driver_state>* self) {
+void issue_one(caf::stateful_actor<driver_state>* self);
+
+/// Starts the next phase (or finishes): fills its window.
+void start_phase(caf::stateful_actor<driver_state>* self) {
   auto& st = self->state;
-  while (st.phase_idx < st.phases.size() && st.i >= st.phases[st.phase_idx].n) {
-    ++st.phase_idx;
-    st.i = 0;
-  }
   if (st.phase_idx == st.phases.size()) {
     st.finished->store(true);
     self->quit();
     return;
   }
+  st.issued = st.completed = 0;
+  st.phase_start = clock_type::now();
+  auto& ph = st.phases[st.phase_idx];
+  for (size_t k = 0; k < ph.window && st.issued < ph.n; ++k)
+    issue_one(self);
+}
+
+void issue_one(caf::stateful_actor<driver_state>* self) {
+  auto& st = self->state;
   auto& ph = st.phases[st.phase_idx];
   auto start = clock_type::now();
-  auto i = st.i++;
+  auto i = st.issued++;
   ph.issue(self, i, [self, start, name = ph.name](bool ok) {
+    auto& st = self->state;
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                 clock_type::now() - start)
                 .count();
-    (*self->state.hist)[name]->record(static_cast<uint64_t>(ns));
+    (*st.hist)[name]->record(static_cast<uint64_t>(ns));
     if (!ok)
-      ++(*self->state.errors)[name];
-    step(self);
+      ++(*st.errors)[name];
+    auto& ph = st.phases[st.phase_idx];
+    if (++st.completed == ph.n) {
+      (*st.seconds)[name] = std::chrono::duration<double>(clock_type::now()
+                                                          - st.phase_start)
+                              .count();
+      ++st.phase_idx;
+      start_phase(self);
+    } else if (st.issued < ph.n) {
+      issue_one(self);
+    }
   });
 }
 
@@ -101,6 +130,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> flags;
   size_t n = 20000;
   size_t idle = 100000;
+  std::string connect; // HOST:PORT of `authstore serve`: measure remotely
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k.rfind("--", 0) != 0) {
@@ -112,6 +142,8 @@ int main(int argc, char** argv) {
       n = std::stoul(argv[i + 1]);
     else if (k == "idle-sessions")
       idle = std::stoul(argv[i + 1]);
+    else if (k == "connect")
+      connect = argv[i + 1];
     else
       flags[k] = argv[i + 1];
   }
@@ -120,20 +152,51 @@ int main(int argc, char** argv) {
     std::cerr << cfg.error().render() << '\n';
     return 2;
   }
-  auto started = engine::start(*cfg);
-  if (!started) {
-    std::cerr << started.error().render() << '\n';
-    return 1;
+  // In-process (an engine here) or remote (a client of `authstore serve`,
+  // secret from AUTHSTORE_SECRET or --remote.secret-file): the same driver
+  // measures both through a router_actor handle.
+  std::unique_ptr<engine> local;
+  std::unique_ptr<remote_client> client;
+  caf::actor_system* sys = nullptr;
+  router_actor router;
+  if (connect.empty()) {
+    auto started = engine::start(*cfg);
+    if (!started) {
+      std::cerr << started.error().render() << '\n';
+      return 1;
+    }
+    local = std::move(*started);
+    sys = &engine_system(*local);
+    router = engine_router(*local);
+  } else {
+    auto opts = remote_options::from(*cfg);
+    auto colon = connect.rfind(':');
+    if (!opts || colon == std::string::npos) {
+      std::cerr << "latency_bench: --connect HOST:PORT and a secret\n";
+      return 2;
+    }
+    auto c = remote_client::connect(
+      connect.substr(0, colon),
+      static_cast<uint16_t>(std::stoi(connect.substr(colon + 1))), *opts);
+    if (!c) {
+      std::cerr << c.error().render() << '\n';
+      return 1;
+    }
+    client = std::move(*c);
+    sys = &remote_client_system(*client);
+    router = remote_client_session(*client);
+    idle = 0; // memory is the server's, measured in-process
   }
-  auto& e = **started;
-  auto router = engine_router(e);
+  auto blocking_set = [&](const std::string& sid, patch p) {
+    return local ? local->set(sid, std::move(p)) : client->set(sid, std::move(p));
+  };
   // Seed state the reads need: creds for the cached read, 10 000 pre-keys
   // for the uncached key reads (more than the per-session key cache holds).
   for (size_t batch = 0; batch < 10; ++batch) {
     patch p;
     for (size_t k = 0; k < 1000; ++k)
       p.set_key("pre-key", std::to_string(batch * 1000 + k), buf32(k));
-    if (!e.set("bench-keys", std::move(p))) {
+    if (!blocking_set("bench-keys", std::move(p))) {
       std::cerr << "latency_bench: cannot seed Redis\n";
       return 1;
     }
@@ -159,6 +222,20 @@ int main(int argc, char** argv) {
        ask<uint64_t>(self, router, done, set_atom::value,
                      std::string{"bench-prekeys"}, std::move(p));
      }},
+    {"set_creds_small_w100", n,
+     [router](caf::event_based_actor* self, size_t i, done_fn done) {
+       patch p;
+       p.set_creds("accountSyncCounter", std::to_string(i));
+       ask<uint64_t>(self, router, done, set_atom::value,
+                     "bench-w-" + std::to_string(i % 100), std::move(p));
+     },
+     100},
+    {"get_creds_cached_w100", n,
+     [router](caf::event_based_actor* self, size_t i, done_fn done) {
+       ask<creds_reply>(self, router, done, get_creds_atom::value,
+                        "bench-w-" + std::to_string(i % 100));
+     },
+     100},
     {"get_keys_uncached", n,
      [router](caf::event_based_actor* self, size_t i, done_fn done) {
        ask<keys_reply>(self, router, done, get_keys_atom::value,
@@ -171,13 +248,15 @@ int main(int argc, char** argv) {
   for (auto& ph : phases)
     hist[ph.name] = std::make_unique<latency_histogram>();
   std::atomic<bool> finished{false};
-  engine_system(e).spawn([&](caf::stateful_actor<driver_state>* self) {
+  std::map<std::string, double> seconds;
+  sys->spawn([&](caf::stateful_actor<driver_state>* self) {
     self->state.phases = phases;
     self->state.hist = &hist;
     self->state.errors = &errors;
     self->state.finished = &finished;
+    self->state.seconds = &seconds;
     self->send(self, caf::atom("go"));
-    return caf::behavior{[=](caf::atom_value) { step(self); }};
+    return caf::behavior{[=](caf::atom_value) { start_phase(self); }};
   });
   while (!finished.load())
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
@@ -187,7 +266,7 @@ int main(int argc, char** argv) {
     patch p;
     p.set_creds("accountSyncCounter", std::to_string(i));
     auto t0 = clock_type::now();
-    auto ok = e.set("bench-blocking", std::move(p));
+    auto ok = blocking_set("bench-blocking", std::move(p));
     hist["set_creds_small_blocking"]->record(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now()
                                                            - t0)
@@ -198,7 +277,7 @@ int main(int argc, char** argv) {
   // Memory per idle live session actor.
   auto rss0 = current_rss_bytes();
   {
-    caf::scoped_actor self{engine_system(e)};
+    caf::scoped_actor self{*sys};
     const size_t window = 100;
     size_t sent = 0, received = 0;
     while (received < idle) {
@@ -214,8 +293,13 @@ int main(int argc, char** argv) {
   json out;
   out["n"] = n;
   out["operations"] = json::object();
-  for (auto& [name, h] : hist)
+  for (auto& [name, h] : hist) {
     out["operations"][name] = summary(*h, errors[name]);
+    if (auto i = seconds.find(name); i != seconds.end() && i->second > 0)
+      out["operations"][name]["throughput_ops_s"]
+        = static_cast<double>(h->count()) / i->second;
+  }
+  out["mode"] = connect.empty() ? "in-process" : "remote " + connect;
   out["idle_sessions"] = idle;
   out["idle_rss_growth_bytes"] = rss1 > rss0 ? rss1 - rss0 : 0;
   out["bytes_per_idle_session"] = idle ? (rss1 > rss0 ? rss1 - rss0 : 0)

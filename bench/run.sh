@@ -56,6 +56,20 @@ redis-cli -p "$port" flushall >/dev/null
 "$build_dir/bench/latency_bench" --redis "$url" --n 20000 --idle-sessions 0 \
   --scheduler.max-threads 4 --scheduler.moderate-sleep-us 50 > "$raw/latency_default.json"
 
+echo "bench: remote round trip through authstore serve (middleman, loopback)"
+redis-cli -p "$port" flushall >/dev/null
+head -c 32 /dev/urandom | base64 -w0 > "$raw/secret"
+chmod 600 "$raw/secret"
+"$build_dir/authstore" serve --port 0 --redis "$url" --secret-file "$raw/secret" \
+  > "$raw/serve.out" 2> "$raw/serve.err" &
+serve_pid=$!
+trap 'kill $serve_pid 2>/dev/null || true; kill $redis_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$raw/serve.out" && break; sleep 0.05; done
+endpoint=$(sed -n 's/^authstore: listening on //p' "$raw/serve.out")
+"$build_dir/bench/latency_bench" --connect "$endpoint" --secret-file "$raw/secret" \
+  --n 20000 > "$raw/latency_remote.json"
+kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+
 # Write throughput (read ratio 0) at 10, 100, 1 000 concurrent sessions, and
 # one mixed run (read ratio 0.5) at 100.
 for run in "10 0" "100 0" "1000 0" "100 0.5"; do

@@ -32,6 +32,7 @@ with open(os.path.join(raw, "redis-benchmark.csv")) as f:
 
 lat = json.load(open(os.path.join(raw, "latency_tuned.json")))
 lat_default = json.load(open(os.path.join(raw, "latency_default.json")))
+lat_remote = json.load(open(os.path.join(raw, "latency_remote.json")))
 sims = {}
 for name in sorted(os.listdir(raw)):
     if name.startswith("sim_") and name.endswith(".json"):
@@ -62,6 +63,7 @@ machine = {
     "cores": os.cpu_count(), "redis": redis_version,
 }
 results = {"machine": machine, "redis_benchmark": ref, "latency_tuned": lat,
+           "latency_remote": lat_remote,
            "latency_caf_defaults": lat_default, "sim": sims,
            "targets": [{"target": t, "value": v, "bound": b, "met": met(t, v, b)}
                        for t, v, b in targets]}
@@ -89,6 +91,16 @@ for name, o in lat["operations"].items():
     p = PEER.get(peer_for.get(name, ""), None)
     ps = f"{f(p[0])} / {f(p[1])}" if p else "–"
     md.append(f"| {name} | {f(l['p50'])} | {f(l['p99'])} | {f(l['p999'])} | {f(l['max'])} | {ps} |")
+md.append("\n`_w100`: 100 requests in flight (latency under load; ops/s below). `_blocking`: the blocking convenience API (a scoped_actor per call).\n")
+md.append("| operation | in-process ops/s | remote ops/s |\n|---|---:|---:|")
+for name in ("set_creds_small_w100", "get_creds_cached_w100"):
+    md.append(f"| {name} | {f(lat['operations'][name].get('throughput_ops_s', 0))} | {f(lat_remote['operations'][name].get('throughput_ops_s', 0))} |")
+md.append("\n## Remote (authstore serve on loopback, middleman, shared-secret session), same phases\n")
+md.append("| operation | remote p50 us | remote p99 us | in-process p50 us | in-process p99 us |\n|---|---:|---:|---:|---:|")
+for name, o in lat_remote["operations"].items():
+    l = o["latency_us"]
+    li = lat["operations"].get(name, {}).get("latency_us", {"p50": 0, "p99": 0})
+    md.append(f"| {name} | {f(l['p50'])} | {f(l['p99'])} | {f(li['p50'])} | {f(li['p99'])} |")
 md.append(f"\nScheduler before/after (set_creds_small p50 / p99 us): CAF defaults (4 threads, 50 us idle poll) "
           f"{f(op(lat_default, 'set_creds_small')['p50'])} / {f(op(lat_default, 'set_creds_small')['p99'])}; "
           f"tuned (2 threads, 0 us) {f(w['p50'])} / {f(w['p99'])}. "

@@ -128,8 +128,6 @@ const std::vector<setting_spec> specs = {
   {"remote.connection-timeout-ms", S::integer, "5000", 50, 3600000,
    "Drop a remote peer that sent nothing, not even a heartbeat, for this "
    "long: a frozen peer is detected within this bound"},
-  {"log.level", S::text, "info", 0, 0,
-   "Log level: error, warn, info, debug"},
 };
 // clang-format on
 
@@ -174,9 +172,6 @@ outcome<std::string> check(const setting_spec& spec, const std::string& value,
         return std::string{"false"};
       return fail("expected true or false, got '" + value + "'");
     case S::text:
-      if (std::string{spec.key} == "log.level" && value != "error"
-          && value != "warn" && value != "info" && value != "debug")
-        return fail("expected error, warn, info or debug");
       if (spec.secret_url && !value.empty()
           && value.find("://") == std::string::npos)
         return fail("expected a URL (scheme://...)");

@@ -76,44 +76,44 @@ failure bad_config(const char* field, const char* rule) {
 
 std::string_view to_string(breaker_state x) {
   switch (x) {
-  case breaker_state::closed:
-    return "closed";
-  case breaker_state::half_open:
-    return "half_open";
-  case breaker_state::open:
-    return "open";
-  case breaker_state::forced_open:
-    return "forced_open";
-  case breaker_state::disabled:
-    return "disabled";
+    case breaker_state::closed:
+      return "closed";
+    case breaker_state::half_open:
+      return "half_open";
+    case breaker_state::open:
+      return "open";
+    case breaker_state::forced_open:
+      return "forced_open";
+    case breaker_state::disabled:
+      return "disabled";
   }
   return "unknown";
 }
 
 std::string_view to_string(call_result x) {
   switch (x) {
-  case call_result::success:
-    return "success";
-  case call_result::failure:
-    return "failure";
-  case call_result::timeout:
-    return "timeout";
+    case call_result::success:
+      return "success";
+    case call_result::failure:
+      return "failure";
+    case call_result::timeout:
+      return "timeout";
   }
   return "unknown";
 }
 
 std::string_view to_string(trip_reason x) {
   switch (x) {
-  case trip_reason::none:
-    return "none";
-  case trip_reason::consecutive_failures:
-    return "consecutive_failures";
-  case trip_reason::failure_rate:
-    return "failure_rate";
-  case trip_reason::slow_call_rate:
-    return "slow_call_rate";
-  case trip_reason::probe_failed:
-    return "probe_failed";
+    case trip_reason::none:
+      return "none";
+    case trip_reason::consecutive_failures:
+      return "consecutive_failures";
+    case trip_reason::failure_rate:
+      return "failure_rate";
+    case trip_reason::slow_call_rate:
+      return "slow_call_rate";
+    case trip_reason::probe_failed:
+      return "probe_failed";
   }
   return "unknown";
 }
@@ -124,7 +124,8 @@ outcome<circuit_breaker_config> validate(const circuit_breaker_config& cfg) {
   if (cfg.window < cfg.bucket || cfg.window % cfg.bucket != milliseconds{0}
       || cfg.window / cfg.bucket > max_buckets)
     return bad_config("window", "must be 1 .. 3600 whole buckets");
-  if (cfg.min_calls < 1) return bad_config("min_calls", "must be at least 1");
+  if (cfg.min_calls < 1)
+    return bad_config("min_calls", "must be at least 1");
   if (cfg.failure_rate_percent < 1 || cfg.failure_rate_percent > 100)
     return bad_config("failure_rate_percent", "must be 1 .. 100");
   if (cfg.consecutive_failures < 1)
@@ -159,19 +160,19 @@ breaker_permit circuit_breaker::allow(clock::time_point now) {
   breaker_permit result;
   result.generation_ = generation_;
   switch (state_) {
-  case breaker_state::closed:
-  case breaker_state::disabled:
-    result.allowed_ = true;
-    break;
-  case breaker_state::half_open:
-    if (probes_admitted_ < cfg_.half_open_probes) {
-      ++probes_admitted_;
+    case breaker_state::closed:
+    case breaker_state::disabled:
       result.allowed_ = true;
-    }
-    break;
-  case breaker_state::open:
-  case breaker_state::forced_open:
-    break;
+      break;
+    case breaker_state::half_open:
+      if (probes_admitted_ < cfg_.half_open_probes) {
+        ++probes_admitted_;
+        result.allowed_ = true;
+      }
+      break;
+    case breaker_state::open:
+    case breaker_state::forced_open:
+      break;
   }
   return result;
 }
@@ -181,7 +182,8 @@ void circuit_breaker::record(const breaker_permit& permit, call_result result,
   advance(now);
   // A permit from before the latest state change belongs to a window or a
   // probe round that no longer exists.
-  if (!permit.allowed_ || permit.generation_ != generation_) return;
+  if (!permit.allowed_ || permit.generation_ != generation_)
+    return;
   auto failed = result != call_result::success;
   auto slow = duration > clock::duration{cfg_.slow_call};
   if (state_ == breaker_state::closed)
@@ -199,11 +201,13 @@ void circuit_breaker::on_worker_restarted(clock::time_point now) {
 }
 
 void circuit_breaker::force_open() {
-  if (state_ != breaker_state::forced_open) enter(breaker_state::forced_open);
+  if (state_ != breaker_state::forced_open)
+    enter(breaker_state::forced_open);
 }
 
 void circuit_breaker::disable() {
-  if (state_ != breaker_state::disabled) enter(breaker_state::disabled);
+  if (state_ != breaker_state::disabled)
+    enter(breaker_state::disabled);
 }
 
 void circuit_breaker::reset_to_auto() {
@@ -222,7 +226,8 @@ breaker_status circuit_breaker::status(clock::time_point now) {
   result.consecutive_failures = consecutive_;
   result.probes_admitted = probes_admitted_;
   result.probes_succeeded = probes_succeeded_;
-  if (state_ == breaker_state::open) result.next_probe_in = open_until_ - now_;
+  if (state_ == breaker_state::open)
+    result.next_probe_in = open_until_ - now_;
   result.open_period = open_period_;
   result.last_trip = last_trip_;
   return result;
@@ -250,7 +255,8 @@ void circuit_breaker::enter(breaker_state to) {
     open_period_ = clock::duration{0};
     last_trip_ = trip_reason::none;
   }
-  if (from != to && on_transition_) on_transition_(from, to);
+  if (from != to && on_transition_)
+    on_transition_(from, to);
 }
 
 void circuit_breaker::record_closed(bool failed, bool slow,
@@ -258,7 +264,8 @@ void circuit_breaker::record_closed(bool failed, bool slow,
   auto index = bucket_index(now);
   auto n = static_cast<int64_t>(buckets_.size());
   auto& b = buckets_[static_cast<size_t>((index % n + n) % n)];
-  if (b.index != index) b = bucket{index, 0, 0, 0};
+  if (b.index != index)
+    b = bucket{index, 0, 0, 0};
   ++b.calls;
   b.failures += failed ? 1 : 0;
   b.slow += slow ? 1 : 0;
@@ -268,7 +275,8 @@ void circuit_breaker::record_closed(bool failed, bool slow,
     return;
   }
   auto sum = window_sum(now);
-  if (sum.calls < cfg_.min_calls) return;
+  if (sum.calls < cfg_.min_calls)
+    return;
   if (sum.failures * 100 >= uint64_t{cfg_.failure_rate_percent} * sum.calls)
     open_circuit(trip_reason::failure_rate, now);
   else if (sum.slow * 100 >= uint64_t{cfg_.slow_call_rate_percent} * sum.calls)
@@ -279,7 +287,8 @@ void circuit_breaker::record_probe(bool failed, bool slow,
                                    clock::time_point now) {
   // More reports than probes breaks the exactly-once contract; ignoring the
   // extra report keeps one call from closing the circuit twice over.
-  if (probes_succeeded_ >= probes_admitted_) return;
+  if (probes_succeeded_ >= probes_admitted_)
+    return;
   // A slow probe fails too: closing on it would trip again on the slow-call
   // rate without ever growing the open period.
   if (failed || slow) {
@@ -299,8 +308,10 @@ void circuit_breaker::open_circuit(trip_reason why, clock::time_point now) {
   nominal = std::min(nominal, cap);
   auto u = uniform_();
   // Out-of-range or NaN draws from a foreign source must not leave [0, 1).
-  if (!(u >= 0.0)) u = 0.0;
-  if (u >= 1.0) u = std::nextafter(1.0, 0.0);
+  if (!(u >= 0.0))
+    u = 0.0;
+  if (u >= 1.0)
+    u = std::nextafter(1.0, 0.0);
   auto cut = static_cast<clock::rep>(static_cast<double>(nominal.count())
                                      * cfg_.jitter_percent / 100.0 * u);
   open_period_ = nominal - clock::duration{cut};

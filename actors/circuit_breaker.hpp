@@ -153,11 +153,11 @@ outcome<circuit_breaker_config> validate(const circuit_breaker_config& cfg);
 /// The answer of allow(): converts to true if the call may go ahead. Hand it
 /// back to record() when the call finishes.
 class breaker_permit {
- public:
+public:
   /// True if the call may go ahead.
   explicit operator bool() const { return allowed_; }
 
- private:
+private:
   friend class circuit_breaker;
   bool allowed_ = false;
   uint64_t generation_ = 0;
@@ -189,7 +189,7 @@ struct breaker_status {
 
 /// The cold store's circuit breaker (see the diagram above).
 class circuit_breaker {
- public:
+public:
   /// The clock whose time points callers pass in as `now`.
   using clock = std::chrono::steady_clock;
   /// Returns a uniform double in [0, 1) (values outside are clamped).
@@ -231,7 +231,7 @@ class circuit_breaker {
   /// Snapshot at `now`; first moves open -> half_open if the period elapsed.
   breaker_status status(clock::time_point now);
 
- private:
+private:
   struct bucket {
     int64_t index;
     uint64_t calls;

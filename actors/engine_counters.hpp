@@ -38,8 +38,7 @@ struct op_result {
 /// Per operation: a latency histogram and counts by result.
 struct op_counters {
   std::array<latency_histogram, op_kind_count> latency;
-  std::array<std::array<std::atomic<uint64_t>, op_result::slots>,
-             op_kind_count>
+  std::array<std::array<std::atomic<uint64_t>, op_result::slots>, op_kind_count>
     results{};
 
   /// Records one finished operation.

@@ -51,19 +51,20 @@ constexpr const char* by_session_index = "by_session";
 // Owns a heap bson_t (std::unique_ptr<bson_t> trips -Wignored-attributes on
 // bson_t's alignment attribute).
 class bson_ptr {
- public:
+public:
   explicit bson_ptr(bson_t* x) : ptr_(x) {}
   bson_ptr(bson_ptr&& other) noexcept : ptr_(other.ptr_) {
     other.ptr_ = nullptr;
   }
   bson_ptr& operator=(bson_ptr&&) = delete;
   ~bson_ptr() {
-    if (ptr_) bson_destroy(ptr_);
+    if (ptr_)
+      bson_destroy(ptr_);
   }
   bson_t* get() const { return ptr_; }
   const bson_t& operator*() const { return *ptr_; }
 
- private:
+private:
   bson_t* ptr_;
 };
 
@@ -108,30 +109,30 @@ status malformed(const char* what) {
 
 mongo_error_kind classify_server_code(uint32_t code) {
   switch (code) {
-  case 11000: // DuplicateKey
-  case 11001: // legacy DuplicateKey on update
-  case 12582: // legacy DuplicateKey on insert
-    return mongo_error_kind::duplicate_key;
-  case 91:    // ShutdownInProgress
-  case 189:   // PrimarySteppedDown
-  case 10058: // LegacyNotPrimary
-  case 10107: // NotWritablePrimary
-  case 11600: // InterruptedAtShutdown
-  case 11602: // InterruptedDueToReplStateChange
-  case 13435: // NotPrimaryNoSecondaryOk
-  case 13436: // NotPrimaryOrSecondary
-    return mongo_error_kind::not_primary;
-  case 50:  // MaxTimeMSExpired
-  case 64:  // WriteConcernFailed (wtimeout)
-  case 89:  // NetworkTimeout (server to server)
-  case 262: // ExceededTimeLimit
-    return mongo_error_kind::timeout;
-  case 6:    // HostUnreachable
-  case 7:    // HostNotFound
-  case 9001: // SocketException
-    return mongo_error_kind::network;
-  default:
-    return mongo_error_kind::none;
+    case 11000: // DuplicateKey
+    case 11001: // legacy DuplicateKey on update
+    case 12582: // legacy DuplicateKey on insert
+      return mongo_error_kind::duplicate_key;
+    case 91:    // ShutdownInProgress
+    case 189:   // PrimarySteppedDown
+    case 10058: // LegacyNotPrimary
+    case 10107: // NotWritablePrimary
+    case 11600: // InterruptedAtShutdown
+    case 11602: // InterruptedDueToReplStateChange
+    case 13435: // NotPrimaryNoSecondaryOk
+    case 13436: // NotPrimaryOrSecondary
+      return mongo_error_kind::not_primary;
+    case 50:  // MaxTimeMSExpired
+    case 64:  // WriteConcernFailed (wtimeout)
+    case 89:  // NetworkTimeout (server to server)
+    case 262: // ExceededTimeLimit
+      return mongo_error_kind::timeout;
+    case 6:    // HostUnreachable
+    case 7:    // HostNotFound
+    case 9001: // SocketException
+      return mongo_error_kind::network;
+    default:
+      return mongo_error_kind::none;
   }
 }
 
@@ -211,13 +212,15 @@ bool find_int64(const bson_t* doc, const char* key, int64_t& out) {
 bool embedded(const bson_iter_t* it, bson_t* out) {
   uint32_t len = 0;
   const uint8_t* data = nullptr;
-  if (!BSON_ITER_HOLDS_DOCUMENT(it)) return false;
+  if (!BSON_ITER_HOLDS_DOCUMENT(it))
+    return false;
   bson_iter_document(it, &len, &data);
   return bson_init_static(out, data, len);
 }
 
 bool find_utf8(bson_iter_t* it, const char* key, std::string& out) {
-  if (!bson_iter_find(it, key) || !BSON_ITER_HOLDS_UTF8(it)) return false;
+  if (!bson_iter_find(it, key) || !BSON_ITER_HOLDS_UTF8(it))
+    return false;
   uint32_t len = 0;
   const char* str = bson_iter_utf8(it, &len);
   out.assign(str, len);
@@ -232,13 +235,13 @@ status judge_bulk(const bson_t& reply, const bson_error_t& err,
                   std::vector<size_t>& dups) {
   status s = status_of(err);
   switch (s.kind) {
-  case mongo_error_kind::network:
-  case mongo_error_kind::not_primary:
-  case mongo_error_kind::timeout:
-  case mongo_error_kind::other:
-    return s;
-  default:
-    break;
+    case mongo_error_kind::network:
+    case mongo_error_kind::not_primary:
+    case mongo_error_kind::timeout:
+    case mongo_error_kind::other:
+      return s;
+    default:
+      break;
   }
   bson_iter_t it, item;
   if (bson_iter_init_find(&it, &reply, "writeConcernErrors")
@@ -269,7 +272,8 @@ status judge_bulk(const bson_t& reply, const bson_error_t& err,
               static_cast<uint32_t>(code)};
     found.push_back(subset[static_cast<size_t>(index)]);
   }
-  if (found.empty()) return s;
+  if (found.empty())
+    return s;
   dups.insert(dups.end(), found.begin(), found.end());
   return {};
 }
@@ -281,34 +285,35 @@ status judge_bulk(const bson_t& reply, const bson_error_t& err,
 std::string_view to_string(mongo_error_kind x) {
   // Indexed by the enum's value; keep in declaration order.
   static constexpr std::string_view names[]
-      = {"none",        "duplicate_key", "network",       "timeout",
-         "not_primary", "write_error",   "command_error", "other"};
+    = {"none",        "duplicate_key", "network",       "timeout",
+       "not_primary", "write_error",   "command_error", "other"};
   auto i = static_cast<size_t>(x);
   return i < std::size(names) ? names[i] : "other";
 }
 
 mongo_error_kind classify(const bson_error_t& e) {
   switch (e.domain) {
-  case 0:
-    return e.code == 0 ? mongo_error_kind::none : mongo_error_kind::other;
-  case MONGOC_ERROR_STREAM:
-    // Refused, reset, hung up or timed out: libmongoc 1.23 reports a
-    // socket timeout and a peer hang-up with the same code.
-    return mongo_error_kind::network;
-  case MONGOC_ERROR_SERVER_SELECTION:
-    return e.code == MONGOC_ERROR_SERVER_SELECTION_FAILURE
+    case 0:
+      return e.code == 0 ? mongo_error_kind::none : mongo_error_kind::other;
+    case MONGOC_ERROR_STREAM:
+      // Refused, reset, hung up or timed out: libmongoc 1.23 reports a
+      // socket timeout and a peer hang-up with the same code.
+      return mongo_error_kind::network;
+    case MONGOC_ERROR_SERVER_SELECTION:
+      return e.code == MONGOC_ERROR_SERVER_SELECTION_FAILURE
                ? mongo_error_kind::network
                : mongo_error_kind::other;
-  case MONGOC_ERROR_SERVER:
-  case MONGOC_ERROR_WRITE_CONCERN: {
-    auto kind = classify_server_code(e.code);
-    if (kind != mongo_error_kind::none) return kind;
-    return e.domain == MONGOC_ERROR_SERVER ? mongo_error_kind::command_error
-                                           : mongo_error_kind::write_error;
-  }
-  default:
-    // Client-side: authentication, protocol, BSON, invalid arguments.
-    return mongo_error_kind::other;
+    case MONGOC_ERROR_SERVER:
+    case MONGOC_ERROR_WRITE_CONCERN: {
+      auto kind = classify_server_code(e.code);
+      if (kind != mongo_error_kind::none)
+        return kind;
+      return e.domain == MONGOC_ERROR_SERVER ? mongo_error_kind::command_error
+                                             : mongo_error_kind::write_error;
+    }
+    default:
+      // Client-side: authentication, protocol, BSON, invalid arguments.
+      return mongo_error_kind::other;
   }
 }
 
@@ -318,13 +323,13 @@ bool is_retryable(mongo_error_kind x) {
 
 errc to_errc(mongo_error_kind x) {
   switch (x) {
-  case mongo_error_kind::network:
-  case mongo_error_kind::not_primary:
-    return errc::cold_unavailable;
-  case mongo_error_kind::timeout:
-    return errc::timeout;
-  default:
-    return errc::cold_error;
+    case mongo_error_kind::network:
+    case mongo_error_kind::not_primary:
+      return errc::cold_unavailable;
+    case mongo_error_kind::timeout:
+      return errc::timeout;
+    default:
+      return errc::cold_error;
   }
 }
 
@@ -340,14 +345,19 @@ struct mongo_store::impl {
   mongo_error_kind last = mongo_error_kind::none;
 
   ~impl() {
-    if (keys) mongoc_collection_destroy(keys);
-    if (sessions) mongoc_collection_destroy(sessions);
-    if (client) mongoc_client_destroy(client);
-    if (wc) mongoc_write_concern_destroy(wc);
-    if (uri) mongoc_uri_destroy(uri);
+    if (keys)
+      mongoc_collection_destroy(keys);
+    if (sessions)
+      mongoc_collection_destroy(sessions);
+    if (client)
+      mongoc_client_destroy(client);
+    if (wc)
+      mongoc_write_concern_destroy(wc);
+    if (uri)
+      mongoc_uri_destroy(uri);
   }
 
-  template<class Step>
+  template <class Step>
   status retry(Step&& step) {
     auto backoff = cfg.retry_backoff;
     for (int attempt = 1;; ++attempt) {
@@ -405,13 +415,13 @@ status mongo_store::impl::bulk_round(mongoc_collection_t* col,
   bson_ptr opts = write_opts();
   BSON_APPEND_BOOL(opts.get(), "ordered", false);
   bulk_ptr bulk{
-      mongoc_collection_create_bulk_operation_with_opts(col, opts.get())};
+    mongoc_collection_create_bulk_operation_with_opts(col, opts.get())};
   bson_ptr upsert{BCON_NEW("upsert", BCON_BOOL(true))};
   bson_error_t err{};
   for (size_t i : subset)
     if (!mongoc_bulk_operation_update_one_with_opts(
-            bulk.get(), ops[i].filter.get(), ops[i].update.get(), upsert.get(),
-            &err))
+          bulk.get(), ops[i].filter.get(), ops[i].update.get(), upsert.get(),
+          &err))
       return status_of(err);
   reply_doc reply;
   if (mongoc_bulk_operation_execute(bulk.get(), &reply.doc, &err) != 0)
@@ -430,7 +440,8 @@ status mongo_store::impl::write_guarded(mongoc_collection_t* col,
     dups.clear();
     return bulk_round(col, ops, all, dups);
   });
-  if (!s.ok() || dups.empty()) return s;
+  if (!s.ok() || dups.empty())
+    return s;
   std::vector<size_t> newer;
   return retry([&] {
     newer.clear();
@@ -455,7 +466,8 @@ status mongo_store::impl::read_watermark(const std::string& sid,
     snap.version = static_cast<uint64_t>(v);
   }
   bson_error_t err{};
-  if (mongoc_cursor_error(cur.get(), &err)) return status_of(err);
+  if (mongoc_cursor_error(cur.get(), &err))
+    return status_of(err);
   return {};
 }
 
@@ -479,8 +491,8 @@ status mongo_store::impl::read_keys(const std::string& sid,
   bson_append_bool(&not_deleted, "$ne", 3, true);
   bson_append_document_end(filter.get(), &not_deleted);
   bson_ptr opts{BCON_NEW("projection", "{", "val", BCON_INT32(1), "}")};
-  cursor_ptr cur{mongoc_collection_find_with_opts(keys, filter.get(),
-                                                  opts.get(), nullptr)};
+  cursor_ptr cur{
+    mongoc_collection_find_with_opts(keys, filter.get(), opts.get(), nullptr)};
   const bson_t* doc = nullptr;
   snap.fields.clear();
   while (mongoc_cursor_next(cur.get(), &doc)) {
@@ -494,7 +506,8 @@ status mongo_store::impl::read_keys(const std::string& sid,
     snap.fields.push_back(std::move(w));
   }
   bson_error_t err{};
-  if (mongoc_cursor_error(cur.get(), &err)) return status_of(err);
+  if (mongoc_cursor_error(cur.get(), &err))
+    return status_of(err);
   return {};
 }
 
@@ -504,10 +517,12 @@ mongo_store::impl::read(const std::string& sid,
   session_snapshot snap;
   // The watermark first: every key doc read afterwards is at least as new.
   status s = retry([&] { return read_watermark(sid, snap); });
-  if (!s.ok()) return fail("load session", s);
+  if (!s.ok())
+    return fail("load session", s);
   if (!only || !only->empty()) {
     s = retry([&] { return read_keys(sid, only, snap); });
-    if (!s.ok()) return fail("load keys", s);
+    if (!s.ok())
+      return fail("load keys", s);
   }
   // Key docs without a watermark: a first persist that did not finish.
   // Returning them beats "not found", which would log the account out.
@@ -530,7 +545,8 @@ status mongo_store::impl::delete_docs(mongoc_collection_t* col,
                                                  &reply.doc, &err)
                  : mongoc_collection_delete_one(col, &filter, opts.get(),
                                                 &reply.doc, &err);
-  if (!ok) return status_of(err);
+  if (!ok)
+    return status_of(err);
   deleted = 0;
   find_int64(&reply.doc, "deletedCount", deleted);
   return {};
@@ -550,7 +566,8 @@ mongo_store::open(const mongo_store_config& cfg) {
   bson_error_t err{};
   // Details never quote the URI: it may carry a password.
   x->uri = mongoc_uri_new_with_error(cfg.uri.c_str(), &err);
-  if (!x->uri) return failure{errc::invalid_config, "mongo uri: malformed"};
+  if (!x->uri)
+    return failure{errc::invalid_config, "mongo uri: malformed"};
   if (!mongoc_uri_has_option(x->uri, MONGOC_URI_SOCKETTIMEOUTMS))
     mongoc_uri_set_option_as_int32(x->uri, MONGOC_URI_SOCKETTIMEOUTMS,
                                    default_socket_timeout_ms);
@@ -588,9 +605,9 @@ mongo_store::open(const mongo_store_config& cfg) {
   if (!mongoc_uri_get_appname(x->uri))
     mongoc_client_set_appname(x->client, "authstore");
   x->keys
-      = mongoc_client_get_collection(x->client, cfg.database.c_str(), "keys");
-  x->sessions = mongoc_client_get_collection(x->client, cfg.database.c_str(),
-                                             "sessions");
+    = mongoc_client_get_collection(x->client, cfg.database.c_str(), "keys");
+  x->sessions
+    = mongoc_client_get_collection(x->client, cfg.database.c_str(), "sessions");
   return std::unique_ptr<mongo_store>(new mongo_store(std::move(x)));
 }
 
@@ -607,7 +624,8 @@ outcome<bool> mongo_store::ensure_indexes() {
       return status{};
     return status_of(err);
   });
-  if (!s.ok()) return impl_->fail("ensure indexes", s);
+  if (!s.ok())
+    return impl_->fail("ensure indexes", s);
   impl_->last = mongo_error_kind::none;
   return true;
 }
@@ -626,13 +644,15 @@ outcome<uint64_t> mongo_store::persist(const persist_request& req) {
     ops.push_back(key_op(req.session_id, version, *w));
   if (!ops.empty()) {
     status s = impl_->write_guarded(impl_->keys, ops);
-    if (!s.ok()) return impl_->fail("persist keys", s);
+    if (!s.ok())
+      return impl_->fail("persist keys", s);
   }
   // Last, and only after every key doc was acknowledged: the watermark.
   std::vector<guarded_op> session;
   session.push_back(session_op(req.session_id, version));
   status s = impl_->write_guarded(impl_->sessions, session);
-  if (!s.ok()) return impl_->fail("persist session", s);
+  if (!s.ok())
+    return impl_->fail("persist session", s);
   impl_->last = mongo_error_kind::none;
   return req.version;
 }
@@ -656,14 +676,16 @@ outcome<bool> mongo_store::erase(const std::string& sid) {
   status s = impl_->retry([&] {
     return impl_->delete_docs(impl_->sessions, *by_id, false, sessions_deleted);
   });
-  if (!s.ok()) return impl_->fail("erase session", s);
+  if (!s.ok())
+    return impl_->fail("erase session", s);
   bson_ptr by_session{bson_new()};
   append_utf8(by_session.get(), "_id.s", sid);
   int64_t keys_deleted = 0;
   s = impl_->retry([&] {
     return impl_->delete_docs(impl_->keys, *by_session, true, keys_deleted);
   });
-  if (!s.ok()) return impl_->fail("erase keys", s);
+  if (!s.ok())
+    return impl_->fail("erase keys", s);
   impl_->last = mongo_error_kind::none;
   return sessions_deleted + keys_deleted > 0;
 }

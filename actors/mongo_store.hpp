@@ -122,7 +122,7 @@ errc to_errc(mongo_error_kind x);
 
 /// A blocking MongoDB store for persisted sessions (see the file comment).
 class mongo_store {
- public:
+public:
   /// Parses the URI and creates the client; does not connect (the first
   /// call does). Fails with invalid_config on a bad URI or write concern.
   static outcome<std::unique_ptr<mongo_store>>
@@ -160,7 +160,7 @@ class mongo_store {
   /// The kind of the last failure, none after a success (metrics label).
   mongo_error_kind last_error_kind() const;
 
- private:
+private:
   struct impl;
   explicit mongo_store(std::unique_ptr<impl> x);
   std::unique_ptr<impl> impl_;

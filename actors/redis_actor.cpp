@@ -104,8 +104,8 @@ redis_actor::behavior_type redis_impl(redis_pointer self,
     // Nothing queued is dropped silently on exit: each waiting caller gets
     // shutting_down (nothing of it was sent to Redis).
     for (auto& p : self->state.queue)
-      p.promise.deliver(make_error(errc::shutting_down,
-                                   "redis actor stopped before sending"));
+      p.promise.deliver(
+        make_error(errc::shutting_down, "redis actor stopped before sending"));
     if (self->state.counters)
       self->state.counters->queued.fetch_sub(
         static_cast<int64_t>(self->state.queue.size()));

@@ -156,14 +156,14 @@ errc classify_redis_error(const std::string& message) {
     return errc::hot_out_of_memory;
   if (starts_with(message, "LOADING") || starts_with(message, "BUSY")
       || starts_with(message, "MASTERDOWN") || starts_with(message, "READONLY")
-      || starts_with(message, "TRYAGAIN") || starts_with(message, "CLUSTERDOWN"))
+      || starts_with(message, "TRYAGAIN")
+      || starts_with(message, "CLUSTERDOWN"))
     return errc::hot_unavailable;
   return errc::hot_error;
 }
 
 redis_connection::redis_connection(redis_connection_config cfg)
-  : cfg_(std::move(cfg)) {
-}
+    : cfg_(std::move(cfg)) {}
 
 redis_connection::~redis_connection() {
   if (ctx_)
@@ -179,9 +179,8 @@ void redis_connection::drop(const std::string& why) {
   ++stats_.errors;
   // Capped exponential backoff with +-25 % jitter, so many nodes do not
   // reconnect in lockstep after a Redis restart.
-  backoff_ = backoff_.count() == 0
-               ? cfg_.reconnect_min
-               : std::min(backoff_ * 2, cfg_.reconnect_max);
+  backoff_ = backoff_.count() == 0 ? cfg_.reconnect_min
+                                   : std::min(backoff_ * 2, cfg_.reconnect_max);
   auto jitter = std::uniform_real_distribution<double>{0.75, 1.25}(rng_);
   next_attempt_ = clock::now()
                   + std::chrono::milliseconds{static_cast<int64_t>(
@@ -192,9 +191,9 @@ outcome<bool> redis_connection::ensure_connected() {
   if (ctx_)
     return true;
   if (clock::now() < next_attempt_)
-    return {errc::hot_unavailable,
-            "redis at " + cfg_.endpoint.redacted() + " is down ("
-              + last_error_ + "); next reconnect attempt pending"};
+    return {errc::hot_unavailable, "redis at " + cfg_.endpoint.redacted()
+                                     + " is down (" + last_error_
+                                     + "); next reconnect attempt pending"};
   auto tv = to_timeval(cfg_.connect_timeout);
   const auto& ep = cfg_.endpoint;
   ctx_ = ep.transport == "unix"
@@ -256,7 +255,8 @@ outcome<bool> redis_connection::load_scripts() {
     auto src = redis_layout::script_source(s);
     const char* argv[] = {"SCRIPT", "LOAD", src.data()};
     size_t lens[] = {6, 4, src.size()};
-    reply_ptr r{static_cast<redisReply*>(redisCommandArgv(ctx_, 3, argv, lens))};
+    reply_ptr r{
+      static_cast<redisReply*>(redisCommandArgv(ctx_, 3, argv, lens))};
     if (!r.p || r.p->type != REDIS_REPLY_STRING) {
       std::string why = r.p && r.p->type == REDIS_REPLY_ERROR
                           ? std::string(r.p->str, r.p->len)

@@ -163,10 +163,10 @@ std::string_view script_source(redis_script which) {
 }
 
 const std::vector<redis_script>& all_scripts() {
-  static const std::vector<redis_script> scripts = {
-    redis_script::apply_patch, redis_script::read_creds,
-    redis_script::read_keys, redis_script::delete_session,
-    redis_script::touch_session};
+  static const std::vector<redis_script> scripts
+    = {redis_script::apply_patch, redis_script::read_creds,
+       redis_script::read_keys, redis_script::delete_session,
+       redis_script::touch_session};
   return scripts;
 }
 

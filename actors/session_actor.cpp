@@ -128,13 +128,15 @@ caf::result<T> ask_redis(session_pointer self, op_kind op, redis_request req,
   auto rp = self->make_response_promise<T>();
   ++self->state.in_flight;
   bool writes = may_have_written(req);
-  self->request(self->state.redis, self->state.cfg->redis_timeout,
-                redis_atom::value, std::move(req))
+  self
+    ->request(self->state.redis, self->state.cfg->redis_timeout,
+              redis_atom::value, std::move(req))
     .then(
       [=](redis_reply& reply) mutable {
         outcome<T> result = on_reply(reply);
         count(self, op, start,
-              result ? result_slot(*result) : op_result::of(result.error().code));
+              result ? result_slot(*result)
+                     : op_result::of(result.error().code));
         if (result)
           rp.deliver(std::move(*result));
         else
@@ -146,11 +148,11 @@ caf::result<T> ask_redis(session_pointer self, op_kind op, redis_request req,
           self->state.cache.clear(self->state.cache.version);
         auto f = to_failure(err);
         if (f.code == errc::timeout)
-          f = {errc::timeout, "redis did not answer within "
-                                + std::to_string(
-                                  self->state.cfg->redis_timeout.count())
-                                + " ms; a write may or may not have been "
-                                  "applied"};
+          f = {errc::timeout,
+               "redis did not answer within "
+                 + std::to_string(self->state.cfg->redis_timeout.count())
+                 + " ms; a write may or may not have been "
+                   "applied"};
         else if (f.code == errc::shutting_down)
           f = {errc::hot_unavailable, "redis actor is gone"};
         count(self, op, start, op_result::of(f.code));
@@ -270,8 +272,8 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
   auto req = redis_layout::read_keys(st.sid, type, ids);
   return ask_redis<keys_reply>(
     self, op_kind::get_keys, std::move(req),
-    [self, type, ids = std::move(ids)](
-      const redis_reply& r) -> outcome<keys_reply> {
+    [self, type,
+     ids = std::move(ids)](const redis_reply& r) -> outcome<keys_reply> {
       auto result = redis_layout::read_read_keys(r, ids);
       if (!result)
         return result;
@@ -301,23 +303,19 @@ int64_t expire_at(const session_config& cfg) {
              .count();
 }
 
-session_actor::behavior_type session_impl(
-  session_pointer self, std::string sid, redis_actor redis,
-  std::shared_ptr<const session_config> cfg) {
+session_actor::behavior_type
+session_impl(session_pointer self, std::string sid, redis_actor redis,
+             std::shared_ptr<const session_config> cfg) {
   self->state.sid = std::move(sid);
   self->state.redis = std::move(redis);
   self->state.cfg = std::move(cfg);
   return {
-    [=](get_creds_atom, const std::string&) {
-      return handle_get_creds(self);
-    },
+    [=](get_creds_atom, const std::string&) { return handle_get_creds(self); },
     [=](get_keys_atom, const std::string&, const std::string& type,
         std::vector<std::string>& ids) {
       return handle_get_keys(self, type, ids);
     },
-    [=](set_atom, const std::string&, patch& p) {
-      return handle_set(self, p);
-    },
+    [=](set_atom, const std::string&, patch& p) { return handle_set(self, p); },
     [=](del_atom, const std::string&) {
       self->state.cache.clear(0);
       return ask_redis<bool>(self, op_kind::del,

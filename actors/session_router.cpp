@@ -74,8 +74,7 @@ session_actor& session_for(router_pointer self, const std::string& sid) {
   }
   auto& pool = st.cfg.redis_pool;
   auto& redis = pool[std::hash<std::string>{}(sid) % pool.size()];
-  auto handle = spawn_session_actor(self->system(), sid, redis,
-                                    st.cfg.session);
+  auto handle = spawn_session_actor(self->system(), sid, redis, st.cfg.session);
   st.lru.emplace_front(sid, now);
   auto& entry = st.live[sid];
   entry.handle = std::move(handle);
@@ -168,10 +167,10 @@ router_actor::behavior_type router_impl(router_pointer self,
         std::vector<std::string>& ids) -> caf::result<keys_reply> {
       if (auto ok = check_sid(self, op_kind::get_keys, sid); !ok)
         return make_error(ok.error());
-      return self->delegate(session_for(self, sid), a, sid, std::move(type), std::move(ids));
+      return self->delegate(session_for(self, sid), a, sid, std::move(type),
+                            std::move(ids));
     },
-    [=](set_atom a, const std::string& sid,
-        patch& p) -> caf::result<uint64_t> {
+    [=](set_atom a, const std::string& sid, patch& p) -> caf::result<uint64_t> {
       if (auto ok = check_sid(self, op_kind::set, sid); !ok)
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a, sid, std::move(p));
@@ -192,34 +191,36 @@ router_actor::behavior_type router_impl(router_pointer self,
       return self->delegate(session_for(self, sid), a, sid);
     },
     [=](mget_atom, const std::vector<std::string>& ids) {
-      return fan_out(self, ids, [=](session_actor& s, size_t i, auto results,
-                                    auto done) {
-        self->request(s, timeout, get_creds_atom::value, (*results)[i].session_id)
-          .then(
-            [=](creds_reply& r) mutable {
-              (*results)[i].creds = std::move(r);
-              done();
-            },
-            [=](caf::error& err) mutable {
-              set_error((*results)[i], err);
-              done();
-            });
-      });
+      return fan_out(self, ids,
+                     [=](session_actor& s, size_t i, auto results, auto done) {
+                       self
+                         ->request(s, timeout, get_creds_atom::value,
+                                   (*results)[i].session_id)
+                         .then(
+                           [=](creds_reply& r) mutable {
+                             (*results)[i].creds = std::move(r);
+                             done();
+                           },
+                           [=](caf::error& err) mutable {
+                             set_error((*results)[i], err);
+                             done();
+                           });
+                     });
     },
     [=](mdel_atom, const std::vector<std::string>& ids) {
-      return fan_out(self, ids, [=](session_actor& s, size_t i, auto results,
-                                    auto done) {
-        self->request(s, timeout, del_atom::value, (*results)[i].session_id)
-          .then(
-            [=](bool existed) mutable {
-              (*results)[i].existed = existed;
-              done();
-            },
-            [=](caf::error& err) mutable {
-              set_error((*results)[i], err);
-              done();
-            });
-      });
+      return fan_out(
+        self, ids, [=](session_actor& s, size_t i, auto results, auto done) {
+          self->request(s, timeout, del_atom::value, (*results)[i].session_id)
+            .then(
+              [=](bool existed) mutable {
+                (*results)[i].existed = existed;
+                done();
+              },
+              [=](caf::error& err) mutable {
+                set_error((*results)[i], err);
+                done();
+              });
+        });
     },
     [=](stats_atom) {
       auto s = self->state.stats;

@@ -23,9 +23,9 @@
 #include <iostream>
 #include <thread>
 
+#include "actors/latency_histogram.hpp"
 #include "runtime/engine_actors.hpp"
 #include "runtime/remote_client_actors.hpp"
-#include "actors/latency_histogram.hpp"
 #include "runtime/sim_report.hpp"
 
 using namespace authstore;
@@ -88,9 +88,9 @@ void issue_one(caf::stateful_actor<driver_state>* self) {
       ++(*st.errors)[name];
     auto& ph = st.phases[st.phase_idx];
     if (++st.completed == ph.n) {
-      (*st.seconds)[name] = std::chrono::duration<double>(clock_type::now()
-                                                          - st.phase_start)
-                              .count();
+      (*st.seconds)[name]
+        = std::chrono::duration<double>(clock_type::now() - st.phase_start)
+            .count();
       ++st.phase_idx;
       start_phase(self);
     } else if (st.issued < ph.n) {
@@ -100,8 +100,7 @@ void issue_one(caf::stateful_actor<driver_state>* self) {
 }
 
 template <class Reply, class... Ts>
-void ask(caf::event_based_actor* self, router_actor r, done_fn done,
-         Ts... xs) {
+void ask(caf::event_based_actor* self, router_actor r, done_fn done, Ts... xs) {
   self->request(r, std::chrono::seconds{10}, xs...)
     .then([done](const Reply&) { done(true); },
           [done](caf::error&) { done(false); });
@@ -113,7 +112,9 @@ std::string buf32(size_t i) {
 }
 
 json summary(const latency_histogram& h, uint64_t errors) {
-  auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  auto us = [](uint64_t ns) {
+    return static_cast<double>(ns) / 1000.0;
+  };
   return {{"count", h.count()},
           {"errors", errors},
           {"latency_us",
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
     idle = 0; // memory is the server's, measured in-process
   }
   auto blocking_set = [&](const std::string& sid, patch p) {
-    return local ? local->set(sid, std::move(p)) : client->set(sid, std::move(p));
+    return local ? local->set(sid, std::move(p))
+                 : client->set(sid, std::move(p));
   };
   // Seed state the reads need: creds for the cached read, 10 000 pre-keys
   // for the uncached key reads (more than the per-session key cache holds).
@@ -256,7 +258,9 @@ int main(int argc, char** argv) {
     self->state.finished = &finished;
     self->state.seconds = &seconds;
     self->send(self, caf::atom("go"));
-    return caf::behavior{[=](caf::atom_value) { start_phase(self); }};
+    return caf::behavior{[=](caf::atom_value) {
+      start_phase(self);
+    }};
   });
   while (!finished.load())
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
@@ -302,12 +306,11 @@ int main(int argc, char** argv) {
   out["mode"] = connect.empty() ? "in-process" : "remote " + connect;
   out["idle_sessions"] = idle;
   out["idle_rss_growth_bytes"] = rss1 > rss0 ? rss1 - rss0 : 0;
-  out["bytes_per_idle_session"] = idle ? (rss1 > rss0 ? rss1 - rss0 : 0)
-                                           / static_cast<double>(idle)
-                                       : 0.0;
-  out["scheduler"] = {
-    {"max_threads", cfg->integer("scheduler.max-threads")},
-    {"moderate_sleep_us", cfg->integer("scheduler.moderate-sleep-us")}};
+  out["bytes_per_idle_session"]
+    = idle ? (rss1 > rss0 ? rss1 - rss0 : 0) / static_cast<double>(idle) : 0.0;
+  out["scheduler"]
+    = {{"max_threads", cfg->integer("scheduler.max-threads")},
+       {"moderate_sleep_us", cfg->integer("scheduler.moderate-sleep-us")}};
   std::cout << out.dump(2) << '\n';
   return 0;
 }

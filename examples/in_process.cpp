@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     std::cerr << "set failed: " << v.error().render() << '\n';
     return 1;
   }
-  auto creds = e.get_creds("example-5511999");   // found=false: no session
+  auto creds = e.get_creds("example-5511999"); // found=false: no session
   auto keys = e.get_keys("example-5511999", "pre-key", {"1", "2"});
   // --(example-end)--
   if (!creds || !keys) {
@@ -44,12 +44,12 @@ int main(int argc, char** argv) {
   }
   std::cout << "version " << *v << "\ncreds " << creds->creds_json
             << "\npre-key 1 " << keys->values["1"] << '\n';
-  bool ok = creds->found
-            && creds->creds_json
-                 == R"({"registered":true,"me":{"id":"5511999@s.whatsapp.net"}})"
-            && keys->values.size() == 1
-            && keys->values["1"]
-                 == R"({"public":{"type":"Buffer","data":"AQID"}})";
+  bool ok
+    = creds->found
+      && creds->creds_json
+           == R"({"registered":true,"me":{"id":"5511999@s.whatsapp.net"}})"
+      && keys->values.size() == 1
+      && keys->values["1"] == R"({"public":{"type":"Buffer","data":"AQID"}})";
   e.del("example-5511999");
   return ok ? 0 : 1;
 }

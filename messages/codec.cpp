@@ -50,15 +50,20 @@ namespace authstore {
 namespace {
 
 constexpr char b64_alphabet[]
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Value of one base64 character, or -1.
 int b64_value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
   return -1;
 }
 
@@ -66,7 +71,7 @@ int b64_value(unsigned char c) {
 
 /// Counts depth and fields, then hands each event to nlohmann's DOM builder.
 class limited_sax {
- public:
+public:
   using string_t = json::string_t;
   using binary_t = json::binary_t;
 
@@ -104,7 +109,7 @@ class limited_sax {
     open_.pop_back();
     return dom_.end_array();
   }
-  template<class Exception>
+  template <class Exception>
   bool parse_error(size_t position, const std::string&, const Exception& e) {
     // nlohmann's message ends by quoting the input ("; last read: ..."),
     // which may be key material: keep only the reason.
@@ -116,33 +121,35 @@ class limited_sax {
     else if (what.find("out_of_range") != std::string::npos)
       reason = "number out of range"; // e.g. 1e400
 
-    error_ = failure{errc::invalid_argument, "not JSON at byte "
-                                                 + std::to_string(position)
-                                                 + ": " + reason};
+    error_
+      = failure{errc::invalid_argument,
+                "not JSON at byte " + std::to_string(position) + ": " + reason};
     return dom_.parse_error(position, std::string{}, e);
   }
 
   /// The limit or syntax error that stopped the parse, if any.
   const std::optional<failure>& error() const { return error_; }
 
- private:
+private:
   /// A value starts: it is a field when its parent is an array (object
   /// members are counted at their key).
   bool element() { return open_.empty() || !open_.back() || field(); }
 
   bool field() {
-    if (++fields_ <= limits_.max_fields) return true;
-    error_ = failure{errc::too_many_fields,
-                     "more than " + std::to_string(limits_.max_fields)
-                         + " fields"};
+    if (++fields_ <= limits_.max_fields)
+      return true;
+    error_
+      = failure{errc::too_many_fields,
+                "more than " + std::to_string(limits_.max_fields) + " fields"};
     return false;
   }
 
   bool open(bool is_array) {
     open_.push_back(is_array);
-    if (open_.size() <= limits_.max_depth) return true;
+    if (open_.size() <= limits_.max_depth)
+      return true;
     error_ = failure{errc::too_deep, "nesting deeper than "
-                                         + std::to_string(limits_.max_depth)};
+                                       + std::to_string(limits_.max_depth)};
     return false;
   }
 
@@ -158,7 +165,8 @@ class limited_sax {
 /// True for an integer in 0..255 (doubles are never bytes: JSON.stringify
 /// writes integral numbers without a fraction).
 bool is_byte(const json& x) {
-  if (x.is_number_unsigned()) return x.get<uint64_t>() <= 255;
+  if (x.is_number_unsigned())
+    return x.get<uint64_t>() <= 255;
   if (x.is_number_integer()) {
     auto v = x.get<int64_t>();
     return v >= 0 && v <= 255;
@@ -180,21 +188,25 @@ std::optional<size_t> index_key(const std::string& key, size_t bound) {
     return std::nullopt;
   size_t v = 0;
   for (char c : key) {
-    if (c < '0' || c > '9') return std::nullopt;
+    if (c < '0' || c > '9')
+      return std::nullopt;
     v = v * 10 + static_cast<size_t>(c - '0');
   }
-  if (v >= bound) return std::nullopt;
+  if (v >= bound)
+    return std::nullopt;
   return v;
 }
 
 /// The bytes of a serialized Uint8Array (form 3), or nullopt when `x` is an
 /// ordinary object. Keys are unique, so n keys in 0..n-1 are a permutation.
 std::optional<std::string> byte_object(const json& x) {
-  if (x.empty()) return std::nullopt;
+  if (x.empty())
+    return std::nullopt;
   std::string bytes(x.size(), '\0');
   for (auto it = x.begin(); it != x.end(); ++it) {
     auto i = index_key(it.key(), x.size());
-    if (!i || !is_byte(*it)) return std::nullopt;
+    if (!i || !is_byte(*it))
+      return std::nullopt;
     bytes[*i] = static_cast<char>(it->get<uint64_t>());
   }
   return bytes;
@@ -203,7 +215,8 @@ std::optional<std::string> byte_object(const json& x) {
 /// True when the tagged object `x` is exactly {"type":"Buffer","data":"..."}
 /// with valid base64, members in that order.
 bool is_canonical_v7(const json& x) {
-  if (x.size() != 2) return false;
+  if (x.size() != 2)
+    return false;
   auto first = x.begin();
   auto second = std::next(first);
   return first.key() == "type" && second.key() == "data" && second->is_string()
@@ -230,9 +243,9 @@ outcome<std::string> tagged_base64(const json& x) {
   for (size_t i = 0; i < data->size(); ++i) {
     auto& element = (*data)[i];
     if (!is_byte(element))
-      return failure{errc::invalid_buffer,
-                     "Buffer data element " + std::to_string(i)
-                         + " is not an integer in 0..255"};
+      return failure{errc::invalid_buffer, "Buffer data element "
+                                             + std::to_string(i)
+                                             + " is not an integer in 0..255"};
     bytes.push_back(static_cast<char>(element.get<uint64_t>()));
   }
   return base64_encode(bytes);
@@ -241,15 +254,17 @@ outcome<std::string> tagged_base64(const json& x) {
 /// Calls `visit(node)` on every object and array in `root`, parents first;
 /// descends only where `visit` returns true. Iterative: depth is unbounded
 /// when the value was built in code rather than parsed.
-template<class Json, class Visit>
+template <class Json, class Visit>
 void walk(Json& root, Visit visit) {
   std::vector<Json*> todo{&root};
   while (!todo.empty()) {
     Json* node = todo.back();
     todo.pop_back();
-    if (!node->is_structured() || !visit(*node)) continue;
+    if (!node->is_structured() || !visit(*node))
+      continue;
     for (auto& child : *node)
-      if (child.is_structured()) todo.push_back(&child);
+      if (child.is_structured())
+        todo.push_back(&child);
   }
 }
 
@@ -260,35 +275,35 @@ void write_string(const std::string& s, std::string& out) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\b':
-      out += "\\b";
-      break;
-    case '\f':
-      out += "\\f";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (c < 0x20) {
-        out += "\\u00";
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xf]);
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(hex[c >> 4]);
+          out.push_back(hex[c & 0xf]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
     }
   }
   out.push_back('"');
@@ -303,7 +318,7 @@ void write_double(double x, std::string& out) {
   }
   char buf[64];
   auto res
-      = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+    = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
   std::string sci(buf, res.ptr);
   if (sci[0] == '-') {
     out.push_back('-');
@@ -311,8 +326,9 @@ void write_double(double x, std::string& out) {
   }
   auto e = sci.find('e');
   std::string digits = sci.substr(0, e);
-  if (digits.size() > 1) digits.erase(1, 1); // the '.'
-  int n = std::stoi(sci.substr(e + 1)) + 1;  // x = 0.digits * 10^n
+  if (digits.size() > 1)
+    digits.erase(1, 1);                     // the '.'
+  int n = std::stoi(sci.substr(e + 1)) + 1; // x = 0.digits * 10^n
   int k = static_cast<int>(digits.size());
   if (k <= n && n <= 21) {
     out += digits;
@@ -338,29 +354,29 @@ void write_double(double x, std::string& out) {
 
 void write_scalar(const json& x, std::string& out) {
   switch (x.type()) {
-  case json::value_t::string:
-    write_string(x.get_ref<const std::string&>(), out);
-    break;
-  case json::value_t::boolean:
-    out += x.get<bool>() ? "true" : "false";
-    break;
-  case json::value_t::number_integer:
-    out += std::to_string(x.get<int64_t>());
-    break;
-  case json::value_t::number_unsigned:
-    out += std::to_string(x.get<uint64_t>());
-    break;
-  case json::value_t::number_float:
-    // Non-finite doubles cannot come from parsing; JSON.stringify
-    // writes them as null.
-    if (std::isfinite(x.get<double>()))
-      write_double(x.get<double>(), out);
-    else
+    case json::value_t::string:
+      write_string(x.get_ref<const std::string&>(), out);
+      break;
+    case json::value_t::boolean:
+      out += x.get<bool>() ? "true" : "false";
+      break;
+    case json::value_t::number_integer:
+      out += std::to_string(x.get<int64_t>());
+      break;
+    case json::value_t::number_unsigned:
+      out += std::to_string(x.get<uint64_t>());
+      break;
+    case json::value_t::number_float:
+      // Non-finite doubles cannot come from parsing; JSON.stringify
+      // writes them as null.
+      if (std::isfinite(x.get<double>()))
+        write_double(x.get<double>(), out);
+      else
+        out += "null";
+      break;
+    default:
       out += "null";
-    break;
-  default:
-    out += "null";
-    break; // null, and discarded/binary (unparsable)
+      break; // null, and discarded/binary (unparsable)
   }
 }
 
@@ -374,7 +390,8 @@ std::string stringify(const json& root) {
   std::string out;
   std::vector<frame> stack;
   auto begin = [&](const json& x) {
-    if (!x.is_structured()) return write_scalar(x, out);
+    if (!x.is_structured())
+      return write_scalar(x, out);
     out.push_back(x.is_object() ? '{' : '[');
     stack.push_back({&x, 0});
   };
@@ -387,7 +404,8 @@ std::string stringify(const json& root) {
       continue;
     }
     ++stack.back().next;
-    if (next > 0) out.push_back(',');
+    if (next > 0)
+      out.push_back(',');
     if (node->is_object()) {
       // ordered_map is a vector of pairs: members by position, in order.
       auto& member = node->get_ref<const json::object_t&>().begin()[next];
@@ -407,12 +425,14 @@ outcome<json> parse_limited(std::string_view text, const codec_limits& limits) {
   if (text.size() > limits.max_value_bytes)
     return failure{errc::value_too_large,
                    std::to_string(text.size()) + " bytes, limit "
-                       + std::to_string(limits.max_value_bytes)};
+                     + std::to_string(limits.max_value_bytes)};
   try {
     json result;
     limited_sax sax{result, limits};
-    if (json::sax_parse(text.begin(), text.end(), &sax)) return result;
-    if (sax.error()) return *sax.error();
+    if (json::sax_parse(text.begin(), text.end(), &sax))
+      return result;
+    if (sax.error())
+      return *sax.error();
     return failure{errc::invalid_argument, "not JSON"};
   } catch (const std::exception& e) {
     return failure{errc::invalid_argument,
@@ -425,9 +445,11 @@ outcome<bool> normalize_buffers(json& value) {
     std::vector<std::pair<json*, std::string>> rewrites;
     std::optional<failure> error;
     walk(value, [&](json& node) {
-      if (error || !node.is_object()) return !error;
+      if (error || !node.is_object())
+        return !error;
       if (is_tagged(node)) {
-        if (is_canonical_v7(node)) return false;
+        if (is_canonical_v7(node))
+          return false;
         auto text = tagged_base64(node);
         if (!text)
           error = text.error();
@@ -441,7 +463,8 @@ outcome<bool> normalize_buffers(json& value) {
       }
       return true;
     });
-    if (error) return *error;
+    if (error)
+      return *error;
     // Buffers never contain Buffers, so no rewrite touches another's node.
     for (auto& [node, text] : rewrites)
       *node = json{{"type", "Buffer"}, {"data", std::move(text)}};
@@ -455,7 +478,8 @@ bool has_only_v7_buffers(const json& value) {
   try {
     bool ok = true;
     walk(value, [&](const json& node) {
-      if (!ok || !node.is_object()) return ok;
+      if (!ok || !node.is_object())
+        return ok;
       if (is_tagged(node)) {
         ok = is_canonical_v7(node);
         return false;
@@ -472,8 +496,10 @@ bool has_only_v7_buffers(const json& value) {
 outcome<std::string> normalize_text(std::string_view text,
                                     const codec_limits& limits) {
   auto value = parse_limited(text, limits);
-  if (!value) return value.error();
-  if (auto ok = normalize_buffers(*value); !ok) return ok.error();
+  if (!value)
+    return value.error();
+  if (auto ok = normalize_buffers(*value); !ok)
+    return ok.error();
   if (!has_only_v7_buffers(*value))
     return failure{errc::internal, "normalize left a non-v7 Buffer"};
   try {
@@ -483,8 +509,8 @@ outcome<std::string> normalize_text(std::string_view text,
     if (out.size() > limits.max_value_bytes)
       return failure{errc::value_too_large,
                      "normalized text is " + std::to_string(out.size())
-                         + " bytes, limit "
-                         + std::to_string(limits.max_value_bytes)};
+                       + " bytes, limit "
+                       + std::to_string(limits.max_value_bytes)};
     return out;
   } catch (const std::exception& e) {
     return failure{errc::internal, std::string{"stringify: "} + e.what()};
@@ -505,7 +531,8 @@ std::string base64_encode(std::string_view bytes) {
   }
   if (auto rest = bytes.size() - i; rest > 0) {
     uint32_t v = at(i) << 16;
-    if (rest == 2) v |= at(i + 1) << 8;
+    if (rest == 2)
+      v |= at(i + 1) << 8;
     out.push_back(b64_alphabet[(v >> 18) & 63]);
     out.push_back(b64_alphabet[(v >> 12) & 63]);
     out.push_back(rest == 2 ? b64_alphabet[(v >> 6) & 63] : '=');
@@ -517,8 +544,8 @@ std::string base64_encode(std::string_view bytes) {
 outcome<std::string> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0)
     return failure{errc::invalid_buffer, "base64 length "
-                                             + std::to_string(text.size())
-                                             + " is not a multiple of 4"};
+                                           + std::to_string(text.size())
+                                           + " is not a multiple of 4"};
   size_t pad = 0;
   if (!text.empty() && text.back() == '=')
     pad = text[text.size() - 2] == '=' ? 2 : 1;

@@ -94,7 +94,7 @@ public:
   outcome(T value) : data_(std::move(value)) {}
   outcome(failure f) : data_(std::move(f)) {}
   outcome(errc code, std::string detail)
-    : data_(failure{code, std::move(detail)}) {}
+      : data_(failure{code, std::move(detail)}) {}
 
   explicit operator bool() const { return data_.index() == 0; }
   T& operator*() { return std::get<0>(data_); }

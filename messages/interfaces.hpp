@@ -76,11 +76,11 @@ using session_api = caf::typed_actor<
 /// The engine's entry actor: the session API plus batches and statistics.
 using router_actor = session_api::extend<
   /// get_creds of many sessions; one result per id, in order.
-  caf::replies_to<mget_atom, std::vector<std::string>>::with<
-    std::vector<session_result>>,
+  caf::replies_to<mget_atom,
+                  std::vector<std::string>>::with<std::vector<session_result>>,
   /// del of many sessions; one result per id, in order.
-  caf::replies_to<mdel_atom, std::vector<std::string>>::with<
-    std::vector<session_result>>,
+  caf::replies_to<mdel_atom,
+                  std::vector<std::string>>::with<std::vector<session_result>>,
   /// Live actors, activations, passivations.
   caf::replies_to<stats_atom>::with<router_stats>,
   /// Internal timer: passivate sessions idle for longer than configured.

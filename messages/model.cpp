@@ -6,11 +6,16 @@
 namespace authstore {
 
 const std::vector<std::string> baileys_key_types = {
-  "pre-key",         "session",
-  "sender-key",      "sender-key-memory",
-  "app-state-sync-key", "app-state-sync-version",
-  "lid-mapping",     "device-list",
-  "tctoken",         "identity-key",
+  "pre-key",
+  "session",
+  "sender-key",
+  "sender-key-memory",
+  "app-state-sync-key",
+  "app-state-sync-version",
+  "lid-mapping",
+  "device-list",
+  "tctoken",
+  "identity-key",
 };
 
 namespace {
@@ -90,9 +95,8 @@ void patch::erase_key(std::string_view type, std::string_view id) {
 outcome<bool> validate_patch(const patch& p, const patch_bounds& bounds) {
   if (p.writes.size() > bounds.max_writes)
     return {errc::too_many_fields,
-            "patch has " + std::to_string(p.writes.size())
-              + " writes, at most " + std::to_string(bounds.max_writes)
-              + " are allowed"};
+            "patch has " + std::to_string(p.writes.size()) + " writes, at most "
+              + std::to_string(bounds.max_writes) + " are allowed"};
   if (auto n = p.payload_bytes(); n > bounds.max_patch_bytes)
     return {errc::value_too_large,
             "patch has " + std::to_string(n) + " bytes, at most "
@@ -121,9 +125,8 @@ outcome<bool> validate_patch(const patch& p, const patch_bounds& bounds) {
     if (w.value.size() > bounds.max_value_bytes)
       return {errc::value_too_large,
               "value of " + std::string{kind == "c:" ? "creds field" : "key"}
-                + " has " + std::to_string(w.value.size())
-                + " bytes, at most " + std::to_string(bounds.max_value_bytes)
-                + " are allowed"};
+                + " has " + std::to_string(w.value.size()) + " bytes, at most "
+                + std::to_string(bounds.max_value_bytes) + " are allowed"};
   }
   return true;
 }

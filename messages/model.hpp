@@ -181,10 +181,8 @@ struct session_snapshot {
   /// Live fields only (erase is always false here).
   std::vector<field_write> fields;
 
-  friend bool operator==(const session_snapshot& a,
-                         const session_snapshot& b) {
-    return a.found == b.found && a.version == b.version
-           && a.fields == b.fields;
+  friend bool operator==(const session_snapshot& a, const session_snapshot& b) {
+    return a.found == b.found && a.version == b.version && a.fields == b.fields;
   }
 };
 

@@ -69,9 +69,9 @@ outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
         }
         auto t = value_text(v, limits.value);
         if (!t)
-          return failure{t.error().code,
-                         "keys." + type + "[" + std::to_string(id.size())
-                           + "-byte id]: " + t.error().detail};
+          return failure{t.error().code, "keys." + type + "["
+                                           + std::to_string(id.size())
+                                           + "-byte id]: " + t.error().detail};
         result.set_key(type, id, std::move(*t));
       }
     }

@@ -47,8 +47,13 @@ typename Inspector::result_type inspect(Inspector& f, redis_request& x) {
 
 /// A reply flattened to one level (our scripts return flat arrays).
 struct redis_reply {
-  enum kind_t : uint8_t { nil = 0, integer = 1, text = 2, status = 3,
-                          array = 4 };
+  enum kind_t : uint8_t {
+    nil = 0,
+    integer = 1,
+    text = 2,
+    status = 3,
+    array = 4
+  };
   uint8_t kind = nil;
   int64_t number = 0;
   std::string str;

@@ -16,15 +16,13 @@ outcome<bool> validate_session_id(std::string_view sid) {
     return {errc::invalid_session_id, "session id is empty"};
   if (sid.size() > max_session_id_bytes)
     return {errc::invalid_session_id,
-            "session id has " + std::to_string(sid.size())
-              + " bytes, at most " + std::to_string(max_session_id_bytes)
-              + " are allowed"};
+            "session id has " + std::to_string(sid.size()) + " bytes, at most "
+              + std::to_string(max_session_id_bytes) + " are allowed"};
   for (size_t i = 0; i < sid.size(); ++i)
     if (!is_session_id_char(sid[i]))
       return {errc::invalid_session_id,
               "session id has a disallowed byte at position "
-                + std::to_string(i)
-                + " (allowed: A-Z a-z 0-9 . _ @ : -)"};
+                + std::to_string(i) + " (allowed: A-Z a-z 0-9 . _ @ : -)"};
   return true;
 }
 

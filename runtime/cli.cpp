@@ -174,8 +174,8 @@ std::string cli_args::get(const std::string& name,
 }
 
 int usage_error(const char* cmd, const std::string& message) {
-  std::cerr << "authstore " << cmd << ": " << message
-            << "\n(see `authstore " << cmd << " --help`)\n";
+  std::cerr << "authstore " << cmd << ": " << message << "\n(see `authstore "
+            << cmd << " --help`)\n";
   return exit_usage;
 }
 

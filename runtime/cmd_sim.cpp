@@ -49,8 +49,8 @@ std::string read_plan(const cli_args& args, sim_plan& plan) {
   uint64_t duration = plan.duration.count();
   if (!(err = num("sessions", plan.sessions, size_t{1}, size_t{10000000}))
          .empty()
-      || !(err = num("concurrency", plan.concurrency, size_t{1},
-                     size_t{100000}))
+      || !(err
+           = num("concurrency", plan.concurrency, size_t{1}, size_t{100000}))
             .empty()
       || !(err = num("ops", plan.ops, uint64_t{1}, uint64_t{1} << 40)).empty()
       || !(err = num("duration", duration, uint64_t{1}, uint64_t{86400}))
@@ -96,8 +96,8 @@ std::string read_faults(const std::string& spec, std::vector<fault>& out) {
     auto at = item.find('@');
     auto colon = item.find(':', at == std::string::npos ? 0 : at);
     if (at == std::string::npos || colon == std::string::npos)
-      return "--fault: expected redis-pause@T:D or redis-kill@T:D, got '"
-             + item + "'";
+      return "--fault: expected redis-pause@T:D or redis-kill@T:D, got '" + item
+             + "'";
     auto kind = item.substr(0, at);
     if (kind != "redis-pause" && kind != "redis-kill")
       return "--fault: unknown fault '" + kind + "'";
@@ -121,8 +121,9 @@ void run_faults(std::vector<fault>& faults, redis_server& redis,
   for (auto& f : faults) {
     if (!f.started && elapsed_s >= f.at_s) {
       f.started = true;
-      std::cerr << "\nsim: fault at " << elapsed_s << " s: "
-                << (f.kill ? "SIGKILL" : "SIGSTOP") << " redis-server\n";
+      std::cerr << "\nsim: fault at " << elapsed_s
+                << " s: " << (f.kill ? "SIGKILL" : "SIGSTOP")
+                << " redis-server\n";
       if (f.kill)
         redis.kill();
       else
@@ -161,8 +162,8 @@ void progress(const sim_counters& c, double elapsed_s, bool tty) {
 
 int cmd_sim(const cli_args& args) {
   if (!args.positional.empty())
-    return usage_error("sim", "unexpected argument '" + args.positional[0]
-                                + "'");
+    return usage_error("sim",
+                       "unexpected argument '" + args.positional[0] + "'");
   sim_plan plan;
   if (auto err = read_plan(args, plan); !err.empty())
     return usage_error("sim", err);
@@ -177,11 +178,10 @@ int cmd_sim(const cli_args& args) {
     return exit_usage;
   // With no Redis configured anywhere, the simulator brings its own.
   std::unique_ptr<redis_server> own_redis;
-  bool redis_configured = args.config_flags.count("redis")
-                          || args.config_flags.count("redis.url")
-                          || std::getenv("AUTHSTORE_REDIS_URL")
-                          || args.config_flags.count("config")
-                          || std::getenv("AUTHSTORE_CONFIG");
+  bool redis_configured
+    = args.config_flags.count("redis") || args.config_flags.count("redis.url")
+      || std::getenv("AUTHSTORE_REDIS_URL") || args.config_flags.count("config")
+      || std::getenv("AUTHSTORE_CONFIG");
   if (!faults.empty() && redis_configured)
     return usage_error("sim", "--fault acts on the redis-server the "
                               "simulator starts; leave out --redis");
@@ -191,8 +191,7 @@ int cmd_sim(const cli_args& args) {
     std::vector<std::string> aof;
     if (any_kill)
       aof = {"--appendonly", "yes", "--appendfsync", "always"};
-    auto s = redis_server::start(args.get("redis-server", "redis-server"),
-                                 aof);
+    auto s = redis_server::start(args.get("redis-server", "redis-server"), aof);
     if (!s)
       return report_failure("sim", s.error());
     own_redis = std::move(*s);
@@ -245,7 +244,8 @@ int cmd_sim(const cli_args& args) {
     std::ofstream out{args.get("json", "")};
     out << render_json(report).dump(2) << '\n';
     if (!out)
-      return report_failure("sim", {errc::internal, "cannot write --json file"});
+      return report_failure("sim",
+                            {errc::internal, "cannot write --json file"});
   }
   if (report.lost > 0 || report.unexpected > 0) {
     std::cerr << "sim: FAILED verification: " << report.lost << " lost, "

@@ -143,8 +143,8 @@ int cmd_get(const cli_args& args) {
     return report_failure("get", r.error());
   if (!r->found)
     return not_found();
-  std::cout << "{\"creds\":" << r->creds_json
-            << ",\"version\":" << r->version << "}\n";
+  std::cout << "{\"creds\":" << r->creds_json << ",\"version\":" << r->version
+            << "}\n";
   return exit_ok;
 }
 
@@ -154,8 +154,8 @@ int cmd_set(const cli_args& args) {
   uint64_t expected = any_version;
   if (args.has("expect-version")) {
     auto text = args.get("expect-version", "");
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(),
-                                   expected);
+    auto [p, ec]
+      = std::from_chars(text.data(), text.data() + text.size(), expected);
     if (ec != std::errc{} || p != text.data() + text.size())
       return usage_error("set", "--expect-version needs a whole number");
   }

@@ -150,14 +150,14 @@ std::string trim(const std::string& s) {
 outcome<std::string> check(const setting_spec& spec, const std::string& value,
                            const std::string& source) {
   auto fail = [&](const std::string& why) {
-    return failure{errc::invalid_config, std::string{spec.key} + " (from "
-                                           + source + "): " + why};
+    return failure{errc::invalid_config,
+                   std::string{spec.key} + " (from " + source + "): " + why};
   };
   switch (spec.kind) {
     case S::integer: {
       int64_t x = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(),
-                                     x);
+      auto [p, ec]
+        = std::from_chars(value.data(), value.data() + value.size(), x);
       if (ec != std::errc{} || p != value.data() + value.size())
         return fail("expected a whole number, got '" + value + "'");
       if (x < spec.min || x > spec.max)
@@ -189,9 +189,10 @@ const std::vector<setting_spec>& setting_specs() {
 std::string env_name(const std::string& key) {
   std::string result = "AUTHSTORE_";
   for (char c : key)
-    result += (c == '.' || c == '-')
-                ? '_'
-                : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    result
+      += (c == '.' || c == '-')
+           ? '_'
+           : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return result;
 }
 
@@ -221,8 +222,9 @@ outcome<bool> settings::set(const std::string& key, const std::string& value,
   return true;
 }
 
-outcome<settings> settings::load(const std::map<std::string, std::string>& flags,
-                                 std::vector<failure>* problems) {
+outcome<settings>
+settings::load(const std::map<std::string, std::string>& flags,
+               std::vector<failure>* problems) {
   settings result;
   std::vector<failure> errors;
   for (const auto& s : specs) {
@@ -259,8 +261,8 @@ outcome<settings> settings::load(const std::map<std::string, std::string>& flags
         auto eq = line.find('=');
         auto where = file + ":" + std::to_string(no);
         if (eq == std::string::npos) {
-          errors.push_back({errc::invalid_config,
-                            where + ": expected 'key = value'"});
+          errors.push_back(
+            {errc::invalid_config, where + ": expected 'key = value'"});
           continue;
         }
         apply(trim(line.substr(0, eq)), trim(line.substr(eq + 1)), where);
@@ -291,25 +293,28 @@ outcome<settings> settings::load(const std::map<std::string, std::string>& flags
   // outbox, issue #5), so even with mongodb.uri Redis holds the only copy.
   if (errors.empty() && result.integer("redis.hot-ttl-s") > 0)
     errors.push_back({errc::invalid_config,
-                      "redis.hot-ttl-s (from " + result.sources_["redis.hot-ttl-s"]
+                      "redis.hot-ttl-s (from "
+                        + result.sources_["redis.hot-ttl-s"]
                         + ") is refused: this build does not persist writes "
                           "to the cold store yet (issue #5), so Redis holds "
                           "the only copy and a TTL would delete it"});
-  if (errors.empty() && result.integer("session.request-timeout-ms")
-                          <= result.integer("redis.command-timeout-ms"))
+  if (errors.empty()
+      && result.integer("session.request-timeout-ms")
+           <= result.integer("redis.command-timeout-ms"))
     errors.push_back({errc::invalid_config,
                       "session.request-timeout-ms must be larger than "
                       "redis.command-timeout-ms, so that Redis errors reach "
                       "callers before their own timeout"});
-  if (errors.empty() && result.integer("remote.connection-timeout-ms")
-                          <= 2 * result.integer("remote.heartbeat-ms"))
+  if (errors.empty()
+      && result.integer("remote.connection-timeout-ms")
+           <= 2 * result.integer("remote.heartbeat-ms"))
     errors.push_back({errc::invalid_config,
                       "remote.connection-timeout-ms must be larger than twice "
                       "remote.heartbeat-ms, or one late heartbeat drops a "
                       "healthy peer"});
-  if (errors.empty() && result.integer("remote.request-timeout-ms")
-                          <= result.integer("session.request-timeout-ms")
-                               + 1000)
+  if (errors.empty()
+      && result.integer("remote.request-timeout-ms")
+           <= result.integer("session.request-timeout-ms") + 1000)
     errors.push_back({errc::invalid_config,
                       "remote.request-timeout-ms must be larger than "
                       "session.request-timeout-ms + 1000, so that the "
@@ -354,8 +359,9 @@ std::string settings_help() {
     if (s.alias)
       out << ", --" << s.alias;
     out << " <" << (s.kind == S::integer ? "n" : "value") << ">\n      "
-        << s.help << " (default " << (*s.default_value ? s.default_value : "empty")
-        << "; env " << env_name(s.key) << ")\n";
+        << s.help << " (default "
+        << (*s.default_value ? s.default_value : "empty") << "; env "
+        << env_name(s.key) << ")\n";
   }
   return out.str();
 }

@@ -23,9 +23,9 @@
 #include "actors/redis_actor.hpp"
 #include "actors/session_router.hpp"
 #include "runtime/health.hpp"
-#include "runtime/remote_server.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/remote_server.hpp"
 
 namespace authstore {
 
@@ -68,24 +68,24 @@ outcome<cold_supervisor_config> make_cold_config(const settings& cfg) {
   auto& b = c.breaker;
   b.window = seconds{cfg.integer("cold.window-s")};
   b.min_calls = static_cast<uint32_t>(cfg.integer("cold.min-calls"));
-  b.failure_rate_percent = static_cast<uint32_t>(
-    cfg.integer("cold.failure-rate-pct"));
-  b.consecutive_failures = static_cast<uint32_t>(
-    cfg.integer("cold.consecutive-failures"));
+  b.failure_rate_percent
+    = static_cast<uint32_t>(cfg.integer("cold.failure-rate-pct"));
+  b.consecutive_failures
+    = static_cast<uint32_t>(cfg.integer("cold.consecutive-failures"));
   b.slow_call = milliseconds{cfg.integer("cold.slow-call-ms")};
-  b.slow_call_rate_percent = static_cast<uint32_t>(
-    cfg.integer("cold.slow-call-rate-pct"));
+  b.slow_call_rate_percent
+    = static_cast<uint32_t>(cfg.integer("cold.slow-call-rate-pct"));
   b.open_base = seconds{cfg.integer("cold.open-base-s")};
   b.open_max = seconds{cfg.integer("cold.open-max-s")};
-  b.half_open_probes = static_cast<uint32_t>(
-    cfg.integer("cold.half-open-probes"));
+  b.half_open_probes
+    = static_cast<uint32_t>(cfg.integer("cold.half-open-probes"));
   if (auto ok = validate(b); !ok)
     return ok.error();
   c.call_timeout = milliseconds{cfg.integer("cold.call-timeout-ms")};
-  c.restart_backoff_max = milliseconds{
-    cfg.integer("cold.restart-backoff-max-ms")};
-  c.restart_backoff_base = std::min(cold_restart_backoff_base,
-                                    c.restart_backoff_max);
+  c.restart_backoff_max
+    = milliseconds{cfg.integer("cold.restart-backoff-max-ms")};
+  c.restart_backoff_base
+    = std::min(cold_restart_backoff_base, c.restart_backoff_max);
   c.make_worker = [mc](caf::actor_system& sys) {
     return spawn_mongo_worker(sys, mc);
   };
@@ -123,7 +123,9 @@ struct engine::impl {
       return liveness(sys, router);
     if (path == "/readyz")
       return readiness(sys, redis_pool, cold, cfg);
-    return {404, "application/json", R"({"error":"not found"})" "\n"};
+    return {404, "application/json",
+            R"({"error":"not found"})"
+            "\n"};
   }
 
   template <class T, class... Ts>
@@ -137,8 +139,7 @@ struct engine::impl {
   }
 };
 
-engine::engine(std::unique_ptr<impl> x) : impl_(std::move(x)) {
-}
+engine::engine(std::unique_ptr<impl> x) : impl_(std::move(x)) {}
 
 outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
   auto url = parse_redis_url(cfg.text("redis.url"));
@@ -163,11 +164,11 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
   // 1. Redis pool.
   redis_actor_config rc;
   rc.connection.endpoint = *url;
-  rc.connection.connect_timeout = milliseconds{
-    cfg.integer("redis.connect-timeout-ms")};
+  rc.connection.connect_timeout
+    = milliseconds{cfg.integer("redis.connect-timeout-ms")};
   rc.counters = &x->counters->redis;
-  rc.connection.command_timeout = milliseconds{
-    cfg.integer("redis.command-timeout-ms")};
+  rc.connection.command_timeout
+    = milliseconds{cfg.integer("redis.command-timeout-ms")};
   for (int64_t i = 0; i < cfg.integer("redis.pool-size"); ++i)
     x->redis_pool.push_back(spawn_redis_actor(x->sys, rc));
   // 2. The cold store's supervisor, which spawns its worker (only with

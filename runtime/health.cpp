@@ -16,9 +16,8 @@ http_response liveness(caf::actor_system& sys, const router_actor& router) {
       .receive(
         [&](const router_stats& s) {
           ok = true;
-          body["components"]["actor_system"] = {{"state", "ok"},
-                                                {"live_sessions",
-                                                 s.live_sessions}};
+          body["components"]["actor_system"]
+            = {{"state", "ok"}, {"live_sessions", s.live_sessions}};
         },
         [&](caf::error& err) {
           body["components"]["actor_system"]
@@ -50,8 +49,8 @@ http_response readiness(caf::actor_system& sys,
                         const std::vector<redis_actor>& pool,
                         const cold_actor& cold, const settings& cfg) {
   json body;
-  auto timeout = std::chrono::milliseconds{
-    cfg.integer("redis.command-timeout-ms") + 500};
+  auto timeout
+    = std::chrono::milliseconds{cfg.integer("redis.command-timeout-ms") + 500};
   size_t up = 0;
   json conns = json::array();
   {
@@ -71,8 +70,8 @@ http_response readiness(caf::actor_system& sys,
     }
   }
   bool ready = up == pool.size() && !pool.empty();
-  body["components"]["redis"] = {{"state", ready ? "ok" : "unavailable"},
-                                 {"connections", conns}};
+  body["components"]["redis"]
+    = {{"state", ready ? "ok" : "unavailable"}, {"connections", conns}};
   // Reported, not required: with the cold store down writes continue.
   cold_status cs;
   if (!cold)

@@ -57,8 +57,7 @@ http_server::start(const std::string& bind, uint16_t port, handler h) {
   if (::bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
         != 0
       || ::listen(s->listen_fd_, 16) != 0
-      || ::getsockname(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr),
-                       &len)
+      || ::getsockname(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len)
            != 0) {
     auto why = std::string{std::strerror(errno)};
     ::close(s->listen_fd_);
@@ -70,7 +69,9 @@ http_server::start(const std::string& bind, uint16_t port, handler h) {
   s->port_ = ntohs(addr.sin_port);
   if (::pipe(s->stop_pipe_) != 0)
     return failure{errc::internal, "pipe failed"};
-  s->thread_ = std::thread{[p = s.get()] { p->run(); }};
+  s->thread_ = std::thread{[p = s.get()] {
+    p->run();
+  }};
   return s;
 }
 
@@ -122,9 +123,9 @@ void http_server::run() {
       resp = handler_(path);
     }
     send_all(fd, "HTTP/1.0 " + std::to_string(resp.status) + " "
-                   + reason(resp.status) + "\r\nContent-Type: "
-                   + resp.content_type + "\r\nContent-Length: "
-                   + std::to_string(resp.body.size())
+                   + reason(resp.status)
+                   + "\r\nContent-Type: " + resp.content_type
+                   + "\r\nContent-Length: " + std::to_string(resp.body.size())
                    + "\r\nConnection: close\r\n\r\n" + resp.body);
     ::close(fd);
   }

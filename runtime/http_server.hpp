@@ -27,8 +27,8 @@ public:
   using handler = std::function<http_response(const std::string& path)>;
 
   /// Binds `bind:port` (port 0: the OS picks) and starts answering.
-  static outcome<std::unique_ptr<http_server>>
-  start(const std::string& bind, uint16_t port, handler h);
+  static outcome<std::unique_ptr<http_server>> start(const std::string& bind,
+                                                     uint16_t port, handler h);
 
   /// Stops accepting and joins the thread.
   ~http_server();

@@ -5,8 +5,8 @@
 #include <dirent.h>
 #include <fstream>
 #include <iterator>
-#include <memory>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <unistd.h>
 
@@ -25,18 +25,17 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 
 /// Upper bounds of exported latency buckets, in seconds.
-constexpr double latency_bounds[] = {
-  0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-  0.005,    0.01,    0.025,  0.05,    0.1,    0.25,  0.5,
-  1.0,      2.5,     5.0,    10.0};
+constexpr double latency_bounds[]
+  = {0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+     0.025,    0.05,    0.1,    0.25,    0.5,    1.0,   2.5,    5.0,   10.0};
 
 /// Upper bounds of exported pipeline-size buckets, in requests.
 constexpr double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 
 /// Errors a Redis request can fail with (the `kind` label).
-constexpr errc redis_error_kinds[] = {errc::hot_unavailable,
-                                      errc::hot_out_of_memory,
-                                      errc::hot_error, errc::shutting_down};
+constexpr errc redis_error_kinds[]
+  = {errc::hot_unavailable, errc::hot_out_of_memory, errc::hot_error,
+     errc::shutting_down};
 
 MetricFamily family(const char* name, const char* help, MetricType type) {
   MetricFamily f;
@@ -120,8 +119,7 @@ void operation_families(const session_counters& s,
     scalar(load(s.cache_hits), MetricType::Counter, {{"source", "cache"}}));
   reads.metric.push_back(
     scalar(load(s.redis_hits), MetricType::Counter, {{"source", "redis"}}));
-  reads.metric.push_back(
-    scalar(0, MetricType::Counter, {{"source", "cold"}}));
+  reads.metric.push_back(scalar(0, MetricType::Counter, {{"source", "cold"}}));
   reads.metric.push_back(
     scalar(load(s.misses), MetricType::Counter, {{"source", "miss"}}));
   out.push_back(std::move(reads));
@@ -144,22 +142,22 @@ void operation_families(const session_counters& s,
 }
 
 void redis_families(const redis_counters& r, std::vector<MetricFamily>& out) {
-  auto simple = [&](const char* name, const char* help, MetricType type,
-                    double value) {
-    auto f = family(name, help, type);
-    f.metric.push_back(scalar(value, type));
-    out.push_back(std::move(f));
-  };
+  auto simple
+    = [&](const char* name, const char* help, MetricType type, double value) {
+        auto f = family(name, help, type);
+        f.metric.push_back(scalar(value, type));
+        out.push_back(std::move(f));
+      };
   simple("authstore_redis_round_trips_total",
-         "Pipelines sent to Redis (one round trip each).",
-         MetricType::Counter, load(r.round_trips));
+         "Pipelines sent to Redis (one round trip each).", MetricType::Counter,
+         load(r.round_trips));
   simple("authstore_redis_commands_total",
          "Commands sent to Redis; divided by round trips it is the average "
          "pipeline size (group commit across sessions).",
          MetricType::Counter, load(r.commands));
   simple("authstore_redis_reconnects_total",
-         "Reconnections to Redis after a lost connection.",
-         MetricType::Counter, load(r.reconnects));
+         "Reconnections to Redis after a lost connection.", MetricType::Counter,
+         load(r.reconnects));
   simple("authstore_redis_script_reloads_total",
          "Lua scripts reloaded after NOSCRIPT (SCRIPT FLUSH behind our back).",
          MetricType::Counter, load(r.script_reloads));
@@ -167,17 +165,17 @@ void redis_families(const redis_counters& r, std::vector<MetricFamily>& out) {
          "Requests waiting in the Redis actors' queues (sampled mailbox "
          "depth); growing means Redis cannot keep up.",
          MetricType::Gauge, load(r.queued));
-  auto batch = family("authstore_redis_pipeline_requests",
-                      "Requests per pipeline (round trip).",
-                      MetricType::Histogram);
+  auto batch
+    = family("authstore_redis_pipeline_requests",
+             "Requests per pipeline (round trip).", MetricType::Histogram);
   batch.metric.push_back(histogram(r.batch_sizes, batch_bounds, 1.0, {}));
   out.push_back(std::move(batch));
   auto errors = family("authstore_redis_errors_total",
                        "Failed Redis requests by kind.", MetricType::Counter);
   for (auto kind : redis_error_kinds)
-    errors.metric.push_back(
-      scalar(load(r.errors[static_cast<uint8_t>(kind)]), MetricType::Counter,
-             {{"kind", std::string{to_string(kind)}}}));
+    errors.metric.push_back(scalar(load(r.errors[static_cast<uint8_t>(kind)]),
+                                   MetricType::Counter,
+                                   {{"kind", std::string{to_string(kind)}}}));
   out.push_back(std::move(errors));
 }
 
@@ -189,8 +187,7 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
                       "cold store (or no answer). Open means persists wait "
                       "in the outbox; writes continue.",
                       MetricType::Gauge);
-  state.metric.push_back(
-    scalar(cold ? cold->state : -1, MetricType::Gauge));
+  state.metric.push_back(scalar(cold ? cold->state : -1, MetricType::Gauge));
   out.push_back(std::move(state));
   auto transitions = family("authstore_cold_breaker_transitions_total",
                             "Breaker state changes by from and to state.",
@@ -227,9 +224,9 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
   add("rejected_no_worker", cold ? cold->rejected_no_worker : 0);
   add("rejected_overload", cold ? cold->rejected_overload : 0);
   out.push_back(std::move(calls));
-  auto restarts = family("authstore_cold_worker_restarts_total",
-                         "Mongo worker restarts after a crash.",
-                         MetricType::Counter);
+  auto restarts
+    = family("authstore_cold_worker_restarts_total",
+             "Mongo worker restarts after a crash.", MetricType::Counter);
   restarts.metric.push_back(
     scalar(cold ? static_cast<double>(cold->worker_restarts) : 0,
            MetricType::Counter));
@@ -267,18 +264,17 @@ void process_families(std::vector<MetricFamily>& out) {
     ::closedir(d);
     fds -= 3; // ".", ".." and the directory's own descriptor
   }
-  auto simple = [&](const char* name, const char* help, MetricType type,
-                    double value) {
-    auto fam = family(name, help, type);
-    fam.metric.push_back(scalar(value, type));
-    out.push_back(std::move(fam));
-  };
+  auto simple
+    = [&](const char* name, const char* help, MetricType type, double value) {
+        auto fam = family(name, help, type);
+        fam.metric.push_back(scalar(value, type));
+        out.push_back(std::move(fam));
+      };
   simple("process_cpu_seconds_total", "User and system CPU time.",
          MetricType::Counter, cpu);
-  simple("process_resident_memory_bytes", "Resident memory.",
-         MetricType::Gauge, rss);
-  simple("process_open_fds", "Open file descriptors.", MetricType::Gauge,
-         fds);
+  simple("process_resident_memory_bytes", "Resident memory.", MetricType::Gauge,
+         rss);
+  simple("process_open_fds", "Open file descriptors.", MetricType::Gauge, fds);
   simple("process_start_time_seconds", "Start time, seconds since epoch.",
          MetricType::Gauge, start);
 }
@@ -295,9 +291,9 @@ std::string render_metrics(const engine_counters& counters,
   auto info = family("authstore_build_info",
                      "Always 1; the labels say which build is running.",
                      MetricType::Gauge);
-  info.metric.push_back(scalar(1, MetricType::Gauge,
-                               {{"version", AUTHSTORE_VERSION},
-                                {"revision", AUTHSTORE_GIT_REV}}));
+  info.metric.push_back(
+    scalar(1, MetricType::Gauge,
+           {{"version", AUTHSTORE_VERSION}, {"revision", AUTHSTORE_GIT_REV}}));
   families.push_back(std::move(info));
   return prometheus::TextSerializer{}.Serialize(families);
 }

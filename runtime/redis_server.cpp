@@ -41,8 +41,8 @@ bool answers(uint16_t port) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
-            == 0;
+  bool ok
+    = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   ::close(fd);
   return ok;
 }
@@ -68,8 +68,8 @@ redis_server::start(const std::string& binary,
     if (auto ok = s->launch(); ok)
       return s;
   }
-  return failure{errc::internal, "could not start " + binary
-                                   + " on a free loopback port"};
+  return failure{errc::internal,
+                 "could not start " + binary + " on a free loopback port"};
 }
 
 outcome<bool> redis_server::launch() {
@@ -77,9 +77,9 @@ outcome<bool> redis_server::launch() {
   // The argv is built before fork, so the child of a threaded parent does
   // not allocate: it only calls chdir, exec and _exit.
   std::vector<std::string> args{
-    binary_, "--port", port, "--bind", "127.0.0.1", "--save", "",
-    "--appendonly", "no", "--dir", dir_, "--logfile", "redis.log",
-    "--protected-mode", "yes"};
+    binary_,     "--port",           port, "--bind", "127.0.0.1", "--save",
+    "",          "--appendonly",     "no", "--dir",  dir_,        "--logfile",
+    "redis.log", "--protected-mode", "yes"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (auto& a : args)

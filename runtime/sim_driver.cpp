@@ -63,7 +63,8 @@ void record(driver_pointer self, sim_op_kind kind, clock::time_point start,
   auto& c = *self->state.counters;
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
                                                                  - start);
-  c.latency[static_cast<size_t>(kind)].record(static_cast<uint64_t>(ns.count()));
+  c.latency[static_cast<size_t>(kind)].record(
+    static_cast<uint64_t>(ns.count()));
   if (err) {
     c.errors[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
     auto code = static_cast<uint8_t>(to_failure(*err).code);
@@ -80,9 +81,11 @@ void run(driver_pointer self, size_t idx, sim_op op) {
   switch (op.kind) {
     case sim_op_kind::set: {
       auto writes = std::make_shared<patch>(op.writes);
-      self->state.counters->fields_written.fetch_add(
-        writes->writes.size(), std::memory_order_relaxed);
-      self->request(st.router, timeout, set_atom::value, sid, std::move(op.writes))
+      self->state.counters->fields_written.fetch_add(writes->writes.size(),
+                                                     std::memory_order_relaxed);
+      self
+        ->request(st.router, timeout, set_atom::value, sid,
+                  std::move(op.writes))
         .then(
           [=](uint64_t) {
             record(self, sim_op_kind::set, start, nullptr);
@@ -109,8 +112,9 @@ void run(driver_pointer self, size_t idx, sim_op op) {
           });
       break;
     case sim_op_kind::get_keys:
-      self->request(st.router, timeout, get_keys_atom::value, sid, op.type,
-                    op.ids)
+      self
+        ->request(st.router, timeout, get_keys_atom::value, sid, op.type,
+                  op.ids)
         .then(
           [=](const keys_reply&) {
             record(self, sim_op_kind::get_keys, start, nullptr);
@@ -145,8 +149,9 @@ void verify_next(driver_pointer self);
 /// a blocking read here could starve the 2 worker threads.
 void verify_creds(driver_pointer self, size_t idx) {
   auto& st = self->state;
-  self->request(st.router, st.plan.op_timeout, get_creds_atom::value,
-                st.sessions[idx].id())
+  self
+    ->request(st.router, st.plan.op_timeout, get_creds_atom::value,
+              st.sessions[idx].id())
     .then(
       [=](creds_reply& r) {
         auto& c = *self->state.counters;
@@ -169,8 +174,9 @@ void verify_creds(driver_pointer self, size_t idx) {
 void verify_keys(driver_pointer self, size_t idx, const std::string& type) {
   auto& st = self->state;
   const auto& ids = st.sessions[idx].written_ids().at(type);
-  self->request(st.router, st.plan.op_timeout, get_keys_atom::value,
-                st.sessions[idx].id(), type, ids)
+  self
+    ->request(st.router, st.plan.op_timeout, get_keys_atom::value,
+              st.sessions[idx].id(), type, ids)
     .then(
       [=](keys_reply& r) {
         auto& s = self->state.sessions[idx];
@@ -202,8 +208,7 @@ void next(driver_pointer self) {
     return;
   }
   bool budget_left = st.plan.ops > 0
-                       ? st.counters->steady_tickets.fetch_add(1)
-                           < st.plan.ops
+                       ? st.counters->steady_tickets.fetch_add(1) < st.plan.ops
                        : clock::now() < st.deadline;
   if (budget_left && !st.sessions.empty()) {
     auto idx = st.next_session++ % st.sessions.size();
@@ -262,8 +267,7 @@ void start_sim_drivers(engine& e, const sim_plan& plan,
                        sim_counters& counters) {
   auto& sys = engine_system(e);
   for (size_t slot = 0; slot < plan.concurrency; ++slot)
-    sys.spawn(driver_impl, plan, &counters, engine_router(e),
-                             slot);
+    sys.spawn(driver_impl, plan, &counters, engine_router(e), slot);
 }
 
 } // namespace authstore

@@ -66,9 +66,8 @@ sim_report make_sim_report(engine& e, const sim_plan& plan,
     if (auto n = c.errors_by_code[code].load(); n > 0)
       r.errors_by_code[std::string{to_string(static_cast<errc>(code))}] = n;
   r.duration_s = load_seconds;
-  r.throughput_ops_s = load_seconds > 0
-                         ? static_cast<double>(total) / load_seconds
-                         : 0;
+  r.throughput_ops_s
+    = load_seconds > 0 ? static_cast<double>(total) / load_seconds : 0;
   r.verified = c.verified.load();
   r.uncertain = c.uncertain.load();
   r.lost = c.lost.load();
@@ -116,10 +115,9 @@ std::string render_text(const sim_report& r) {
   }
   out << std::setprecision(2) << "redis: " << r.redis_round_trips
       << " round trips for " << r.redis_commands << " commands ("
-      << (r.redis_round_trips
-            ? static_cast<double>(r.redis_commands)
-                / static_cast<double>(r.redis_round_trips)
-            : 0.0)
+      << (r.redis_round_trips ? static_cast<double>(r.redis_commands)
+                                  / static_cast<double>(r.redis_round_trips)
+                              : 0.0)
       << " commands per round trip, pipelining across sessions)\n";
   out << "actors: " << r.live_session_actors << " live session actors, "
       << r.activations << " activations, " << r.passivations
@@ -147,15 +145,14 @@ json render_json(const sim_report& r) {
   j["read_ratio"] = r.read_ratio;
   j["operations"] = json::object();
   for (const auto& [name, o] : r.operations)
-    j["operations"][name] = {
-      {"count", o.count},
-      {"errors", o.errors},
-      {"latency_us",
-       {{"p50", o.p50_us},
-        {"p90", o.p90_us},
-        {"p99", o.p99_us},
-        {"p999", o.p999_us},
-        {"max", o.max_us}}}};
+    j["operations"][name] = {{"count", o.count},
+                             {"errors", o.errors},
+                             {"latency_us",
+                              {{"p50", o.p50_us},
+                               {"p90", o.p90_us},
+                               {"p99", o.p99_us},
+                               {"p999", o.p999_us},
+                               {"max", o.max_us}}}};
   j["errors_by_code"] = json::object();
   for (const auto& [code, n] : r.errors_by_code)
     j["errors_by_code"][code] = n;
@@ -167,8 +164,8 @@ json render_json(const sim_report& r) {
   j["uncertain"] = r.uncertain;
   j["verify_errors"] = r.verify_errors;
   j["fields_written"] = r.fields_written;
-  j["redis"] = {{"round_trips", r.redis_round_trips},
-                {"commands", r.redis_commands}};
+  j["redis"]
+    = {{"round_trips", r.redis_round_trips}, {"commands", r.redis_commands}};
   j["actors"] = {{"live_sessions", r.live_session_actors},
                  {"activations", r.activations},
                  {"passivations", r.passivations}};

@@ -10,11 +10,25 @@ namespace authstore {
 namespace {
 
 const char* creds_fields[] = {
-  "noiseKey", "pairingEphemeralKeyPair", "signedIdentityKey", "signedPreKey",
-  "registrationId", "advSecretKey", "processedHistoryMessages",
-  "nextPreKeyId", "firstUnuploadedPreKeyId", "accountSyncCounter",
-  "accountSettings", "registered", "me", "account", "signalIdentities",
-  "platform", "lastAccountSyncTimestamp", "myAppStateKeyId", "routingInfo",
+  "noiseKey",
+  "pairingEphemeralKeyPair",
+  "signedIdentityKey",
+  "signedPreKey",
+  "registrationId",
+  "advSecretKey",
+  "processedHistoryMessages",
+  "nextPreKeyId",
+  "firstUnuploadedPreKeyId",
+  "accountSyncCounter",
+  "accountSettings",
+  "registered",
+  "me",
+  "account",
+  "signalIdentities",
+  "platform",
+  "lastAccountSyncTimestamp",
+  "myAppStateKeyId",
+  "routingInfo",
 };
 
 /// splitmix64: 8 bytes of state, good enough for traffic generation.
@@ -53,8 +67,7 @@ const char* to_string(sim_op_kind k) {
 }
 
 sim_session::sim_session(std::string sid, uint64_t seed)
-  : sid_(std::move(sid)), seed_(seed), rng_(seed) {
-}
+    : sid_(std::move(sid)), seed_(seed), rng_(seed) {}
 
 uint64_t sim_session::next() {
   rng_ += 0x9e3779b97f4a7c15ULL;
@@ -167,10 +180,11 @@ std::vector<sim_op> sim_session::connect_burst() {
   for (uint64_t i = 0; i < n_sync; ++i) {
     patch p;
     auto id = base64_encode(std::string(6, static_cast<char>('A' + i)));
-    p.set_key("app-state-sync-key", id,
-              R"({"keyData":")" + base64_encode(std::string(32, 'x'))
-                + R"(","fingerprint":{"rawId":)" + std::to_string(next() % 1000)
-                + R"(,"currentIndex":1,"deviceIndexes":[0,1]},"timestamp":"1700000000"})");
+    p.set_key(
+      "app-state-sync-key", id,
+      R"({"keyData":")" + base64_encode(std::string(32, 'x'))
+        + R"(","fingerprint":{"rawId":)" + std::to_string(next() % 1000)
+        + R"(,"currentIndex":1,"deviceIndexes":[0,1]},"timestamp":"1700000000"})");
     ops.push_back(set_op(std::move(p)));
   }
   patch v;

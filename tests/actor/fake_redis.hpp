@@ -17,15 +17,16 @@ struct fake_state {
   answer_fn answer;
   bool hold = false;
   std::map<redis_script, int>* counts = nullptr;
-  std::vector<std::pair<redis_request, caf::typed_response_promise<redis_reply>>>
+  std::vector<
+    std::pair<redis_request, caf::typed_response_promise<redis_reply>>>
     held;
 };
 
 /// A redis_actor that answers with `answer`, or (hold) keeps the promises
 /// until it receives flush.
-inline redis_actor::behavior_type fake_redis(
-  redis_actor::stateful_pointer<fake_state> self, answer_fn answer, bool hold,
-  std::map<redis_script, int>* counts) {
+inline redis_actor::behavior_type
+fake_redis(redis_actor::stateful_pointer<fake_state> self, answer_fn answer,
+           bool hold, std::map<redis_script, int>* counts) {
   self->state.answer = std::move(answer);
   self->state.hold = hold;
   self->state.counts = counts;
@@ -59,7 +60,7 @@ inline redis_actor::behavior_type fake_redis(
 }
 
 inline redis_reply array(std::vector<std::string> items,
-                  std::vector<uint8_t> nil = {}) {
+                         std::vector<uint8_t> nil = {}) {
   redis_reply r;
   r.kind = redis_reply::array;
   if (nil.empty())

@@ -53,8 +53,9 @@ patch sample_patch() {
 
 } // namespace
 
-TEST_CASE_METHOD(fixture, "every protocol struct round-trips through the "
-                          "binary serializer",
+TEST_CASE_METHOD(fixture,
+                 "every protocol struct round-trips through the "
+                 "binary serializer",
                  "[serialization]") {
   check_round_trip(field_write{"k:t/1", false, std::string("\0\xff", 2)});
   check_round_trip(sample_patch());
@@ -87,8 +88,8 @@ TEST_CASE_METHOD(fixture, "every protocol struct round-trips through the "
 
 TEST_CASE_METHOD(fixture, "whole requests of the session API round-trip",
                  "[serialization]") {
-  auto msg = caf::make_message(set_atom::value, std::string{"sid-1"},
-                               sample_patch());
+  auto msg
+    = caf::make_message(set_atom::value, std::string{"sid-1"}, sample_patch());
   auto out = round_trip(msg);
   REQUIRE((out.match_elements<set_atom, std::string, patch>()));
   CHECK(out.get_as<patch>(2) == sample_patch());
@@ -99,8 +100,9 @@ TEST_CASE_METHOD(fixture, "whole requests of the session API round-trip",
                                std::vector<std::string>>()));
 }
 
-TEST_CASE_METHOD(fixture, "authstore errors keep their code and context "
-                          "through caf::error",
+TEST_CASE_METHOD(fixture,
+                 "authstore errors keep their code and context "
+                 "through caf::error",
                  "[serialization][invariant-4]") {
   auto err = make_error(errc::hot_unavailable, "redis down");
   auto f = to_failure(err);

@@ -4,8 +4,8 @@
 
 #include <caf/all.hpp>
 #include <functional>
-#include <thread>
 #include <map>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -76,8 +76,9 @@ TEST_CASE_METHOD(fixture, "a cached creds read does not leave the process",
   CHECK(counts[redis_script::read_creds] == 1);
 }
 
-TEST_CASE_METHOD(fixture, "our own write keeps the key cache, with the new "
-                          "value",
+TEST_CASE_METHOD(fixture,
+                 "our own write keeps the key cache, with the new "
+                 "value",
                  "[session-actor]") {
   auto s = spawn();
   auto ids = std::vector<std::string>{"1", "2"};
@@ -96,8 +97,9 @@ TEST_CASE_METHOD(fixture, "our own write keeps the key cache, with the new "
   CHECK(counts[redis_script::read_keys] == 1);
 }
 
-TEST_CASE_METHOD(fixture, "a write acknowledged at an unexpected version "
-                          "drops the cache",
+TEST_CASE_METHOD(fixture,
+                 "a write acknowledged at an unexpected version "
+                 "drops the cache",
                  "[session-actor][invariant-2]") {
   auto s = spawn();
   auto ids = std::vector<std::string>{"1"};
@@ -112,8 +114,9 @@ TEST_CASE_METHOD(fixture, "a write acknowledged at an unexpected version "
   CHECK(counts[redis_script::read_keys] == 2);
 }
 
-TEST_CASE_METHOD(fixture, "a Redis failure reaches the caller as an error, "
-                          "never as not found",
+TEST_CASE_METHOD(fixture,
+                 "a Redis failure reaches the caller as an error, "
+                 "never as not found",
                  "[session-actor][invariant-4]") {
   auto s = spawn(false, [](const redis_request&) -> outcome<redis_reply> {
     return failure{errc::hot_unavailable, "connection refused"};
@@ -126,8 +129,9 @@ TEST_CASE_METHOD(fixture, "a Redis failure reaches the caller as an error, "
   CHECK(e.error().code == errc::hot_unavailable);
 }
 
-TEST_CASE_METHOD(fixture, "an invalid patch is refused without sending "
-                          "anything",
+TEST_CASE_METHOD(fixture,
+                 "an invalid patch is refused without sending "
+                 "anything",
                  "[session-actor]") {
   scfg->bounds.max_value_bytes = 4;
   auto s = spawn();
@@ -138,15 +142,15 @@ TEST_CASE_METHOD(fixture, "an invalid patch is refused without sending "
   CHECK(r.error().code == errc::value_too_large);
   patch q;
   q.writes.push_back({"bogus", false, "1"});
-  CHECK(call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, q)
-          .error()
-          .code
-        == errc::invalid_argument);
+  CHECK(
+    call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, q).error().code
+    == errc::invalid_argument);
   CHECK(counts[redis_script::apply_patch] == 0);
 }
 
-TEST_CASE_METHOD(fixture, "passivation answers everything queued and in "
-                          "flight before the actor stops",
+TEST_CASE_METHOD(fixture,
+                 "passivation answers everything queued and in "
+                 "flight before the actor stops",
                  "[session-actor]") {
   auto s = spawn(true);
   caf::scoped_actor self{*sys};

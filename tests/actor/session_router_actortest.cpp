@@ -29,8 +29,8 @@ struct fixture {
 
   router_actor spawn(size_t max_live, std::chrono::milliseconds idle,
                      bool hold = false) {
-    fake = sys->spawn(fake_redis, scripted(&version, &next_write), hold,
-                      &counts);
+    fake
+      = sys->spawn(fake_redis, scripted(&version, &next_write), hold, &counts);
     session_router_config rc;
     rc.redis_pool = {fake};
     rc.session = std::make_shared<session_config>();
@@ -68,8 +68,9 @@ TEST_CASE_METHOD(fixture, "the router rejects invalid session ids itself",
                  "[router]") {
   auto r = spawn(10, std::chrono::minutes{5});
   caf::scoped_actor self{*sys};
-  self->request(r, std::chrono::seconds{5}, get_creds_atom::value,
-                std::string{"a{b}"})
+  self
+    ->request(r, std::chrono::seconds{5}, get_creds_atom::value,
+              std::string{"a{b}"})
     .receive([&](creds_reply&) { FAIL("accepted an invalid id"); },
              [&](caf::error& err) {
                CHECK(to_failure(err).code == errc::invalid_session_id);
@@ -78,8 +79,9 @@ TEST_CASE_METHOD(fixture, "the router rejects invalid session ids itself",
   CHECK(counts.empty());
 }
 
-TEST_CASE_METHOD(fixture, "over the live cap the least recently used session "
-                          "is passivated, and no request is lost",
+TEST_CASE_METHOD(fixture,
+                 "over the live cap the least recently used session "
+                 "is passivated, and no request is lost",
                  "[router]") {
   // Redis holds every reply, so all 60 writes are in flight while the router
   // passivates 58 of their sessions.
@@ -108,14 +110,16 @@ TEST_CASE_METHOD(fixture, "over the live cap the least recently used session "
   CHECK(acked == 60);
 }
 
-TEST_CASE_METHOD(fixture, "idle sessions are passivated and come back on the "
-                          "next request",
+TEST_CASE_METHOD(fixture,
+                 "idle sessions are passivated and come back on the "
+                 "next request",
                  "[router]") {
   auto r = spawn(100, std::chrono::milliseconds{30});
   caf::scoped_actor self{*sys};
   for (int i = 0; i < 5; ++i)
-    self->request(r, std::chrono::seconds{5}, exists_atom::value,
-                  "idle" + std::to_string(i))
+    self
+      ->request(r, std::chrono::seconds{5}, exists_atom::value,
+                "idle" + std::to_string(i))
       .receive([](bool) {}, [](caf::error&) { FAIL("exists failed"); });
   CHECK(stats(r).live_sessions == 5);
   router_stats st;
@@ -127,14 +131,16 @@ TEST_CASE_METHOD(fixture, "idle sessions are passivated and come back on the "
   }
   CHECK(st.live_sessions == 0);
   CHECK(st.passivations == 5);
-  self->request(r, std::chrono::seconds{5}, exists_atom::value,
-                std::string{"idle0"})
+  self
+    ->request(r, std::chrono::seconds{5}, exists_atom::value,
+              std::string{"idle0"})
     .receive([](bool) {}, [](caf::error&) { FAIL("exists failed"); });
   CHECK(stats(r).activations == 6);
 }
 
-TEST_CASE_METHOD(fixture, "batch get answers one result per id, errors "
-                          "included",
+TEST_CASE_METHOD(fixture,
+                 "batch get answers one result per id, errors "
+                 "included",
                  "[router]") {
   auto r = spawn(100, std::chrono::minutes{5});
   caf::scoped_actor self{*sys};

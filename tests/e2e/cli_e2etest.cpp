@@ -65,7 +65,8 @@ TEST_CASE("the CLI writes, reads and deletes a session with documented exit "
   CHECK(get.out == "{\"creds\":{\"me\":{\"id\":\"x\"}},\"version\":1}\n");
   auto keys = run("get cli-s1 --keys pre-key 1 2" + redis);
   CHECK(keys.code == 0);
-  CHECK(keys.out == "{\"pre-key\":{\"1\":{\"type\":\"Buffer\",\"data\":\"AQID\"}}}\n");
+  CHECK(keys.out
+        == "{\"pre-key\":{\"1\":{\"type\":\"Buffer\",\"data\":\"AQID\"}}}\n");
   auto conflict = run("set cli-s1 --expect-version 7" + redis, "{}");
   CHECK(conflict.code == 1);
   CHECK(conflict.out.rfind("authstore set: version_conflict", 0) == 0);
@@ -114,9 +115,9 @@ TEST_CASE("help describes every command and config --check redacts secrets",
     CHECK(help.out.find(std::string{"  "} + cmd) != std::string::npos);
   auto sim_help = run("sim --help");
   CHECK(sim_help.code == 0);
-  for (auto flag : {"--sessions", "--concurrency", "--duration", "--ops",
-                    "--read-ratio", "--seed", "--json", "--redis.url",
-                    "Examples:"})
+  for (auto flag :
+       {"--sessions", "--concurrency", "--duration", "--ops", "--read-ratio",
+        "--seed", "--json", "--redis.url", "Examples:"})
     CHECK(sim_help.out.find(flag) != std::string::npos);
   auto check = run("config --check --redis redis://u:topsecret@h:1/0");
   CHECK(check.code == 0);
@@ -141,9 +142,9 @@ TEST_CASE("sim runs against its own redis-server and verifies every write",
   while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0)
     text.append(buf.data(), n);
   std::fclose(f);
-  for (auto field : {"\"operations\"", "\"set\"", "\"get_creds\"",
-                     "\"get_keys\"", "\"p999\"", "\"duration_s\"",
-                     "\"throughput_ops_s\"", "\"lost\": 0",
-                     "\"unexpected\": 0"})
+  for (auto field :
+       {"\"operations\"", "\"set\"", "\"get_creds\"", "\"get_keys\"",
+        "\"p999\"", "\"duration_s\"", "\"throughput_ops_s\"", "\"lost\": 0",
+        "\"unexpected\": 0"})
     CHECK(text.find(field) != std::string::npos);
 }

@@ -41,7 +41,7 @@ using ojson = nlohmann::ordered_json;
 
 /// One scripted mockupdb server process; see mock_mongod.py for the plan.
 class mock_mongod {
- public:
+public:
   /// How long the script may take to start and print its port.
   static constexpr std::chrono::seconds start_timeout{10};
 
@@ -64,7 +64,8 @@ class mock_mongod {
     if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv, environ) != 0)
       pid_ = 0;
     posix_spawn_file_actions_destroy(&actions);
-    if (pid_ != 0) wait_for_port();
+    if (pid_ != 0)
+      wait_for_port();
   }
 
   mock_mongod(const mock_mongod&) = delete;
@@ -95,7 +96,8 @@ class mock_mongod {
     std::string line;
     std::getline(lines, line); // the port
     while (std::getline(lines, line))
-      if (!line.empty()) result.push_back(ojson::parse(line));
+      if (!line.empty())
+        result.push_back(ojson::parse(line));
     return result;
   }
 
@@ -105,11 +107,12 @@ class mock_mongod {
            + read_file(err_path_);
   }
 
- private:
+private:
   static std::string make_temp(const char* what) {
     std::string path = std::string("/tmp/authstore-mock-") + what + "-XXXXXX";
     int fd = mkstemp(path.data());
-    if (fd >= 0) close(fd);
+    if (fd >= 0)
+      close(fd);
     return path;
   }
 

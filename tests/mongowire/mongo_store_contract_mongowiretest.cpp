@@ -32,8 +32,8 @@ using namespace authstore;
 namespace {
 
 const char* const not_run
-    = "real MongoDB contract suite NOT run: AUTHSTORE_TEST_MONGODB_URI is not "
-      "set";
+  = "real MongoDB contract suite NOT run: AUTHSTORE_TEST_MONGODB_URI is not "
+    "set";
 
 const char* contract_uri() {
   const char* uri = std::getenv("AUTHSTORE_TEST_MONGODB_URI");
@@ -50,21 +50,23 @@ std::string tags(const char* extra) {
 
 // A store on a fresh database, dropped when the test case ends.
 class contract_db {
- public:
+public:
   contract_db() {
     static int counter = 0;
     cfg_.uri = contract_uri();
     cfg_.database = "authstore_contract_" + std::to_string(getpid()) + "_"
                     + std::to_string(++counter);
     auto store = mongo_store::open(cfg_);
-    if (store) store_ = std::move(*store);
+    if (store)
+      store_ = std::move(*store);
   }
 
   ~contract_db() {
     mongoc_client_t* client = mongoc_client_new(cfg_.uri.c_str());
-    if (!client) return;
+    if (!client)
+      return;
     mongoc_database_t* db
-        = mongoc_client_get_database(client, cfg_.database.c_str());
+      = mongoc_client_get_database(client, cfg_.database.c_str());
     mongoc_database_drop(db, nullptr);
     mongoc_database_destroy(db);
     mongoc_client_destroy(client);
@@ -73,13 +75,14 @@ class contract_db {
   mongo_store& store() { return *store_; }
   bool is_open() const { return store_ != nullptr; }
 
- private:
+private:
   mongo_store_config cfg_;
   std::unique_ptr<mongo_store> store_;
 };
 
 #define CONTRACT_SETUP(db)                                                     \
-  if (!enabled) FAIL(not_run);                                                 \
+  if (!enabled)                                                                \
+    FAIL(not_run);                                                             \
   contract_db db;                                                              \
   REQUIRE(db.is_open());                                                       \
   REQUIRE(db.store().ensure_indexes())
@@ -108,10 +111,10 @@ TEST_CASE("a persisted session loads back exactly", tags("[invariant-1]")) {
   CONTRACT_SETUP(db);
   const std::string tricky = "k:sender-key/grp.1$x/y::0";
   REQUIRE(
-      db.store().persist({"s1",
-                          5,
-                          {set("c:me", R"({"id":"1"})"), set(tricky, "[1,2]"),
-                           set("k:pre-key/1", "\"a\"")}}));
+    db.store().persist({"s1",
+                        5,
+                        {set("c:me", R"({"id":"1"})"), set(tricky, "[1,2]"),
+                         set("k:pre-key/1", "\"a\"")}}));
   auto snap = load(db.store(), "s1");
   CHECK(snap.found);
   CHECK(snap.version == 5);
@@ -142,7 +145,7 @@ TEST_CASE("an older persist never overwrites a newer one",
   CONTRACT_SETUP(db);
   REQUIRE(db.store().persist({"s1", 9, {set("c:me", "\"new\"")}}));
   REQUIRE(db.store().persist(
-      {"s1", 4, {set("c:me", "\"old\""), set("c:other", "\"late\"")}}));
+    {"s1", 4, {set("c:me", "\"old\""), set("c:other", "\"late\"")}}));
   auto snap = load(db.store(), "s1");
   CHECK(snap.version == 9); // the watermark did not go back either
   CHECK(snap.fields
@@ -171,9 +174,9 @@ TEST_CASE("any order of the same persists stores the newest state",
   CONTRACT_SETUP(db);
   // Three versions of two fields, including a delete; every permutation.
   const std::vector<persist_request> versions = {
-      {"", 1, {set("c:me", "1"), set("k:pre-key/1", "1")}},
-      {"", 2, {del("k:pre-key/1"), set("c:me", "2")}},
-      {"", 3, {set("c:me", "3")}},
+    {"", 1, {set("c:me", "1"), set("k:pre-key/1", "1")}},
+    {"", 2, {del("k:pre-key/1"), set("c:me", "2")}},
+    {"", 3, {set("c:me", "3")}},
   };
   std::vector<int> order = {0, 1, 2};
   int run = 0;

@@ -88,12 +88,12 @@ TEST_CASE("persist sends one unordered bulk of version-guarded upserts and "
   auto cmds = commands_of(mock);
   REQUIRE(cmds.size() == 2);
   // Items are sorted by field name; the tombstone drops val, values drop del.
-  CHECK(cmds[0]
-        == update_command(
-            "keys",
-            ojson::array({value_item(sid, "c:me", 7, me_json),
-                          tombstone_item(sid, "k:pre-key/2", 7),
-                          value_item(sid, tricky_field, 7, buffer_json)})));
+  CHECK(
+    cmds[0]
+    == update_command(
+      "keys", ojson::array({value_item(sid, "c:me", 7, me_json),
+                            tombstone_item(sid, "k:pre-key/2", 7),
+                            value_item(sid, tricky_field, 7, buffer_json)})));
   CHECK(cmds[1]
         == update_command("sessions", ojson::array({watermark_item(sid, 7)})));
 }
@@ -115,9 +115,9 @@ TEST_CASE("a duplicate key on a guarded upsert means already newer and is a "
   // Round one: item 1 exists at >= V. The confirm round sends that item
   // alone, with the same guard, and E11000 there is final. The watermark
   // gets the same treatment.
-  mock_mongod mock(plan(
-      {answer(write_errors({1}, 11000)), answer(write_errors({0}, 11000)),
-       answer(write_errors({0}, 11000)), answer(write_errors({0}, 11000))}));
+  mock_mongod mock(
+    plan({answer(write_errors({1}, 11000)), answer(write_errors({0}, 11000)),
+          answer(write_errors({0}, 11000)), answer(write_errors({0}, 11000))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
@@ -134,7 +134,7 @@ TEST_CASE("a duplicate key on a guarded upsert means already newer and is a "
         == update_command("keys", ojson::array({value_item(sid, tricky_field, 7,
                                                            buffer_json)})));
   auto watermark
-      = update_command("sessions", ojson::array({watermark_item(sid, 7)}));
+    = update_command("sessions", ojson::array({watermark_item(sid, 7)}));
   CHECK(cmds[2] == watermark);
   CHECK(cmds[3] == watermark);
 }
@@ -191,7 +191,7 @@ TEST_CASE("a refused command fails the persist with cold_error, unretried") {
 TEST_CASE("a write concern timeout fails the persist with timeout") {
   ojson reply = writes_ok(2);
   reply["writeConcernError"] = ojson::parse(
-      R"({"code": 64, "errmsg": "waiting for replication timed out"})");
+    R"({"code": 64, "errmsg": "waiting for replication timed out"})");
   mock_mongod mock(plan({answer(reply)}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
@@ -371,40 +371,40 @@ TEST_CASE("classify reads domain and code, never the message") {
     mongo_error_kind kind;
   };
   const row rows[] = {
-      {0, 0, k::none},
-      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET, k::network},
-      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_CONNECT, k::network},
-      {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_NAME_RESOLUTION, k::network},
-      {MONGOC_ERROR_SERVER_SELECTION, MONGOC_ERROR_SERVER_SELECTION_FAILURE,
-       k::network},
-      {MONGOC_ERROR_SERVER_SELECTION,
-       MONGOC_ERROR_SERVER_SELECTION_BAD_WIRE_VERSION, k::other},
-      {MONGOC_ERROR_SERVER, 11000, k::duplicate_key},
-      {MONGOC_ERROR_SERVER, 11001, k::duplicate_key},
-      {MONGOC_ERROR_SERVER, 12582, k::duplicate_key},
-      {MONGOC_ERROR_SERVER, 10107, k::not_primary},
-      {MONGOC_ERROR_SERVER, 13435, k::not_primary},
-      {MONGOC_ERROR_SERVER, 13436, k::not_primary},
-      {MONGOC_ERROR_SERVER, 11600, k::not_primary},
-      {MONGOC_ERROR_SERVER, 11602, k::not_primary},
-      {MONGOC_ERROR_SERVER, 189, k::not_primary},
-      {MONGOC_ERROR_SERVER, 91, k::not_primary},
-      {MONGOC_ERROR_SERVER, 10058, k::not_primary},
-      {MONGOC_ERROR_WRITE_CONCERN, 11602, k::not_primary},
-      {MONGOC_ERROR_SERVER, 50, k::timeout},
-      {MONGOC_ERROR_SERVER, 262, k::timeout},
-      {MONGOC_ERROR_WRITE_CONCERN, 64, k::timeout},
-      {MONGOC_ERROR_SERVER, 6, k::network},
-      {MONGOC_ERROR_SERVER, 7, k::network},
-      {MONGOC_ERROR_SERVER, 9001, k::network},
-      {MONGOC_ERROR_SERVER, 13, k::command_error},
-      {MONGOC_ERROR_SERVER, 121, k::command_error},
-      {MONGOC_ERROR_WRITE_CONCERN, 100, k::write_error},
-      {MONGOC_ERROR_CLIENT, MONGOC_ERROR_CLIENT_AUTHENTICATE, k::other},
-      {MONGOC_ERROR_PROTOCOL, MONGOC_ERROR_PROTOCOL_INVALID_REPLY, k::other},
-      {MONGOC_ERROR_BSON, MONGOC_ERROR_BSON_INVALID, k::other},
-      // A server code in a legacy (API version 1) domain is not trusted.
-      {MONGOC_ERROR_COLLECTION, 11000, k::other},
+    {0, 0, k::none},
+    {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET, k::network},
+    {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_CONNECT, k::network},
+    {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_NAME_RESOLUTION, k::network},
+    {MONGOC_ERROR_SERVER_SELECTION, MONGOC_ERROR_SERVER_SELECTION_FAILURE,
+     k::network},
+    {MONGOC_ERROR_SERVER_SELECTION,
+     MONGOC_ERROR_SERVER_SELECTION_BAD_WIRE_VERSION, k::other},
+    {MONGOC_ERROR_SERVER, 11000, k::duplicate_key},
+    {MONGOC_ERROR_SERVER, 11001, k::duplicate_key},
+    {MONGOC_ERROR_SERVER, 12582, k::duplicate_key},
+    {MONGOC_ERROR_SERVER, 10107, k::not_primary},
+    {MONGOC_ERROR_SERVER, 13435, k::not_primary},
+    {MONGOC_ERROR_SERVER, 13436, k::not_primary},
+    {MONGOC_ERROR_SERVER, 11600, k::not_primary},
+    {MONGOC_ERROR_SERVER, 11602, k::not_primary},
+    {MONGOC_ERROR_SERVER, 189, k::not_primary},
+    {MONGOC_ERROR_SERVER, 91, k::not_primary},
+    {MONGOC_ERROR_SERVER, 10058, k::not_primary},
+    {MONGOC_ERROR_WRITE_CONCERN, 11602, k::not_primary},
+    {MONGOC_ERROR_SERVER, 50, k::timeout},
+    {MONGOC_ERROR_SERVER, 262, k::timeout},
+    {MONGOC_ERROR_WRITE_CONCERN, 64, k::timeout},
+    {MONGOC_ERROR_SERVER, 6, k::network},
+    {MONGOC_ERROR_SERVER, 7, k::network},
+    {MONGOC_ERROR_SERVER, 9001, k::network},
+    {MONGOC_ERROR_SERVER, 13, k::command_error},
+    {MONGOC_ERROR_SERVER, 121, k::command_error},
+    {MONGOC_ERROR_WRITE_CONCERN, 100, k::write_error},
+    {MONGOC_ERROR_CLIENT, MONGOC_ERROR_CLIENT_AUTHENTICATE, k::other},
+    {MONGOC_ERROR_PROTOCOL, MONGOC_ERROR_PROTOCOL_INVALID_REPLY, k::other},
+    {MONGOC_ERROR_BSON, MONGOC_ERROR_BSON_INVALID, k::other},
+    // A server code in a legacy (API version 1) domain is not trusted.
+    {MONGOC_ERROR_COLLECTION, 11000, k::other},
   };
   for (const auto& r : rows) {
     INFO("domain " << r.domain << " code " << r.code);
@@ -424,13 +424,13 @@ TEST_CASE("every error kind has one token, one errc and one retry rule") {
     bool retryable;
   };
   const row rows[] = {
-      {k::duplicate_key, "duplicate_key", errc::cold_error, false},
-      {k::network, "network", errc::cold_unavailable, true},
-      {k::timeout, "timeout", errc::timeout, false},
-      {k::not_primary, "not_primary", errc::cold_unavailable, true},
-      {k::write_error, "write_error", errc::cold_error, false},
-      {k::command_error, "command_error", errc::cold_error, false},
-      {k::other, "other", errc::cold_error, false},
+    {k::duplicate_key, "duplicate_key", errc::cold_error, false},
+    {k::network, "network", errc::cold_unavailable, true},
+    {k::timeout, "timeout", errc::timeout, false},
+    {k::not_primary, "not_primary", errc::cold_unavailable, true},
+    {k::write_error, "write_error", errc::cold_error, false},
+    {k::command_error, "command_error", errc::cold_error, false},
+    {k::other, "other", errc::cold_error, false},
   };
   for (const auto& r : rows) {
     INFO(r.token);

@@ -78,9 +78,9 @@ ojson delete_command(const std::string& coll, ojson q, int32_t limit) {
 TEST_CASE("load reads the watermark, then every live key of the session",
           "[invariant-4]") {
   mock_mongod mock(
-      plan({answer(cursor_of("sessions", {session_doc(9)})),
-            answer(cursor_of("keys", {key_doc(tricky_field, "2"),
-                                      key_doc("c:me", R"({"id":"1"})")}))}));
+    plan({answer(cursor_of("sessions", {session_doc(9)})),
+          answer(cursor_of("keys", {key_doc(tricky_field, "2"),
+                                    key_doc("c:me", R"({"id":"1"})")}))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
@@ -104,7 +104,7 @@ TEST_CASE("a session without documents is not found only after both reads "
           "succeeded",
           "[invariant-4]") {
   mock_mongod mock(
-      plan({answer(cursor_of("sessions", {})), answer(cursor_of("keys", {}))}));
+    plan({answer(cursor_of("sessions", {})), answer(cursor_of("keys", {}))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
@@ -139,7 +139,7 @@ TEST_CASE("a failed read is a failure, never not found", "[invariant-4]") {
   }
   SECTION("the key read is refused") {
     steps
-        = plan({answer(cursor_of("sessions", {})), answer(command_failed(13))});
+      = plan({answer(cursor_of("sessions", {})), answer(command_failed(13))});
   }
   SECTION("the connection drops during the key read") {
     steps = plan({answer(cursor_of("sessions", {})), hang_up()});
@@ -176,8 +176,8 @@ TEST_CASE("a failed read is a failure, never not found", "[invariant-4]") {
 
 TEST_CASE("load_fields asks for exactly the named keys, by _id") {
   mock_mongod mock(
-      plan({answer(cursor_of("sessions", {session_doc(3)})),
-            answer(cursor_of("keys", {key_doc(tricky_field, "x")}))}));
+    plan({answer(cursor_of("sessions", {session_doc(3)})),
+          answer(cursor_of("keys", {key_doc(tricky_field, "x")}))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
@@ -222,7 +222,7 @@ TEST_CASE("erase deletes the watermark first, then every key doc and "
   }
   SECTION("nothing stored") {}
   mock_mongod mock(
-      plan({answer(writes_ok(sessions_n)), answer(writes_ok(keys_n))}));
+    plan({answer(writes_ok(sessions_n)), answer(writes_ok(keys_n))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
@@ -267,7 +267,8 @@ TEST_CASE("ensure_indexes creates by_session on _id.s and reports a refusal") {
   auto store = open_store(config_for(mock));
   auto r = store->ensure_indexes();
   CHECK(static_cast<bool>(r) == ok);
-  if (!ok) CHECK(r.error().code == errc::cold_error);
+  if (!ok)
+    CHECK(r.error().code == errc::cold_error);
   auto cmds = commands_of(mock);
   REQUIRE(cmds.size() == 1);
   ojson expected = ojson::parse(R"({"createIndexes": "keys", "indexes":
@@ -294,7 +295,8 @@ TEST_CASE("ping round-trips once to the admin database, unretried",
   auto store = open_store(config_for(mock));
   auto r = store->ping();
   CHECK(static_cast<bool>(r) == ok);
-  if (!ok) CHECK(r.error().code == errc::cold_unavailable);
+  if (!ok)
+    CHECK(r.error().code == errc::cold_unavailable);
   auto cmds = commands_of(mock);
   REQUIRE(cmds.size() == 1);
   CHECK(cmds[0] == ojson::parse(R"({"ping": {"$numberInt": "1"},

@@ -19,8 +19,8 @@ namespace authstore::test {
 
 /// Timeouts for a mock that answers: short, so a missed reply fails fast.
 inline const std::string quick_timeouts
-    = "serverSelectionTimeoutMS=1000&connectTimeoutMS=1000"
-      "&socketTimeoutMS=1000";
+  = "serverSelectionTimeoutMS=1000&connectTimeoutMS=1000"
+    "&socketTimeoutMS=1000";
 
 /// A store config for `mock` with `options` and a short retry backoff.
 inline mongo_store_config config_for(const mock_mongod& mock,
@@ -74,7 +74,8 @@ inline ojson older_than(int64_t v) {
 inline ojson upsert_item(ojson q, ojson set, ojson unset) {
   ojson u = ojson::object();
   u["$set"] = std::move(set);
-  if (!unset.is_null()) u["$unset"] = std::move(unset);
+  if (!unset.is_null())
+    u["$unset"] = std::move(unset);
   ojson item = ojson::object();
   item["q"] = std::move(q);
   item["u"] = std::move(u);
@@ -213,8 +214,8 @@ inline std::vector<ojson> commands_of(const mock_mongod& mock) {
 /// Milliseconds since `start`.
 inline long long elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now() - start)
-      .count();
+           std::chrono::steady_clock::now() - start)
+    .count();
 }
 
 } // namespace authstore::test

@@ -35,10 +35,12 @@ namespace {
 
 /// True when `versions` is exactly 1..n, each once.
 bool is_one_to_n(std::vector<uint64_t> versions, uint64_t n) {
-  if (versions.size() != n) return false;
+  if (versions.size() != n)
+    return false;
   std::sort(versions.begin(), versions.end());
   for (uint64_t i = 0; i < n; ++i)
-    if (versions[i] != i + 1) return false;
+    if (versions[i] != i + 1)
+      return false;
   return true;
 }
 
@@ -61,9 +63,11 @@ constexpr int child_writes = 2000;
 int child_writer(const std::string& url, const std::string& sid,
                  const std::string& tag, int barrier_fd, int out_fd) {
   auto cfg = settings::load({{"redis.url", url}});
-  if (!cfg) return 2;
+  if (!cfg)
+    return 2;
   auto e = engine::start(*cfg);
-  if (!e) return 3;
+  if (!e)
+    return 3;
   char byte;
   while (::read(barrier_fd, &byte, 1) > 0) {
   } // EOF: the parent released both children
@@ -204,19 +208,20 @@ void pump(caf::event_based_actor* self, std::shared_ptr<writer_progress> st,
     ++st->in_flight;
     patch p;
     p.set_key("pre-key", id, value_for(id));
-    self->request(job->router, std::chrono::seconds{20}, set_atom::value,
-                  job->sid, std::move(p))
-        .then(
-            [=](uint64_t v) {
-              st->versions.push_back(v);
-              --st->in_flight;
-              pump(self, st, job);
-            },
-            [=](caf::error& err) {
-              st->errors.push_back(to_failure(err).render());
-              --st->in_flight;
-              pump(self, st, job);
-            });
+    self
+      ->request(job->router, std::chrono::seconds{20}, set_atom::value,
+                job->sid, std::move(p))
+      .then(
+        [=](uint64_t v) {
+          st->versions.push_back(v);
+          --st->in_flight;
+          pump(self, st, job);
+        },
+        [=](caf::error& err) {
+          st->errors.push_back(to_failure(err).render());
+          --st->in_flight;
+          pump(self, st, job);
+        });
   }
   if (st->in_flight == 0 && st->next == job->count) {
     auto& log = *job->log;
@@ -246,7 +251,7 @@ TEST_CASE("sixteen writer actors patching one session lose no update and "
   auto& sys = engine_system(*e);
   for (int w = 0; w < writers; ++w) {
     auto job = std::make_shared<writer_job>(
-        writer_job{engine_router(*e), sid, w, per_writer, 4, log});
+      writer_job{engine_router(*e), sid, w, per_writer, 4, log});
     sys.spawn([job](caf::event_based_actor* self) -> caf::behavior {
       pump(self, std::make_shared<writer_progress>(), job);
       // A behavior keeps the actor alive between replies; it quits itself.
@@ -274,7 +279,8 @@ TEST_CASE("sixteen writer actors patching one session lose no update and "
     last_version = r->version;
     for (const auto& id : ids) {
       auto i = r->values.find(id);
-      if (i == r->values.end()) FAIL("key pre-key/" << id << " is missing");
+      if (i == r->values.end())
+        FAIL("key pre-key/" << id << " is missing");
       if (i->second != value_for(id))
         FAIL("key pre-key/" << id << " holds " << i->second);
       ++found;
@@ -481,7 +487,7 @@ TEST_CASE("a hot TTL is set by a write and refreshed by touch",
                                "keys":{"pre-key":{"1":"p1"}}})"));
   raw_redis raw{redis->port()};
   std::vector<std::string> hot
-      = {"as:{" + sid + "}:m", "as:{" + sid + "}:c", "as:{" + sid + "}:k"};
+    = {"as:{" + sid + "}:m", "as:{" + sid + "}:c", "as:{" + sid + "}:k"};
   for (const auto& key : hot) {
     auto ttl = raw.integer({"PTTL", key});
     INFO(key << " PTTL " << ttl);
@@ -549,34 +555,34 @@ TEST_CASE("batch get and delete with one invalid id answer per id") {
   caf::scoped_actor self{engine_system(*e)};
   auto router = engine_router(*e);
   self->request(router, std::chrono::seconds{5}, mget_atom::value, ids)
-      .receive(
-          [&](std::vector<session_result>& r) {
-            REQUIRE(r.size() == 4);
-            for (size_t i = 0; i < r.size(); ++i)
-              CHECK(r[i].session_id == ids[i]);
-            CHECK(r[0].error == 0);
-            CHECK(r[0].creds.found);
-            CHECK(r[1].error == static_cast<uint8_t>(errc::invalid_session_id));
-            CHECK(r[2].error == 0);
-            CHECK_FALSE(r[2].creds.found); // keys only, no creds
-            CHECK(r[2].creds.version == 1);
-            CHECK(r[3].error == 0);
-            CHECK_FALSE(r[3].creds.found);
-          },
-          [&](caf::error& err) { FAIL("mget: " << to_failure(err).render()); });
+    .receive(
+      [&](std::vector<session_result>& r) {
+        REQUIRE(r.size() == 4);
+        for (size_t i = 0; i < r.size(); ++i)
+          CHECK(r[i].session_id == ids[i]);
+        CHECK(r[0].error == 0);
+        CHECK(r[0].creds.found);
+        CHECK(r[1].error == static_cast<uint8_t>(errc::invalid_session_id));
+        CHECK(r[2].error == 0);
+        CHECK_FALSE(r[2].creds.found); // keys only, no creds
+        CHECK(r[2].creds.version == 1);
+        CHECK(r[3].error == 0);
+        CHECK_FALSE(r[3].creds.found);
+      },
+      [&](caf::error& err) { FAIL("mget: " << to_failure(err).render()); });
   self->request(router, std::chrono::seconds{5}, mdel_atom::value, ids)
-      .receive(
-          [&](std::vector<session_result>& r) {
-            REQUIRE(r.size() == 4);
-            CHECK(r[0].error == 0);
-            CHECK(r[0].existed);
-            CHECK(r[1].error == static_cast<uint8_t>(errc::invalid_session_id));
-            CHECK(r[2].error == 0);
-            CHECK(r[2].existed);
-            CHECK(r[3].error == 0);
-            CHECK_FALSE(r[3].existed);
-          },
-          [&](caf::error& err) { FAIL("mdel: " << to_failure(err).render()); });
+    .receive(
+      [&](std::vector<session_result>& r) {
+        REQUIRE(r.size() == 4);
+        CHECK(r[0].error == 0);
+        CHECK(r[0].existed);
+        CHECK(r[1].error == static_cast<uint8_t>(errc::invalid_session_id));
+        CHECK(r[2].error == 0);
+        CHECK(r[2].existed);
+        CHECK(r[3].error == 0);
+        CHECK_FALSE(r[3].existed);
+      },
+      [&](caf::error& err) { FAIL("mdel: " << to_failure(err).render()); });
   auto ex = e->exists(a);
   REQUIRE(ex);
   CHECK_FALSE(*ex);

@@ -5,8 +5,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <thread>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -34,7 +34,8 @@ http_reply http_get(uint16_t port, const std::string& path) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
   std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-  REQUIRE(::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  REQUIRE(::send(fd, req.data(), req.size(), 0)
+          == static_cast<ssize_t>(req.size()));
   std::string resp;
   char buf[4096];
   ssize_t n;
@@ -89,11 +90,14 @@ TEST_CASE("a scrape after a workload shows every metric family with "
   CHECK(sample(m, R"(authstore_operations_total{op="set",result="ok"})") == 25);
   CHECK(sample(m, R"(authstore_operations_total{op="get_creds",result="ok"})")
         == 2);
-  CHECK(sample(m,
-               R"(authstore_operations_total{op="get_creds",result="not_found"})")
+  CHECK(sample(
+          m, R"(authstore_operations_total{op="get_creds",result="not_found"})")
         == 1);
-  CHECK(sample(m, R"(authstore_operations_total{op="get_creds",result="invalid_session_id"})")
-        == 1);
+  CHECK(
+    sample(
+      m,
+      R"(authstore_operations_total{op="get_creds",result="invalid_session_id"})")
+    == 1);
   CHECK(sample(m, R"(authstore_operation_duration_seconds_count{op="set"})")
         == 25);
   CHECK(sample(m, R"(authstore_reads_total{source="cache"})") == 1);
@@ -123,10 +127,9 @@ TEST_CASE("readiness follows Redis: unready while it is down, ready after",
   auto redis = start_redis();
   auto port = free_loopback_port();
   REQUIRE(port);
-  auto e = start_engine(redis->url(),
-                        {{"http.port", std::to_string(*port)},
-                         {"redis.command-timeout-ms", "200"},
-                         {"session.request-timeout-ms", "1000"}});
+  auto e = start_engine(redis->url(), {{"http.port", std::to_string(*port)},
+                                       {"redis.command-timeout-ms", "200"},
+                                       {"session.request-timeout-ms", "1000"}});
   CHECK(http_get(*port, "/readyz").status == 200);
   redis->pause();
   auto start = std_clock::now();
@@ -161,8 +164,9 @@ TEST_CASE("health and metrics see an open cold-store breaker, and readiness "
   CHECK(sample(metrics, "authstore_cold_breaker_state") == 0);
   {
     caf::scoped_actor self{engine_system(*e)};
-    self->request(engine_cold(*e), std::chrono::seconds{2},
-                  force_open_atom::value)
+    self
+      ->request(engine_cold(*e), std::chrono::seconds{2},
+                force_open_atom::value)
       .receive([](cold_status& s) { CHECK(s.state_name == "forced_open"); },
                [](caf::error&) { FAIL("force_open failed"); });
   }
@@ -172,7 +176,9 @@ TEST_CASE("health and metrics see an open cold-store breaker, and readiness "
   CHECK(ready.body.find(R"("state":"forced_open")") != std::string::npos);
   metrics = http_get(*port, "/metrics").body;
   CHECK(sample(metrics, "authstore_cold_breaker_state") == 3);
-  CHECK(sample(metrics,
-               R"(authstore_cold_breaker_transitions_total{from="closed",to="forced_open"})")
-        == 1);
+  CHECK(
+    sample(
+      metrics,
+      R"(authstore_cold_breaker_transitions_total{from="closed",to="forced_open"})")
+    == 1);
 }

@@ -45,7 +45,7 @@ std::map<std::string, std::string> fault_settings() {
 
 /// Runs `call` and checks it fails with hot_unavailable or timeout within
 /// failure_bound_ms. Returns the time it took.
-template<class F>
+template <class F>
 int64_t expect_fast_hot_failure(const std::string& what, F call) {
   auto start = std_clock::now();
   auto r = call();
@@ -67,9 +67,8 @@ void expect_all_fail(engine& e, const std::string& written,
                           [&] { return e.get_creds(written); });
   expect_fast_hot_failure("get_creds(never written)",
                           [&] { return e.get_creds(never); });
-  expect_fast_hot_failure("get_keys(written)", [&] {
-    return e.get_keys(written, "pre-key", {"1"});
-  });
+  expect_fast_hot_failure(
+    "get_keys(written)", [&] { return e.get_keys(written, "pre-key", {"1"}); });
   expect_fast_hot_failure("get_keys(never written)",
                           [&] { return e.get_keys(never, "pre-key", {"1"}); });
   expect_fast_hot_failure("exists(written)", [&] { return e.exists(written); });
@@ -84,7 +83,7 @@ void expect_all_fail(engine& e, const std::string& written,
 
 /// Polls `call` until it succeeds or the deadline passes; returns the last
 /// outcome and how long it took.
-template<class F>
+template <class F>
 auto poll_until_ok(F call, int64_t& took_ms) {
   auto start = std_clock::now();
   auto r = call();
@@ -148,8 +147,8 @@ TEST_CASE("a paused, then killed Redis gives fast errors and never 'not "
     auto fresh = unique_sid("fault-fresh");
     int64_t took = 0;
     auto v = poll_until_ok(
-        [&] { return e->set_json(fresh, R"({"creds":{"me":{"id":"1@s"}}})"); },
-        took);
+      [&] { return e->set_json(fresh, R"({"creds":{"me":{"id":"1@s"}}})"); },
+      took);
     INFO("recovered after " << took << " ms: " << describe(v));
     REQUIRE(v);
     CHECK(*v == 1);
@@ -186,7 +185,7 @@ TEST_CASE("a read after a write whose outcome is unknown agrees with Redis",
   redis->resume();
   raw_redis raw{redis->port()};
   auto field
-      = std::vector<std::string>{"HGET", "as:{" + sid + "}:k", "pre-key/1"};
+    = std::vector<std::string>{"HGET", "as:{" + sid + "}:k", "pre-key/1"};
   // Redis runs what was already in its socket when it resumes; give it a
   // moment to do so (it is normally at once).
   auto stored = raw.text(field);
@@ -247,7 +246,8 @@ TEST_CASE("a wrong or missing password is hot_unavailable, and the error "
     auto c = e->get_creds(sid);
     INFO(describe(c));
     CHECK(token_of(c) == "hot_unavailable"); // never found=false
-    if (!c) CHECK(c.error().detail.find("Wr0ng-Pa55") == std::string::npos);
+    if (!c)
+      CHECK(c.error().detail.find("Wr0ng-Pa55") == std::string::npos);
   }
 }
 
@@ -255,7 +255,7 @@ TEST_CASE("a unix socket URL works") {
   // redis-server runs in its own directory, so the relative socket path
   // lands there and is removed with it.
   auto redis
-      = start_redis({"--unixsocket", "redis.sock", "--unixsocketperm", "700"});
+    = start_redis({"--unixsocket", "redis.sock", "--unixsocketperm", "700"});
   auto sock = redis->dir() + "/redis.sock";
   auto sid = unique_sid("unix");
   {
@@ -298,7 +298,7 @@ patch oom_patch(int n, int keys = oom_keys_per_patch,
 /// Writes patches made by `make(n)` to `sid`, from version `first` on,
 /// until one is refused; returns the number of acknowledged patches (the
 /// session's version) and the refusal.
-template<class Make>
+template <class Make>
 std::pair<int, outcome<uint64_t>> fill_until_refused(engine& e,
                                                      const std::string& sid,
                                                      Make make, int first = 0) {
@@ -306,7 +306,8 @@ std::pair<int, outcome<uint64_t>> fill_until_refused(engine& e,
   // 1 KB.
   for (int n = first; n < first + 4000; ++n) {
     auto v = e.set(sid, make(n));
-    if (!v) return {n, v};
+    if (!v)
+      return {n, v};
     REQUIRE(*v == static_cast<uint64_t>(n + 1));
   }
   FAIL("Redis never refused a write under maxmemory 2mb");
@@ -318,11 +319,11 @@ std::pair<int, outcome<uint64_t>> fill_until_refused(engine& e,
 TEST_CASE("a write refused for lack of memory is hot_out_of_memory and "
           "applies nothing") {
   auto redis
-      = start_redis({"--maxmemory", "2mb", "--maxmemory-policy", "noeviction"});
+    = start_redis({"--maxmemory", "2mb", "--maxmemory-policy", "noeviction"});
   auto e = start_engine(redis->url(), fault_settings());
   auto sid = unique_sid("oom");
   auto [acked, refused]
-      = fill_until_refused(*e, sid, [](int n) { return oom_patch(n); });
+    = fill_until_refused(*e, sid, [](int n) { return oom_patch(n); });
   INFO("refused after " << acked << " patches: " << describe(refused));
   CHECK(acked > 0);
   CHECK(token_of(refused) == "hot_out_of_memory");
@@ -332,8 +333,8 @@ TEST_CASE("a write refused for lack of memory is hot_out_of_memory and "
   CHECK(raw.integer({"HLEN", k}) == acked * oom_keys_per_patch);
   for (int i = 0; i < oom_keys_per_patch; ++i)
     CHECK(raw.integer(
-              {"HEXISTS", k,
-               "pre-key/" + std::to_string(acked) + "-" + std::to_string(i)})
+            {"HEXISTS", k,
+             "pre-key/" + std::to_string(acked) + "-" + std::to_string(i)})
           == 0);
   // Reads still work on a full Redis.
   auto r = e->get_keys(sid, "pre-key", {"0-0", std::to_string(acked) + "-0"});
@@ -348,17 +349,17 @@ TEST_CASE("a session can be deleted to free memory when Redis is full") {
   // Under noeviction the only way to make room is deleting data; a delete
   // refused with OOM leaves a full store stuck.
   auto redis
-      = start_redis({"--maxmemory", "2mb", "--maxmemory-policy", "noeviction"});
+    = start_redis({"--maxmemory", "2mb", "--maxmemory-policy", "noeviction"});
   auto e = start_engine(redis->url(), fault_settings());
   auto sid = unique_sid("oom-del");
   // Big patches first, then small ones, until even a small write is
   // refused: Redis is then over maxmemory by itself, not just because of
   // the refused command's own arguments.
   auto [big, refused]
-      = fill_until_refused(*e, sid, [](int n) { return oom_patch(n); });
+    = fill_until_refused(*e, sid, [](int n) { return oom_patch(n); });
   REQUIRE(token_of(refused) == "hot_out_of_memory");
   auto [acked, small_refused] = fill_until_refused(
-      *e, sid, [](int n) { return oom_patch(n, 1, 100); }, big);
+    *e, sid, [](int n) { return oom_patch(n, 1, 100); }, big);
   REQUIRE(token_of(small_refused) == "hot_out_of_memory");
   raw_redis raw{redis->port()};
   INFO("used_memory " << raw.info_field("memory", "used_memory") << " after "

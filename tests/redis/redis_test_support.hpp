@@ -35,7 +35,7 @@ using std::chrono::milliseconds;
 using std_clock = std::chrono::steady_clock;
 
 /// "ok", or the failure as "token: detail" (for test messages).
-template<class T>
+template <class T>
 std::string describe(const outcome<T>& x) {
   return x ? std::string{"ok"} : x.error().render();
 }
@@ -81,19 +81,19 @@ inline std::string unique_sid(const std::string& prefix) {
 /// Milliseconds since `start`.
 inline int64_t ms_since(std_clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(std_clock::now() - start)
-      .count();
+    .count();
 }
 
 /// The errc token of a failed outcome, or "ok" when it succeeded (so a
 /// CHECK on the token prints what actually happened).
-template<class T>
+template <class T>
 std::string token_of(const outcome<T>& x) {
   return x ? std::string{"ok"} : std::string{to_string(x.error().code)};
 }
 
 /// A raw hiredis connection for inspecting what the engine stored.
 class raw_redis {
- public:
+public:
   using reply = std::unique_ptr<redisReply, void (*)(void*)>;
 
   explicit raw_redis(uint16_t port) {
@@ -104,7 +104,8 @@ class raw_redis {
     redisSetTimeout(ctx_, tv);
   }
   ~raw_redis() {
-    if (ctx_) redisFree(ctx_);
+    if (ctx_)
+      redisFree(ctx_);
   }
   raw_redis(const raw_redis&) = delete;
   raw_redis& operator=(const raw_redis&) = delete;
@@ -118,7 +119,7 @@ class raw_redis {
       lens.push_back(a.size());
     }
     auto* r = static_cast<redisReply*>(redisCommandArgv(
-        ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+      ctx_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
     REQUIRE(r != nullptr);
     return reply{r, freeReplyObject};
   }
@@ -133,7 +134,8 @@ class raw_redis {
   /// A bulk string reply; "<nil>" for nil.
   std::string text(const std::vector<std::string>& argv) {
     auto r = command(argv);
-    if (r->type == REDIS_REPLY_NIL) return "<nil>";
+    if (r->type == REDIS_REPLY_NIL)
+      return "<nil>";
     REQUIRE((r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS));
     return std::string(r->str, r->len);
   }
@@ -146,7 +148,7 @@ class raw_redis {
     return std::stoll(all.substr(at + name.size() + 1));
   }
 
- private:
+private:
   redisContext* ctx_ = nullptr;
 };
 

@@ -37,27 +37,28 @@ using edge = std::pair<breaker_state, breaker_state>;
 const time_point t0 = time_point{} + 1000h;
 
 constexpr breaker_state all_states[] = {
-    breaker_state::closed,      breaker_state::half_open, breaker_state::open,
-    breaker_state::forced_open, breaker_state::disabled,
+  breaker_state::closed,      breaker_state::half_open, breaker_state::open,
+  breaker_state::forced_open, breaker_state::disabled,
 };
 
 // A breaker with a scripted jitter draw `u` and a log of its transitions.
 struct harness {
   explicit harness(circuit_breaker_config c = {})
       : cfg(c), uut(
-                    c,
-                    [this] {
-                      ++draws;
-                      return u;
-                    },
-                    [this](breaker_state from, breaker_state to) {
-                      transitions.emplace_back(from, to);
-                    }) {}
+                  c,
+                  [this] {
+                    ++draws;
+                    return u;
+                  },
+                  [this](breaker_state from, breaker_state to) {
+                    transitions.emplace_back(from, to);
+                  }) {}
 
   // One call admitted at `at` and reported at once; false if rejected.
   bool call(time_point at, call_result r, duration d = 1ms) {
     auto permit = uut.allow(at);
-    if (permit) uut.record(permit, r, d, at);
+    if (permit)
+      uut.record(permit, r, d, at);
     return static_cast<bool>(permit);
   }
 
@@ -133,74 +134,74 @@ TEST_CASE("validate names the out-of-range breaker field",
           "[circuit_breaker]") {
   using mutator = void (*)(circuit_breaker_config&);
   std::vector<std::pair<std::string, mutator>> cases = {
-      {"bucket",
-       [](auto& c) {
-         c.bucket = 0ms;
-       }},
-      {"window",
-       [](auto& c) {
-         c.window = 10500ms;
-       }},
-      {"window",
-       [](auto& c) {
-         c.window = 500ms;
-       }},
-      {"window",
-       [](auto& c) {
-         c.window = 3601s;
-       }},
-      {"min_calls",
-       [](auto& c) {
-         c.min_calls = 0;
-       }},
-      {"failure_rate_percent",
-       [](auto& c) {
-         c.failure_rate_percent = 0;
-       }},
-      {"failure_rate_percent",
-       [](auto& c) {
-         c.failure_rate_percent = 101;
-       }},
-      {"consecutive_failures",
-       [](auto& c) {
-         c.consecutive_failures = 0;
-       }},
-      {"slow_call",
-       [](auto& c) {
-         c.slow_call = 0ms;
-       }},
-      {"slow_call_rate_percent",
-       [](auto& c) {
-         c.slow_call_rate_percent = 0;
-       }},
-      {"slow_call_rate_percent",
-       [](auto& c) {
-         c.slow_call_rate_percent = 101;
-       }},
-      {"open_base",
-       [](auto& c) {
-         c.open_base = 0ms;
-       }},
-      {"open_max",
-       [](auto& c) {
-         c.open_max = 4s;
-       }},
-      {"open_max",
-       [](auto& c) {
-         c.open_max = 25h;
-       }},
-      {"jitter_percent",
-       [](auto& c) {
-         c.jitter_percent = 51;
-       }},
-      {"half_open_probes",
-       [](auto& c) {
-         c.half_open_probes = 0;
-       }},
-      {"half_open_probes",
-       [](auto& c) {
-         c.half_open_probes = 1001;
-       }},
+    {"bucket",
+     [](auto& c) {
+       c.bucket = 0ms;
+     }},
+    {"window",
+     [](auto& c) {
+       c.window = 10500ms;
+     }},
+    {"window",
+     [](auto& c) {
+       c.window = 500ms;
+     }},
+    {"window",
+     [](auto& c) {
+       c.window = 3601s;
+     }},
+    {"min_calls",
+     [](auto& c) {
+       c.min_calls = 0;
+     }},
+    {"failure_rate_percent",
+     [](auto& c) {
+       c.failure_rate_percent = 0;
+     }},
+    {"failure_rate_percent",
+     [](auto& c) {
+       c.failure_rate_percent = 101;
+     }},
+    {"consecutive_failures",
+     [](auto& c) {
+       c.consecutive_failures = 0;
+     }},
+    {"slow_call",
+     [](auto& c) {
+       c.slow_call = 0ms;
+     }},
+    {"slow_call_rate_percent",
+     [](auto& c) {
+       c.slow_call_rate_percent = 0;
+     }},
+    {"slow_call_rate_percent",
+     [](auto& c) {
+       c.slow_call_rate_percent = 101;
+     }},
+    {"open_base",
+     [](auto& c) {
+       c.open_base = 0ms;
+     }},
+    {"open_max",
+     [](auto& c) {
+       c.open_max = 4s;
+     }},
+    {"open_max",
+     [](auto& c) {
+       c.open_max = 25h;
+     }},
+    {"jitter_percent",
+     [](auto& c) {
+       c.jitter_percent = 51;
+     }},
+    {"half_open_probes",
+     [](auto& c) {
+       c.half_open_probes = 0;
+     }},
+    {"half_open_probes",
+     [](auto& c) {
+       c.half_open_probes = 1001;
+     }},
   };
   for (auto& [field, mutate] : cases) {
     circuit_breaker_config c;
@@ -512,9 +513,9 @@ TEST_CASE("half-open admits exactly half_open_probes calls",
 TEST_CASE("any failed, timed-out or slow probe reopens the circuit",
           "[circuit_breaker][edge]") {
   auto [result, took] = GENERATE(
-      std::pair<call_result, duration>{call_result::failure, 1ms},
-      std::pair<call_result, duration>{call_result::timeout, 1ms},
-      std::pair<call_result, duration>{call_result::success, 1s + 1ns});
+    std::pair<call_result, duration>{call_result::failure, 1ms},
+    std::pair<call_result, duration>{call_result::timeout, 1ms},
+    std::pair<call_result, duration>{call_result::success, 1s + 1ns});
   harness h;
   h.fail(t0, 5);
   auto at = t0 + 5s;
@@ -742,10 +743,10 @@ TEST_CASE("forced-open rejects every call until reset_to_auto",
   // The two failures before the override are forgotten.
   h.fail(t0 + 100h, 4);
   CHECK(h.uut.state() == breaker_state::closed);
-  CHECK(h.transitions
-        == std::vector<edge>{
-            {breaker_state::closed, breaker_state::forced_open},
-            {breaker_state::forced_open, breaker_state::closed}});
+  CHECK(
+    h.transitions
+    == std::vector<edge>{{breaker_state::closed, breaker_state::forced_open},
+                         {breaker_state::forced_open, breaker_state::closed}});
 }
 
 TEST_CASE("disabled allows every call, tracks nothing and never trips",
@@ -783,58 +784,61 @@ TEST_CASE("every state reacts to every event as the diagram says",
   using S = breaker_state;
   // Rows: closed, half_open, open, forced_open, disabled.
   const std::map<S, std::vector<S>> expected = {
-      {S::closed,
-       {S::open, S::closed, S::closed, S::half_open, S::forced_open,
-        S::disabled, S::closed}},
-      {S::half_open,
-       {S::open, S::closed, S::half_open, S::half_open, S::forced_open,
-        S::disabled, S::half_open}},
-      {S::open,
-       {S::open, S::open, S::half_open, S::half_open, S::forced_open,
-        S::disabled, S::open}},
-      {S::forced_open,
-       {S::forced_open, S::forced_open, S::forced_open, S::forced_open,
-        S::forced_open, S::disabled, S::closed}},
-      {S::disabled,
-       {S::disabled, S::disabled, S::disabled, S::disabled, S::forced_open,
-        S::disabled, S::closed}},
+    {S::closed,
+     {S::open, S::closed, S::closed, S::half_open, S::forced_open, S::disabled,
+      S::closed}},
+    {S::half_open,
+     {S::open, S::closed, S::half_open, S::half_open, S::forced_open,
+      S::disabled, S::half_open}},
+    {S::open,
+     {S::open, S::open, S::half_open, S::half_open, S::forced_open, S::disabled,
+      S::open}},
+    {S::forced_open,
+     {S::forced_open, S::forced_open, S::forced_open, S::forced_open,
+      S::forced_open, S::disabled, S::closed}},
+    {S::disabled,
+     {S::disabled, S::disabled, S::disabled, S::disabled, S::forced_open,
+      S::disabled, S::closed}},
   };
   for (auto from : all_states) {
     for (int ev = fail5; ev <= reset; ++ev) {
       harness h;
       auto at = t0;
-      if (from == S::open || from == S::half_open) h.fail(at, 5);
+      if (from == S::open || from == S::half_open)
+        h.fail(at, 5);
       if (from == S::half_open) {
         at += 5s;
         h.uut.status(at);
       }
-      if (from == S::forced_open) h.uut.force_open();
-      if (from == S::disabled) h.uut.disable();
+      if (from == S::forced_open)
+        h.uut.force_open();
+      if (from == S::disabled)
+        h.uut.disable();
       REQUIRE(h.uut.state() == from);
       h.transitions.clear();
       switch (ev) {
-      case fail5:
-        h.fail(at, 5);
-        break;
-      case succeed3:
-        for (int i = 0; i < 3; ++i)
-          h.call(at, call_result::success);
-        break;
-      case wait:
-        h.uut.status(at + 61s);
-        break;
-      case restart:
-        h.uut.on_worker_restarted(at);
-        break;
-      case force:
-        h.uut.force_open();
-        break;
-      case disable:
-        h.uut.disable();
-        break;
-      case reset:
-        h.uut.reset_to_auto();
-        break;
+        case fail5:
+          h.fail(at, 5);
+          break;
+        case succeed3:
+          for (int i = 0; i < 3; ++i)
+            h.call(at, call_result::success);
+          break;
+        case wait:
+          h.uut.status(at + 61s);
+          break;
+        case restart:
+          h.uut.on_worker_restarted(at);
+          break;
+        case force:
+          h.uut.force_open();
+          break;
+        case disable:
+          h.uut.disable();
+          break;
+        case reset:
+          h.uut.reset_to_auto();
+          break;
       }
       auto to = expected.at(from)[static_cast<size_t>(ev)];
       INFO("from " << to_string(from) << " event " << ev);
@@ -907,7 +911,8 @@ struct naive_breaker {
   std::vector<edge> transitions;
 
   void go(breaker_state to) {
-    if (to != state) transitions.emplace_back(state, to);
+    if (to != state)
+      transitions.emplace_back(state, to);
     state = to;
     events.clear();
     live.clear();
@@ -921,7 +926,8 @@ struct naive_breaker {
   }
 
   void tick(time_point t) {
-    if (t > now) now = t;
+    if (t > now)
+      now = t;
     if (state == breaker_state::open && now >= open_until)
       go(breaker_state::half_open);
   }
@@ -932,8 +938,10 @@ struct naive_breaker {
     bool ok = state == breaker_state::closed || state == breaker_state::disabled
               || (state == breaker_state::half_open
                   && admitted < cfg.half_open_probes);
-    if (!ok) return 0;
-    if (state == breaker_state::half_open) ++admitted;
+    if (!ok)
+      return 0;
+    if (state == breaker_state::half_open)
+      ++admitted;
     live.insert(next_permit);
     return next_permit++;
   }
@@ -979,7 +987,8 @@ struct naive_breaker {
 
   void record(uint64_t permit, call_result r, duration took, time_point t) {
     tick(t);
-    if (live.erase(permit) == 0) return;
+    if (live.erase(permit) == 0)
+      return;
     bool failed = r != call_result::success;
     bool slow = took > duration{cfg.slow_call};
     if (state == breaker_state::half_open) {
@@ -991,7 +1000,8 @@ struct naive_breaker {
       }
       return;
     }
-    if (state != breaker_state::closed) return;
+    if (state != breaker_state::closed)
+      return;
     events.push_back({now, failed, slow});
     auto w = window();
     if (consecutive() >= cfg.consecutive_failures)
@@ -1021,7 +1031,8 @@ struct naive_breaker {
     s.consecutive_failures = consecutive();
     s.probes_admitted = admitted;
     s.probes_succeeded = succeeded;
-    if (state == breaker_state::open) s.next_probe_in = open_until - now;
+    if (state == breaker_state::open)
+      s.next_probe_in = open_until - now;
     s.open_period = open_period;
     s.last_trip = last_trip;
     return s;
@@ -1090,12 +1101,12 @@ circuit_breaker_config random_config(splitmix64& rng) {
   c.min_calls = static_cast<uint32_t>(pick(1, 8));
   constexpr uint32_t percents[] = {1, 25, 33, 34, 50, 67, 100};
   c.failure_rate_percent
-      = pick(0, 1) ? percents[pick(0, 6)] : static_cast<uint32_t>(pick(1, 100));
+    = pick(0, 1) ? percents[pick(0, 6)] : static_cast<uint32_t>(pick(1, 100));
   c.consecutive_failures = static_cast<uint32_t>(pick(1, 8));
   c.slow_call = pick(0, 1) ? 50ms : 100ms;
   c.slow_call_rate_percent = static_cast<uint32_t>(pick(1, 100));
   c.open_base = std::chrono::milliseconds{
-      static_cast<std::chrono::milliseconds::rep>(pick(1, 3) * 100)};
+    static_cast<std::chrono::milliseconds::rep>(pick(1, 3) * 100)};
   c.open_max = c.open_base * static_cast<int>(pick(1, 8));
   c.jitter_percent = static_cast<uint32_t>(pick(0, 50));
   c.half_open_probes = static_cast<uint32_t>(pick(1, 4));
@@ -1140,7 +1151,8 @@ std::string run_sequence(uint64_t seed, run_totals& totals,
   };
   std::vector<in_flight> calls;
   auto trace = [log](auto&&... xs) {
-    if (log) (*log << ... << xs);
+    if (log)
+      (*log << ... << xs);
   };
   auto with_log = [log](std::string what) {
     return log ? log->str() + what : what;
@@ -1158,23 +1170,23 @@ std::string run_sequence(uint64_t seed, run_totals& totals,
   size_t seen_edges = 0;
   for (uint64_t step = 0; step < steps; ++step) {
     switch (pick(0, 9)) {
-    case 0:
-    case 1:
-    case 2:
-      break;
-    case 3:
-    case 4:
-    case 5:
-    case 6:
-      at += duration{static_cast<duration::rep>(
+      case 0:
+      case 1:
+      case 2:
+        break;
+      case 3:
+      case 4:
+      case 5:
+      case 6:
+        at += duration{static_cast<duration::rep>(
           pick(1, static_cast<uint64_t>(duration{cfg.bucket}.count())))};
-      break;
-    case 7:
-    case 8:
-      at += cfg.bucket - (at - time_point{}) % cfg.bucket;
-      break;
-    default:
-      at += std::chrono::milliseconds{static_cast<int64_t>(
+        break;
+      case 7:
+      case 8:
+        at += cfg.bucket - (at - time_point{}) % cfg.bucket;
+        break;
+      default:
+        at += std::chrono::milliseconds{static_cast<int64_t>(
           pick(0, static_cast<uint64_t>(3 * cfg.open_max.count())))};
     }
     auto op = pick(0, 99);
@@ -1183,8 +1195,10 @@ std::string run_sequence(uint64_t seed, run_totals& totals,
       auto p = uut.allow(at);
       auto r = ref.allow(at);
       trace("allow->", static_cast<bool>(p), "\n");
-      if (static_cast<bool>(p) != (r != 0)) return with_log("allow differs");
-      if (r != 0) calls.push_back({p, r});
+      if (static_cast<bool>(p) != (r != 0))
+        return with_log("allow differs");
+      if (r != 0)
+        calls.push_back({p, r});
     } else if (op < 80) {
       if (calls.empty()) {
         trace("no call in flight\n");
@@ -1199,17 +1213,17 @@ std::string run_sequence(uint64_t seed, run_totals& totals,
                                      : call_result::failure;
       duration took;
       switch (pick(0, 3)) {
-      case 0:
-        took = cfg.slow_call;
-        break;
-      case 1:
-        took = cfg.slow_call + 1ns;
-        break;
-      case 2:
-        took = 1ms;
-        break;
-      default:
-        took = std::chrono::milliseconds{static_cast<int64_t>(
+        case 0:
+          took = cfg.slow_call;
+          break;
+        case 1:
+          took = cfg.slow_call + 1ns;
+          break;
+        case 2:
+          took = 1ms;
+          break;
+        default:
+          took = std::chrono::milliseconds{static_cast<int64_t>(
             pick(0, static_cast<uint64_t>(3 * cfg.slow_call.count())))};
       }
       trace("record ", to_string(r), " ", took.count(), "ns\n");
@@ -1256,7 +1270,8 @@ std::string run_sequence(uint64_t seed, run_totals& totals,
   if (!same(a, b))
     return with_log("final status differs: " + describe(a) + " vs reference "
                     + describe(b));
-  if (uut_edges != ref.transitions) return with_log("transitions differ");
+  if (uut_edges != ref.transitions)
+    return with_log("transitions differ");
   for (auto& e : uut_edges)
     ++totals.edges[e];
   return {};
@@ -1271,7 +1286,8 @@ TEST_CASE("the breaker matches a naive reference model on 100000 random "
   run_totals totals;
   constexpr uint64_t sequences = 100'000;
   for (uint64_t i = 0; i < sequences; ++i) {
-    if (run_sequence(seed + i, totals).empty()) continue;
+    if (run_sequence(seed + i, totals).empty())
+      continue;
     std::ostringstream log;
     run_totals ignored;
     auto diff = run_sequence(seed + i, ignored, &log);
@@ -1287,14 +1303,14 @@ TEST_CASE("the breaker matches a naive reference model on 100000 random "
   for (auto from : all_states) {
     for (auto to : all_states) {
       bool possible
-          = from != to
-            && !(from == breaker_state::open && to == breaker_state::closed)
-            && !(to == breaker_state::half_open
-                 && (from == breaker_state::forced_open
-                     || from == breaker_state::disabled))
-            && !(to == breaker_state::open
-                 && (from == breaker_state::forced_open
-                     || from == breaker_state::disabled));
+        = from != to
+          && !(from == breaker_state::open && to == breaker_state::closed)
+          && !(to == breaker_state::half_open
+               && (from == breaker_state::forced_open
+                   || from == breaker_state::disabled))
+          && !(to == breaker_state::open
+               && (from == breaker_state::forced_open
+                   || from == breaker_state::disabled));
       INFO(to_string(from) << " -> " << to_string(to));
       if (possible)
         CHECK(totals.edges[edge{from, to}] > 1000);

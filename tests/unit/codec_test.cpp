@@ -93,13 +93,13 @@ std::string nested(size_t depth, const std::string& open,
 
 TEST_CASE("base64 matches the RFC 4648 test vectors both ways", "[codec]") {
   const std::pair<std::string, std::string> vectors[] = {
-      {"", ""},
-      {"f", "Zg=="},
-      {"fo", "Zm8="},
-      {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="},
-      {"fooba", "Zm9vYmE="},
-      {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
   };
   for (auto& [plain, coded] : vectors) {
     CHECK(base64_encode(plain) == coded);
@@ -266,12 +266,12 @@ TEST_CASE("a syntax error's detail never quotes the input", "[codec]") {
 TEST_CASE("invalid UTF-8 in a string is invalid_argument, never a throw",
           "[codec]") {
   for (std::string bad : {
-           "\"\xff\"", "\"\xc0\xaf\"",             // 0xff; overlong '/'
-           "\"\xe0\x80\x80\"", "\"\xed\xa0\x80\"", // overlong; surrogate
-           "\"\xc3\"", "\"\xe2\x82\"", "\"\x80\"", // truncated; stray
-           "\"\xf4\x90\x80\x80\"",                 // above U+10FFFF
-           "\"\\ud800\"", "\"\\udc00x\"",          // lone surrogate escapes
-           "{\"\xff\":1}",                         // in a key
+         "\"\xff\"", "\"\xc0\xaf\"",             // 0xff; overlong '/'
+         "\"\xe0\x80\x80\"", "\"\xed\xa0\x80\"", // overlong; surrogate
+         "\"\xc3\"", "\"\xe2\x82\"", "\"\x80\"", // truncated; stray
+         "\"\xf4\x90\x80\x80\"",                 // above U+10FFFF
+         "\"\\ud800\"", "\"\\udc00x\"",          // lone surrogate escapes
+         "{\"\xff\":1}",                         // in a key
        }) {
     INFO(bad);
     CHECK_NOTHROW(normalize_text(bad, defaults));
@@ -284,12 +284,12 @@ TEST_CASE("valid UTF-8 and escapes come out as JSON.stringify writes them",
   // Raw multibyte text stays raw; escapes of printable characters are
   // decoded; control characters use the short escapes or \u00xx.
   const std::pair<std::string, std::string> cases[] = {
-      {"\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\""},
-      {"\"\\u00e9\\ud83d\\ude00\"", "\"\xc3\xa9\xf0\x9f\x98\x80\""},
-      {"\"\\/\\u0041\"", "\"/A\""},
-      {"\"\\u0000\\u001f\\u007f\"", "\"\\u0000\\u001f\x7f\""},
-      {"\"\\b\\f\\n\\r\\t\\\"\\\\\"", "\"\\b\\f\\n\\r\\t\\\"\\\\\""},
-      {"\"\xe2\x80\xa8\"", "\"\xe2\x80\xa8\""},
+    {"\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\""},
+    {"\"\\u00e9\\ud83d\\ude00\"", "\"\xc3\xa9\xf0\x9f\x98\x80\""},
+    {"\"\\/\\u0041\"", "\"/A\""},
+    {"\"\\u0000\\u001f\\u007f\"", "\"\\u0000\\u001f\x7f\""},
+    {"\"\\b\\f\\n\\r\\t\\\"\\\\\"", "\"\\b\\f\\n\\r\\t\\\"\\\\\""},
+    {"\"\xe2\x80\xa8\"", "\"\xe2\x80\xa8\""},
   };
   for (auto& [in, out] : cases) {
     CHECK(norm(in) == out);
@@ -301,22 +301,22 @@ TEST_CASE("numbers come out as JSON.stringify writes them", "[codec]") {
   // Expected values are node 20's JSON.stringify(JSON.parse(input)); the
   // seeded bulk comparison is in normalize_fixture_test.cpp.
   const std::pair<const char*, const char*> cases[] = {
-      {"1.5", "1.5"},
-      {"1.0", "1"},
-      {"-0", "0"},
-      {"-0.0", "0"},
-      {"1e21", "1e+21"},
-      {"1e20", "100000000000000000000"},
-      {"1E3", "1000"},
-      {"1e-7", "1e-7"},
-      {"0.000001", "0.000001"},
-      {"2.5e-5", "0.000025"},
-      {"0.1", "0.1"},
-      {"5e-324", "5e-324"},
-      {"1.7976931348623157e308", "1.7976931348623157e+308"},
-      {"-1.5e-10", "-1.5e-10"},
-      {"123456789.125", "123456789.125"},
-      {"18446744073709551616", "18446744073709552000"},
+    {"1.5", "1.5"},
+    {"1.0", "1"},
+    {"-0", "0"},
+    {"-0.0", "0"},
+    {"1e21", "1e+21"},
+    {"1e20", "100000000000000000000"},
+    {"1E3", "1000"},
+    {"1e-7", "1e-7"},
+    {"0.000001", "0.000001"},
+    {"2.5e-5", "0.000025"},
+    {"0.1", "0.1"},
+    {"5e-324", "5e-324"},
+    {"1.7976931348623157e308", "1.7976931348623157e+308"},
+    {"-1.5e-10", "-1.5e-10"},
+    {"123456789.125", "123456789.125"},
+    {"18446744073709551616", "18446744073709552000"},
   };
   for (auto [in, out] : cases) {
     CHECK(norm(in) == out);
@@ -336,7 +336,8 @@ TEST_CASE("doubles written by the codec parse back to the same double",
     uint64_t bits = rng();
     double x;
     std::memcpy(&x, &bits, sizeof x);
-    if (!std::isfinite(x)) continue;
+    if (!std::isfinite(x))
+      continue;
     auto text = normalize_text(json(x).dump(), defaults);
     REQUIRE(text);
     auto back = json::parse(*text);
@@ -358,7 +359,8 @@ TEST_CASE("all three Buffer forms of 0..64 random bytes give one v7 text",
       CHECK(norm(v7) == v7);
       CHECK(norm(form_number_array(bytes)) == v7);
       // An empty Uint8Array serializes as {}, which is an empty object.
-      if (n > 0) CHECK(norm(form_byte_object(bytes)) == v7);
+      if (n > 0)
+        CHECK(norm(form_byte_object(bytes)) == v7);
       CHECK(bytes_of(norm(form_number_array(bytes))) == bytes);
     }
   }
@@ -420,10 +422,10 @@ TEST_CASE("objects that only resemble a Uint8Array are left alone", "[codec]") {
 TEST_CASE("protobuf base64 strings without a Buffer tag stay as they are",
           "[codec]") {
   const std::string doc
-      = R"({"keyData":"GvoX/8B1bUrEy93eNUoj1eqtqKSMefXUVfJYItCPvuU=",)"
-        R"("fingerprint":{"rawId":987654321,"currentIndex":2,)"
-        R"("deviceIndexes":[0,12]},"timestamp":"1735689600000",)"
-        R"("odd":"not base64!","short":"Zg"})";
+    = R"({"keyData":"GvoX/8B1bUrEy93eNUoj1eqtqKSMefXUVfJYItCPvuU=",)"
+      R"("fingerprint":{"rawId":987654321,"currentIndex":2,)"
+      R"("deviceIndexes":[0,12]},"timestamp":"1735689600000",)"
+      R"("odd":"not base64!","short":"Zg"})";
   CHECK(norm(doc) == doc);
 }
 
@@ -453,9 +455,9 @@ TEST_CASE("undecodable Buffers are invalid_buffer", "[codec]") {
 
 TEST_CASE("a failed normalization leaves the value untouched", "[codec]") {
   auto doc
-      = parse_limited(R"({"good":{"type":"Buffer","data":[1,2]},"u8":{"0":9},)"
-                      R"("bad":{"type":"Buffer","data":[300]}})",
-                      defaults);
+    = parse_limited(R"({"good":{"type":"Buffer","data":[1,2]},"u8":{"0":9},)"
+                    R"("bad":{"type":"Buffer","data":[300]}})",
+                    defaults);
   REQUIRE(doc);
   const json before = *doc;
   auto r = normalize_buffers(*doc);
@@ -514,9 +516,9 @@ TEST_CASE("normalized text within the input limit can still be too large",
 TEST_CASE("normalizing twice gives what normalizing once gives", "[codec]") {
   std::mt19937 rng(99);
   std::vector<std::string> docs = {
-      R"({"a":{"type":"Buffer","data":[1,2,3]},"b":{"0":4},"c":[1.0,"x"]})",
-      R"([{"data":"AQI=","type":"Buffer"},{"type":"Buffer","data":[]}])",
-      R"({"n":1e21,"m":-0.0,"s":"\u00e9\/"})",
+    R"({"a":{"type":"Buffer","data":[1,2,3]},"b":{"0":4},"c":[1.0,"x"]})",
+    R"([{"data":"AQI=","type":"Buffer"},{"type":"Buffer","data":[]}])",
+    R"({"n":1e21,"m":-0.0,"s":"\u00e9\/"})",
   };
   for (size_t n = 1; n < 40; n += 3) {
     auto bytes = random_bytes(rng, n);
@@ -533,8 +535,8 @@ TEST_CASE("mangled input never escapes as an exception", "[codec]") {
   // Seeded byte flips, insertions and truncations of a realistic value:
   // every result is a failure or a fixed point of normalization.
   const std::string base
-      = R"({"private":{"type":"Buffer","data":[1,2,3,250]},"public":{"0":9,)"
-        R"("1":8},"n":[1.5,-2,1e21,"str\u00e9"],"t":true,"z":null})";
+    = R"({"private":{"type":"Buffer","data":[1,2,3,250]},"public":{"0":9,)"
+      R"("1":8},"n":[1.5,-2,1e21,"str\u00e9"],"t":true,"z":null})";
   std::mt19937 rng(31337);
   std::uniform_int_distribution<int> byte(0, 255);
   for (int i = 0; i < 20000; ++i) {
@@ -542,20 +544,22 @@ TEST_CASE("mangled input never escapes as an exception", "[codec]") {
     for (int edits = 1 + i % 3; edits > 0; --edits) {
       size_t at = static_cast<size_t>(rng()) % text.size();
       switch (rng() % 3) {
-      case 0:
-        text[at] = static_cast<char>(byte(rng));
-        break;
-      case 1:
-        text.insert(at, 1, static_cast<char>(byte(rng)));
-        break;
-      default:
-        text.resize(at);
-        break;
+        case 0:
+          text[at] = static_cast<char>(byte(rng));
+          break;
+        case 1:
+          text.insert(at, 1, static_cast<char>(byte(rng)));
+          break;
+        default:
+          text.resize(at);
+          break;
       }
-      if (text.empty()) text = "{";
+      if (text.empty())
+        text = "{";
     }
     outcome<std::string> out{errc::internal, ""};
     REQUIRE_NOTHROW(out = normalize_text(text, defaults));
-    if (out) REQUIRE(norm(*out) == *out);
+    if (out)
+      REQUIRE(norm(*out) == *out);
   }
 }

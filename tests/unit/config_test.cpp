@@ -44,11 +44,12 @@ TEST_CASE("flags beat environment, which beats the file, which beats the "
   env_var e2{"AUTHSTORE_SESSION_MAX_LIVE", "8"};
   auto s = settings::load({{"config", file}, {"redis.pool-size", "5"}});
   REQUIRE(s);
-  CHECK(s->integer("redis.pool-size") == 5); // flag
+  CHECK(s->integer("redis.pool-size") == 5);  // flag
   CHECK(s->integer("session.max-live") == 8); // env over file
   CHECK(s->integer("codec.max-depth") == 9);  // file over default
   auto d = s->describe();
-  CHECK(d.find("redis.pool-size = 5  # --redis.pool-size") != std::string::npos);
+  CHECK(d.find("redis.pool-size = 5  # --redis.pool-size")
+        != std::string::npos);
   CHECK(d.find("session.max-live = 8  # AUTHSTORE_SESSION_MAX_LIVE")
         != std::string::npos);
 }
@@ -96,8 +97,8 @@ TEST_CASE("a hot TTL is refused while Redis holds the only copy",
   REQUIRE_FALSE(settings::load({{"redis.hot-ttl-s", "60"}}, &problems));
   CHECK(problems[0].detail.find("only copy") != std::string::npos);
   // Not even with a cold store configured: nothing persists to it yet.
-  CHECK_FALSE(settings::load({{"redis.hot-ttl-s", "60"},
-                              {"mongodb", "mongodb://127.0.0.1:27017"}}));
+  CHECK_FALSE(settings::load(
+    {{"redis.hot-ttl-s", "60"}, {"mongodb", "mongodb://127.0.0.1:27017"}}));
   CHECK(settings::load({{"redis.hot-ttl-s", "0"}}));
 }
 

@@ -11,8 +11,7 @@ TEST_CASE("Baileys v7 has ten key types and all are valid", "[model]") {
     CHECK(validate_key_type(t));
 }
 
-TEST_CASE("an unknown future key type passes validation untouched",
-          "[model]") {
+TEST_CASE("an unknown future key type passes validation untouched", "[model]") {
   CHECK(validate_key_type("future-type.v2"));
   patch p;
   p.set_key("future-type.v2", "1", "{}");

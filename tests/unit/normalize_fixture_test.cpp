@@ -47,7 +47,8 @@ std::vector<std::string> fixture_names() {
 
 std::string normalized(const std::string& text) {
   auto out = normalize_text(text, codec_limits{});
-  if (!out) FAIL(out.error().render());
+  if (!out)
+    FAIL(out.error().render());
   return *out;
 }
 
@@ -91,8 +92,10 @@ TEST_CASE("the number-array form of a Baileys value normalizes to the v7 "
     auto v7 = slurp(fixtures / "baileys-v7" / name);
     auto numarray = slurp(fixtures / "baileys-numarray" / name);
     // Guard against a vacuous pass: most fixtures do hold Buffers.
-    if (numarray != v7) ++differing;
-    if (numarray.find("{\"0\":") != std::string::npos) ++byte_objects;
+    if (numarray != v7)
+      ++differing;
+    if (numarray.find("{\"0\":") != std::string::npos)
+      ++byte_objects;
     auto parsed = parse_limited(numarray, codec_limits{});
     REQUIRE(parsed);
     auto out = normalized(numarray);

@@ -69,8 +69,7 @@ TEST_CASE("a malformed patch is rejected whole", "[patch]") {
         == errc::invalid_buffer);
 }
 
-TEST_CASE("patch limits: value size, whole size, number of writes",
-          "[patch]") {
+TEST_CASE("patch limits: value size, whole size, number of writes", "[patch]") {
   patch_limits limits;
   limits.value.max_value_bytes = 8;
   CHECK(parse_patch(R"({"creds":{"a":"123456"}})", limits)); // "123456" = 8

@@ -29,11 +29,11 @@ TEST_CASE("apply_patch sends data only as arguments, last write per field",
   auto req = redis_layout::apply_patch("s1", p, opts);
   CHECK(req.script == redis_script::apply_patch);
   REQUIRE(req.num_keys == 5);
-  std::vector<std::string> expected = {
-    "as:{s1}:m", "as:{s1}:c", "as:{s1}:k", "as:{s1}:o", "as:dirty",
-    "7", "123", "99", "s1", "1",
-    "d", "k:pre-key/1", "",
-    "s", "c:me", "B"};
+  std::vector<std::string> expected
+    = {"as:{s1}:m", "as:{s1}:c", "as:{s1}:k", "as:{s1}:o",
+       "as:dirty",  "7",         "123",       "99",
+       "s1",        "1",         "d",         "k:pre-key/1",
+       "",          "s",         "c:me",      "B"};
   CHECK(req.args == expected);
   p.expected_version = any_version;
   CHECK(redis_layout::apply_patch("s1", p, {}).args[5].empty());
@@ -61,8 +61,11 @@ TEST_CASE("read_creds: no creds field is a successful not-found",
   REQUIRE(r);
   CHECK_FALSE(r->found);
   CHECK(r->creds_json == "{}");
-  redis_reply some{redis_reply::array, 0, {}, {"3", "me", R"({"id":"x"})",
-                                               "n", "5"}, {0, 0, 0, 0, 0}};
+  redis_reply some{redis_reply::array,
+                   0,
+                   {},
+                   {"3", "me", R"({"id":"x"})", "n", "5"},
+                   {0, 0, 0, 0, 0}};
   auto s = redis_layout::read_read_creds(some);
   REQUIRE(s);
   CHECK(s->found);
@@ -75,15 +78,15 @@ TEST_CASE("read_creds: no creds field is a successful not-found",
 TEST_CASE("read_keys leaves absent ids out", "[redis-layout]") {
   std::vector<std::string> ids = {"1", "2", "3"};
   auto req = redis_layout::read_keys("s", "pre-key", ids);
-  CHECK(req.args == std::vector<std::string>{"as:{s}:m", "as:{s}:k",
-                                             "pre-key/1", "pre-key/2",
-                                             "pre-key/3"});
+  CHECK(req.args
+        == std::vector<std::string>{"as:{s}:m", "as:{s}:k", "pre-key/1",
+                                    "pre-key/2", "pre-key/3"});
   redis_reply r{redis_reply::array, 0, {}, {"4", "A", "", "C"}, {0, 0, 1, 0}};
   auto k = redis_layout::read_read_keys(r, ids);
   REQUIRE(k);
   CHECK(k->version == 4);
-  CHECK(k->values == std::map<std::string, std::string>{{"1", "A"},
-                                                        {"3", "C"}});
+  CHECK(k->values
+        == std::map<std::string, std::string>{{"1", "A"}, {"3", "C"}});
 }
 
 TEST_CASE("redis URLs: password, database, unix socket; errors hide secrets",

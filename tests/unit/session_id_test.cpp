@@ -30,8 +30,11 @@ TEST_CASE("session ids are 1 to 128 bytes", "[session-id]") {
 
 TEST_CASE("hash-tag braces, whitespace, NUL and non-ASCII are rejected",
           "[session-id]") {
-  for (std::string bad : {std::string{"{sid}"}, std::string{"a}b"}, std::string{"a{b"}, std::string{"a b"}, std::string{"a\tb"}, std::string{"a\nb"},
-                          std::string("a\0b", 3), std::string{"caf\xc3\xa9"}, std::string{"a/b"}}) {
+  for (std::string bad :
+       {std::string{"{sid}"}, std::string{"a}b"}, std::string{"a{b"},
+        std::string{"a b"}, std::string{"a\tb"}, std::string{"a\nb"},
+        std::string("a\0b", 3), std::string{"caf\xc3\xa9"},
+        std::string{"a/b"}}) {
     auto r = validate_session_id(bad);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == errc::invalid_session_id);

@@ -125,7 +125,9 @@ std::string render_text(const sim_report& r) {
       << (r.rss_growth_bytes >> 10) << " KiB during the run"
       << (r.live_session_actors
             ? ", " + std::to_string(r.rss_growth_bytes / r.live_session_actors)
-                + " bytes per live session"
+                + " bytes per live session counting everything: the "
+                  "simulator's model and buffers too; bench/ measures "
+                  "idle actors alone"
             : std::string{})
       << ")\n";
   out << "cold store: none configured (Redis-only mode); coalescing and "

@@ -18,6 +18,7 @@
 #include "runtime/cmd_common.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/redis_server.hpp"
+#include "runtime/remote_client.hpp"
 #include "runtime/sim_driver.hpp"
 #include "runtime/sim_report.hpp"
 
@@ -182,10 +183,14 @@ int cmd_sim(const cli_args& args) {
     = args.config_flags.count("redis") || args.config_flags.count("redis.url")
       || std::getenv("AUTHSTORE_REDIS_URL") || args.config_flags.count("config")
       || std::getenv("AUTHSTORE_CONFIG");
+  bool remote = args.has("connect");
+  if (remote && !faults.empty())
+    return usage_error("sim", "--fault needs the simulator's own "
+                              "redis-server; it cannot act on a remote node");
   if (!faults.empty() && redis_configured)
     return usage_error("sim", "--fault acts on the redis-server the "
                               "simulator starts; leave out --redis");
-  if (!redis_configured) {
+  if (!redis_configured && !remote) {
     // With a kill fault, acknowledged writes must survive the restart:
     // AOF with fsync on every write (invariant 1's "Redis restart with AOF").
     std::vector<std::string> aof;
@@ -203,18 +208,40 @@ int cmd_sim(const cli_args& args) {
             << " sessions, concurrency " << plan.concurrency << ", "
             << (plan.ops ? std::to_string(plan.ops) + " steady ops"
                          : std::to_string(plan.duration.count()) + " s")
-            << ", read ratio " << plan.read_ratio << ", redis "
-            << redact_url(cfg->text("redis.url")) << '\n';
+            << ", read ratio " << plan.read_ratio << ", "
+            << (remote ? "remote node " + args.get("connect", "")
+                       : "redis " + redact_url(cfg->text("redis.url")))
+            << '\n';
   sim_report report;
   {
-    auto e = engine::start(*cfg);
-    if (!e)
-      return report_failure("sim", e.error());
-    auto& eng = **e;
+    // In-process (an engine here) or remote (the client library against
+    // `authstore serve`): the drivers are the same actors either way.
+    std::unique_ptr<engine> eng;
+    std::unique_ptr<remote_client> client;
+    if (remote) {
+      auto ep = parse_endpoint(args.get("connect", ""));
+      if (!ep)
+        return usage_error("sim", ep.error().render());
+      auto opts = remote_options::from(*cfg);
+      if (!opts)
+        return report_failure("sim", opts.error());
+      auto c = remote_client::connect(ep->first, ep->second, std::move(*opts));
+      if (!c)
+        return report_failure("sim", c.error());
+      client = std::move(*c);
+    } else {
+      auto e = engine::start(*cfg);
+      if (!e)
+        return report_failure("sim", e.error());
+      eng = std::move(*e);
+    }
     auto counters = std::make_unique<sim_counters>();
     auto rss_before = current_rss_bytes();
     auto start = std::chrono::steady_clock::now();
-    start_sim_drivers(eng, plan, *counters);
+    if (client)
+      start_sim_drivers(*client, plan, *counters);
+    else
+      start_sim_drivers(*eng, plan, *counters);
     bool tty = ::isatty(STDERR_FILENO) && !args.has("quiet");
     auto last_print = start;
     double load_seconds = 0;
@@ -237,7 +264,10 @@ int cmd_sim(const cli_args& args) {
                        .count();
     if (tty)
       std::cerr << '\n';
-    report = make_sim_report(eng, plan, *counters, load_seconds, rss_before);
+    report
+      = make_sim_report(eng.get(), plan, *counters, load_seconds, rss_before);
+    if (client)
+      report.remote = args.get("connect", "");
   }
   std::cout << render_text(report);
   if (args.has("json")) {

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "runtime/engine_actors.hpp"
+#include "runtime/remote_client_actors.hpp"
 
 namespace authstore {
 
@@ -263,11 +264,25 @@ caf::behavior driver_impl(driver_pointer self, sim_plan plan,
 
 } // namespace
 
+namespace {
+
+void spawn_drivers(caf::actor_system& sys, const router_actor& router,
+                   const sim_plan& plan, sim_counters& counters) {
+  for (size_t slot = 0; slot < plan.concurrency; ++slot)
+    sys.spawn(driver_impl, plan, &counters, router, slot);
+}
+
+} // namespace
+
 void start_sim_drivers(engine& e, const sim_plan& plan,
                        sim_counters& counters) {
-  auto& sys = engine_system(e);
-  for (size_t slot = 0; slot < plan.concurrency; ++slot)
-    sys.spawn(driver_impl, plan, &counters, engine_router(e), slot);
+  spawn_drivers(engine_system(e), engine_router(e), plan, counters);
+}
+
+void start_sim_drivers(remote_client& c, const sim_plan& plan,
+                       sim_counters& counters) {
+  spawn_drivers(remote_client_system(c), remote_client_session(c), plan,
+                counters);
 }
 
 } // namespace authstore

@@ -18,6 +18,7 @@
 namespace authstore {
 
 class engine;
+class remote_client;
 
 /// What to simulate.
 struct sim_plan {
@@ -60,5 +61,10 @@ struct sim_counters {
 /// Spawns the drivers in `e`'s actor system; returns at once. Done when
 /// counters.drivers_done == plan.concurrency.
 void start_sim_drivers(engine& e, const sim_plan& plan, sim_counters& counters);
+
+/// The same against a remote node (`authstore serve`), through `c`'s
+/// authenticated session handle.
+void start_sim_drivers(remote_client& c, const sim_plan& plan,
+                       sim_counters& counters);
 
 } // namespace authstore

@@ -40,7 +40,7 @@ std::string machine_description() {
 
 } // namespace
 
-sim_report make_sim_report(engine& e, const sim_plan& plan,
+sim_report make_sim_report(engine* e, const sim_plan& plan,
                            const sim_counters& c, double load_seconds,
                            uint64_t rss_before) {
   sim_report r;
@@ -74,18 +74,20 @@ sim_report make_sim_report(engine& e, const sim_plan& plan,
   r.unexpected = c.unexpected.load();
   r.verify_errors = c.verify_errors.load();
   r.fields_written = c.fields_written.load();
-  auto redis = engine_redis_counters(e);
-  r.redis_round_trips = redis.round_trips;
-  r.redis_commands = redis.commands;
-  caf::scoped_actor self{engine_system(e)};
-  self->request(engine_router(e), std::chrono::seconds{5}, stats_atom::value)
-    .receive(
-      [&](const router_stats& s) {
-        r.live_session_actors = s.live_sessions;
-        r.activations = s.activations;
-        r.passivations = s.passivations;
-      },
-      [](caf::error&) {});
+  if (e) {
+    auto redis = engine_redis_counters(*e);
+    r.redis_round_trips = redis.round_trips;
+    r.redis_commands = redis.commands;
+    caf::scoped_actor self{engine_system(*e)};
+    self->request(engine_router(*e), std::chrono::seconds{5}, stats_atom::value)
+      .receive(
+        [&](const router_stats& s) {
+          r.live_session_actors = s.live_sessions;
+          r.activations = s.activations;
+          r.passivations = s.passivations;
+        },
+        [](caf::error&) {});
+  }
   r.rss_bytes = current_rss_bytes();
   r.rss_growth_bytes = r.rss_bytes > rss_before ? r.rss_bytes - rss_before : 0;
   r.machine = machine_description();
@@ -113,6 +115,10 @@ std::string render_text(const sim_report& r) {
       out << ' ' << code << '=' << n;
     out << '\n';
   }
+  if (!r.remote.empty())
+    out << "remote node " << r.remote
+        << ": Redis and actor figures are the server's (see its /metrics); "
+           "RSS below is this client's\n";
   out << std::setprecision(2) << "redis: " << r.redis_round_trips
       << " round trips for " << r.redis_commands << " commands ("
       << (r.redis_round_trips ? static_cast<double>(r.redis_commands)
@@ -175,6 +181,7 @@ json render_json(const sim_report& r) {
   j["rss_growth_bytes"] = r.rss_growth_bytes;
   j["cold_store"] = nullptr;
   j["machine"] = r.machine;
+  j["remote"] = r.remote.empty() ? json(nullptr) : json(r.remote);
   return j;
 }
 

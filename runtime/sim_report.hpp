@@ -44,13 +44,17 @@ struct sim_report {
   uint64_t rss_bytes = 0;
   uint64_t rss_growth_bytes = 0;
   std::string machine;
+  /// HOST:PORT of the node simulated against; empty: in-process.
+  std::string remote;
 };
 
 /// Resident set size of this process (from /proc/self/statm).
 uint64_t current_rss_bytes();
 
-/// Collects the report after the drivers finished.
-sim_report make_sim_report(engine& e, const sim_plan& plan,
+/// Collects the report after the drivers finished. `e` is null when the
+/// simulation ran against a remote node: the Redis and actor figures are
+/// then the server's and are left at zero (with `remote` set).
+sim_report make_sim_report(engine* e, const sim_plan& plan,
                            const sim_counters& c, double load_seconds,
                            uint64_t rss_before);
 

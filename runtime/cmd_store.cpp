@@ -31,43 +31,13 @@ std::unique_ptr<engine> open_engine(const char* cmd, const cli_args& args,
   return std::move(*e);
 }
 
-/// The store a command talks to: the in-process engine, or a remote node
-/// with --connect. Both answer with the same types and error codes.
-struct store {
-  std::unique_ptr<engine> local;
-  std::unique_ptr<remote_client> remote;
-
-  explicit operator bool() const { return local || remote; }
-  store* operator->() { return this; }
-
-  outcome<creds_reply> get_creds(const std::string& sid) {
-    return remote ? remote->get_creds(sid) : local->get_creds(sid);
-  }
-  outcome<keys_reply> get_keys(const std::string& sid, const std::string& type,
-                               const std::vector<std::string>& ids) {
-    return remote ? remote->get_keys(sid, type, ids)
-                  : local->get_keys(sid, type, ids);
-  }
-  outcome<uint64_t> set(const std::string& sid, patch p) {
-    return remote ? remote->set(sid, std::move(p))
-                  : local->set(sid, std::move(p));
-  }
-  outcome<bool> del(const std::string& sid) {
-    return remote ? remote->del(sid) : local->del(sid);
-  }
-  const patch_limits& limits() const {
-    return remote ? remote->limits() : local->limits();
-  }
-};
-
 /// Opens the engine, or with --connect connects and authenticates to a
 /// remote node; prints problems itself.
-store open_store(const char* cmd, const cli_args& args, int& rc) {
-  store result;
-  if (!args.has("connect")) {
-    result.local = open_engine(cmd, args, rc);
-    return result;
-  }
+std::unique_ptr<session_store> open_store(const char* cmd, const cli_args& args,
+                                          int& rc) {
+  std::unique_ptr<session_store> result;
+  if (!args.has("connect"))
+    return open_engine(cmd, args, rc);
   auto ep = parse_endpoint(args.get("connect", ""));
   if (!ep) {
     rc = usage_error(cmd, ep.error().render());
@@ -89,8 +59,7 @@ store open_store(const char* cmd, const cli_args& args, int& rc) {
     rc = report_failure(cmd, c.error());
     return result;
   }
-  result.remote = std::move(*c);
-  return result;
+  return std::move(*c);
 }
 
 /// Checks for exactly one session id argument (plus `extra` allowed).

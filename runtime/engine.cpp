@@ -228,14 +228,6 @@ outcome<uint64_t> engine::set(const std::string& sid, patch p) {
   return impl_->call<uint64_t>(set_atom::value, sid, std::move(p));
 }
 
-outcome<uint64_t> engine::set_json(const std::string& sid,
-                                   std::string_view doc) {
-  auto p = parse_patch(doc, impl_->limits);
-  if (!p)
-    return p.error();
-  return set(sid, std::move(*p));
-}
-
 outcome<creds_reply> engine::get_creds(const std::string& sid) {
   return impl_->call<creds_reply>(get_creds_atom::value, sid);
 }

@@ -1,8 +1,9 @@
 // engine.hpp -- the in-process C++ API: spawn the engine, call it.
 //
-// CAF-free on purpose: a program that only wants to store auth state
-// includes this header and links authstore_runtime, without paying CAF's
-// compile cost. Asynchronous, actor-level access (many requests in flight)
+// Implements session_store (runtime/session_store.hpp), like the remote
+// client, so callers can use either. CAF-free on purpose: a program that
+// only wants to store auth state includes this header and links
+// authstore_runtime, without paying CAF's compile cost. Asynchronous, actor-level access (many requests in flight)
 // is in runtime/engine_actors.hpp.
 //
 //   auto e = authstore::engine::start(cfg);        // outcome<unique_ptr>
@@ -23,10 +24,11 @@
 #include "messages/model.hpp"
 #include "messages/patch_json.hpp"
 #include "runtime/config.hpp"
+#include "runtime/session_store.hpp"
 
 namespace authstore {
 
-class engine {
+class engine : public session_store {
 public:
   /// Spawns the actor graph (Redis pool, router) as configured. Does not
   /// wait for Redis: a down Redis shows up as hot_unavailable on calls.
@@ -40,29 +42,26 @@ public:
   engine& operator=(const engine&) = delete;
 
   /// Applies a patch; returns the new version once Redis acknowledged.
-  outcome<uint64_t> set(const std::string& sid, patch p);
-
-  /// Parses, normalizes and applies a patch in its JSON form.
-  outcome<uint64_t> set_json(const std::string& sid, std::string_view doc);
+  outcome<uint64_t> set(const std::string& sid, patch p) override;
 
   /// Reads the creds (found=false: a successful read of nothing).
-  outcome<creds_reply> get_creds(const std::string& sid);
+  outcome<creds_reply> get_creds(const std::string& sid) override;
 
   /// Reads keys of one type; absent ids are left out.
   outcome<keys_reply> get_keys(const std::string& sid, const std::string& type,
-                               const std::vector<std::string>& ids);
+                               const std::vector<std::string>& ids) override;
 
   /// Deletes a session; true if it existed.
-  outcome<bool> del(const std::string& sid);
+  outcome<bool> del(const std::string& sid) override;
 
   /// Refreshes the hot TTL; true if the session exists.
-  outcome<bool> touch(const std::string& sid);
+  outcome<bool> touch(const std::string& sid) override;
 
   /// Whether the session exists.
-  outcome<bool> exists(const std::string& sid);
+  outcome<bool> exists(const std::string& sid) override;
 
   /// The limits patches are parsed with.
-  const patch_limits& limits() const;
+  const patch_limits& limits() const override;
 
   /// The settings the engine runs with.
   const settings& config() const;

@@ -34,6 +34,7 @@
 #include "messages/model.hpp"
 #include "messages/patch_json.hpp"
 #include "runtime/config.hpp"
+#include "runtime/session_store.hpp"
 
 namespace authstore {
 
@@ -69,7 +70,7 @@ struct remote_options {
 };
 
 /// A connection to `authstore serve`.
-class remote_client {
+class remote_client : public session_store {
 public:
   /// Connects and authenticates. Errors: unreachable, unauthorized,
   /// protocol_mismatch, overloaded, shutting_down.
@@ -83,26 +84,23 @@ public:
   remote_client& operator=(const remote_client&) = delete;
 
   /// Applies a patch; the new version once the server's Redis acknowledged.
-  outcome<uint64_t> set(const std::string& sid, patch p);
-
-  /// Parses, normalizes (locally) and applies a patch in its JSON form.
-  outcome<uint64_t> set_json(const std::string& sid, std::string_view doc);
+  outcome<uint64_t> set(const std::string& sid, patch p) override;
 
   /// Reads the creds (found=false: a successful read of nothing).
-  outcome<creds_reply> get_creds(const std::string& sid);
+  outcome<creds_reply> get_creds(const std::string& sid) override;
 
   /// Reads keys of one type; absent ids are left out.
   outcome<keys_reply> get_keys(const std::string& sid, const std::string& type,
-                               const std::vector<std::string>& ids);
+                               const std::vector<std::string>& ids) override;
 
   /// Deletes a session; true if it existed.
-  outcome<bool> del(const std::string& sid);
+  outcome<bool> del(const std::string& sid) override;
 
   /// Refreshes the hot TTL; true if the session exists.
-  outcome<bool> touch(const std::string& sid);
+  outcome<bool> touch(const std::string& sid) override;
 
   /// Whether the session exists.
-  outcome<bool> exists(const std::string& sid);
+  outcome<bool> exists(const std::string& sid) override;
 
   /// Whether a session with the server is up right now.
   bool connected() const;
@@ -111,7 +109,7 @@ public:
   const std::string& endpoint() const;
 
   /// The limits set_json parses with.
-  const patch_limits& limits() const;
+  const patch_limits& limits() const override;
 
   /// Whether a failed call may still have been applied (errc::timeout):
   /// read before retrying a non-idempotent write.

@@ -124,10 +124,6 @@ redis_actor::behavior_type redis_impl(redis_pointer self,
       }
       return promise;
     },
-    [=](stats_atom) {
-      const auto& s = self->state.conn->stats();
-      return std::make_tuple(s.round_trips, s.commands);
-    },
     [=](flush_atom) { flush(self); },
   };
 }

@@ -97,8 +97,6 @@ using session_actor = session_api::extend<
 using redis_actor = caf::typed_actor<
   /// Run one request; replies with its (flattened) reply.
   caf::replies_to<redis_atom, redis_request>::with<redis_reply>,
-  /// Round trips and commands sent so far (pipelining effect).
-  caf::replies_to<stats_atom>::with<uint64_t, uint64_t>,
   /// Internal: send the queued requests as one pipeline.
   caf::reacts_to<flush_atom>>;
 

@@ -45,7 +45,6 @@ fake_redis(redis_actor::stateful_pointer<fake_state> self, answer_fn answer,
         rp.deliver(make_error(r.error()));
       return rp;
     },
-    [=](stats_atom) { return std::make_tuple(uint64_t{0}, uint64_t{0}); },
     [=](flush_atom) {
       for (auto& [req, rp] : self->state.held) {
         auto r = self->state.answer(req);

@@ -21,6 +21,10 @@ const char* to_string(op_kind k) {
   return "unknown";
 }
 
+const char* to_string(persist_path p) {
+  return p == persist_path::live ? "live" : "reconciler";
+}
+
 void op_counters::record(op_kind op, size_t result_slot, uint64_t ns) {
   auto i = static_cast<size_t>(op);
   latency[i].record(ns);

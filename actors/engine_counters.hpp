@@ -74,10 +74,51 @@ struct redis_counters {
   std::array<std::atomic<uint64_t>, 256> errors{};
 };
 
+/// Who ran a persist: a session actor right after a write, or the
+/// reconciler for a session left dirty.
+enum class persist_path : uint8_t { live, reconciler };
+constexpr size_t persist_path_count = 2;
+
+/// The metric label of a persist path.
+const char* to_string(persist_path p);
+
+/// The outbox and its persists (issue #5).
+struct outbox_counters {
+  /// Acknowledged writes (sets and deletes) that left dirty marks.
+  std::atomic<uint64_t> dirty_writes{0};
+  /// Persists the cold store confirmed and whose marks were cleared.
+  std::array<std::atomic<uint64_t>, persist_path_count> persists{};
+  /// Outbox reads that found nothing to persist.
+  std::array<std::atomic<uint64_t>, persist_path_count> clean_reads{};
+  /// Failed persists by path and error code (the reason).
+  std::array<std::array<std::atomic<uint64_t>, 256>, persist_path_count>
+    failures{};
+  /// Dirty marks cleared after a confirmed persist.
+  std::atomic<uint64_t> marks_cleared{0};
+  /// Outbox read to marks cleared, per path.
+  std::array<latency_histogram, persist_path_count> latency;
+  // Reconciler only.
+  std::atomic<uint64_t> ticks{0};
+  /// Ticks that persisted nothing because the breaker was open.
+  std::atomic<uint64_t> ticks_cold_open{0};
+  /// Sessions another reconciler had claimed.
+  std::atomic<uint64_t> claims_lost{0};
+  /// Sessions moved to the quarantine by this node.
+  std::atomic<uint64_t> quarantined{0};
+  /// Dirty sessions the sweep found missing from the index.
+  std::atomic<uint64_t> reindexed{0};
+  /// Backlog gauges, sampled by the reconciler each tick (-1: never).
+  std::atomic<int64_t> backlog_sessions{-1};
+  std::atomic<int64_t> backlog_fields{-1};
+  std::atomic<int64_t> oldest_age_ms{-1};
+  std::atomic<int64_t> quarantine_size{-1};
+};
+
 /// Everything the engine counts; owned by the engine, outlives its actors.
 struct engine_counters {
   session_counters sessions;
   redis_counters redis;
+  outbox_counters outbox;
 };
 
 } // namespace authstore

@@ -3,7 +3,9 @@
 // store: they are the only code that changes a session in Redis.
 #include "actors/redis_layout.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "messages/codec.hpp"
@@ -34,11 +36,12 @@ local sets = {{}, {}}
 local dels = {{}, {}}
 local marks = {}
 local function flush(cmd, key, t)
-  local i = 1
+  local i, added = 1, 0
   while i <= #t do
-    redis.call(cmd, key, unpack(t, i, math.min(i + 999, #t)))
+    added = added + redis.call(cmd, key, unpack(t, i, math.min(i + 999, #t)))
     i = i + 1000
   end
+  return added
 end
 for i = 6, n, 3 do
   local f = ARGV[i + 1]
@@ -64,7 +67,8 @@ flush('HSET', KEYS[3], sets[2])
 redis.call('HSET', KEYS[1], 'v', v)
 redis.call('HDEL', KEYS[1], 'd')
 if track and #marks > 0 then
-  flush('HSET', KEYS[4], marks)
+  local added = flush('HSET', KEYS[4], marks)
+  if added > 0 then redis.call('INCRBY', KEYS[6], added) end
   redis.call('ZADD', KEYS[5], 'NX', ARGV[3], ARGV[4])
 end
 if ARGV[2] ~= '0' then
@@ -89,21 +93,145 @@ table.insert(vals, 1, v)
 return vals
 )lua";
 
-// ARGV: sid. Returns 1 when the session existed. The meta hash stays as a
-// tombstone {v, d=1} so that versions never go backwards across a delete
-// and a re-creation (invariant 2); apply_patch clears d.
+// ARGV: sid, track_dirty ("1"/"0"), now_ms. Returns {existed, version}.
+// The meta hash stays as a tombstone {v, d=1} so that versions never go
+// backwards across a delete and a re-creation (invariant 2); apply_patch
+// clears d. With a cold store, the dirty marks of the deleted fields are
+// replaced by one erase mark "!erase" -> the version deleted at (0 when
+// Redis had no trace of the session: erase everything), so the cold delete
+// travels through the outbox like any write and survives a crash.
 // allow-oom: deleting must work when Redis is full -- it is how an operator
-// frees memory (it adds at most one small tombstone field).
+// frees memory (it adds at most two small fields).
 constexpr std::string_view delete_session_lua = R"lua(#!lua flags=allow-oom
 local m = redis.call('HMGET', KEYS[1], 'v', 'd')
 local existed = (m[1] and not m[2]) and 1 or 0
+local dropped = 0
+if ARGV[2] == '1' then dropped = redis.call('HLEN', KEYS[4]) end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-redis.call('ZREM', KEYS[5], ARGV[1])
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[4], '!erase', m[1] or '0')
+  redis.call('ZADD', KEYS[5], 'NX', ARGV[3], ARGV[1])
+  if dropped ~= 1 then redis.call('INCRBY', KEYS[6], 1 - dropped) end
+else
+  redis.call('ZREM', KEYS[5], ARGV[1])
+end
 if m[1] then
   redis.call('HSET', KEYS[1], 'd', '1')
   redis.call('PERSIST', KEYS[1])
 end
-return existed
+return {existed, tonumber(m[1] or '0')}
+)lua";
+
+// The outbox read shared by read_dirty and claim_dirty. KEYS: m, c, k, o.
+// Appends to `out` (which holds a first element already) the triples
+// (field, mark version, current value or nil); the erase mark has no value.
+// One script call: the values are exactly those at version out[1].
+#define AUTHSTORE_READ_DIRTY_LUA                                               \
+  "local marks = redis.call('HGETALL', KEYS[4])\n"                             \
+  "for i = 1, #marks, 2 do\n"                                                  \
+  "  local f = marks[i]\n"                                                     \
+  "  local p = string.sub(f, 1, 2)\n"                                          \
+  "  local val = false\n"                                                      \
+  "  if p == 'c:' then val = redis.call('HGET', KEYS[2], string.sub(f, 3))\n"  \
+  "  elseif p == 'k:' then\n"                                                  \
+  "    val = redis.call('HGET', KEYS[3], string.sub(f, 3))\n"                  \
+  "  end\n"                                                                    \
+  "  out[#out + 1] = f\n"                                                      \
+  "  out[#out + 1] = marks[i + 1]\n"                                           \
+  "  out[#out + 1] = val\n"                                                    \
+  "end\n"                                                                      \
+  "return out\n"
+
+// Returns {version, field, mark, value-or-nil, ...}.
+constexpr std::string_view read_dirty_lua
+  = "#!lua flags=no-writes\n"
+    "local out = {redis.call('HGET', KEYS[1], 'v') or "
+    "'0'}\n" AUTHSTORE_READ_DIRTY_LUA;
+
+// KEYS: m, c, k, o, lease. ARGV: token, lease_ms. Returns {-2} when another
+// reconciler holds the session's claim, else what read_dirty returns. The
+// claim (SET NX PX) expires by itself, so a crashed reconciler blocks no one
+// for longer than the lease.
+constexpr std::string_view claim_dirty_lua
+  = "#!lua\n"
+    "if not redis.call('SET', KEYS[5], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+    "  return {-2}\n"
+    "end\n"
+    "local out = {redis.call('HGET', KEYS[1], 'v') or "
+    "'0'}\n" AUTHSTORE_READ_DIRTY_LUA;
+
+#undef AUTHSTORE_READ_DIRTY_LUA
+
+// The compare-and-clear after the cold store confirmed version V.
+// KEYS: o, index, fields counter, lease. ARGV: V, sid, token ("" = none),
+// now_ms. Clears only marks at versions <= V: a write that landed after the
+// persist read its values carries a higher mark and stays dirty. A session
+// with marks left keeps its index entry, re-stamped now (its remaining
+// marks are younger than the persist that just finished). Releases the
+// claim if `token` holds it. Returns {cleared, remaining}.
+constexpr std::string_view clear_dirty_lua = R"lua(#!lua
+local V = tonumber(ARGV[1])
+local marks = redis.call('HGETALL', KEYS[1])
+local drop = {}
+for i = 1, #marks, 2 do
+  local m = tonumber(marks[i + 1])
+  if m and m <= V then drop[#drop + 1] = marks[i] end
+end
+local cleared, i = 0, 1
+while i <= #drop do
+  cleared = cleared + redis.call('HDEL', KEYS[1],
+                                 unpack(drop, i, math.min(i + 999, #drop)))
+  i = i + 1000
+end
+if cleared > 0 then redis.call('DECRBY', KEYS[3], cleared) end
+local remaining = redis.call('HLEN', KEYS[1])
+if remaining == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+else
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+end
+if ARGV[3] ~= '' and redis.call('GET', KEYS[4]) == ARGV[3] then
+  redis.call('DEL', KEYS[4])
+end
+return {cleared, remaining}
+)lua";
+
+// KEYS: lease. ARGV: token, ms ("0" = release). Extends or releases the
+// claim only if `token` holds it. Returns 1 if it did.
+constexpr std::string_view hold_claim_lua = R"lua(#!lua
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 1
+)lua";
+
+// KEYS: index, fields counter, quarantine. Returns {dirty sessions, dirty
+// fields, score of the oldest entry or "", quarantined sessions}.
+constexpr std::string_view outbox_stats_lua = R"lua(#!lua flags=no-writes
+local n = redis.call('ZCARD', KEYS[1])
+local f = redis.call('GET', KEYS[2]) or '0'
+local o = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local q = redis.call('ZCARD', KEYS[3])
+return {n, f, o[2] or '', q}
+)lua";
+
+// One SCAN step over outbox hashes: re-indexes sessions whose marks the
+// index lost (not quarantined ones). KEYS: index, quarantine. ARGV: cursor,
+// count, now_ms. Returns {next cursor, sessions re-indexed}. Standalone
+// Redis only: SCAN sees one node (docs/ARCHITECTURE.md, "Cluster").
+constexpr std::string_view sweep_dirty_lua = R"lua(#!lua
+local r = redis.call('SCAN', ARGV[1], 'MATCH', 'as:{*}:o', 'COUNT', ARGV[2])
+local added = 0
+for _, k in ipairs(r[2]) do
+  local sid = string.sub(k, 5, -4)
+  if not redis.call('ZSCORE', KEYS[2], sid) then
+    added = added + redis.call('ZADD', KEYS[1], 'NX', ARGV[3], sid)
+  end
+end
+return {r[1], added}
 )lua";
 
 // ARGV: expire_at_ms ("0" = persist). Returns 1 when the session exists.
@@ -156,6 +284,18 @@ std::string_view script_source(redis_script which) {
       return delete_session_lua;
     case redis_script::touch_session:
       return touch_session_lua;
+    case redis_script::read_dirty:
+      return read_dirty_lua;
+    case redis_script::claim_dirty:
+      return claim_dirty_lua;
+    case redis_script::clear_dirty:
+      return clear_dirty_lua;
+    case redis_script::hold_claim:
+      return hold_claim_lua;
+    case redis_script::outbox_stats:
+      return outbox_stats_lua;
+    case redis_script::sweep_dirty:
+      return sweep_dirty_lua;
     case redis_script::none:
       break;
   }
@@ -164,9 +304,12 @@ std::string_view script_source(redis_script which) {
 
 const std::vector<redis_script>& all_scripts() {
   static const std::vector<redis_script> scripts
-    = {redis_script::apply_patch, redis_script::read_creds,
-       redis_script::read_keys, redis_script::delete_session,
-       redis_script::touch_session};
+    = {redis_script::apply_patch,   redis_script::read_creds,
+       redis_script::read_keys,     redis_script::delete_session,
+       redis_script::touch_session, redis_script::read_dirty,
+       redis_script::claim_dirty,   redis_script::clear_dirty,
+       redis_script::hold_claim,    redis_script::outbox_stats,
+       redis_script::sweep_dirty};
   return scripts;
 }
 
@@ -186,22 +329,35 @@ std::string outbox_key(std::string_view sid) {
   return session_key(sid, "o");
 }
 
+std::string lease_key(std::string_view sid) {
+  return session_key(sid, "l");
+}
+
 std::string dirty_index_key() {
   return "as:dirty";
+}
+
+std::string dirty_fields_key() {
+  return "as:dirty:fields";
+}
+
+std::string quarantine_key() {
+  return "as:quarantine";
 }
 
 redis_request apply_patch(std::string_view sid, const patch& p,
                           const write_options& opts) {
   redis_request req;
   req.script = redis_script::apply_patch;
-  req.num_keys = 5;
+  req.num_keys = 6;
   auto& a = req.args;
-  a.reserve(10 + 3 * p.writes.size());
+  a.reserve(11 + 3 * p.writes.size());
   a.push_back(meta_key(sid));
   a.push_back(creds_key(sid));
   a.push_back(keys_key(sid));
   a.push_back(outbox_key(sid));
   a.push_back(dirty_index_key());
+  a.push_back(dirty_fields_key());
   a.push_back(p.expected_version == any_version
                 ? std::string{}
                 : std::to_string(p.expected_version));
@@ -295,11 +451,185 @@ outcome<keys_reply> read_read_keys(const redis_reply& r,
   return result;
 }
 
-redis_request delete_session(std::string_view sid) {
+redis_request delete_session(std::string_view sid, bool track_dirty,
+                             int64_t now_ms) {
   return {redis_script::delete_session,
-          5,
+          6,
           {meta_key(sid), creds_key(sid), keys_key(sid), outbox_key(sid),
-           dirty_index_key(), std::string{sid}}};
+           dirty_index_key(), dirty_fields_key(), std::string{sid},
+           track_dirty ? "1" : "0", std::to_string(now_ms)}};
+}
+
+outcome<delete_result> read_delete(const redis_reply& r) {
+  if (r.kind != redis_reply::array || r.items.size() != 2)
+    return unexpected("delete_session");
+  auto version = to_u64(r.items[1]);
+  if (!version)
+    return version.error();
+  return delete_result{r.items[0] == "1", *version};
+}
+
+namespace {
+
+std::vector<std::string> outbox_keys(std::string_view sid) {
+  return {meta_key(sid), creds_key(sid), keys_key(sid), outbox_key(sid)};
+}
+
+failure malformed(std::string what) {
+  return {errc::invalid_argument, "malformed outbox entry: " + what};
+}
+
+} // namespace
+
+redis_request read_dirty(std::string_view sid) {
+  return {redis_script::read_dirty, 4, outbox_keys(sid)};
+}
+
+redis_request claim_dirty(std::string_view sid, std::string_view token,
+                          int64_t lease_ms) {
+  redis_request req{redis_script::claim_dirty, 5, outbox_keys(sid)};
+  req.args.push_back(lease_key(sid));
+  req.args.emplace_back(token);
+  req.args.push_back(std::to_string(lease_ms));
+  return req;
+}
+
+outcome<dirty_read> read_read_dirty(const redis_reply& r,
+                                    std::string_view sid) {
+  if (r.kind != redis_reply::array || r.items.empty()
+      || r.item_nil.size() != r.items.size())
+    return unexpected("read_dirty");
+  dirty_read result;
+  if (r.items[0] == "-2") {
+    result.claimed_elsewhere = true;
+    return result;
+  }
+  if ((r.items.size() - 1) % 3 != 0)
+    return unexpected("read_dirty");
+  auto version = to_u64(r.items[0]);
+  if (!version)
+    return version.error();
+  auto& req = result.request;
+  req.session_id = std::string{sid};
+  req.version = *version;
+  for (size_t i = 1; i < r.items.size(); i += 3) {
+    const auto& field = r.items[i];
+    auto mark = to_u64(r.items[i + 1]);
+    if (!mark)
+      return malformed("mark is not a version");
+    if (*mark > req.version)
+      return malformed("mark newer than the session");
+    ++result.marks;
+    if (field == "!erase") {
+      req.erase = true;
+      req.erase_version = *mark;
+      continue;
+    }
+    if (field.compare(0, 2, "c:") != 0 && field.compare(0, 2, "k:") != 0)
+      return malformed("field without c:/k: prefix");
+    bool gone = r.item_nil[i + 2] != 0;
+    req.fields.push_back({field, gone, gone ? std::string{} : r.items[i + 2]});
+  }
+  return result;
+}
+
+redis_request clear_dirty(std::string_view sid, uint64_t version,
+                          std::string_view token, int64_t now_ms) {
+  return {redis_script::clear_dirty,
+          4,
+          {outbox_key(sid), dirty_index_key(), dirty_fields_key(),
+           lease_key(sid), std::to_string(version), std::string{sid},
+           std::string{token}, std::to_string(now_ms)}};
+}
+
+outcome<clear_result> read_clear_dirty(const redis_reply& r) {
+  if (r.kind != redis_reply::array || r.items.size() != 2)
+    return unexpected("clear_dirty");
+  auto cleared = to_u64(r.items[0]);
+  auto remaining = to_u64(r.items[1]);
+  if (!cleared || !remaining)
+    return unexpected("clear_dirty");
+  return clear_result{*cleared, *remaining};
+}
+
+redis_request hold_claim(std::string_view sid, std::string_view token,
+                         int64_t ms) {
+  return {redis_script::hold_claim,
+          1,
+          {lease_key(sid), std::string{token}, std::to_string(ms)}};
+}
+
+redis_request dirty_candidates(int64_t dirty_before_ms, size_t offset,
+                               size_t count) {
+  return {redis_script::none,
+          0,
+          {"ZRANGEBYSCORE", dirty_index_key(), "-inf",
+           "(" + std::to_string(dirty_before_ms), "LIMIT",
+           std::to_string(offset), std::to_string(count)}};
+}
+
+outcome<std::vector<std::string>> read_candidates(const redis_reply& r) {
+  if (r.kind != redis_reply::array)
+    return unexpected("dirty candidates");
+  return r.items;
+}
+
+std::vector<redis_request> quarantine(std::string_view sid, int64_t now_ms) {
+  // Added to the quarantine before it leaves the index: a crash in between
+  // leaves it in both, never in neither.
+  return {
+    {redis_script::none,
+     0,
+     {"ZADD", quarantine_key(), std::to_string(now_ms), std::string{sid}}},
+    {redis_script::none, 0, {"ZREM", dirty_index_key(), std::string{sid}}}};
+}
+
+redis_request outbox_stats() {
+  return {redis_script::outbox_stats,
+          3,
+          {dirty_index_key(), dirty_fields_key(), quarantine_key()}};
+}
+
+outcome<outbox_figures> read_outbox_stats(const redis_reply& r,
+                                          int64_t now_ms) {
+  if (r.kind != redis_reply::array || r.items.size() != 4)
+    return unexpected("outbox_stats");
+  outbox_figures x;
+  auto sessions = to_u64(r.items[0]);
+  auto quarantined = to_u64(r.items[3]);
+  // The counter is an INCRBY/DECRBY integer; it can only be negative if
+  // someone edited the outbox by hand, which reads as zero here.
+  int64_t fields = 0;
+  std::from_chars(r.items[1].data(), r.items[1].data() + r.items[1].size(),
+                  fields);
+  if (!sessions || !quarantined)
+    return unexpected("outbox_stats");
+  x.sessions = *sessions;
+  x.fields = fields > 0 ? static_cast<uint64_t>(fields) : 0;
+  x.quarantined = *quarantined;
+  if (!r.items[2].empty()) {
+    double oldest = std::strtod(r.items[2].c_str(), nullptr);
+    x.oldest_age_ms
+      = std::max<int64_t>(0, now_ms - static_cast<int64_t>(oldest));
+  }
+  return x;
+}
+
+redis_request sweep_dirty(const std::string& cursor, size_t count,
+                          int64_t now_ms) {
+  return {redis_script::sweep_dirty,
+          2,
+          {dirty_index_key(), quarantine_key(), cursor, std::to_string(count),
+           std::to_string(now_ms)}};
+}
+
+outcome<sweep_result> read_sweep_dirty(const redis_reply& r) {
+  if (r.kind != redis_reply::array || r.items.size() != 2)
+    return unexpected("sweep_dirty");
+  auto added = to_u64(r.items[1]);
+  if (!added)
+    return added.error();
+  return sweep_result{r.items[0], *added};
 }
 
 redis_request touch_session(std::string_view sid, int64_t expire_at_ms) {

@@ -10,9 +10,14 @@
 //   as:{S}:o   hash  outbox: field name ("c:.."/"k:..") -> version that last
 //                    wrote it (dirty marks for the cold path; no values, so
 //                    no second plaintext copy of key material)
-//   as:dirty   zset  session id -> ms when it first became dirty (the index
-//                    the reconciler reads; NOT in the session's slot, see
-//                    docs/ARCHITECTURE.md "Cluster")
+//              and "!erase" -> version a delete happened at
+//   as:{S}:l   string a reconciler's claim on S (owner token, expires)
+//   as:dirty   zset  session id -> ms when it became dirty (the index the
+//                    reconciler reads; re-stamped when a persist leaves
+//                    marks behind). NOT in the session's slot, see
+//                    docs/ARCHITECTURE.md "Cluster"
+//   as:dirty:fields  integer: dirty marks in all outboxes (backlog gauge)
+//   as:quarantine    zset  session id -> ms quarantined (malformed outbox)
 //
 // Guarantees of apply_patch (one Lua script, so all or nothing): every check
 // (expected version, field names) runs before the first write; then writes
@@ -43,8 +48,14 @@ std::string meta_key(std::string_view sid);
 std::string creds_key(std::string_view sid);
 std::string keys_key(std::string_view sid);
 std::string outbox_key(std::string_view sid);
+/// A reconciler's claim on the session.
+std::string lease_key(std::string_view sid);
 /// The node-independent index of dirty sessions.
 std::string dirty_index_key();
+/// The count of dirty marks over all sessions.
+std::string dirty_fields_key();
+/// Sessions whose outbox could not be read (never dropped, parked here).
+std::string quarantine_key();
 
 /// Options of a write.
 struct write_options {
@@ -78,8 +89,111 @@ redis_request read_keys(std::string_view sid, std::string_view type,
 outcome<keys_reply> read_read_keys(const redis_reply& r,
                                    const std::vector<std::string>& ids);
 
-/// Request deleting a session (all its keys, dirty marks and index entry).
-redis_request delete_session(std::string_view sid);
+/// Request deleting a session's hot state. With `track_dirty`, its dirty
+/// marks become one erase mark (the cold delete goes through the outbox);
+/// without, marks and index entry go.
+redis_request delete_session(std::string_view sid, bool track_dirty,
+                             int64_t now_ms);
+
+/// Result of delete_session.
+struct delete_result {
+  /// Whether a live session existed.
+  bool existed = false;
+  /// The session's version at the delete (0 when Redis had no trace).
+  uint64_t version = 0;
+};
+
+/// Reads delete_session's reply.
+outcome<delete_result> read_delete(const redis_reply& r);
+
+// -- the outbox (issue #5) ---------------------------------------------------
+
+/// What a read of a session's outbox found.
+struct dirty_read {
+  /// claim_dirty only: another reconciler holds the claim; nothing read.
+  bool claimed_elsewhere = false;
+  /// Dirty marks read (fields plus the erase mark); 0 = clean.
+  size_t marks = 0;
+  /// The persist to send: the dirty fields' values (erase = deleted) and
+  /// the erase mark, all at request.version.
+  persist_request request;
+};
+
+/// Request reading the dirty fields' current values and the version, in
+/// one script call (the live persist path).
+redis_request read_dirty(std::string_view sid);
+
+/// As read_dirty, after taking the session's claim for `token` for
+/// `lease_ms` (the reconciler's path).
+redis_request claim_dirty(std::string_view sid, std::string_view token,
+                          int64_t lease_ms);
+
+/// Reads read_dirty's and claim_dirty's reply. A malformed outbox (a mark
+/// that is not a version or is newer than the session, an unknown field)
+/// is invalid_argument: the caller quarantines it.
+outcome<dirty_read> read_read_dirty(const redis_reply& r, std::string_view sid);
+
+/// Request clearing the marks at versions <= `version` after the cold store
+/// confirmed it; releases the claim when `token` holds it ("" = no claim).
+redis_request clear_dirty(std::string_view sid, uint64_t version,
+                          std::string_view token, int64_t now_ms);
+
+/// Result of clear_dirty.
+struct clear_result {
+  uint64_t cleared = 0;
+  /// Marks left (written after the persist's read): the session stays dirty.
+  uint64_t remaining = 0;
+};
+
+/// Reads clear_dirty's reply.
+outcome<clear_result> read_clear_dirty(const redis_reply& r);
+
+/// Request extending (ms > 0) or releasing (ms == 0) a claim held by
+/// `token`.
+redis_request hold_claim(std::string_view sid, std::string_view token,
+                         int64_t ms);
+
+/// Request listing up to `count` dirty sessions that became dirty before
+/// `dirty_before_ms`, oldest first, skipping `offset`.
+redis_request dirty_candidates(int64_t dirty_before_ms, size_t offset,
+                               size_t count);
+
+/// Reads dirty_candidates' reply: session ids.
+outcome<std::vector<std::string>> read_candidates(const redis_reply& r);
+
+/// Requests moving `sid` from the index to the quarantine, in this order.
+std::vector<redis_request> quarantine(std::string_view sid, int64_t now_ms);
+
+/// Request reading the backlog figures.
+redis_request outbox_stats();
+
+/// The backlog, as the metrics report it.
+struct outbox_figures {
+  uint64_t sessions = 0;
+  uint64_t fields = 0;
+  /// Age of the oldest index entry (0 when empty).
+  int64_t oldest_age_ms = 0;
+  uint64_t quarantined = 0;
+};
+
+/// Reads outbox_stats' reply at wall time `now_ms`.
+outcome<outbox_figures> read_outbox_stats(const redis_reply& r, int64_t now_ms);
+
+/// Request one SCAN step ("0" starts a pass) re-indexing dirty sessions the
+/// index lost.
+redis_request sweep_dirty(const std::string& cursor, size_t count,
+                          int64_t now_ms);
+
+/// Result of a sweep step.
+struct sweep_result {
+  /// "0" when the pass is complete.
+  std::string cursor;
+  /// Sessions that were dirty but missing from the index.
+  uint64_t reindexed = 0;
+};
+
+/// Reads sweep_dirty's reply.
+outcome<sweep_result> read_sweep_dirty(const redis_reply& r);
 
 /// Request refreshing the TTL (expire_at_ms 0: persist) of an existing
 /// session.

@@ -25,9 +25,25 @@
 // wrote, and the cache is dropped. Entries older than cache_max_age are
 // re-read, bounding staleness against writers in other processes.
 //
+// Write-behind (with a cold store): the Lua write marks what it changed as
+// dirty in the same script. After the caller got its reply, the actor runs
+// one persist chain at a time:
+//
+//   read_dirty (values of the dirty fields at version V, one script)
+//     -> cold supervisor: persist(V)        (idempotent, never regresses)
+//     -> clear_dirty(V): marks <= V go      (compare-and-clear in Lua)
+//     -> marks left (writes that landed meanwhile)? run again.
+//
+// Writes arriving while a chain runs are not persisted one by one: they
+// leave marks, and the next round carries all of them (coalescing). A
+// failed round leaves the marks for the reconciler (actors/
+// outbox_reconciler.cpp) and backs off; the caller never waits on the cold
+// store and never sees its errors (invariant 5).
+//
 // Errors are always errors: a Redis failure is hot_unavailable/timeout,
-// never "not found" (invariant 4). Without a cold store (this build's only
-// mode so far), Redis is the only copy, so a Redis miss is a true miss.
+// never "not found" (invariant 4). Redis is the copy reads are served from;
+// a Redis miss is a true miss because hot TTLs are refused until
+// read-through exists (docs/ARCHITECTURE.md).
 #include "actors/session_actor.hpp"
 
 #include <unordered_map>
@@ -65,6 +81,11 @@ struct session_state {
   session_cache cache;
   size_t in_flight = 0;
   bool passivating = false;
+  /// A persist chain is running (at most one per session).
+  bool persisting = false;
+  /// Failed persist rounds in a row, and when to try again.
+  int persist_failures = 0;
+  clock::time_point persist_retry_at{};
   static inline const char* name = "authstore.session";
 };
 
@@ -189,6 +210,106 @@ void apply_to_cache(session_state& st, const patch& p, uint64_t version) {
     c.has_creds = false;
 }
 
+// -- write-behind persist
+// ------------------------------------------------------
+
+void start_persist(session_pointer self);
+
+/// Ends the chain: again at once when marks were left behind, else idle.
+void end_persist(session_pointer self, bool again) {
+  self->state.persisting = false;
+  if (again) // before finished_one: a draining actor must not stop first
+    start_persist(self);
+  finished_one(self);
+}
+
+void persist_failed(session_pointer self, errc code) {
+  auto& st = self->state;
+  if (auto* c = st.cfg->outbox)
+    c->failures[static_cast<size_t>(persist_path::live)]
+               [static_cast<size_t>(code)]
+                 .fetch_add(1, std::memory_order_relaxed);
+  auto wait
+    = st.cfg->persist_retry_base * (1 << std::min(st.persist_failures, 16));
+  st.persist_retry_at
+    = clock::now() + std::min(wait, st.cfg->persist_retry_max);
+  ++st.persist_failures;
+  end_persist(self, false);
+}
+
+/// Step 3: the cold store confirmed V; clear the marks <= V.
+void clear_persisted(session_pointer self, uint64_t version,
+                     clock::time_point start) {
+  self
+    ->request(
+      self->state.redis, self->state.cfg->redis_timeout, redis_atom::value,
+      redis_layout::clear_dirty(self->state.sid, version, "", wall_ms()))
+    .then(
+      [self, start](redis_reply& reply) {
+        auto cleared = redis_layout::read_clear_dirty(reply);
+        if (!cleared)
+          return persist_failed(self, cleared.error().code);
+        auto& st = self->state;
+        st.persist_failures = 0;
+        if (auto* c = st.cfg->outbox) {
+          auto path = static_cast<size_t>(persist_path::live);
+          c->persists[path].fetch_add(1, std::memory_order_relaxed);
+          c->marks_cleared.fetch_add(cleared->cleared,
+                                     std::memory_order_relaxed);
+          c->latency[path].record(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
+                                                                 - start)
+              .count()));
+        }
+        end_persist(self, cleared->remaining > 0);
+      },
+      [self](caf::error& err) { persist_failed(self, to_failure(err).code); });
+}
+
+/// Step 1 and 2: read the dirty fields, send them to the cold store.
+void start_persist(session_pointer self) {
+  auto& st = self->state;
+  if (st.persisting || !st.cfg->cold || clock::now() < st.persist_retry_at)
+    return;
+  st.persisting = true;
+  ++st.in_flight; // a passivating actor finishes its chain first
+  auto start = clock::now();
+  self
+    ->request(st.redis, st.cfg->redis_timeout, redis_atom::value,
+              redis_layout::read_dirty(st.sid))
+    .then(
+      [self, start](redis_reply& reply) {
+        auto read = redis_layout::read_read_dirty(reply, self->state.sid);
+        if (!read)
+          return persist_failed(self, read.error().code);
+        if (read->marks == 0) {
+          if (auto* c = self->state.cfg->outbox)
+            c->clean_reads[static_cast<size_t>(persist_path::live)].fetch_add(
+              1, std::memory_order_relaxed);
+          return end_persist(self, false);
+        }
+        auto version = read->request.version;
+        self
+          ->request(self->state.cfg->cold, self->state.cfg->cold_timeout,
+                    persist_atom::value, std::move(read->request))
+          .then([self, version,
+                 start](uint64_t) { clear_persisted(self, version, start); },
+                [self](caf::error& err) {
+                  persist_failed(self, to_failure(err).code);
+                });
+      },
+      [self](caf::error& err) { persist_failed(self, to_failure(err).code); });
+}
+
+/// After an acknowledged write that left marks.
+void wrote_dirty(session_pointer self) {
+  if (!self->state.cfg->cold)
+    return;
+  if (auto* c = self->state.cfg->outbox)
+    c->dirty_writes.fetch_add(1, std::memory_order_relaxed);
+  start_persist(self);
+}
+
 caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
   if (auto ok = validate_patch(p, self->state.cfg->bounds); !ok) {
     count(self, op_kind::set, clock::now(), op_result::of(ok.error().code));
@@ -207,8 +328,10 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
     self, op_kind::set, std::move(req),
     [self, p = std::move(p)](const redis_reply& r) -> outcome<uint64_t> {
       auto v = redis_layout::read_apply_patch(r);
-      if (v)
+      if (v) {
         apply_to_cache(self->state, p, *v);
+        wrote_dirty(self);
+      }
       return v;
     });
 }
@@ -318,11 +441,16 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
     [=](set_atom, const std::string&, patch& p) { return handle_set(self, p); },
     [=](del_atom, const std::string&) {
       self->state.cache.clear(0);
-      return ask_redis<bool>(self, op_kind::del,
-                             redis_layout::delete_session(self->state.sid),
-                             [self](const redis_reply& r) {
+      auto req = redis_layout::delete_session(
+        self->state.sid, self->state.cfg->track_dirty, wall_ms());
+      return ask_redis<bool>(self, op_kind::del, std::move(req),
+                             [self](const redis_reply& r) -> outcome<bool> {
                                self->state.cache.clear(0);
-                               return redis_layout::read_flag(r);
+                               auto deleted = redis_layout::read_delete(r);
+                               if (!deleted)
+                                 return deleted.error();
+                               wrote_dirty(self);
+                               return deleted->existed;
                              });
     },
     [=](touch_atom, const std::string&) {

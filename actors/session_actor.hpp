@@ -33,7 +33,19 @@ struct session_config {
   /// Where operations, cache hits and misses are counted (may be null).
   session_counters* counters = nullptr;
   /// The cold store's supervisor; null in Redis-only mode (no mongodb.uri).
+  /// With it, every acknowledged write is followed by a persist
+  /// (write-behind, coalesced; see session_actor.cpp).
   cold_actor cold;
+  /// Bound on one persist call to the cold supervisor (its own call timeout
+  /// plus a margin, so the supervisor's precise error arrives first).
+  std::chrono::milliseconds cold_timeout{4000};
+  /// After a failed persist the session leaves its marks to the reconciler
+  /// and tries again itself only after this wait, doubled per failure in a
+  /// row up to persist_retry_max.
+  std::chrono::milliseconds persist_retry_base{1000};
+  std::chrono::milliseconds persist_retry_max{30000};
+  /// Where persists are counted (may be null).
+  outbox_counters* outbox = nullptr;
 };
 
 /// Spawns the session actor for `sid` (already validated) talking to

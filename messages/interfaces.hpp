@@ -196,6 +196,15 @@ using cold_actor = cold_store_api::extend<
   /// Internal: retry index creation on worker incarnation N.
   caf::reacts_to<index_retry_atom, uint64_t>>;
 
+// -- outbox (issue #5) --------------------------------------------------------
+
+/// The outbox reconciler: timer-driven, no requests from outside. It finds
+/// sessions left dirty in Redis and persists them through the cold
+/// supervisor (actors/outbox_reconciler.hpp).
+using reconciler_actor = caf::typed_actor<
+  /// Internal: the timer; one round of stats, sweep and persists.
+  caf::reacts_to<tick_atom>>;
+
 // -- remote access (issue #6) ------------------------------------------------
 
 /// Version of the remote protocol: the handshake below and what a session

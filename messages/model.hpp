@@ -158,20 +158,27 @@ typename Inspector::result_type inspect(Inspector& f, keys_reply& x) {
 
 /// Cold-path persist: the current values (or deletions) of the fields that
 /// changed since the last persist, read at session version `version`.
+/// When `erase` is set, the session was deleted since the last persist: its
+/// durable state at or below `erase_version` goes first (0: everything,
+/// for a session Redis had no trace of), then `fields` are written. A
+/// persist that only erases carries no fields and version == erase_version.
 struct persist_request {
   std::string session_id;
   uint64_t version = 0;
   std::vector<field_write> fields;
+  bool erase = false;
+  uint64_t erase_version = 0;
 
   friend bool operator==(const persist_request& a, const persist_request& b) {
     return a.session_id == b.session_id && a.version == b.version
-           && a.fields == b.fields;
+           && a.fields == b.fields && a.erase == b.erase
+           && a.erase_version == b.erase_version;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, persist_request& x) {
-  return f(x.session_id, x.version, x.fields);
+  return f(x.session_id, x.version, x.fields, x.erase, x.erase_version);
 }
 
 /// A whole session as loaded from a store (read-through).

@@ -26,6 +26,18 @@ enum class redis_script : uint8_t {
   delete_session = 4,
   /// Refresh the TTL of a session.
   touch_session = 5,
+  /// Outbox: read the dirty fields' current values and the version.
+  read_dirty = 6,
+  /// Outbox: claim a session for one reconciler, then read_dirty.
+  claim_dirty = 7,
+  /// Outbox: compare-and-clear dirty marks at versions <= V.
+  clear_dirty = 8,
+  /// Outbox: hold (extend) or release a reconciler's claim.
+  hold_claim = 9,
+  /// Outbox: backlog figures (sessions, fields, oldest, quarantined).
+  outbox_stats = 10,
+  /// Outbox: one SCAN step re-indexing dirty sessions the index lost.
+  sweep_dirty = 11,
 };
 
 /// One command: a script call with `num_keys` keys then arguments, or a

@@ -28,8 +28,8 @@ const std::vector<setting_spec> specs = {
    "Bound on one pipeline round trip; a hung Redis fails calls after this"},
   {"redis.hot-ttl-s", S::integer, "0", 0, 31536000,
    "Expire the hot copy this long after its last write or touch (0: never). "
-   "Refused until writes persist to the cold store (issue #5): until then "
-   "Redis holds the only copy"},
+   "Refused until read-through from the cold store exists: an expired "
+   "session would read as 'not found'"},
   {"mongodb.uri", S::text, "", 0, 0,
    "MongoDB URI of the cold store (empty: no cold store; Redis is the only "
    "copy). Timeouts (connectTimeoutMS, socketTimeoutMS, "
@@ -68,6 +68,28 @@ const std::vector<setting_spec> specs = {
   {"cold.restart-backoff-max-ms", S::integer, "10000", 100, 3600000,
    "Cap of the wait before restarting a crashed mongo worker (the wait "
    "starts at 100 ms and doubles per crash in a row)"},
+  {"outbox.reconcile", S::boolean, "true", 0, 0,
+   "Run the outbox reconciler on this node (with mongodb.uri): persists "
+   "sessions left dirty by a crash, an outage or a failed live persist. "
+   "Safe on several nodes at once (claims)"},
+  {"outbox.interval-ms", S::integer, "1000", 10, 3600000,
+   "Time between reconciler ticks (backlog figures, sweep step, persists)"},
+  {"outbox.grace-ms", S::integer, "5000", 0, 3600000,
+   "The reconciler takes only sessions dirty at least this long, leaving "
+   "fresh writes to the live persist path"},
+  {"outbox.max-in-flight", S::integer, "32", 1, 10000,
+   "Most persists the reconciler has in flight at once"},
+  {"outbox.lease-ms", S::integer, "30000", 100, 3600000,
+   "How long a reconciler's claim keeps other nodes off a session (longer "
+   "than one persist can take)"},
+  {"outbox.backoff-base-ms", S::integer, "1000", 1, 3600000,
+   "Reconciler backoff after a session's failed persist; doubles per "
+   "failure in a row, jittered"},
+  {"outbox.backoff-max-ms", S::integer, "60000", 1, 86400000,
+   "Cap of the reconciler's per-session backoff"},
+  {"outbox.sweep-count", S::integer, "1000", 0, 1000000,
+   "Redis keys examined per tick by the sweep that re-indexes dirty "
+   "sessions missing from the index (0: no sweep)"},
   {"session.idle-passivate-s", S::integer, "300", 1, 86400,
    "Stop a session actor after this long without a request"},
   {"session.max-live", S::integer, "100000", 1, 100000000,
@@ -288,16 +310,25 @@ settings::load(const std::map<std::string, std::string>& flags,
       && result.integer("cold.open-max-s") < result.integer("cold.open-base-s"))
     errors.push_back({errc::invalid_config,
                       "cold.open-max-s must be at least cold.open-base-s"});
-  // A TTL expires the hot copy; it is safe only once every acknowledged
-  // write reaches the cold store. This build has no persist path yet (the
-  // outbox, issue #5), so even with mongodb.uri Redis holds the only copy.
+  // A TTL expires the hot copy; it is safe only once an expired session is
+  // read back from the cold store (read-through), which this build lacks:
+  // after expiry a read would answer "not found" (Baileys then logs the
+  // account out, invariant 4), the next write would restart at version 1
+  // below the cold watermark, and pending dirty marks would read as deletes.
   if (errors.empty() && result.integer("redis.hot-ttl-s") > 0)
     errors.push_back({errc::invalid_config,
                       "redis.hot-ttl-s (from "
                         + result.sources_["redis.hot-ttl-s"]
-                        + ") is refused: this build does not persist writes "
-                          "to the cold store yet (issue #5), so Redis holds "
-                          "the only copy and a TTL would delete it"});
+                        + ") is refused: this build has no read-through from "
+                          "the cold store, so an expired session would read "
+                          "as 'not found' (which logs a Baileys account "
+                          "out)"});
+  if (errors.empty()
+      && result.integer("outbox.backoff-max-ms")
+           < result.integer("outbox.backoff-base-ms"))
+    errors.push_back({errc::invalid_config,
+                      "outbox.backoff-max-ms must be at least "
+                      "outbox.backoff-base-ms"});
   if (errors.empty()
       && result.integer("session.request-timeout-ms")
            <= result.integer("redis.command-timeout-ms"))

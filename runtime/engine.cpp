@@ -20,6 +20,7 @@
 
 #include "actors/cold_supervisor.hpp"
 #include "actors/mongo_worker.hpp"
+#include "actors/outbox_reconciler.hpp"
 #include "actors/redis_actor.hpp"
 #include "actors/session_router.hpp"
 #include "runtime/health.hpp"
@@ -105,6 +106,10 @@ struct engine::impl {
   caf::actor_system sys;
   std::vector<redis_actor> redis_pool;
   cold_actor cold;
+  /// The outbox reconciler and its own Redis connection (with a cold store
+  /// and outbox.reconcile only).
+  reconciler_actor reconciler;
+  redis_actor reconciler_redis;
   router_actor router;
   patch_limits limits;
   milliseconds call_timeout{0};
@@ -142,6 +147,12 @@ struct engine::impl {
 engine::engine(std::unique_ptr<impl> x) : impl_(std::move(x)) {}
 
 outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
+  return start_engine(cfg, engine_options{});
+}
+
+outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
+                                              engine_options opts) {
+  using impl = engine::impl;
   auto url = parse_redis_url(cfg.text("redis.url"));
   if (!url)
     return url.error();
@@ -153,6 +164,8 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
     if (!c)
       return c.error();
     cold_cfg = std::move(*c);
+    if (opts.cold_worker)
+      cold_cfg->make_worker = std::move(opts.cold_worker);
   }
   auto x = std::make_unique<impl>(cfg);
   // Limits: the codec's per-value bounds and the patch bounds.
@@ -171,10 +184,33 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
     = milliseconds{cfg.integer("redis.command-timeout-ms")};
   for (int64_t i = 0; i < cfg.integer("redis.pool-size"); ++i)
     x->redis_pool.push_back(spawn_redis_actor(x->sys, rc));
-  // 2. The cold store's supervisor, which spawns its worker (only with
-  //    mongodb.uri; without it the engine runs Redis-only).
-  if (cold_cfg)
+  // 2. The cold store's supervisor, which spawns its worker, and the outbox
+  //    reconciler (only with mongodb.uri; without it the engine runs
+  //    Redis-only and writes leave no dirty marks).
+  auto cold_timeout
+    = milliseconds{cfg.integer("cold.call-timeout-ms")} + milliseconds{1000};
+  if (cold_cfg) {
     x->cold = spawn_cold_supervisor(x->sys, std::move(*cold_cfg));
+    if (cfg.boolean("outbox.reconcile")) {
+      x->reconciler_redis = spawn_redis_actor(x->sys, rc);
+      reconciler_config oc;
+      oc.redis = x->reconciler_redis;
+      oc.cold = x->cold;
+      oc.interval = milliseconds{cfg.integer("outbox.interval-ms")};
+      oc.grace = milliseconds{cfg.integer("outbox.grace-ms")};
+      oc.max_in_flight = cfg.integer("outbox.max-in-flight");
+      oc.lease = milliseconds{cfg.integer("outbox.lease-ms")};
+      oc.backoff_base = milliseconds{cfg.integer("outbox.backoff-base-ms")};
+      oc.backoff_max = milliseconds{cfg.integer("outbox.backoff-max-ms")};
+      oc.sweep_count = cfg.integer("outbox.sweep-count");
+      oc.redis_timeout
+        = milliseconds{cfg.integer("session.request-timeout-ms")};
+      oc.cold_timeout = cold_timeout;
+      oc.owner = make_owner_token();
+      oc.counters = &x->counters->outbox;
+      x->reconciler = spawn_outbox_reconciler(x->sys, std::move(oc));
+    }
+  }
   // 3. Sessions and their router.
   auto sc = std::make_shared<session_config>();
   sc->redis_timeout = milliseconds{cfg.integer("session.request-timeout-ms")};
@@ -187,6 +223,8 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
   sc->bounds.max_writes = x->limits.max_writes;
   sc->counters = &x->counters->sessions;
   sc->cold = x->cold;
+  sc->cold_timeout = cold_timeout;
+  sc->outbox = &x->counters->outbox;
   session_router_config rtc;
   rtc.redis_pool = x->redis_pool;
   rtc.session = sc;
@@ -211,8 +249,16 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
 }
 
 engine::~engine() {
-  // Reverse order: the router (which passivates its sessions), the cold
-  // supervisor (which stops its worker), then Redis.
+  // Reverse order: the reconciler (its claims expire with their lease), the
+  // router (which passivates its sessions), the cold supervisor (which stops
+  // its worker), then Redis.
+  if (impl_->reconciler)
+    caf::anon_send_exit(impl_->reconciler, caf::exit_reason::user_shutdown);
+  if (impl_->reconciler_redis)
+    caf::anon_send_exit(impl_->reconciler_redis,
+                        caf::exit_reason::user_shutdown);
+  impl_->reconciler = nullptr;
+  impl_->reconciler_redis = nullptr;
   caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
   if (impl_->cold)
     caf::anon_send_exit(impl_->cold, caf::exit_reason::user_shutdown);
@@ -276,6 +322,10 @@ router_actor engine_router(engine& e) {
 
 cold_actor engine_cold(engine& e) {
   return e.internals().cold;
+}
+
+const engine_counters& engine_counts(engine& e) {
+  return *e.internals().counters;
 }
 
 redis_pool_counters engine_redis_counters(engine& e) {

@@ -3,8 +3,8 @@
 // Implements session_store (runtime/session_store.hpp), like the remote
 // client, so callers can use either. CAF-free on purpose: a program that
 // only wants to store auth state includes this header and links
-// authstore_runtime, without paying CAF's compile cost. Asynchronous, actor-level access (many requests in flight)
-// is in runtime/engine_actors.hpp.
+// authstore_runtime, without paying CAF's compile cost. Asynchronous,
+// actor-level access (many requests in flight) is in runtime/engine_actors.hpp.
 //
 //   auto e = authstore::engine::start(cfg);        // outcome<unique_ptr>
 //   auto v = (*e)->set_json("5511999", R"({"creds":{"me":{"id":"x"}}})");
@@ -27,6 +27,13 @@
 #include "runtime/session_store.hpp"
 
 namespace authstore {
+
+struct engine_options;
+class engine;
+
+/// engine::start with options (runtime/engine_actors.hpp).
+outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
+                                              engine_options opts);
 
 class engine : public session_store {
 public:
@@ -76,6 +83,8 @@ public:
   impl& internals() { return *impl_; }
 
 private:
+  friend outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
+                                                       engine_options opts);
   explicit engine(std::unique_ptr<impl> x);
   std::unique_ptr<impl> impl_;
 };

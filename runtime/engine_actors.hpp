@@ -5,10 +5,23 @@
 
 #include <caf/actor_system.hpp>
 
+#include "actors/cold_supervisor.hpp"
+#include "actors/engine_counters.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/engine.hpp"
 
 namespace authstore {
+
+/// What engine::start(cfg) does not take from the settings.
+struct engine_options {
+  /// Spawns the cold worker instead of the mongo worker (tests: a fake
+  /// store that fails, hangs or crashes on command). mongodb.uri must still
+  /// be set: it switches the cold path and its dirty marks on.
+  cold_worker_factory cold_worker;
+};
+
+/// Everything the engine counts (the numbers /metrics serves).
+const engine_counters& engine_counts(engine& e);
 
 /// The actor system the engine runs in.
 caf::actor_system& engine_system(engine& e);

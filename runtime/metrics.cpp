@@ -279,6 +279,102 @@ void process_families(std::vector<MetricFamily>& out) {
          MetricType::Gauge, start);
 }
 
+void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
+  auto counter
+    = [&](const char* name, const char* help, const std::atomic<uint64_t>& x) {
+        auto f = family(name, help, MetricType::Counter);
+        f.metric.push_back(scalar(load(x), MetricType::Counter));
+        out.push_back(std::move(f));
+      };
+  auto gauge = [&](const char* name, const char* help, double x) {
+    auto f = family(name, help, MetricType::Gauge);
+    f.metric.push_back(scalar(x, MetricType::Gauge));
+    out.push_back(std::move(f));
+  };
+  counter("authstore_outbox_dirty_writes_total",
+          "Acknowledged writes (sets and deletes) that left dirty marks for "
+          "the cold store.",
+          o.dirty_writes);
+  auto persists = family("authstore_outbox_persists_total",
+                         "Persists the cold store confirmed and whose dirty "
+                         "marks were cleared, by path (live: right after a "
+                         "write; reconciler: a session left dirty). Its rate "
+                         "is persists per second.",
+                         MetricType::Counter);
+  auto clean = family("authstore_outbox_clean_reads_total",
+                      "Outbox reads that found nothing left to persist, by "
+                      "path.",
+                      MetricType::Counter);
+  auto failures = family("authstore_outbox_persist_failures_total",
+                         "Failed persist rounds by path and reason (an error "
+                         "code). The marks stay; the reconciler retries with "
+                         "backoff.",
+                         MetricType::Counter);
+  auto latency = family("authstore_outbox_persist_duration_seconds",
+                        "From reading a session's outbox to its marks "
+                        "cleared, by path (the reconcile latency for "
+                        "path=reconciler).",
+                        MetricType::Histogram);
+  size_t n_errc = 0;
+  const auto* codes = all_errcs(n_errc);
+  double total_persists = 0;
+  for (size_t p = 0; p < persist_path_count; ++p) {
+    std::string path = to_string(static_cast<persist_path>(p));
+    persists.metric.push_back(
+      scalar(load(o.persists[p]), MetricType::Counter, {{"path", path}}));
+    total_persists += load(o.persists[p]);
+    clean.metric.push_back(
+      scalar(load(o.clean_reads[p]), MetricType::Counter, {{"path", path}}));
+    for (size_t i = 0; i < n_errc; ++i)
+      failures.metric.push_back(scalar(
+        load(o.failures[p][static_cast<size_t>(codes[i])]), MetricType::Counter,
+        {{"path", path}, {"reason", std::string{to_string(codes[i])}}}));
+    latency.metric.push_back(
+      histogram(o.latency[p], latency_bounds, 1e9, {{"path", path}}));
+  }
+  out.push_back(std::move(persists));
+  out.push_back(std::move(clean));
+  out.push_back(std::move(failures));
+  out.push_back(std::move(latency));
+  counter("authstore_outbox_marks_cleared_total",
+          "Dirty marks (fields and erases) cleared after a confirmed persist.",
+          o.marks_cleared);
+  gauge("authstore_outbox_coalescing_ratio",
+        "Dirty writes per confirmed persist since start: how many writes one "
+        "cold-store persist carries on average (0 before the first).",
+        total_persists > 0 ? load(o.dirty_writes) / total_persists : 0.0);
+  gauge("authstore_outbox_backlog_sessions",
+        "Sessions with dirty marks in Redis (all nodes), sampled each "
+        "reconciler tick; -1 before the first sample.",
+        load(o.backlog_sessions));
+  gauge("authstore_outbox_backlog_fields",
+        "Dirty marks in Redis (all nodes), sampled each reconciler tick; -1 "
+        "before the first sample.",
+        load(o.backlog_fields));
+  auto age = o.oldest_age_ms.load(std::memory_order_relaxed);
+  gauge("authstore_outbox_oldest_dirty_age_seconds",
+        "Age of the oldest dirty session's index entry (re-stamped when a "
+        "persist leaves newer marks); -1 before the first sample.",
+        age < 0 ? -1.0 : static_cast<double>(age) / 1000.0);
+  gauge("authstore_outbox_quarantined_sessions",
+        "Sessions parked in as:quarantine (malformed outbox; nothing "
+        "dropped): each needs an operator. -1 before the first sample.",
+        load(o.quarantine_size));
+  counter("authstore_outbox_quarantined_total",
+          "Sessions this node moved to the quarantine.", o.quarantined);
+  counter("authstore_outbox_reindexed_total",
+          "Dirty sessions the sweep found missing from the index.",
+          o.reindexed);
+  counter("authstore_outbox_claims_lost_total",
+          "Sessions skipped because another reconciler held their claim.",
+          o.claims_lost);
+  counter("authstore_outbox_ticks_total", "Reconciler ticks.", o.ticks);
+  counter("authstore_outbox_ticks_cold_open_total",
+          "Reconciler ticks that persisted nothing because the cold store's "
+          "circuit was open.",
+          o.ticks_cold_open);
+}
+
 } // namespace
 
 std::string render_metrics(const engine_counters& counters,
@@ -287,6 +383,7 @@ std::string render_metrics(const engine_counters& counters,
   operation_families(counters.sessions, families);
   redis_families(counters.redis, families);
   cold_families(cold, families);
+  outbox_families(counters.outbox, families);
   process_families(families);
   auto info = family("authstore_build_info",
                      "Always 1; the labels say which build is running.",

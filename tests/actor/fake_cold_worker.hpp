@@ -62,6 +62,28 @@ struct fake_cold_control {
   std::mutex mtx;
   /// What load / load_fields answer (guarded by mtx).
   session_snapshot snapshot;
+  /// The durable state as mongo_store keeps it, for tests that compare the
+  /// cold store with Redis (guarded by mtx). A persist is applied when it
+  /// reaches the fake in mode succeed or late (late: applied at once,
+  /// answered after the delay), never in fail, hang or crash.
+  struct stored_field {
+    uint64_t version = 0;
+    bool erased = false;
+    std::string value;
+  };
+  struct stored_session {
+    bool has_doc = false;
+    uint64_t version = 0;
+    uint64_t erased_at = 0;
+    std::map<std::string, stored_field> fields;
+  };
+  std::map<std::string, stored_session> store;
+  /// Persists applied that changed nothing (all "already newer").
+  int noop_persists = 0;
+  /// Persists received per session and not answered yet, and how often a
+  /// persist arrived while another of the same session was unanswered.
+  std::map<std::string, int> unanswered;
+  int overlaps = 0;
   /// Every persist received, in order (guarded by mtx).
   std::vector<persist_request> persists;
   /// Spawn times, for backoff checks (guarded by mtx).
@@ -72,6 +94,60 @@ struct fake_cold_control {
   caf::actor current() {
     std::lock_guard<std::mutex> guard{mtx};
     return latest;
+  }
+
+  /// Applies `req` with mongo_store's rules (mongo_store.hpp): guarded
+  /// upserts never regress, a versioned erase removes fields at or below
+  /// it and hides older ones for good. Call with mtx held.
+  void apply(const persist_request& req) {
+    auto& s = store[req.session_id];
+    bool changed = false;
+    if (req.erase) {
+      if (req.erase_version == 0) {
+        changed = s.has_doc || !s.fields.empty();
+        s = stored_session{};
+      } else {
+        changed = s.erased_at < req.erase_version;
+        s.has_doc = true;
+        s.version = std::max(s.version, req.erase_version);
+        s.erased_at = std::max(s.erased_at, req.erase_version);
+        for (auto i = s.fields.begin(); i != s.fields.end();)
+          i = i->second.version <= req.erase_version ? s.fields.erase(i)
+                                                     : std::next(i);
+      }
+    }
+    for (const auto& w : req.fields) {
+      auto& f = s.fields[w.field];
+      if (f.version >= req.version && f.version != 0)
+        continue;
+      f = {req.version, w.erase, w.erase ? std::string{} : w.value};
+      changed = true;
+    }
+    if (!req.fields.empty() || !req.erase) {
+      if (!s.has_doc || s.version < req.version) {
+        s.has_doc = true;
+        s.version = req.version;
+        changed = true;
+      }
+    }
+    if (!changed)
+      ++noop_persists;
+  }
+
+  /// What a load of `sid` would return: live fields newer than the erase.
+  session_snapshot view(const std::string& sid) {
+    std::lock_guard<std::mutex> guard{mtx};
+    session_snapshot snap;
+    auto i = store.find(sid);
+    if (i == store.end())
+      return snap;
+    const auto& s = i->second;
+    snap.version = s.version;
+    for (const auto& [name, f] : s.fields)
+      if (!f.erased && f.version > s.erased_at)
+        snap.fields.push_back({name, false, f.value});
+    snap.found = (s.has_doc && s.version > s.erased_at) || !snap.fields.empty();
+    return snap;
   }
 };
 
@@ -130,9 +206,34 @@ inline caf::behavior fake_cold_worker(fake_cold_pointer self,
   self->state.ctl = ctl;
   return {
     [=](persist_atom, const persist_request& req) -> caf::result<uint64_t> {
+      auto& ctl = *self->state.ctl;
+      auto mode = ctl.mode.load();
       {
-        std::lock_guard<std::mutex> guard{self->state.ctl->mtx};
-        self->state.ctl->persists.push_back(req);
+        std::lock_guard<std::mutex> guard{ctl.mtx};
+        ctl.persists.push_back(req);
+        if (mode == fake_mode::succeed || mode == fake_mode::late)
+          ctl.apply(req);
+        if (mode == fake_mode::late && ctl.unanswered[req.session_id]++ > 0)
+          ++ctl.overlaps;
+      }
+      if (mode == fake_mode::late) {
+        // Counted unanswered until the late answer goes out.
+        auto rp = self->make_response_promise<uint64_t>();
+        auto id = self->state.next_id++;
+        auto* ctlp = &ctl;
+        auto sid = req.session_id;
+        auto version = req.version;
+        ++ctl.calls;
+        self->state.late.emplace(id, [rp, version, ctlp, sid]() mutable {
+          {
+            std::lock_guard<std::mutex> guard{ctlp->mtx};
+            --ctlp->unanswered[sid];
+          }
+          ++ctlp->late_answers;
+          rp.deliver(version);
+        });
+        self->delayed_send(self, ctl.late_delay, fake_late_atom::value, id);
+        return rp;
       }
       return fake_answer<uint64_t>(self, req.version);
     },

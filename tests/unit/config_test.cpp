@@ -91,15 +91,29 @@ TEST_CASE("a malformed config file line names file and line", "[config]") {
   CHECK_FALSE(settings::load({{"config", "/nonexistent/authstore.conf"}}));
 }
 
-TEST_CASE("a hot TTL is refused while Redis holds the only copy",
-          "[config][invariant-6]") {
+TEST_CASE("a hot TTL is refused while there is no read-through",
+          "[config][invariant-4][invariant-6]") {
   std::vector<failure> problems;
   REQUIRE_FALSE(settings::load({{"redis.hot-ttl-s", "60"}}, &problems));
-  CHECK(problems[0].detail.find("only copy") != std::string::npos);
-  // Not even with a cold store configured: nothing persists to it yet.
+  CHECK(problems[0].detail.find("read-through") != std::string::npos);
+  // Not even with a cold store: an expired session would read as missing.
   CHECK_FALSE(settings::load(
     {{"redis.hot-ttl-s", "60"}, {"mongodb", "mongodb://127.0.0.1:27017"}}));
   CHECK(settings::load({{"redis.hot-ttl-s", "0"}}));
+}
+
+TEST_CASE("outbox settings are bounded and checked together", "[config]") {
+  std::vector<failure> problems;
+  CHECK_FALSE(settings::load({{"outbox.interval-ms", "0"}}, &problems));
+  problems.clear();
+  REQUIRE_FALSE(settings::load(
+    {{"outbox.backoff-base-ms", "5000"}, {"outbox.backoff-max-ms", "1000"}},
+    &problems));
+  CHECK(problems[0].detail.find("outbox.backoff-max-ms") != std::string::npos);
+  auto s = settings::load({});
+  REQUIRE(s);
+  CHECK(s->integer("outbox.interval-ms") == 1000);
+  CHECK(s->boolean("outbox.reconcile"));
 }
 
 TEST_CASE("passwords in URLs never show in describe()", "[config]") {

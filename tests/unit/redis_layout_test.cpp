@@ -28,15 +28,17 @@ TEST_CASE("apply_patch sends data only as arguments, last write per field",
   opts.track_dirty = true;
   auto req = redis_layout::apply_patch("s1", p, opts);
   CHECK(req.script == redis_script::apply_patch);
-  REQUIRE(req.num_keys == 5);
+  REQUIRE(req.num_keys == 6);
   std::vector<std::string> expected
-    = {"as:{s1}:m", "as:{s1}:c", "as:{s1}:k", "as:{s1}:o",
-       "as:dirty",  "7",         "123",       "99",
-       "s1",        "1",         "d",         "k:pre-key/1",
-       "",          "s",         "c:me",      "B"};
+    = {"as:{s1}:m",   "as:{s1}:c", "as:{s1}:k",
+       "as:{s1}:o",   "as:dirty",  "as:dirty:fields",
+       "7",           "123",       "99",
+       "s1",          "1",         "d",
+       "k:pre-key/1", "",          "s",
+       "c:me",        "B"};
   CHECK(req.args == expected);
   p.expected_version = any_version;
-  CHECK(redis_layout::apply_patch("s1", p, {}).args[5].empty());
+  CHECK(redis_layout::apply_patch("s1", p, {}).args[6].empty());
 }
 
 TEST_CASE("apply_patch replies: a version, or a conflict naming the current",
@@ -128,4 +130,50 @@ TEST_CASE("redis error replies are classified once", "[redis-layout]") {
         == errc::hot_unavailable);
   CHECK(classify_redis_error("BUSY Redis is busy") == errc::hot_unavailable);
   CHECK(classify_redis_error("ERR something") == errc::hot_error);
+}
+
+TEST_CASE("an outbox read becomes a persist at the version it was read at",
+          "[redis-layout][outbox]") {
+  // {version, (field, mark, value-or-nil)...}
+  redis_reply r{
+    redis_reply::array,
+    0,
+    {},
+    {"9", "c:me", "7", "{\"id\":1}", "k:pre-key/1", "9", "", "!erase", "5", ""},
+    {0, 0, 0, 0, 0, 0, 1, 0, 0, 1}};
+  auto read = redis_layout::read_read_dirty(r, "s1");
+  REQUIRE(read);
+  CHECK_FALSE(read->claimed_elsewhere);
+  CHECK(read->marks == 3);
+  const auto& req = read->request;
+  CHECK(req.session_id == "s1");
+  CHECK(req.version == 9);
+  CHECK(req.erase);
+  CHECK(req.erase_version == 5);
+  REQUIRE(req.fields.size() == 2);
+  CHECK(req.fields[0] == field_write{"c:me", false, "{\"id\":1}"});
+  // A dirty field with no value was deleted: a tombstone.
+  CHECK(req.fields[1] == field_write{"k:pre-key/1", true, ""});
+}
+
+TEST_CASE("a malformed outbox is invalid_argument, a claimed one is skipped",
+          "[redis-layout][outbox]") {
+  redis_reply claimed{redis_reply::array, 0, {}, {"-2"}, {0}};
+  auto c = redis_layout::read_read_dirty(claimed, "s1");
+  REQUIRE(c);
+  CHECK(c->claimed_elsewhere);
+  redis_reply bad_mark{
+    redis_reply::array, 0, {}, {"3", "c:me", "x", "1"}, {0, 0, 0, 0}};
+  CHECK(redis_layout::read_read_dirty(bad_mark, "s1").error().code
+        == errc::invalid_argument);
+  redis_reply future{
+    redis_reply::array, 0, {}, {"3", "c:me", "4", "1"}, {0, 0, 0, 0}};
+  CHECK(redis_layout::read_read_dirty(future, "s1").error().code
+        == errc::invalid_argument);
+  redis_reply bad_field{
+    redis_reply::array, 0, {}, {"3", "zz", "2", "1"}, {0, 0, 0, 0}};
+  CHECK(redis_layout::read_read_dirty(bad_field, "s1").error().code
+        == errc::invalid_argument);
+  redis_reply clean{redis_reply::array, 0, {}, {"3"}, {0}};
+  CHECK(redis_layout::read_read_dirty(clean, "s1")->marks == 0);
 }

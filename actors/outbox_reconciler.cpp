@@ -1,0 +1,362 @@
+// outbox_reconciler.cpp -- persists sessions left dirty in Redis.
+//
+// Why: the live persist path (session_actor.cpp) runs right after each
+// write, but it can fail (cold store down, breaker open), the process can
+// crash between the Redis write and the persist, and a passivated session
+// has no actor left to retry. Every acknowledged write left a dirty mark in
+// the same Lua script that applied it (redis_layout.cpp), and the session in
+// the index `as:dirty`; this actor walks that index until it is empty.
+// Invariant 1: nothing acknowledged is dropped -- a session leaves the index
+// only when its marks were cleared after the cold store confirmed them.
+//
+// One tick (every `interval`, the first at once, so a restart drains):
+//
+//   outbox_stats        -> backlog gauges (sessions, fields, oldest, parked)
+//   sweep_dirty step    -> sessions with marks but no index entry re-indexed
+//   cold_status         -> breaker open with no probe due? skip persisting
+//   dirty_candidates    -> sessions dirty for longer than `grace`, oldest
+//                          first, minus those in flight or backing off
+//   per session, at most max_in_flight at once:
+//     claim_dirty(token, lease)   claimed by another node? leave it to them
+//       -> persist(V) via the cold supervisor (idempotent)
+//       -> clear_dirty(V, token)  compare-and-clear, releases the claim
+//     failure: count by reason, back off (exponential, jittered), and keep
+//              the claim for the backoff so other nodes back off too;
+//              the entry stays in the index
+//     malformed outbox or refused as invalid: quarantine (index entry moved
+//              to `as:quarantine`, marks and values kept), log, count
+//
+// Several nodes: claims (SET NX PX with an owner token) keep two
+// reconcilers off one session; a claim outlives no crash by more than its
+// lease; persists are idempotent (mongo_store.hpp), so a duplicate after an
+// expired claim is harmless. The actor never blocks: every step is a
+// request with a timeout and a `.then`.
+#include "actors/outbox_reconciler.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/all.hpp>
+
+#include "actors/redis_layout.hpp"
+#include "messages/session_id.hpp"
+
+namespace authstore {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct backoff_entry {
+  int failures = 0;
+  clock::time_point next_at{};
+};
+
+struct reconciler_state {
+  reconciler_config cfg;
+  std::unordered_set<std::string> in_flight;
+  std::unordered_map<std::string, backoff_entry> backoff;
+  /// Index entries to skip next time: every one read last time was busy.
+  size_t offset = 0;
+  /// One of each at a time, however slow Redis is.
+  bool stats_pending = false;
+  bool sweep_pending = false;
+  bool scan_pending = false;
+  std::string sweep_cursor = "0";
+  std::minstd_rand rng{std::random_device{}()};
+  static inline const char* name = "authstore.outbox_reconciler";
+};
+
+using reconciler_pointer = reconciler_actor::stateful_pointer<reconciler_state>;
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+outbox_counters* counters(reconciler_pointer self) {
+  return self->state.cfg.counters;
+}
+
+constexpr auto reconciler_path = static_cast<size_t>(persist_path::reconciler);
+
+/// One structured log line (key=value) on stderr; never values or secrets.
+void log_line(const char* level, const char* event, const std::string& sid,
+              const std::string& detail) {
+  std::fprintf(stderr,
+               "level=%s component=outbox_reconciler event=%s session=%s "
+               "detail=\"%s\"\n",
+               level, event, sid.c_str(), detail.c_str());
+}
+
+template <class F>
+void ask_redis(reconciler_pointer self, redis_request req, F on_reply,
+               std::function<void(const failure&)> on_error) {
+  self
+    ->request(self->state.cfg.redis, self->state.cfg.redis_timeout,
+              redis_atom::value, std::move(req))
+    .then([on_reply](redis_reply& r) mutable { on_reply(r); },
+          [on_error](caf::error& err) { on_error(to_failure(err)); });
+}
+
+void done(reconciler_pointer self, const std::string& sid) {
+  self->state.in_flight.erase(sid);
+}
+
+/// A failed round: count, back off, hold the claim for the backoff.
+void failed(reconciler_pointer self, const std::string& sid, const failure& f) {
+  auto& st = self->state;
+  if (auto* c = counters(self))
+    c->failures[reconciler_path][static_cast<size_t>(f.code)].fetch_add(
+      1, std::memory_order_relaxed);
+  auto& b = st.backoff[sid];
+  auto wait = st.cfg.backoff_base * (int64_t{1} << std::min(b.failures, 20));
+  wait = std::min(wait, st.cfg.backoff_max);
+  std::uniform_real_distribution<double> jitter{0.5, 1.5};
+  auto jittered = milliseconds{
+    static_cast<int64_t>(static_cast<double>(wait.count()) * jitter(st.rng))};
+  b.failures += 1;
+  b.next_at = clock::now() + jittered;
+  // Best effort: if it fails the claim simply expires with its lease.
+  ask_redis(
+    self, redis_layout::hold_claim(sid, st.cfg.owner, jittered.count()),
+    [](const redis_reply&) {}, [](const failure&) {});
+  done(self, sid);
+}
+
+/// Parks a session whose outbox cannot be persisted as it is.
+void quarantine(reconciler_pointer self, const std::string& sid,
+                const failure& f) {
+  log_line("error", "quarantine", sid, f.detail);
+  if (auto* c = counters(self))
+    c->quarantined.fetch_add(1, std::memory_order_relaxed);
+  for (auto& req : redis_layout::quarantine(sid, wall_ms()))
+    ask_redis(
+      self, std::move(req), [](const redis_reply&) {},
+      [sid](const failure& e) {
+        log_line("error", "quarantine_failed", sid, e.detail);
+      });
+  ask_redis(
+    self, redis_layout::hold_claim(sid, self->state.cfg.owner, 0),
+    [](const redis_reply&) {}, [](const failure&) {});
+  self->state.backoff.erase(sid);
+  done(self, sid);
+}
+
+bool is_malformed(const failure& f) {
+  return f.code == errc::invalid_argument || f.code == errc::invalid_session_id;
+}
+
+void clear(reconciler_pointer self, const std::string& sid, uint64_t version,
+           clock::time_point start, bool persisted) {
+  ask_redis(
+    self,
+    redis_layout::clear_dirty(sid, version, self->state.cfg.owner, wall_ms()),
+    [self, sid, start, persisted](const redis_reply& r) {
+      auto cleared = redis_layout::read_clear_dirty(r);
+      if (!cleared)
+        return failed(self, sid, cleared.error());
+      if (auto* c = counters(self)) {
+        if (persisted) {
+          c->persists[reconciler_path].fetch_add(1, std::memory_order_relaxed);
+          c->latency[reconciler_path].record(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
+                                                                 - start)
+              .count()));
+        } else {
+          c->clean_reads[reconciler_path].fetch_add(1,
+                                                    std::memory_order_relaxed);
+        }
+        c->marks_cleared.fetch_add(cleared->cleared, std::memory_order_relaxed);
+      }
+      self->state.backoff.erase(sid);
+      done(self, sid);
+    },
+    [self, sid](const failure& f) { failed(self, sid, f); });
+}
+
+/// One session: claim and read, persist, clear.
+void reconcile(reconciler_pointer self, const std::string& sid) {
+  self->state.in_flight.insert(sid);
+  if (auto ok = validate_session_id(sid); !ok)
+    return quarantine(self, sid, ok.error());
+  auto start = clock::now();
+  auto& cfg = self->state.cfg;
+  ask_redis(
+    self, redis_layout::claim_dirty(sid, cfg.owner, cfg.lease.count()),
+    [self, sid, start](const redis_reply& r) {
+      auto read = redis_layout::read_read_dirty(r, sid);
+      if (!read)
+        return is_malformed(read.error()) ? quarantine(self, sid, read.error())
+                                          : failed(self, sid, read.error());
+      if (read->claimed_elsewhere) {
+        if (auto* c = counters(self))
+          c->claims_lost.fetch_add(1, std::memory_order_relaxed);
+        return done(self, sid);
+      }
+      auto version = read->request.version;
+      if (read->marks == 0) // clean: drop the index entry, release
+        return clear(self, sid, version, start, false);
+      self
+        ->request(self->state.cfg.cold, self->state.cfg.cold_timeout,
+                  persist_atom::value, std::move(read->request))
+        .then([self, sid, version,
+               start](uint64_t) { clear(self, sid, version, start, true); },
+              [self, sid](caf::error& err) {
+                auto f = to_failure(err);
+                if (is_malformed(f))
+                  quarantine(self, sid, f);
+                else
+                  failed(self, sid, f);
+              });
+    },
+    [self, sid](const failure& f) { failed(self, sid, f); });
+}
+
+void update_backlog(reconciler_pointer self) {
+  if (self->state.stats_pending)
+    return;
+  self->state.stats_pending = true;
+  ask_redis(
+    self, redis_layout::outbox_stats(),
+    [self](const redis_reply& r) {
+      self->state.stats_pending = false;
+      auto x = redis_layout::read_outbox_stats(r, wall_ms());
+      auto* c = counters(self);
+      if (!x || !c)
+        return;
+      c->backlog_sessions.store(static_cast<int64_t>(x->sessions));
+      c->backlog_fields.store(static_cast<int64_t>(x->fields));
+      c->oldest_age_ms.store(x->oldest_age_ms);
+      c->quarantine_size.store(static_cast<int64_t>(x->quarantined));
+    },
+    [self](const failure&) { self->state.stats_pending = false; });
+}
+
+void sweep_step(reconciler_pointer self) {
+  auto& st = self->state;
+  if (st.sweep_pending || st.cfg.sweep_count == 0)
+    return;
+  st.sweep_pending = true;
+  ask_redis(
+    self,
+    redis_layout::sweep_dirty(st.sweep_cursor, st.cfg.sweep_count, wall_ms()),
+    [self](const redis_reply& r) {
+      self->state.sweep_pending = false;
+      auto x = redis_layout::read_sweep_dirty(r);
+      if (!x)
+        return;
+      self->state.sweep_cursor = x->cursor;
+      if (x->reindexed > 0) {
+        if (auto* c = counters(self))
+          c->reindexed.fetch_add(x->reindexed, std::memory_order_relaxed);
+        log_line("warn", "reindexed", "-",
+                 std::to_string(x->reindexed)
+                   + " dirty sessions were missing from the index");
+      }
+    },
+    [self](const failure&) { self->state.sweep_pending = false; });
+}
+
+/// Reads a page of the index and starts rounds for the eligible sessions.
+void scan(reconciler_pointer self) {
+  auto& st = self->state;
+  size_t room = st.cfg.max_in_flight
+                - std::min(st.cfg.max_in_flight, st.in_flight.size());
+  if (st.scan_pending || room == 0)
+    return;
+  st.scan_pending = true;
+  auto req = redis_layout::dirty_candidates(wall_ms() - st.cfg.grace.count(),
+                                            st.offset, st.cfg.page);
+  ask_redis(
+    self, std::move(req),
+    [self](const redis_reply& r) {
+      auto& st = self->state;
+      st.scan_pending = false;
+      auto sids = redis_layout::read_candidates(r);
+      if (!sids)
+        return;
+      auto now = clock::now();
+      size_t started = 0;
+      for (const auto& sid : *sids) {
+        if (st.in_flight.size() >= st.cfg.max_in_flight)
+          break;
+        if (st.in_flight.count(sid) > 0)
+          continue;
+        if (auto b = st.backoff.find(sid);
+            b != st.backoff.end() && b->second.next_at > now)
+          continue;
+        ++started;
+        reconcile(self, sid);
+      }
+      // A full page of busy entries: look further next time; otherwise the
+      // oldest entries come first again.
+      st.offset = (started == 0 && sids->size() == st.cfg.page)
+                    ? st.offset + sids->size()
+                    : 0;
+    },
+    [self](const failure&) { self->state.scan_pending = false; });
+}
+
+void on_tick(reconciler_pointer self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.cfg.interval, tick_atom::value);
+  if (auto* c = counters(self))
+    c->ticks.fetch_add(1, std::memory_order_relaxed);
+  update_backlog(self);
+  sweep_step(self);
+  // Forget backoffs long expired, so the map stays bounded by the failing
+  // sessions.
+  if (st.backoff.size() > 4 * st.cfg.page) {
+    auto now = clock::now();
+    for (auto i = st.backoff.begin(); i != st.backoff.end();)
+      i = i->second.next_at + st.cfg.backoff_max < now ? st.backoff.erase(i)
+                                                       : std::next(i);
+  }
+  // The breaker answers at once; while it is open with no probe due, every
+  // persist would be refused, so nothing is claimed or read.
+  self->request(st.cfg.cold, st.cfg.redis_timeout, cold_status_atom::value)
+    .then(
+      [self](const cold_status& cs) {
+        bool open = cs.state == 3 || (cs.state == 2 && cs.next_probe_ms > 0);
+        if (open) {
+          if (auto* c = counters(self))
+            c->ticks_cold_open.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+        scan(self);
+      },
+      [](caf::error&) {});
+}
+
+reconciler_actor::behavior_type reconciler_impl(reconciler_pointer self,
+                                                reconciler_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) { on_tick(self); },
+  };
+}
+
+} // namespace
+
+reconciler_actor spawn_outbox_reconciler(caf::actor_system& sys,
+                                         reconciler_config cfg) {
+  return sys.spawn(reconciler_impl, std::move(cfg));
+}
+
+std::string make_owner_token() {
+  std::random_device rd;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string token;
+  for (int i = 0; i < 32; ++i)
+    token += hex[rd() % 16];
+  return token;
+}
+
+} // namespace authstore

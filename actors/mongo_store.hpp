@@ -9,7 +9,9 @@
 // Document model (database `config.database`):
 //   keys:     {_id: {s: <sid>, f: <field>}, v: <int64>, val: <JSON text>}
 //             tombstone: {_id: {s, f}, v: <int64>, del: true} (no val)
-//   sessions: {_id: <sid>, v: <int64 watermark>}
+//   sessions: {_id: <sid>, v: <int64 watermark>, dv: <int64 erase mark>}
+//             dv ("deleted at version") is present only once a versioned
+//             erase ran; v >= dv always (both only ever grow).
 // Field names are "c:<creds field>" / "k:<type>/<id>" (model.hpp). They are
 // only ever BSON *values* (inside _id), never field paths, so ids with dots,
 // `$` or slashes are stored as they are. The compound _id makes (sid, field)
@@ -28,15 +30,31 @@
 //   now existing doc tells "newer" from "lost the race". The session doc
 //   (the watermark) is written last, with the same guard, only after every
 //   key doc was acknowledged.
+// - A delete travels the same outbox as writes: persist with erase and
+//   erase_version D first raises the session doc to v = dv = D ($max,
+//   upserted), then deletes the key docs with v <= D. Reads hide key docs
+//   with v <= dv, and a session doc with v == dv (nothing written since the
+//   delete) is "not found". A late persist at V <= D (read before the delete,
+//   arriving after it) cannot resurrect anything: its key upserts find no doc
+//   and insert orphans at v = V <= dv, which reads never return, and its
+//   watermark upsert meets v = D >= V, i.e. E11000, "already newer". A
+//   re-create at V > D writes key docs at V (visible) and moves v past dv.
+//   If the erase mark is written and the key delete then fails, the mark
+//   alone already hides the old docs; the retried persist deletes them.
+//   erase_version 0 (Redis had no trace of the session) and erase() are the
+//   unconditional erase, with no mark: it cannot fence off a late persist.
 // - A backend failure is never "not found" (invariant 4): load() returns
 //   found=false only after reads that succeeded and found nothing.
-// - Durable state is deleted only by erase(), never by a TTL (invariant 6).
+// - Durable state is deleted only by erase() or a persist carrying erase,
+//   never by a TTL (invariant 6).
 // - Transient failures (network, not primary) are retried max_retries times
 //   with exponential backoff (libmongoc adds ~0.5 s before it re-checks a
 //   failed server); every attempt is bounded by the URI's connectTimeoutMS /
 //   socketTimeoutMS / serverSelectionTimeoutMS, so one step (one round trip)
 //   blocks at most about (1 + max_retries) x (those timeouts + 0.5 s +
-//   backoff). persist has up to four steps, load and erase two.
+//   backoff). persist has up to seven steps (an erase up to three: the
+//   mark, once more after a concurrent insert, the key delete; then the
+//   fields up to four), load and erase two.
 // - libmongoc reports a socket timeout and a hang-up alike (MONGOC_ERROR_
 //   STREAM, MONGOC_ERROR_STREAM_SOCKET); both are kind network and
 //   errc::cold_unavailable. errc::timeout is for server-side limits.
@@ -135,12 +153,20 @@ public:
   /// Creates the by_session index on keys; call at start and report failure.
   outcome<bool> ensure_indexes();
 
-  /// Writes `req` (key docs, then the session watermark); returns
-  /// req.version, which the stored watermark now is at least.
+  /// Writes `req` and returns req.version, which the stored watermark now is
+  /// at least. In order: when req.erase, the erase (erase_version D > 0: the
+  /// mark v = dv = D, then the key docs with v <= D are deleted; D == 0: the
+  /// unconditional erase, as erase()); then, with fields, the key docs and
+  /// the watermark; without fields and without erase, the watermark alone.
+  /// invalid_argument, before anything is sent, when version is 0 (allowed
+  /// only for an erase without fields) or above INT64_MAX, or when
+  /// erase_version > version.
   outcome<uint64_t> persist(const persist_request& req);
 
-  /// Reads the watermark and every live field of `sid`. found is false only
-  /// when neither a session doc nor a live key doc exists. Every field
+  /// Reads the watermark and every live field of `sid`; key docs at or below
+  /// the erase mark dv are left out. found is false only when no live key
+  /// doc exists and the session doc is absent or has v == dv (deleted and
+  /// not written since); version is the doc's v either way. Every field
   /// returned is at least as new as `version` (a persist in progress may
   /// have written newer key docs than the watermark says).
   outcome<session_snapshot> load(const std::string& sid);

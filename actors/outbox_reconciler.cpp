@@ -283,7 +283,12 @@ void scan(reconciler_pointer self) {
         return;
       auto now = clock::now();
       size_t started = 0;
-      for (const auto& sid : *sids) {
+      // Oldest first by page, shuffled within it: reconcilers on several
+      // nodes then work on different sessions instead of all contending
+      // for the claims of the same oldest few.
+      auto page = *sids;
+      std::shuffle(page.begin(), page.end(), st.rng);
+      for (const auto& sid : page) {
         if (st.in_flight.size() >= st.cfg.max_in_flight)
           break;
         if (st.in_flight.count(sid) > 0)

@@ -328,6 +328,27 @@ const engine_counters& engine_counts(engine& e) {
   return *e.internals().counters;
 }
 
+outcome<redis_layout::outbox_figures> engine_outbox_backlog(engine& e) {
+  auto& x = e.internals();
+  if (!x.reconciler_redis)
+    return failure{errc::no_cold_store, "no outbox reconciler running"};
+  outcome<redis_layout::outbox_figures> result{errc::internal, "no reply"};
+  caf::scoped_actor self{x.sys};
+  self
+    ->request(x.reconciler_redis, x.call_timeout, redis_atom::value,
+              redis_layout::outbox_stats())
+    .receive(
+      [&](redis_reply& r) {
+        using namespace std::chrono;
+        result = redis_layout::read_outbox_stats(
+          r, duration_cast<milliseconds>(
+               system_clock::now().time_since_epoch())
+               .count());
+      },
+      [&](caf::error& err) { result = to_failure(err); });
+  return result;
+}
+
 redis_pool_counters engine_redis_counters(engine& e) {
   // The Redis actors count into the engine's counters after every flush
   // (the same numbers /metrics serves); no need to ask each actor.

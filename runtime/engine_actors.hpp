@@ -7,6 +7,7 @@
 
 #include "actors/cold_supervisor.hpp"
 #include "actors/engine_counters.hpp"
+#include "actors/redis_layout.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/engine.hpp"
 
@@ -22,6 +23,11 @@ struct engine_options {
 
 /// Everything the engine counts (the numbers /metrics serves).
 const engine_counters& engine_counts(engine& e);
+
+/// The outbox backlog read from Redis now (all nodes' dirty sessions), via
+/// the reconciler's connection; no_cold_store without a cold store, or
+/// with outbox.reconcile off.
+outcome<redis_layout::outbox_figures> engine_outbox_backlog(engine& e);
 
 /// The actor system the engine runs in.
 caf::actor_system& engine_system(engine& e);

@@ -349,6 +349,202 @@ TEST_CASE("persist refuses version 0 before touching the server") {
   }
 }
 
+// -- erase through persist (the versioned erase) ----------------------------
+
+namespace {
+
+persist_request erase_only(uint64_t version, uint64_t erase_version) {
+  persist_request req{sid, version, {}};
+  req.erase = true;
+  req.erase_version = erase_version;
+  return req;
+}
+
+} // namespace
+
+TEST_CASE("a versioned erase raises the mark with $max, deletes the key docs "
+          "at or below it, and writes no watermark",
+          "[invariant-3]") {
+  mock_mongod mock(plan({answer(writes_ok(1)), answer(writes_ok(4))}));
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto store = open_store(config_for(mock));
+  auto r = store->persist(erase_only(5, 5));
+  REQUIRE(r);
+  CHECK(*r == 5);
+  CHECK(store->last_error_kind() == mongo_error_kind::none);
+  auto cmds = commands_of(mock);
+  REQUIRE(cmds.size() == 2);
+  CHECK(cmds[0]
+        == update_command("sessions", ojson::array({erase_mark_item(sid, 5)})));
+  CHECK(cmds[1] == delete_command("keys", erased_keys(sid, 5), 0));
+}
+
+TEST_CASE("an erase with fields erases first, then upserts the keys, then "
+          "the watermark",
+          "[invariant-3]") {
+  mock_mongod mock(plan({answer(writes_ok(1)), answer(writes_ok(2)),
+                         answer(writes_ok(2)), answer(writes_ok(1))}));
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto store = open_store(config_for(mock));
+  persist_request req = two_fields(9);
+  req.fields.push_back({"k:pre-key/2", true, ""});
+  req.erase = true;
+  req.erase_version = 6;
+  auto r = store->persist(req);
+  REQUIRE(r);
+  CHECK(*r == 9);
+  auto cmds = commands_of(mock);
+  REQUIRE(cmds.size() == 4);
+  CHECK(cmds[0]
+        == update_command("sessions", ojson::array({erase_mark_item(sid, 6)})));
+  CHECK(cmds[1] == delete_command("keys", erased_keys(sid, 6), 0));
+  CHECK(
+    cmds[2]
+    == update_command(
+      "keys", ojson::array({value_item(sid, "c:me", 9, me_json),
+                            tombstone_item(sid, "k:pre-key/2", 9),
+                            value_item(sid, tricky_field, 9, buffer_json)})));
+  CHECK(cmds[3]
+        == update_command("sessions", ojson::array({watermark_item(sid, 9)})));
+}
+
+TEST_CASE("an erase at version 0 is the unconditional erase, with no mark",
+          "[invariant-6]") {
+  SECTION("alone") {
+    // Redis had no trace of the session: version 0 is allowed here only.
+    mock_mongod mock(plan({answer(writes_ok(1)), answer(writes_ok(3))}));
+    INFO(mock.log());
+    REQUIRE(mock.port() != 0);
+    auto store = open_store(config_for(mock));
+    auto r = store->persist(erase_only(0, 0));
+    REQUIRE(r);
+    CHECK(*r == 0);
+    auto cmds = commands_of(mock);
+    REQUIRE(cmds.size() == 2);
+    CHECK(cmds[0] == delete_session(sid));
+    CHECK(cmds[1] == delete_all_keys(sid));
+  }
+  SECTION("followed by fields") {
+    mock_mongod mock(plan({answer(writes_ok(0)), answer(writes_ok(0)),
+                           answer(writes_ok(1)), answer(writes_ok(1))}));
+    INFO(mock.log());
+    REQUIRE(mock.port() != 0);
+    auto store = open_store(config_for(mock));
+    persist_request req{sid, 3, {{"c:me", false, me_json}}};
+    req.erase = true;
+    auto r = store->persist(req);
+    REQUIRE(r);
+    CHECK(*r == 3);
+    auto cmds = commands_of(mock);
+    REQUIRE(cmds.size() == 4);
+    CHECK(cmds[0] == delete_session(sid));
+    CHECK(cmds[1] == delete_all_keys(sid));
+    CHECK(cmds[2]
+          == update_command(
+            "keys", ojson::array({value_item(sid, "c:me", 3, me_json)})));
+    CHECK(
+      cmds[3]
+      == update_command("sessions", ojson::array({watermark_item(sid, 3)})));
+  }
+}
+
+TEST_CASE("an erase mark that lost a concurrent insert race is sent once "
+          "more",
+          "[invariant-3]") {
+  // E11000 on an upsert by _id: another writer inserted the doc first. The
+  // second round matches that doc; E11000 again is a real failure, since an
+  // unguarded $max cannot mean "already newer".
+  SECTION("the second round applies") {
+    mock_mongod mock(plan({answer(write_errors({0}, 11000)),
+                           answer(writes_ok(1)), answer(writes_ok(0))}));
+    INFO(mock.log());
+    REQUIRE(mock.port() != 0);
+    auto store = open_store(config_for(mock));
+    REQUIRE(store->persist(erase_only(5, 5)));
+    auto cmds = commands_of(mock);
+    REQUIRE(cmds.size() == 3);
+    CHECK(cmds[0] == cmds[1]);
+    CHECK(cmds[2] == delete_command("keys", erased_keys(sid, 5), 0));
+  }
+  SECTION("the second round is refused too") {
+    mock_mongod mock(plan(
+      {answer(write_errors({0}, 11000)), answer(write_errors({0}, 11000))}));
+    INFO(mock.log());
+    REQUIRE(mock.port() != 0);
+    auto store = open_store(config_for(mock));
+    auto r = store->persist(erase_only(5, 5));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::cold_error);
+    CHECK(store->last_error_kind() == mongo_error_kind::duplicate_key);
+    check_detail_is_clean(r.error());
+    CHECK(commands_of(mock).size() == 2); // the keys are not touched
+  }
+}
+
+TEST_CASE("a failed erase step stops the persist before the fields") {
+  ojson steps;
+  errc expected = errc::cold_error;
+  size_t sent = 0;
+  SECTION("the mark is refused") {
+    steps = plan({answer(command_failed(13))});
+    sent = 1;
+  }
+  SECTION("the key delete hangs up, twice") {
+    steps = plan({answer(writes_ok(1)), hang_up(), hang_up()});
+    expected = errc::cold_unavailable;
+    sent = 3;
+  }
+  mock_mongod mock(steps);
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto cfg = config_for(mock);
+  cfg.max_retries = 1;
+  auto store = open_store(cfg);
+  persist_request req = two_fields(9);
+  req.erase = true;
+  req.erase_version = 6;
+  auto r = store->persist(req);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == expected);
+  check_detail_is_clean(r.error());
+  auto cmds = commands_of(mock);
+  REQUIRE(cmds.size() == sent);
+  CHECK(cmds[0]
+        == update_command("sessions", ojson::array({erase_mark_item(sid, 6)})));
+  // No key upsert and no watermark: the only update is the mark.
+  for (size_t i = 1; i < cmds.size(); ++i)
+    CHECK(cmds[i] == delete_command("keys", erased_keys(sid, 6), 0));
+}
+
+TEST_CASE("persist refuses an inconsistent erase before touching the "
+          "server") {
+  mock_mongod mock(plan({}));
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto store = open_store(config_for(mock));
+  std::vector<persist_request> bad;
+  // Version 0 is allowed only for an erase without fields.
+  bad.push_back(two_fields(0));
+  bad.back().erase = true;
+  // The erase mark may not be above the version it was read at.
+  bad.push_back(erase_only(4, 5));
+  bad.push_back(two_fields(5));
+  bad.back().erase = true;
+  bad.back().erase_version = 6;
+  bad.push_back(two_fields(5));
+  bad.back().erase_version = 6; // even without erase: the request is corrupt
+  bad.push_back(erase_only(uint64_t{INT64_MAX} + 1, 1));
+  for (const auto& req : bad) {
+    INFO("version " << req.version << " erase_version " << req.erase_version);
+    auto r = store->persist(req);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::invalid_argument);
+  }
+  CHECK(mock.received().empty());
+}
+
 // -- classification (the one translation of libmongoc errors) ---------------
 
 namespace {

@@ -7,6 +7,7 @@
 // covered in mongo_store_mongowiretest.cpp.
 #include "actors/mongo_store.hpp"
 
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,13 @@ ojson session_doc(int64_t v) {
   return doc;
 }
 
+// A session doc carrying the erase mark dv of a versioned erase.
+ojson erased_session_doc(int64_t v, int64_t dv) {
+  ojson doc = session_doc(v);
+  doc["dv"] = i64(dv);
+  return doc;
+}
+
 ojson key_doc(const std::string& field, const std::string& json) {
   ojson doc = ojson::object();
   doc["_id"] = key_id(sid, field);
@@ -48,28 +56,21 @@ ojson find_watermark() {
     "limit": {"$numberLong": "1"}, "$db": "authstore"})");
 }
 
-ojson find_keys(const std::string& path, ojson value) {
+// The key read; with an erase mark dv > 0 the filter ends in
+// v: {$gt: dv}, without one it is exactly as it always was.
+ojson find_keys(const std::string& path, ojson value, int64_t dv = 0) {
   ojson filter = ojson::object();
   filter[path] = std::move(value);
   filter["del"] = ojson::parse(R"({"$ne": true})");
+  if (dv > 0) {
+    filter["v"] = ojson::object();
+    filter["v"]["$gt"] = i64(dv);
+  }
   ojson cmd = ojson::object();
   cmd["find"] = "keys";
   cmd["filter"] = std::move(filter);
   cmd["projection"] = ojson::parse(R"({"val": {"$numberInt": "1"}})");
   cmd["$db"] = "authstore";
-  return cmd;
-}
-
-ojson delete_command(const std::string& coll, ojson q, int32_t limit) {
-  ojson item = ojson::object();
-  item["q"] = std::move(q);
-  item["limit"] = i32(limit);
-  ojson cmd = ojson::object();
-  cmd["delete"] = coll;
-  cmd["ordered"] = true;
-  cmd["$db"] = "authstore";
-  cmd["writeConcern"] = majority_journaled();
-  cmd["deletes"] = ojson::array({item});
   return cmd;
 }
 
@@ -160,6 +161,13 @@ TEST_CASE("a failed read is a failure, never not found", "[invariant-4]") {
     broken["v"] = "3";
     steps = plan({answer(cursor_of("sessions", {broken}))});
   }
+  SECTION("the erase mark is not an integer") {
+    // Reading past it would return the deleted keys; "not found" would be
+    // a guess. Neither: a failure.
+    ojson broken = session_doc(3);
+    broken["dv"] = "3";
+    steps = plan({answer(cursor_of("sessions", {broken}))});
+  }
   mock_mongod mock(steps);
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
@@ -237,6 +245,10 @@ TEST_CASE("erase deletes the watermark first, then every key doc and "
   ojson by_session = ojson::object();
   by_session["_id.s"] = sid;
   CHECK(cmds[1] == delete_command("keys", by_session, 0));
+  // The shared helpers spell the same two commands (persist's unconditional
+  // erase is asserted with them).
+  CHECK(cmds[0] == delete_session(sid));
+  CHECK(cmds[1] == delete_all_keys(sid));
 }
 
 TEST_CASE("a refused erase of the watermark leaves the keys alone") {
@@ -301,4 +313,111 @@ TEST_CASE("ping round-trips once to the admin database, unretried",
   REQUIRE(cmds.size() == 1);
   CHECK(cmds[0] == ojson::parse(R"({"ping": {"$numberInt": "1"},
     "$db": "admin"})"));
+}
+
+// -- reads after a versioned erase -------------------------------------------
+
+TEST_CASE("a load after a versioned erase hides the key docs at or below "
+          "the erase mark",
+          "[invariant-3]") {
+  int64_t v = 0;
+  std::vector<ojson> keys;
+  session_snapshot expected;
+  SECTION("deleted and not written since: not found, at the mark's version") {
+    v = 5;
+    expected = {false, 5, {}};
+  }
+  SECTION("a live key newer than the mark makes it found") {
+    // A persist after the delete whose watermark is not written yet.
+    v = 5;
+    keys = {key_doc("c:me", "2")};
+    expected = {true, 5, {{"c:me", false, "2"}}};
+  }
+  SECTION("a watermark above the mark makes it found without keys") {
+    v = 8;
+    expected = {true, 8, {}};
+  }
+  SECTION("written again after the delete") {
+    v = 8;
+    keys = {key_doc(tricky_field, "3"), key_doc("c:me", "2")};
+    expected = {true, 8, {{"c:me", false, "2"}, {tricky_field, false, "3"}}};
+  }
+  mock_mongod mock(
+    plan({answer(cursor_of("sessions", {erased_session_doc(v, 5)})),
+          answer(cursor_of("keys", keys))}));
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto store = open_store(config_for(mock));
+  auto r = store->load(sid);
+  REQUIRE(r);
+  CHECK(*r == expected);
+  auto cmds = commands_of(mock);
+  REQUIRE(cmds.size() == 2);
+  CHECK(cmds[0] == find_watermark());
+  // The mark's condition comes last, after del: {$ne: true}.
+  CHECK(cmds[1] == find_keys("_id.s", sid, 5));
+  REQUIRE(cmds[1]["filter"].size() == 3);
+  CHECK(std::next(cmds[1]["filter"].begin(), 2).key() == "v");
+}
+
+TEST_CASE("a load without an erase mark sends the key read unchanged") {
+  ojson doc = session_doc(4);
+  SECTION("no dv field") {}
+  SECTION("dv 0") {
+    doc["dv"] = i64(0);
+  }
+  mock_mongod mock(plan({answer(cursor_of("sessions", {doc})),
+                         answer(cursor_of("keys", {key_doc("c:me", "1")}))}));
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto store = open_store(config_for(mock));
+  auto r = store->load(sid);
+  REQUIRE(r);
+  CHECK(*r == session_snapshot{true, 4, {{"c:me", false, "1"}}});
+  auto cmds = commands_of(mock);
+  REQUIRE(cmds.size() == 2);
+  CHECK(cmds[1] == find_keys("_id.s", sid));
+  CHECK_FALSE(cmds[1]["filter"].contains("v"));
+}
+
+TEST_CASE("load_fields after a versioned erase asks only for keys newer than "
+          "the mark",
+          "[invariant-3]") {
+  mock_mongod mock(
+    plan({answer(cursor_of("sessions", {erased_session_doc(7, 7)})),
+          answer(cursor_of("keys", {}))}));
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto store = open_store(config_for(mock));
+  auto r = store->load_fields(sid, {"c:me", tricky_field});
+  REQUIRE(r);
+  CHECK(*r == session_snapshot{false, 7, {}});
+  auto cmds = commands_of(mock);
+  REQUIRE(cmds.size() == 2);
+  ojson in = ojson::object();
+  in["$in"] = ojson::array({key_id(sid, "c:me"), key_id(sid, tricky_field)});
+  CHECK(cmds[1] == find_keys("_id", in, 7));
+}
+
+TEST_CASE("load_fields of no fields after a versioned erase is found only "
+          "when written since") {
+  int64_t v = 0;
+  bool found = false;
+  SECTION("not written since the delete") {
+    v = 6;
+  }
+  SECTION("written since the delete") {
+    v = 9;
+    found = true;
+  }
+  mock_mongod mock(
+    plan({answer(cursor_of("sessions", {erased_session_doc(v, 6)}))}));
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto store = open_store(config_for(mock));
+  auto r = store->load_fields(sid, {});
+  REQUIRE(r);
+  CHECK(r->found == found);
+  CHECK(r->version == static_cast<uint64_t>(v));
+  CHECK(commands_of(mock).size() == 1);
 }

@@ -122,6 +122,62 @@ inline ojson watermark_item(const std::string& sid, int64_t v) {
   return upsert_item(std::move(q), std::move(set), ojson());
 }
 
+/// The erase mark of a versioned erase at d: an unguarded upsert on _id
+/// with {$max: {v: d, dv: d}}.
+inline ojson erase_mark_item(const std::string& sid, int64_t d) {
+  ojson q = ojson::object();
+  q["_id"] = sid;
+  ojson max = ojson::object();
+  max["v"] = i64(d);
+  max["dv"] = i64(d);
+  ojson u = ojson::object();
+  u["$max"] = std::move(max);
+  ojson item = ojson::object();
+  item["q"] = std::move(q);
+  item["u"] = std::move(u);
+  item["upsert"] = true;
+  item["multi"] = false;
+  return item;
+}
+
+/// The filter of a versioned erase's key delete: {"_id.s": sid, v: {$lte:
+/// d}}.
+inline ojson erased_keys(const std::string& sid, int64_t d) {
+  ojson q = ojson::object();
+  q["_id.s"] = sid;
+  q["v"] = ojson::object();
+  q["v"]["$lte"] = i64(d);
+  return q;
+}
+
+/// A delete command on `coll` with one item (limit 1: one doc, 0: all).
+inline ojson delete_command(const std::string& coll, ojson q, int32_t limit) {
+  ojson item = ojson::object();
+  item["q"] = std::move(q);
+  item["limit"] = i32(limit);
+  ojson cmd = ojson::object();
+  cmd["delete"] = coll;
+  cmd["ordered"] = true;
+  cmd["$db"] = "authstore";
+  cmd["writeConcern"] = majority_journaled();
+  cmd["deletes"] = ojson::array({item});
+  return cmd;
+}
+
+/// The unconditional erase's first step: delete the session doc by _id.
+inline ojson delete_session(const std::string& sid) {
+  ojson by_id = ojson::object();
+  by_id["_id"] = sid;
+  return delete_command("sessions", std::move(by_id), 1);
+}
+
+/// The unconditional erase's second step: delete every key doc of sid.
+inline ojson delete_all_keys(const std::string& sid) {
+  ojson by_session = ojson::object();
+  by_session["_id.s"] = sid;
+  return delete_command("keys", std::move(by_session), 0);
+}
+
 /// The whole unordered update command on `coll`.
 inline ojson update_command(const std::string& coll, ojson items,
                             ojson wc = majority_journaled()) {

@@ -62,7 +62,9 @@ void outage(fake_mode mode) {
     sids.push_back(unique_sid("outage"));
   std::atomic<bool> stop{false};
   outage_result result;
-  std::thread writer{[&] { result = write_until(*e, sids, stop); }};
+  std::thread writer{[&] {
+    result = write_until(*e, sids, stop);
+  }};
   std::this_thread::sleep_for(2s); // healthy first
   ctl->fail_code = errc::cold_unavailable;
   ctl->mode = mode;

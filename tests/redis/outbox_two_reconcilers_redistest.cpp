@@ -46,8 +46,8 @@ TEST_CASE("two reconcilers on one Redis persist each dirty session, never "
   }
   ctl->mode = fake_mode::late;
   ctl->late_delay = 20ms;
-  std::map<std::string, std::string> fast = {{"outbox.grace-ms", "0"},
-                                             {"outbox.max-in-flight", "16"}};
+  std::map<std::string, std::string> fast
+    = {{"outbox.grace-ms", "0"}, {"outbox.max-in-flight", "16"}};
   auto a = start_fake_cold_engine(redis->url(), ctl, fast);
   auto b = start_fake_cold_engine(redis->url(), ctl, fast);
   REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 30s));

@@ -52,6 +52,8 @@
 // named helpers that implement it read best together, top-down.
 #include "actors/cold_supervisor.hpp"
 
+#include "actors/log.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -78,6 +80,7 @@ constexpr size_t breaker_states = 5;
 struct pending_call {
   breaker_permit permit;
   clock::time_point started;
+  cold_op op = cold_op::persist;
   /// The worker it was sent to.
   uint64_t incarnation = 0;
   /// Answers the caller with an error.
@@ -186,7 +189,21 @@ std::pair<failure, call_result> classify_error(const cold_state& st,
 
 /// Removes call `id` and reports its outcome; false if it was already
 /// settled (then the caller has its answer and nothing may be reported).
-bool settle(cold_pointer self, uint64_t id, call_result result, bool answered) {
+/// Counts one call of `op` by result slot; `took` only for forwarded calls.
+void count_call(cold_state& st, cold_op op, size_t slot,
+                std::optional<clock::duration> took = std::nullopt) {
+  auto* c = st.cfg.counters;
+  if (!c)
+    return;
+  auto i = static_cast<size_t>(op);
+  c->results[i][slot].fetch_add(1, std::memory_order_relaxed);
+  if (took)
+    c->latency[i].record(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(*took).count()));
+}
+
+bool settle(cold_pointer self, uint64_t id, call_result result, bool answered,
+            errc code = errc::internal) {
   auto& st = self->state;
   auto i = st.pending.find(id);
   if (i == st.pending.end())
@@ -195,6 +212,11 @@ bool settle(cold_pointer self, uint64_t id, call_result result, bool answered) {
   st.pending.erase(i);
   auto now = clock::now();
   st.breaker->record(call.permit, result, now - call.started, now);
+  count_call(st, call.op,
+             answered ? op_result::ok
+                      : op_result::of(
+                        result == call_result::timeout ? errc::timeout : code),
+             now - call.started);
   if (answered && result == call_result::success) {
     ++st.counters.calls_succeeded;
     // A worker that serves calls is healthy: the next crash starts the
@@ -211,13 +233,17 @@ bool settle(cold_pointer self, uint64_t id, call_result result, bool answered) {
 
 /// Forwards one data call (see the protocol in the file comment).
 template <class T, class... Ts>
-caf::result<T> forward(cold_pointer self, const std::string& sid, Ts&&... xs) {
-  if (auto ok = validate_session_id(sid); !ok)
-    return make_error(ok.error());
+caf::result<T> forward(cold_pointer self, cold_op op, const std::string& sid,
+                       Ts&&... xs) {
   auto& st = self->state;
+  if (auto ok = validate_session_id(sid); !ok) {
+    count_call(st, op, op_result::of(ok.error().code));
+    return make_error(ok.error());
+  }
   auto now = clock::now();
   if (!st.worker) {
     ++st.counters.rejected_no_worker;
+    count_call(st, op, op_result::of(errc::cold_unavailable));
     auto wait = std::max(st.restart_at - now, clock::duration{0});
     return make_error(errc::cold_unavailable,
                       "cold worker stopped and restarts in "
@@ -227,6 +253,7 @@ caf::result<T> forward(cold_pointer self, const std::string& sid, Ts&&... xs) {
   }
   if (st.pending.size() >= st.cfg.max_in_flight) {
     ++st.counters.rejected_overload;
+    count_call(st, op, op_result::of(errc::overloaded));
     return make_error(errc::overloaded,
                       std::to_string(st.pending.size())
                         + " cold-store calls in flight; nothing was sent");
@@ -234,11 +261,12 @@ caf::result<T> forward(cold_pointer self, const std::string& sid, Ts&&... xs) {
   auto permit = st.breaker->allow(now);
   if (!permit) {
     ++st.counters.rejected_open;
+    count_call(st, op, op_result::of(errc::cold_unavailable));
     return make_error(errc::cold_unavailable, rejected_detail(st, now));
   }
   auto rp = self->make_response_promise<T>();
   auto id = st.next_call_id++;
-  st.pending.emplace(id, pending_call{permit, now, st.incarnation,
+  st.pending.emplace(id, pending_call{permit, now, op, st.incarnation,
                                       [rp](const failure& f) mutable {
                                         rp.deliver(make_error(f));
                                       }});
@@ -250,7 +278,7 @@ caf::result<T> forward(cold_pointer self, const std::string& sid, Ts&&... xs) {
       },
       [=](caf::error& err) mutable {
         auto [f, result] = classify_error(self->state, err);
-        if (settle(self, id, result, false))
+        if (settle(self, id, result, false, f.code))
           rp.deliver(make_error(f));
       });
   return rp;
@@ -268,6 +296,7 @@ void fail_pending(cold_pointer self, const failure& f, bool report) {
       st.breaker->record(call.permit, call_result::failure, now - call.started,
                          now);
     ++st.counters.calls_failed;
+    count_call(st, call.op, op_result::of(f.code), now - call.started);
     call.fail(f);
   }
 }
@@ -351,6 +380,9 @@ void on_worker_down(cold_pointer self, const caf::error& reason) {
   st.worker_addr = caf::actor_addr{};
   st.indexes_ok = false;
   st.index_detail = "worker down";
+  log::write(log::level::warn, "cold_supervisor", "worker_down",
+             {{"reason", self->system().render(reason)},
+              {"in_flight", std::to_string(st.pending.size())}});
   fail_pending(self,
                {errc::cold_unavailable,
                 "cold worker stopped (" + self->system().render(reason)
@@ -392,6 +424,12 @@ cold_actor::behavior_type cold_supervisor_impl(cold_pointer self,
     st.cfg.breaker, circuit_breaker::uniform_source{},
     [matrix](breaker_state from, breaker_state to) {
       ++(*matrix)[gauge(from) * breaker_states + gauge(to)];
+      bool worse
+        = to == breaker_state::open || to == breaker_state::forced_open;
+      log::write(worse ? log::level::warn : log::level::info, "cold_supervisor",
+                 "breaker_transition",
+                 {{"from", std::string{to_string(from)}},
+                  {"to", std::string{to_string(to)}}});
     });
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.source == self->state.worker_addr)
@@ -410,18 +448,21 @@ cold_actor::behavior_type cold_supervisor_impl(cold_pointer self,
   return {
     [=](persist_atom, persist_request& req) {
       auto sid = req.session_id;
-      return forward<uint64_t>(self, sid, persist_atom::value, std::move(req));
+      return forward<uint64_t>(self, cold_op::persist, sid, persist_atom::value,
+                               std::move(req));
     },
     [=](load_atom, const std::string& sid) {
-      return forward<session_snapshot>(self, sid, load_atom::value, sid);
+      return forward<session_snapshot>(self, cold_op::load, sid,
+                                       load_atom::value, sid);
     },
     [=](load_fields_atom, const std::string& sid,
         std::vector<std::string>& fields) {
-      return forward<session_snapshot>(self, sid, load_fields_atom::value, sid,
+      return forward<session_snapshot>(self, cold_op::load_fields, sid,
+                                       load_fields_atom::value, sid,
                                        std::move(fields));
     },
     [=](erase_atom, const std::string& sid) {
-      return forward<bool>(self, sid, erase_atom::value, sid);
+      return forward<bool>(self, cold_op::erase, sid, erase_atom::value, sid);
     },
     [=](cold_status_atom) { return make_status(self); },
     [=](force_open_atom) {

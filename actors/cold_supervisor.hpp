@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "actors/circuit_breaker.hpp"
+#include "actors/engine_counters.hpp"
 #include "messages/interfaces.hpp"
 
 namespace caf {
@@ -50,6 +51,8 @@ struct cold_supervisor_config {
   size_t max_in_flight = 1024;
   /// Spawns the worker (required).
   cold_worker_factory make_worker;
+  /// Where calls are counted by operation (may be null).
+  cold_counters* counters = nullptr;
 };
 
 /// Spawns the cold supervisor (a scheduled actor; it never blocks), which

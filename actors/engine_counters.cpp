@@ -21,6 +21,20 @@ const char* to_string(op_kind k) {
   return "unknown";
 }
 
+const char* to_string(cold_op op) {
+  switch (op) {
+    case cold_op::persist:
+      return "persist";
+    case cold_op::load:
+      return "load";
+    case cold_op::load_fields:
+      return "load_fields";
+    case cold_op::erase:
+      return "erase";
+  }
+  return "unknown";
+}
+
 const char* to_string(persist_path p) {
   return p == persist_path::live ? "live" : "reconciler";
 }

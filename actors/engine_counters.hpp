@@ -74,6 +74,21 @@ struct redis_counters {
   std::array<std::atomic<uint64_t>, 256> errors{};
 };
 
+/// Cold-store operations, as the supervisor forwards them.
+enum class cold_op : uint8_t { persist, load, load_fields, erase };
+constexpr size_t cold_op_count = 4;
+
+/// The metric label of a cold-store operation.
+const char* to_string(cold_op op);
+
+/// The cold supervisor's calls by operation: results (ok or an error code,
+/// rejections included) and the latency of calls forwarded to the worker.
+struct cold_counters {
+  std::array<latency_histogram, cold_op_count> latency;
+  std::array<std::array<std::atomic<uint64_t>, op_result::slots>, cold_op_count>
+    results{};
+};
+
 /// Who ran a persist: a session actor right after a write, or the
 /// reconciler for a session left dirty.
 enum class persist_path : uint8_t { live, reconciler };
@@ -97,6 +112,10 @@ struct outbox_counters {
   std::atomic<uint64_t> marks_cleared{0};
   /// Outbox read to marks cleared, per path.
   std::array<latency_histogram, persist_path_count> latency;
+  /// Live persist chains running now (all sessions), and writes whose live
+  /// persist was left to the reconciler because the cap was reached.
+  std::atomic<int64_t> live_in_flight{0};
+  std::atomic<uint64_t> live_deferred{0};
   // Reconciler only.
   std::atomic<uint64_t> ticks{0};
   /// Ticks that persisted nothing because the breaker was open.
@@ -118,6 +137,7 @@ struct outbox_counters {
 struct engine_counters {
   session_counters sessions;
   redis_counters redis;
+  cold_counters cold;
   outbox_counters outbox;
 };
 

@@ -41,6 +41,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/log.hpp"
 #include "actors/redis_layout.hpp"
 #include "messages/session_id.hpp"
 
@@ -66,6 +67,11 @@ struct reconciler_state {
   bool stats_pending = false;
   bool sweep_pending = false;
   bool scan_pending = false;
+  /// The last page had eligible sessions that found no room: scan again as
+  /// soon as a round ends instead of waiting for the next tick.
+  bool more_waiting = false;
+  /// The breaker's state at the last tick (no rescans while it is open).
+  bool cold_open = false;
   std::string sweep_cursor = "0";
   std::minstd_rand rng{std::random_device{}()};
   static inline const char* name = "authstore.outbox_reconciler";
@@ -85,15 +91,6 @@ outbox_counters* counters(reconciler_pointer self) {
 
 constexpr auto reconciler_path = static_cast<size_t>(persist_path::reconciler);
 
-/// One structured log line (key=value) on stderr; never values or secrets.
-void log_line(const char* level, const char* event, const std::string& sid,
-              const std::string& detail) {
-  std::fprintf(stderr,
-               "level=%s component=outbox_reconciler event=%s session=%s "
-               "detail=\"%s\"\n",
-               level, event, sid.c_str(), detail.c_str());
-}
-
 template <class F>
 void ask_redis(reconciler_pointer self, redis_request req, F on_reply,
                std::function<void(const failure&)> on_error) {
@@ -104,8 +101,13 @@ void ask_redis(reconciler_pointer self, redis_request req, F on_reply,
           [on_error](caf::error& err) { on_error(to_failure(err)); });
 }
 
+void scan(reconciler_pointer self);
+
 void done(reconciler_pointer self, const std::string& sid) {
-  self->state.in_flight.erase(sid);
+  auto& st = self->state;
+  st.in_flight.erase(sid);
+  if (st.more_waiting && !st.cold_open && !st.scan_pending)
+    scan(self);
 }
 
 /// A failed round: count, back off, hold the claim for the backoff.
@@ -122,6 +124,12 @@ void failed(reconciler_pointer self, const std::string& sid, const failure& f) {
     static_cast<int64_t>(static_cast<double>(wait.count()) * jitter(st.rng))};
   b.failures += 1;
   b.next_at = clock::now() + jittered;
+  log::write(log::level::warn, "outbox_reconciler", "persist_failed",
+             {{"session", sid},
+              {"reason", std::string{to_string(f.code)}},
+              {"detail", f.detail},
+              {"failures", std::to_string(b.failures)},
+              {"retry_in_ms", std::to_string(jittered.count())}});
   // Best effort: if it fails the claim simply expires with its lease.
   ask_redis(
     self, redis_layout::hold_claim(sid, st.cfg.owner, jittered.count()),
@@ -132,14 +140,20 @@ void failed(reconciler_pointer self, const std::string& sid, const failure& f) {
 /// Parks a session whose outbox cannot be persisted as it is.
 void quarantine(reconciler_pointer self, const std::string& sid,
                 const failure& f) {
-  log_line("error", "quarantine", sid, f.detail);
+  log::write(log::level::error, "outbox_reconciler", "quarantine",
+             {{"session", sid},
+              {"reason", std::string{to_string(f.code)}},
+              {"detail", f.detail},
+              {"action", "inspect as:{sid}:o, then move the id from "
+                         "as:quarantine back to as:dirty"}});
   if (auto* c = counters(self))
     c->quarantined.fetch_add(1, std::memory_order_relaxed);
   for (auto& req : redis_layout::quarantine(sid, wall_ms()))
     ask_redis(
       self, std::move(req), [](const redis_reply&) {},
       [sid](const failure& e) {
-        log_line("error", "quarantine_failed", sid, e.detail);
+        log::write(log::level::error, "outbox_reconciler", "quarantine_failed",
+                   {{"session", sid}, {"detail", e.detail}});
       });
   ask_redis(
     self, redis_layout::hold_claim(sid, self->state.cfg.owner, 0),
@@ -157,12 +171,16 @@ void clear(reconciler_pointer self, const std::string& sid, uint64_t version,
   ask_redis(
     self,
     redis_layout::clear_dirty(sid, version, self->state.cfg.owner, wall_ms()),
-    [self, sid, start, persisted](const redis_reply& r) {
+    [self, sid, version, start, persisted](const redis_reply& r) {
       auto cleared = redis_layout::read_clear_dirty(r);
       if (!cleared)
         return failed(self, sid, cleared.error());
       if (auto* c = counters(self)) {
         if (persisted) {
+          log::write(log::level::debug, "outbox_reconciler", "persisted",
+                     {{"session", sid},
+                      {"version", std::to_string(version)},
+                      {"marks_cleared", std::to_string(cleared->cleared)}});
           c->persists[reconciler_path].fetch_add(1, std::memory_order_relaxed);
           c->latency[reconciler_path].record(static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
@@ -255,9 +273,9 @@ void sweep_step(reconciler_pointer self) {
       if (x->reindexed > 0) {
         if (auto* c = counters(self))
           c->reindexed.fetch_add(x->reindexed, std::memory_order_relaxed);
-        log_line("warn", "reindexed", "-",
-                 std::to_string(x->reindexed)
-                   + " dirty sessions were missing from the index");
+        log::write(log::level::warn, "outbox_reconciler", "reindexed",
+                   {{"sessions", std::to_string(x->reindexed)},
+                    {"detail", "dirty sessions were missing from the index"}});
       }
     },
     [self](const failure&) { self->state.sweep_pending = false; });
@@ -288,9 +306,12 @@ void scan(reconciler_pointer self) {
       // for the claims of the same oldest few.
       auto page = *sids;
       std::shuffle(page.begin(), page.end(), st.rng);
+      st.more_waiting = false;
       for (const auto& sid : page) {
-        if (st.in_flight.size() >= st.cfg.max_in_flight)
+        if (st.in_flight.size() >= st.cfg.max_in_flight) {
+          st.more_waiting = true;
           break;
+        }
         if (st.in_flight.count(sid) > 0)
           continue;
         if (auto b = st.backoff.find(sid);
@@ -329,6 +350,7 @@ void on_tick(reconciler_pointer self) {
     .then(
       [self](const cold_status& cs) {
         bool open = cs.state == 3 || (cs.state == 2 && cs.next_probe_ms > 0);
+        self->state.cold_open = open;
         if (open) {
           if (auto* c = counters(self))
             c->ticks_cold_open.fetch_add(1, std::memory_order_relaxed);

@@ -50,6 +50,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/log.hpp"
 #include "actors/redis_layout.hpp"
 #include "messages/patch_json.hpp"
 
@@ -218,13 +219,22 @@ void start_persist(session_pointer self);
 /// Ends the chain: again at once when marks were left behind, else idle.
 void end_persist(session_pointer self, bool again) {
   self->state.persisting = false;
+  if (auto* c = self->state.cfg->outbox)
+    c->live_in_flight.fetch_sub(1, std::memory_order_relaxed);
   if (again) // before finished_one: a draining actor must not stop first
     start_persist(self);
   finished_one(self);
 }
 
-void persist_failed(session_pointer self, errc code) {
+void persist_failed(session_pointer self, const failure& f) {
+  auto code = f.code;
   auto& st = self->state;
+  // At most one line per session per backoff period.
+  log::write(log::level::warn, "session", "persist_failed",
+             {{"session", st.sid},
+              {"reason", std::string{to_string(code)}},
+              {"detail", f.detail},
+              {"next", "the reconciler retries; writes continue"}});
   if (auto* c = st.cfg->outbox)
     c->failures[static_cast<size_t>(persist_path::live)]
                [static_cast<size_t>(code)]
@@ -245,12 +255,17 @@ void clear_persisted(session_pointer self, uint64_t version,
       self->state.redis, self->state.cfg->redis_timeout, redis_atom::value,
       redis_layout::clear_dirty(self->state.sid, version, "", wall_ms()))
     .then(
-      [self, start](redis_reply& reply) {
+      [self, version, start](redis_reply& reply) {
         auto cleared = redis_layout::read_clear_dirty(reply);
         if (!cleared)
-          return persist_failed(self, cleared.error().code);
+          return persist_failed(self, cleared.error());
         auto& st = self->state;
         st.persist_failures = 0;
+        log::write(log::level::debug, "session", "persisted",
+                   {{"session", st.sid},
+                    {"version", std::to_string(version)},
+                    {"marks_cleared", std::to_string(cleared->cleared)},
+                    {"marks_left", std::to_string(cleared->remaining)}});
         if (auto* c = st.cfg->outbox) {
           auto path = static_cast<size_t>(persist_path::live);
           c->persists[path].fetch_add(1, std::memory_order_relaxed);
@@ -263,7 +278,7 @@ void clear_persisted(session_pointer self, uint64_t version,
         }
         end_persist(self, cleared->remaining > 0);
       },
-      [self](caf::error& err) { persist_failed(self, to_failure(err).code); });
+      [self](caf::error& err) { persist_failed(self, to_failure(err)); });
 }
 
 /// Step 1 and 2: read the dirty fields, send them to the cold store.
@@ -271,6 +286,15 @@ void start_persist(session_pointer self) {
   auto& st = self->state;
   if (st.persisting || !st.cfg->cold || clock::now() < st.persist_retry_at)
     return;
+  if (auto* c = st.cfg->outbox) {
+    if (c->live_in_flight.fetch_add(1, std::memory_order_relaxed)
+        >= st.cfg->live_max_in_flight) {
+      c->live_in_flight.fetch_sub(1, std::memory_order_relaxed);
+      c->live_deferred.fetch_add(1, std::memory_order_relaxed);
+      return; // the marks wait for the reconciler (or this session's next
+              // write)
+    }
+  }
   st.persisting = true;
   ++st.in_flight; // a passivating actor finishes its chain first
   auto start = clock::now();
@@ -281,7 +305,7 @@ void start_persist(session_pointer self) {
       [self, start](redis_reply& reply) {
         auto read = redis_layout::read_read_dirty(reply, self->state.sid);
         if (!read)
-          return persist_failed(self, read.error().code);
+          return persist_failed(self, read.error());
         if (read->marks == 0) {
           if (auto* c = self->state.cfg->outbox)
             c->clean_reads[static_cast<size_t>(persist_path::live)].fetch_add(
@@ -292,13 +316,13 @@ void start_persist(session_pointer self) {
         self
           ->request(self->state.cfg->cold, self->state.cfg->cold_timeout,
                     persist_atom::value, std::move(read->request))
-          .then([self, version,
-                 start](uint64_t) { clear_persisted(self, version, start); },
-                [self](caf::error& err) {
-                  persist_failed(self, to_failure(err).code);
-                });
+          .then(
+            [self, version, start](uint64_t) {
+              clear_persisted(self, version, start);
+            },
+            [self](caf::error& err) { persist_failed(self, to_failure(err)); });
       },
-      [self](caf::error& err) { persist_failed(self, to_failure(err).code); });
+      [self](caf::error& err) { persist_failed(self, to_failure(err)); });
 }
 
 /// After an acknowledged write that left marks.
@@ -329,6 +353,11 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
     [self, p = std::move(p)](const redis_reply& r) -> outcome<uint64_t> {
       auto v = redis_layout::read_apply_patch(r);
       if (v) {
+        if (log::enabled(log::level::debug))
+          log::write(log::level::debug, "session", "set",
+                     {{"session", self->state.sid},
+                      {"version", std::to_string(*v)},
+                      {"fields", std::to_string(p.writes.size())}});
         apply_to_cache(self->state, p, *v);
         wrote_dirty(self);
       }

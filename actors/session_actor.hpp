@@ -44,8 +44,12 @@ struct session_config {
   /// row up to persist_retry_max.
   std::chrono::milliseconds persist_retry_base{1000};
   std::chrono::milliseconds persist_retry_max{30000};
-  /// Where persists are counted (may be null).
+  /// Where persists are counted (may be null). Its live_in_flight also
+  /// caps live persist chains over all sessions: at live_max_in_flight a
+  /// write leaves its marks to the reconciler instead of queueing a persist
+  /// behind a single cold worker until it times out.
   outbox_counters* outbox = nullptr;
+  int64_t live_max_in_flight = 64;
 };
 
 /// Spawns the session actor for `sid` (already validated) talking to

@@ -46,9 +46,12 @@ outcome<bool> validate_key_type(std::string_view type) {
     return ok;
   for (char c : type)
     if (!is_key_type_char(c))
+      // The name is not echoed: a malformed document can put a value (key
+      // material) where a type belongs, and details reach logs.
       return {errc::invalid_argument,
-              "key type '" + std::string{type}
-                + "' has a disallowed character (allowed: A-Z a-z 0-9 . _ -)"};
+              "a key type (" + std::to_string(type.size())
+                + " bytes) has a disallowed character (allowed: A-Z a-z 0-9 "
+                  ". _ -)"};
   return true;
 }
 

@@ -33,8 +33,10 @@ outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
   patch result;
   for (auto& [part, body] : doc->items()) {
     if (part != "creds" && part != "keys")
-      return {errc::invalid_argument,
-              "unknown patch member '" + part + "' (expected creds, keys)"};
+      // Not echoed: it may be a misplaced value (see validate_key_type).
+      return {errc::invalid_argument, "unknown patch member ("
+                                        + std::to_string(part.size())
+                                        + " bytes; expected creds, keys)"};
     if (!body.is_object())
       return {errc::invalid_argument, "patch." + part + " must be an object"};
   }

@@ -57,6 +57,10 @@ const std::vector<cli_command> commands = {
      "(SIGKILL at T s, restart after D s; the server then runs with "
      "appendfsync always, so acknowledged writes must survive); several "
      "separated by commas", nullptr},
+    {"drain-timeout-s", "SECONDS", "with a cold store (--mongodb): after the "
+     "load, wait this long for the outbox backlog to empty (the run fails "
+     "if it does not), then compare every session's cold and hot version",
+     "120"},
     {"quiet", nullptr, "no live progress line", nullptr}},
    true,
    "  authstore sim --sessions 100 --duration 10\n"

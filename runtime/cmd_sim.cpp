@@ -3,6 +3,13 @@
 // sessions (sim_driver), prints live progress and a final report (text, and
 // JSON with --json), and exits 1 when any acknowledged write was lost or an
 // unexpected value was found.
+//
+// With a cold store (mongodb.uri) in-process, it also watches the outbox:
+// the backlog is sampled every 250 ms from the load's start, the run waits
+// (up to --drain-timeout-s after the load) for the backlog to empty, then
+// every session's cold version is compared with its hot one. A backlog that
+// does not drain, or a cold copy that differs from the hot one, is a failed
+// run (exit 1) like a lost write.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -76,6 +83,21 @@ std::string read_plan(const cli_args& args, sim_plan& plan) {
   return {};
 }
 
+/// Time between outbox backlog samples.
+constexpr std::chrono::milliseconds backlog_interval{250};
+
+/// Reads --drain-timeout-s; returns an error text or "".
+std::string read_drain_timeout(const cli_args& args, double& out) {
+  constexpr uint64_t max_s = 86400;
+  uint64_t v = 120;
+  if (args.has("drain-timeout-s")
+      && (!parse_number(args.get("drain-timeout-s", ""), v) || v > max_s))
+    return "--drain-timeout-s must be a whole number from 0 to "
+           + std::to_string(max_s);
+  out = static_cast<double>(v);
+  return {};
+}
+
 /// One injected fault: at `at_s`, pause or kill the simulator's own
 /// redis-server; after `for_s` more, resume or restart it.
 struct fault {
@@ -145,7 +167,8 @@ void run_faults(std::vector<fault>& faults, redis_server& redis,
 }
 
 /// Prints one progress line (on a terminal, overwriting itself).
-void progress(const sim_counters& c, double elapsed_s, bool tty) {
+void progress(const sim_counters& c, double elapsed_s, bool tty,
+              const backlog_sample* backlog) {
   uint64_t ops = c.total_ops();
   uint64_t p99 = 0;
   for (const auto& h : c.latency)
@@ -156,7 +179,11 @@ void progress(const sim_counters& c, double elapsed_s, bool tty) {
             << (elapsed_s > 0 ? static_cast<double>(ops) / elapsed_s : 0.0)
             << " ops/s, " << c.total_errors() << " errors, worst p99 "
             << std::setprecision(1) << static_cast<double>(p99) / 1000.0
-            << " us" << (tty ? "   " : "\n") << std::flush;
+            << " us";
+  if (backlog)
+    std::cerr << ", outbox " << backlog->sessions << " sessions/"
+              << backlog->fields << " fields";
+  std::cerr << (tty ? "   " : "\n") << std::flush;
 }
 
 } // namespace
@@ -169,6 +196,9 @@ int cmd_sim(const cli_args& args) {
   if (auto err = read_plan(args, plan); !err.empty())
     return usage_error("sim", err);
   plan.connect_burst = !args.has("no-connect-burst");
+  double drain_timeout_s = 0;
+  if (auto err = read_drain_timeout(args, drain_timeout_s); !err.empty())
+    return usage_error("sim", err);
   std::vector<fault> faults;
   if (auto err = read_faults(args.get("fault", ""), faults); !err.empty())
     return usage_error("sim", err);
@@ -235,6 +265,8 @@ int cmd_sim(const cli_args& args) {
         return report_failure("sim", e.error());
       eng = std::move(*e);
     }
+    // Null without a cold store: then nothing below changes.
+    auto watch = eng ? outbox_watch::start(*eng) : nullptr;
     auto counters = std::make_unique<sim_counters>();
     auto rss_before = current_rss_bytes();
     auto start = std::chrono::steady_clock::now();
@@ -244,17 +276,26 @@ int cmd_sim(const cli_args& args) {
       start_sim_drivers(*eng, plan, *counters);
     bool tty = ::isatty(STDERR_FILENO) && !args.has("quiet");
     auto last_print = start;
+    auto last_sample = start - backlog_interval;
+    auto take_sample = [&](std::chrono::steady_clock::time_point now) {
+      if (!watch || now - last_sample < backlog_interval)
+        return;
+      last_sample = now;
+      watch->sample(std::chrono::duration<double>(now - start).count());
+    };
     double load_seconds = 0;
     while (counters->drivers_done.load() < plan.concurrency) {
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
       auto now = std::chrono::steady_clock::now();
+      take_sample(now);
       std::chrono::duration<double> elapsed = now - start;
       if (load_seconds == 0 && counters->steady_done.load() == plan.concurrency)
         load_seconds = elapsed.count();
       if (own_redis)
         run_faults(faults, *own_redis, elapsed.count());
       if (!args.has("quiet") && now - last_print >= std::chrono::seconds{1}) {
-        progress(*counters, elapsed.count(), tty);
+        progress(*counters, elapsed.count(), tty,
+                 watch ? watch->latest() : nullptr);
         last_print = now;
       }
     }
@@ -264,8 +305,33 @@ int cmd_sim(const cli_args& args) {
                        .count();
     if (tty)
       std::cerr << '\n';
+    if (watch && watch->backlog_available()) {
+      // The drain: until a sample after the load's end reads empty.
+      auto deadline
+        = start
+          + std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(load_seconds + drain_timeout_s));
+      while (!watch->drained_after(load_seconds)) {
+        auto now = std::chrono::steady_clock::now();
+        if (now > deadline)
+          break;
+        std::this_thread::sleep_until(last_sample + backlog_interval);
+        now = std::chrono::steady_clock::now();
+        take_sample(now);
+        if (!args.has("quiet") && now - last_print >= std::chrono::seconds{1}) {
+          if (const auto* b = watch->latest())
+            std::cerr << "sim: draining the outbox, "
+                      << std::chrono::duration<double>(now - start).count()
+                      << " s: " << b->sessions << " sessions, " << b->fields
+                      << " fields\n";
+          last_print = now;
+        }
+      }
+    }
     report
       = make_sim_report(eng.get(), plan, *counters, load_seconds, rss_before);
+    if (watch)
+      report.outbox = watch->finish(plan, load_seconds, drain_timeout_s);
     if (client)
       report.remote = args.get("connect", "");
   }
@@ -277,11 +343,30 @@ int cmd_sim(const cli_args& args) {
       return report_failure("sim",
                             {errc::internal, "cannot write --json file"});
   }
+  bool failed = false;
   if (report.lost > 0 || report.unexpected > 0) {
     std::cerr << "sim: FAILED verification: " << report.lost << " lost, "
               << report.unexpected << " unexpected\n";
-    return exit_failed;
+    failed = true;
   }
+  const auto& o = report.outbox;
+  if (o.configured && o.backlog_available && !o.drained) {
+    std::cerr << "sim: FAILED: the outbox did not drain within "
+              << drain_timeout_s << " s of the load's end (" << o.last.sessions
+              << " sessions, " << o.last.fields << " fields remain)\n";
+    failed = true;
+  }
+  if (o.configured && o.cold_mismatched > 0) {
+    std::cerr << "sim: FAILED: " << o.cold_mismatched
+              << " sessions differ between the cold and the hot store\n";
+    failed = true;
+  }
+  if (o.configured && o.cold_errors > 0)
+    std::cerr << "sim: warning: " << o.cold_errors
+              << " sessions could not be read back for the cold == hot "
+                 "check\n";
+  if (failed)
+    return exit_failed;
   return exit_ok;
 }
 

@@ -1,6 +1,8 @@
 // config.cpp -- the configuration table and its loader (config.hpp).
 #include "runtime/config.hpp"
 
+#include "actors/log.hpp"
+
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -68,6 +70,9 @@ const std::vector<setting_spec> specs = {
   {"cold.restart-backoff-max-ms", S::integer, "10000", 100, 3600000,
    "Cap of the wait before restarting a crashed mongo worker (the wait "
    "starts at 100 ms and doubles per crash in a row)"},
+  {"log.level", S::text, "info", 0, 0,
+   "Least severe log level written to stderr (logfmt lines): debug (every "
+   "write and persist, with session and version), info, warn, error, off"},
   {"outbox.reconcile", S::boolean, "true", 0, 0,
    "Run the outbox reconciler on this node (with mongodb.uri): persists "
    "sessions left dirty by a crash, an outage or a failed live persist. "
@@ -79,6 +84,10 @@ const std::vector<setting_spec> specs = {
    "fresh writes to the live persist path"},
   {"outbox.max-in-flight", S::integer, "32", 1, 10000,
    "Most persists the reconciler has in flight at once"},
+  {"outbox.live-max-in-flight", S::integer, "64", 1, 100000,
+   "Most persists started right after writes (all sessions together); "
+   "beyond it a write's marks wait for the reconciler, so persists do not "
+   "queue behind the one cold worker until they time out"},
   {"outbox.lease-ms", S::integer, "30000", 100, 3600000,
    "How long a reconciler's claim keeps other nodes off a session (longer "
    "than one persist can take)"},
@@ -150,6 +159,15 @@ const std::vector<setting_spec> specs = {
   {"remote.connection-timeout-ms", S::integer, "5000", 50, 3600000,
    "Drop a remote peer that sent nothing, not even a heartbeat, for this "
    "long: a frozen peer is detected within this bound"},
+  {"remote.tls-cert", S::text, "", 0, 0,
+   "PEM certificate (chain) this side presents on remote connections; "
+   "setting it turns TLS on (needs remote.tls-key and remote.tls-ca too). "
+   "Both ends must agree: TLS and plain peers refuse each other"},
+  {"remote.tls-key", S::text, "", 0, 0,
+   "PEM private key of remote.tls-cert (unencrypted; keep it mode 0600)"},
+  {"remote.tls-ca", S::text, "", 0, 0,
+   "PEM file of the CA certificates trusted to sign the peer's "
+   "certificate; the peer must present one (mutual TLS)"},
 };
 // clang-format on
 
@@ -323,6 +341,10 @@ settings::load(const std::map<std::string, std::string>& flags,
                           "the cold store, so an expired session would read "
                           "as 'not found' (which logs a Baileys account "
                           "out)"});
+  if (!log::parse_level(result.text("log.level")))
+    errors.push_back({errc::invalid_config,
+                      "log.level (from " + result.sources_["log.level"]
+                        + ") must be one of debug, info, warn, error, off"});
   if (errors.empty()
       && result.integer("outbox.backoff-max-ms")
            < result.integer("outbox.backoff-base-ms"))
@@ -351,6 +373,25 @@ settings::load(const std::map<std::string, std::string>& flags,
                       "session.request-timeout-ms + 1000, so that the "
                       "server's own errors reach remote callers before their "
                       "timeout"});
+  // CAF's OpenSSL module turns certificate checks on once any file is set
+  // and then needs all of them (a missing one aborts the process at the
+  // first connection), so the three come together or not at all.
+  if (errors.empty()) {
+    const char* tls_keys[]
+      = {"remote.tls-cert", "remote.tls-key", "remote.tls-ca"};
+    std::string set_keys;
+    std::string unset_keys;
+    for (const char* k : tls_keys) {
+      auto& list = result.text(k).empty() ? unset_keys : set_keys;
+      list += (list.empty() ? "" : ", ") + std::string{k};
+    }
+    if (!set_keys.empty() && !unset_keys.empty())
+      errors.push_back({errc::invalid_config,
+                        unset_keys + " must be set too: TLS (turned on by "
+                          + set_keys
+                          + ") needs a certificate, its key and the CA "
+                            "that signs the peer's certificate"});
+  }
   if (!errors.empty()) {
     auto first = errors.front();
     if (problems)

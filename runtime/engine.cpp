@@ -19,6 +19,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/cold_supervisor.hpp"
+#include "actors/log.hpp"
 #include "actors/mongo_worker.hpp"
 #include "actors/outbox_reconciler.hpp"
 #include "actors/redis_actor.hpp"
@@ -167,6 +168,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
     if (opts.cold_worker)
       cold_cfg->make_worker = std::move(opts.cold_worker);
   }
+  log::set_level(*log::parse_level(cfg.text("log.level"))); // validated
   auto x = std::make_unique<impl>(cfg);
   // Limits: the codec's per-value bounds and the patch bounds.
   x->limits.value.max_value_bytes = cfg.integer("codec.max-value-bytes");
@@ -190,6 +192,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   auto cold_timeout
     = milliseconds{cfg.integer("cold.call-timeout-ms")} + milliseconds{1000};
   if (cold_cfg) {
+    cold_cfg->counters = &x->counters->cold;
     x->cold = spawn_cold_supervisor(x->sys, std::move(*cold_cfg));
     if (cfg.boolean("outbox.reconcile")) {
       x->reconciler_redis = spawn_redis_actor(x->sys, rc);
@@ -225,6 +228,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   sc->cold = x->cold;
   sc->cold_timeout = cold_timeout;
   sc->outbox = &x->counters->outbox;
+  sc->live_max_in_flight = cfg.integer("outbox.live-max-in-flight");
   session_router_config rtc;
   rtc.redis_pool = x->redis_pool;
   rtc.session = sc;

@@ -224,6 +224,14 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
   add("rejected_no_worker", cold ? cold->rejected_no_worker : 0);
   add("rejected_overload", cold ? cold->rejected_overload : 0);
   out.push_back(std::move(calls));
+  auto in_flight = family("authstore_cold_in_flight_calls",
+                          "Cold-store calls forwarded and not answered yet "
+                          "(the supervisor's queue in front of the worker, "
+                          "sampled at scrape).",
+                          MetricType::Gauge);
+  in_flight.metric.push_back(
+    scalar(cold ? static_cast<double>(cold->in_flight) : 0, MetricType::Gauge));
+  out.push_back(std::move(in_flight));
   auto restarts
     = family("authstore_cold_worker_restarts_total",
              "Mongo worker restarts after a crash.", MetricType::Counter);
@@ -277,6 +285,34 @@ void process_families(std::vector<MetricFamily>& out) {
   simple("process_open_fds", "Open file descriptors.", MetricType::Gauge, fds);
   simple("process_start_time_seconds", "Start time, seconds since epoch.",
          MetricType::Gauge, start);
+}
+
+void cold_op_families(const cold_counters& c, std::vector<MetricFamily>& out) {
+  auto ops = family("authstore_cold_operations_total",
+                    "Cold-store calls by operation (persist, load, "
+                    "load_fields, erase) and result (ok or an error code, "
+                    "rejections while open or overloaded included).",
+                    MetricType::Counter);
+  auto lat = family("authstore_cold_operation_duration_seconds",
+                    "Time from the supervisor forwarding a call to its "
+                    "answer (or timeout), by operation.",
+                    MetricType::Histogram);
+  size_t n_errc = 0;
+  const auto* codes = all_errcs(n_errc);
+  for (size_t i = 0; i < cold_op_count; ++i) {
+    std::string op = to_string(static_cast<cold_op>(i));
+    ops.metric.push_back(scalar(load(c.results[i][op_result::ok]),
+                                MetricType::Counter,
+                                {{"op", op}, {"result", "ok"}}));
+    for (size_t k = 0; k < n_errc; ++k)
+      ops.metric.push_back(
+        scalar(load(c.results[i][op_result::of(codes[k])]), MetricType::Counter,
+               {{"op", op}, {"result", std::string{to_string(codes[k])}}}));
+    lat.metric.push_back(
+      histogram(c.latency[i], latency_bounds, 1e9, {{"op", op}}));
+  }
+  out.push_back(std::move(ops));
+  out.push_back(std::move(lat));
 }
 
 void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
@@ -360,6 +396,14 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
         "Sessions parked in as:quarantine (malformed outbox; nothing "
         "dropped): each needs an operator. -1 before the first sample.",
         load(o.quarantine_size));
+  gauge("authstore_outbox_live_persists_in_flight",
+        "Persists started right after writes and not finished (capped by "
+        "outbox.live-max-in-flight).",
+        load(o.live_in_flight));
+  counter("authstore_outbox_live_deferred_total",
+          "Writes whose persist was left to the reconciler because the live "
+          "cap was reached (raise the cap if the cold store keeps up).",
+          o.live_deferred);
   counter("authstore_outbox_quarantined_total",
           "Sessions this node moved to the quarantine.", o.quarantined);
   counter("authstore_outbox_reindexed_total",
@@ -383,6 +427,7 @@ std::string render_metrics(const engine_counters& counters,
   operation_families(counters.sessions, families);
   redis_families(counters.redis, families);
   cold_families(cold, families);
+  cold_op_families(counters.cold, families);
   outbox_families(counters.outbox, families);
   process_families(families);
   auto info = family("authstore_build_info",

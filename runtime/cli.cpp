@@ -53,10 +53,13 @@ const std::vector<cli_command> commands = {
     {"no-connect-burst", nullptr, "skip the connect bursts (sessions start "
      "connected; for runs with very many sessions)", nullptr},
     {"fault", "SPEC", "inject faults into the redis-server the simulator "
-     "started: redis-pause@T:D (SIGSTOP at T s for D s), redis-kill@T:D "
+     "started or the cold store: redis-pause@T:D (SIGSTOP at T s for D "
+     "s), redis-kill@T:D "
      "(SIGKILL at T s, restart after D s; the server then runs with "
-     "appendfsync always, so acknowledged writes must survive); several "
-     "separated by commas", nullptr},
+     "appendfsync always, so acknowledged writes must survive), "
+     "cold-open@T:D (with --mongodb: the cold store's circuit forced open "
+     "at T s for D s, every persist refused; the outbox must drain after); "
+     "several separated by commas", nullptr},
     {"drain-timeout-s", "SECONDS", "with a cold store (--mongodb): after the "
      "load, wait this long for the outbox backlog to empty (the run fails "
      "if it does not), then compare every session's cold and hot version",

@@ -102,13 +102,17 @@ std::string read_drain_timeout(const cli_args& args, double& out) {
 /// redis-server; after `for_s` more, resume or restart it.
 struct fault {
   bool kill = false;
+  /// cold-open: the cold store's circuit forced open (every persist refused
+  /// at once, as with an unreachable MongoDB), then back to automatic.
+  bool cold = false;
   double at_s = 0;
   double for_s = 0;
   bool started = false;
   bool ended = false;
 };
 
-/// Parses "redis-pause@T:D,redis-kill@T:D"; returns an error text or "".
+/// Parses "redis-pause@T:D,redis-kill@T:D,cold-open@T:D"; returns an error
+/// text or "".
 std::string read_faults(const std::string& spec, std::vector<fault>& out) {
   size_t pos = 0;
   while (pos < spec.size()) {
@@ -119,12 +123,14 @@ std::string read_faults(const std::string& spec, std::vector<fault>& out) {
     auto at = item.find('@');
     auto colon = item.find(':', at == std::string::npos ? 0 : at);
     if (at == std::string::npos || colon == std::string::npos)
-      return "--fault: expected redis-pause@T:D or redis-kill@T:D, got '" + item
-             + "'";
+      return "--fault: expected redis-pause@T:D, redis-kill@T:D or "
+             "cold-open@T:D, got '"
+             + item + "'";
     auto kind = item.substr(0, at);
-    if (kind != "redis-pause" && kind != "redis-kill")
+    if (kind != "redis-pause" && kind != "redis-kill" && kind != "cold-open")
       return "--fault: unknown fault '" + kind + "'";
     f.kill = kind == "redis-kill";
+    f.cold = kind == "cold-open";
     try {
       f.at_s = std::stod(item.substr(at + 1, colon - at - 1));
       f.for_s = std::stod(item.substr(colon + 1));
@@ -139,27 +145,45 @@ std::string read_faults(const std::string& spec, std::vector<fault>& out) {
 }
 
 /// Starts and ends faults that are due at `elapsed_s`.
-void run_faults(std::vector<fault>& faults, redis_server& redis,
+void run_faults(std::vector<fault>& faults, redis_server* redis, engine* eng,
                 double elapsed_s) {
   for (auto& f : faults) {
+    if (f.cold) {
+      if (!f.started && elapsed_s >= f.at_s) {
+        f.started = true;
+        auto ok = eng->force_cold_open(true);
+        std::cerr << "\nsim: fault at " << elapsed_s
+                  << " s: cold store circuit forced open"
+                  << (ok ? "" : " FAILED: " + ok.error().render()) << '\n';
+      }
+      if (f.started && !f.ended && elapsed_s >= f.at_s + f.for_s) {
+        f.ended = true;
+        auto ok = eng->force_cold_open(false);
+        std::cerr << "sim: cold store circuit back to automatic"
+                  << (ok ? "" : " FAILED: " + ok.error().render()) << '\n';
+      }
+      continue;
+    }
+    if (!redis)
+      continue;
     if (!f.started && elapsed_s >= f.at_s) {
       f.started = true;
       std::cerr << "\nsim: fault at " << elapsed_s
                 << " s: " << (f.kill ? "SIGKILL" : "SIGSTOP")
                 << " redis-server\n";
       if (f.kill)
-        redis.kill();
+        redis->kill();
       else
-        redis.pause();
+        redis->pause();
     }
     if (f.started && !f.ended && elapsed_s >= f.at_s + f.for_s) {
       f.ended = true;
       if (f.kill) {
-        auto ok = redis.restart();
+        auto ok = redis->restart();
         std::cerr << "sim: redis-server restarted"
                   << (ok ? "" : " FAILED: " + ok.error().render()) << '\n';
       } else {
-        redis.resume();
+        redis->resume();
         std::cerr << "sim: redis-server resumed\n";
       }
     }
@@ -214,10 +238,18 @@ int cmd_sim(const cli_args& args) {
       || std::getenv("AUTHSTORE_REDIS_URL") || args.config_flags.count("config")
       || std::getenv("AUTHSTORE_CONFIG");
   bool remote = args.has("connect");
+  bool any_redis_fault = std::any_of(faults.begin(), faults.end(),
+                                     [](const fault& f) { return !f.cold; });
+  bool any_cold_fault = std::any_of(faults.begin(), faults.end(),
+                                    [](const fault& f) { return f.cold; });
   if (remote && !faults.empty())
-    return usage_error("sim", "--fault needs the simulator's own "
-                              "redis-server; it cannot act on a remote node");
-  if (!faults.empty() && redis_configured)
+    return usage_error("sim", "--fault acts on the simulator's own "
+                              "redis-server or in-process cold store; it "
+                              "cannot act on a remote node");
+  if (any_cold_fault && cfg->text("mongodb.uri").empty())
+    return usage_error("sim", "--fault cold-open needs a cold store "
+                              "(--mongodb URI)");
+  if (any_redis_fault && redis_configured)
     return usage_error("sim", "--fault acts on the redis-server the "
                               "simulator starts; leave out --redis");
   if (!redis_configured && !remote) {
@@ -291,8 +323,7 @@ int cmd_sim(const cli_args& args) {
       std::chrono::duration<double> elapsed = now - start;
       if (load_seconds == 0 && counters->steady_done.load() == plan.concurrency)
         load_seconds = elapsed.count();
-      if (own_redis)
-        run_faults(faults, *own_redis, elapsed.count());
+      run_faults(faults, own_redis.get(), eng.get(), elapsed.count());
       if (!args.has("quiet") && now - last_print >= std::chrono::seconds{1}) {
         progress(*counters, elapsed.count(), tty,
                  watch ? watch->latest() : nullptr);

@@ -300,6 +300,22 @@ outcome<bool> engine::exists(const std::string& sid) {
   return impl_->call<bool>(exists_atom::value, sid);
 }
 
+outcome<bool> engine::force_cold_open(bool open) {
+  if (!impl_->cold)
+    return failure{errc::no_cold_store, "no cold store configured"};
+  outcome<bool> result{errc::internal, "no reply"};
+  caf::scoped_actor self{impl_->sys};
+  auto on_status = [&](const cold_status&) { result = true; };
+  auto on_error = [&](caf::error& err) { result = to_failure(err); };
+  if (open)
+    self->request(impl_->cold, impl_->call_timeout, force_open_atom::value)
+      .receive(on_status, on_error);
+  else
+    self->request(impl_->cold, impl_->call_timeout, reset_breaker_atom::value)
+      .receive(on_status, on_error);
+  return result;
+}
+
 const patch_limits& engine::limits() const {
   return impl_->limits;
 }

@@ -76,6 +76,11 @@ public:
   /// Every metric in the Prometheus text format (what /metrics serves).
   std::string metrics_text() const;
 
+  /// Operator control of the cold store's circuit: `open` rejects every
+  /// cold-store call until called again with false (back to automatic,
+  /// closed with a fresh window). no_cold_store without mongodb.uri.
+  outcome<bool> force_cold_open(bool open);
+
   /// The port /metrics, /healthz and /readyz are served on (0: off).
   uint16_t http_port() const;
 

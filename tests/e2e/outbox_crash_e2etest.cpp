@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -207,5 +208,48 @@ TEST_CASE("MongoDB's wire server stopped for 30 s under continuous writes: "
   CHECK(dirty_during == 20);
   REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 60s));
   require_wire_equals_hot(raw, mongo, sids);
+  CHECK(mongo.errors().empty());
+}
+
+TEST_CASE("the simulator with a cold store forced open for 3 s drains its "
+          "outbox and verifies cold equals hot",
+          "[e2e][outbox][sim]") {
+  mini_mongod mongo;
+  REQUIRE(mongo.port() != 0);
+  const char* bin = std::getenv("AUTHSTORE_BINARY");
+  REQUIRE(bin != nullptr);
+  auto json
+    = "/tmp/authstore-outbox-sim-" + std::to_string(::getpid()) + ".json";
+  std::string cmd = std::string{bin} + " sim --quiet --sessions 50 "
+                    + "--concurrency 4 --duration 6 --seed 3 --mongodb '"
+                    + mongo.uri(uri_options)
+                    + "' --mongodb.write-concern 1 --outbox.grace-ms 500 "
+                      "--outbox.interval-ms 200 --fault cold-open@1:3 "
+                      "--drain-timeout-s 60 --json "
+                    + json + " 2>&1";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    out.append(buf, n);
+  int status = ::pclose(p);
+  INFO(out);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(out.find("cold store circuit forced open") != std::string::npos);
+  std::ifstream in{json};
+  auto report = nlohmann::json::parse(in, nullptr, false);
+  ::unlink(json.c_str());
+  REQUIRE(report.is_object());
+  REQUIRE(report["cold_store"].is_object());
+  INFO(report["cold_store"].dump());
+  CHECK(report["lost"] == 0);
+  CHECK(report["cold_store"]["cold_mismatched"] == 0);
+  CHECK(report["cold_store"]["cold_verified"] == 50);
+  CHECK(report["cold_store"]["drained"] == true);
+  // The forced-open period left work for the reconciler.
+  CHECK(report["cold_store"]["reconciler_ticks_cold_open"].get<int>() > 0);
   CHECK(mongo.errors().empty());
 }

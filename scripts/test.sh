@@ -35,12 +35,26 @@ done
 export AUTHSTORE_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 
 echo "test.sh: redis-server pid $redis_pid on 127.0.0.1:$port (shared by redis tests)"
-echo "test.sh: MongoDB wire tests run against mockupdb (a scripted wire server), not a real MongoDB"
+echo "test.sh: MongoDB wire tests run against mockupdb (a scripted wire server) and mini_mongod (a stateful wire"
+echo "test.sh: server in Python, used by the outbox end-to-end tests); neither is a real MongoDB"
 if [ -n "${AUTHSTORE_TEST_MONGODB_URI:-}" ]; then
   echo "test.sh: AUTHSTORE_TEST_MONGODB_URI is set: the real-MongoDB contract suite runs"
 else
   echo "test.sh: AUTHSTORE_TEST_MONGODB_URI is not set: the real-MongoDB contract suite does NOT run"
 fi
+
+# libmongoc (auto-initialized by every authstore process) keeps its counters
+# in /dev/shm/mongoc-<pid>; a process killed by a fault test leaves its file,
+# and a later process with the same pid then warns on stderr. Remove the
+# files of processes that no longer exist, before and after the run.
+clean_mongoc_shm() {
+  for f in /dev/shm/mongoc-*; do
+    [ -e "$f" ] || continue
+    kill -0 "${f##*-}" 2>/dev/null || rm -f "$f"
+  done
+}
+clean_mongoc_shm
+trap 'cleanup; clean_mongoc_shm' EXIT
 
 cd "$build_dir"
 ctest --output-on-failure --timeout 300 -j "${AUTHSTORE_TEST_JOBS:-2}"

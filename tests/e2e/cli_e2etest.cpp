@@ -18,7 +18,8 @@ namespace {
 
 struct run_result {
   int code = -1;
-  std::string out; // stdout and stderr, merged
+  std::string out;    // stdout and stderr, merged
+  std::string stdout; // stdout alone (libraries may warn on stderr)
 };
 
 /// Runs `authstore <args>` with `input` on stdin.
@@ -31,16 +32,25 @@ run_result run(const std::string& args, const std::string& input = "") {
     std::fwrite(input.data(), 1, input.size(), f);
     std::fclose(f);
   }
-  std::string cmd = std::string{bin} + " " + args + " <" + in_file + " 2>&1";
+  std::string err_file = "/tmp/authstore-cli-e2e-stderr";
+  std::string cmd
+    = std::string{bin} + " " + args + " <" + in_file + " 2>" + err_file;
   run_result r;
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   std::array<char, 4096> buf;
   size_t n;
   while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-    r.out.append(buf.data(), n);
+    r.stdout.append(buf.data(), n);
   int status = ::pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::string err;
+  if (FILE* f = std::fopen(err_file.c_str(), "r")) {
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0)
+      err.append(buf.data(), n);
+    std::fclose(f);
+  }
+  r.out = r.stdout + err;
   return r;
 }
 
@@ -54,15 +64,16 @@ TEST_CASE("the CLI writes, reads and deletes a session with documented exit "
   auto redis = " --redis " + (*server)->url();
   auto missing = run("get cli-s1" + redis);
   CHECK(missing.code == 3);
-  CHECK(missing.out == "not found\n");
+  CHECK(missing.stdout.empty());
+  CHECK(missing.out.find("not found\n") != std::string::npos);
   auto set = run("set cli-s1" + redis,
                  R"({"creds":{"me":{"id":"x"}},"keys":{"pre-key":{"1":)"
                  R"({"type":"Buffer","data":[1,2,3]}}}})");
   CHECK(set.code == 0);
-  CHECK(set.out == "{\"version\":1}\n");
+  CHECK(set.stdout == "{\"version\":1}\n");
   auto get = run("get cli-s1" + redis);
   CHECK(get.code == 0);
-  CHECK(get.out == "{\"creds\":{\"me\":{\"id\":\"x\"}},\"version\":1}\n");
+  CHECK(get.stdout == "{\"creds\":{\"me\":{\"id\":\"x\"}},\"version\":1}\n");
   auto keys = run("get cli-s1 --keys pre-key 1 2" + redis);
   CHECK(keys.code == 0);
   CHECK(keys.out
@@ -100,7 +111,7 @@ TEST_CASE("an unreachable Redis is an error, never not-found",
 TEST_CASE("normalize writes the v7 form or a one-line error", "[cli][codec]") {
   auto ok = run("normalize", R"({"a":{"type":"Buffer","data":[104,105]}})");
   CHECK(ok.code == 0);
-  CHECK(ok.out == "{\"a\":{\"type\":\"Buffer\",\"data\":\"aGk=\"}}\n");
+  CHECK(ok.stdout == "{\"a\":{\"type\":\"Buffer\",\"data\":\"aGk=\"}}\n");
   auto bad = run("normalize", R"({"type":"Buffer","data":[300]})");
   CHECK(bad.code == 1);
   CHECK(bad.out.rfind("authstore normalize: invalid_buffer", 0) == 0);

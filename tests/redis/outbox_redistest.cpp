@@ -194,6 +194,16 @@ TEST_CASE("the sweep re-indexes a dirty session the index lost",
   auto e = start_fake_cold_engine(redis->url(), ctl);
   auto sid = unique_sid("lost");
   REQUIRE(e->set(sid, creds_patch("me", "1")));
+  // The live persist must have failed before the cold store comes back,
+  // or it (not the sweep) would persist the session.
+  REQUIRE(wait_until(
+    [&] {
+      return outbox_of(*e)
+               .failures[0][static_cast<size_t>(errc::cold_error)]
+               .load()
+             == 1;
+    },
+    2s));
   REQUIRE(raw.integer({"ZREM", "as:dirty", sid}) == 1);
   ctl->mode = fake_mode::succeed;
   REQUIRE(wait_until([&] { return ctl->view(sid).found; }, 10s));

@@ -5,6 +5,11 @@
 // given and the bind address is loopback (the only place where "every
 // local user may read and write every session" can be a deliberate choice).
 //
+// TLS (remote.tls-*): the certificate files are checked here, before the
+// engine's actor system loads CAF's OpenSSL module, because CAF reads them
+// again at every connection and aborts the process on one it cannot load.
+// A bad file is a usage error (exit 2) naming its setting; nothing starts.
+//
 // Signals: SIGTERM and SIGINT are blocked before the engine starts any
 // thread, so every thread inherits the mask and the main thread's sigwait
 // is their only receiver: no handler runs in signal context and no CAF call
@@ -122,6 +127,10 @@ int cmd_serve(const cli_args& args) {
   if (int rc = load_server_secret(args, cfg->text("remote.secret-file"), scfg);
       rc != exit_ok)
     return rc;
+  if (auto ok = check_tls_files(scfg.tls); !ok) {
+    std::cerr << "authstore serve: " << ok.error().render() << '\n';
+    return exit_usage;
+  }
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
@@ -134,6 +143,10 @@ int cmd_serve(const cli_args& args) {
   auto server = remote_server::start(**e, scfg);
   if (!server)
     return report_failure("serve", server.error());
+  if (scfg.tls.enabled())
+    std::cerr << "authstore serve: TLS on: certificate " << scfg.tls.cert
+              << ", clients must present a certificate signed by a CA in "
+              << scfg.tls.ca << '\n';
   std::cout << "authstore: listening on " << (*server)->endpoint() << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);

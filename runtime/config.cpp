@@ -134,7 +134,8 @@ const std::vector<setting_spec> specs = {
    "printed at start)"},
   {"remote.bind", S::text, "127.0.0.1", 0, 0,
    "Address `authstore serve` listens on; loopback unless you mean "
-   "otherwise (traffic is not encrypted: see README, Remote access)"},
+   "otherwise (traffic is not encrypted unless remote.tls-* are set: see "
+   "README, Remote access)"},
   {"remote.secret-file", S::text, "", 0, 0,
    "File holding the shared secret of remote access (at least 16 bytes; "
    "a trailing newline is ignored). Takes precedence over the environment "

@@ -40,6 +40,10 @@ struct engine_system_config : caf::actor_system_config {
     // Middleman heartbeat and connection timeout (remote.*): CAF reads them
     // only when the actor system starts, so they are set here.
     configure_remote_node(*this, cfg);
+    // TLS for `authstore serve` (remote.tls-*): CAF's OpenSSL module and
+    // its certificate settings, only when configured (cmd_serve checked the
+    // files before this runs).
+    configure_tls(*this, tls_files::from(cfg));
     set("scheduler.max-threads",
         static_cast<size_t>(cfg.integer("scheduler.max-threads")));
     set("work-stealing.moderate-sleep-duration",

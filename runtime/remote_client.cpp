@@ -14,6 +14,9 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#ifdef AUTHSTORE_HAVE_TLS
+#include <caf/openssl/manager.hpp>
+#endif
 
 #include "messages/interfaces.hpp"
 #include "runtime/auth.hpp"
@@ -39,6 +42,7 @@ struct client_system_config : caf::actor_system_config {
     // See engine.cpp: no idle polling sleep, 5-6x lower hop latency.
     set("work-stealing.moderate-sleep-duration", caf::timespan{0});
     configure_middleman(*this, o.heartbeat, o.connection_timeout);
+    configure_tls(*this, o.tls);
   }
 };
 
@@ -63,6 +67,9 @@ outcome<remote_options> remote_options::from(const settings& s) {
   o.limits.max_patch_bytes = s.integer("codec.max-patch-bytes");
   o.limits.max_writes = s.integer("codec.max-writes");
   o.threads = s.integer("scheduler.max-threads");
+  o.tls = tls_files::from(s);
+  if (auto ok = check_tls_files(o.tls); !ok)
+    return ok.error();
   return o;
 }
 
@@ -95,10 +102,16 @@ struct remote_client::impl {
     caf::scoped_actor self{sys};
     auth_gate_actor gate;
     // Not middleman().remote_actor(): it waits forever for a peer that
-    // accepted the TCP connection and then froze.
+    // accepted the TCP connection and then froze. With TLS, the OpenSSL
+    // module's middleman actor: same interface, TLS sockets.
+    auto mm = sys.middleman().actor_handle();
+#ifdef AUTHSTORE_HAVE_TLS
+    if (opts.tls.enabled())
+      mm = sys.openssl_manager().actor_handle();
+#endif
     self
-      ->request(sys.middleman().actor_handle(), opts.handshake_timeout,
-                caf::connect_atom::value, host, port)
+      ->request(mm, opts.handshake_timeout, caf::connect_atom::value, host,
+                port)
       .receive(
         [&](caf::node_id&, caf::strong_actor_ptr& ptr,
             std::set<std::string>& ifs) {
@@ -114,8 +127,9 @@ struct remote_client::impl {
             gate = caf::actor_cast<auth_gate_actor>(std::move(ptr));
         },
         [&](caf::error& e) {
-          result = failure{errc::unreachable, "cannot connect to " + endpoint
-                                                + ": " + sys.render(e)};
+          result
+            = failure{errc::unreachable, "cannot connect to " + endpoint + ": "
+                                           + sys.render(e) + tls_hint()};
         });
     if (!gate)
       return result;
@@ -130,6 +144,20 @@ struct remote_client::impl {
         },
         [&](caf::error& e) { result = to_failure(e); });
     return result;
+  }
+
+  /// Why a connection may fail at the transport level although the port
+  /// is open: CAF reports a failed TLS handshake, or a TLS peer meeting a
+  /// plain one, only as a closed connection or a timeout.
+  std::string tls_hint() const {
+    if (opts.tls.enabled())
+      return " (over TLS: the server may not use TLS, or the TLS handshake "
+             "failed: is the server's certificate signed by a CA in "
+             "remote.tls-ca ("
+             + opts.tls.ca
+             + "), and does the server trust this client's certificate?)";
+    return " (without TLS: if the server uses TLS, set remote.tls-cert, "
+           "remote.tls-key and remote.tls-ca here too)";
   }
 
   /// Reconnects when no session is up, unless backing off.
@@ -203,6 +231,9 @@ remote_client::~remote_client() = default;
 outcome<std::unique_ptr<remote_client>>
 remote_client::connect(const std::string& host, uint16_t port,
                        remote_options opts) {
+  // Before the actor system starts: CAF aborts on TLS files it cannot load.
+  if (auto ok = check_tls_files(opts.tls); !ok)
+    return ok.error();
   auto x = std::make_unique<impl>(host, port, std::move(opts));
   if (auto ok = x->connect_once(); !ok)
     return ok.error();

@@ -34,6 +34,7 @@
 #include "messages/model.hpp"
 #include "messages/patch_json.hpp"
 #include "runtime/config.hpp"
+#include "runtime/remote_server.hpp"
 #include "runtime/session_store.hpp"
 
 namespace authstore {
@@ -61,19 +62,27 @@ struct remote_options {
   size_t threads = 2;
   /// The protocol version sent in the hello. Only tests change it.
   uint32_t protocol_version;
+  /// TLS towards the server (remote.tls-*): this client's certificate and
+  /// key, and the CA that must have signed the server's certificate. All
+  /// empty: plain TCP. Must match the server: a TLS client and a plain
+  /// server (or the reverse) refuse each other with unreachable.
+  tls_files tls;
 
   remote_options();
 
-  /// Reads remote.* and codec.* settings and loads the secret
-  /// (remote.secret-file, else AUTHSTORE_SECRET). Errors: invalid_config.
+  /// Reads remote.* and codec.* settings, loads the secret
+  /// (remote.secret-file, else AUTHSTORE_SECRET) and checks the TLS files
+  /// (check_tls_files). Errors: invalid_config.
   static outcome<remote_options> from(const settings& s);
 };
 
 /// A connection to `authstore serve`.
 class remote_client : public session_store {
 public:
-  /// Connects and authenticates. Errors: unreachable, unauthorized,
-  /// protocol_mismatch, overloaded, shutting_down.
+  /// Checks opts.tls (invalid_config; before any thread starts), connects
+  /// (over TLS when opts.tls is on) and authenticates. Errors:
+  /// invalid_config, unreachable (also: TLS refused or only one side uses
+  /// TLS), unauthorized, protocol_mismatch, overloaded, shutting_down.
   static outcome<std::unique_ptr<remote_client>>
   connect(const std::string& host, uint16_t port, remote_options opts);
 

@@ -5,15 +5,34 @@
 // remote_server class. Both actors live in the engine's actor system.
 #include "runtime/remote_server.hpp"
 
+#include "actors/log.hpp"
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <future>
 #include <iostream>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+
+#ifdef AUTHSTORE_HAVE_TLS
+// Not caf/openssl/all.hpp: its unpublish.hpp does not compile in 0.17.6
+// (it names unpublish_atom_v, which 0.17 lacks). Unpublishing goes through
+// the middleman, which shares the BASP broker with the OpenSSL module.
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <dlfcn.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#endif
 
 #include "runtime/auth.hpp"
 #include "runtime/engine_actors.hpp"
@@ -135,9 +154,10 @@ private:
   /// Logs a refused handshake (never the secret, a nonce or a proof) and
   /// returns the error for the peer.
   caf::error refuse(errc code, const std::string& why) {
-    std::cerr << "authstore serve: refused a handshake from node "
-              << caf::to_string(sender_node()) << ": " << to_string(code)
-              << ": " << why << '\n';
+    log::write(log::level::warn, "remote_server", "handshake_refused",
+               {{"node", caf::to_string(sender_node())},
+                {"reason", std::string{to_string(code)}},
+                {"detail", why}});
     return make_error(code, why);
   }
 
@@ -260,6 +280,7 @@ remote_server_config remote_server_config::from(const settings& s) {
   // blocking calls, so the session's precise error arrives first.
   result.forward_timeout
     = milliseconds{s.integer("session.request-timeout-ms") + 1000};
+  result.tls = tls_files::from(s);
   return result;
 }
 
@@ -291,11 +312,28 @@ remote_server::start(engine& e, remote_server_config cfg) {
   });
   x->gate = caf::actor_cast<auth_gate_actor>(g);
   // SO_REUSEADDR: a restarted server can take its port back at once.
-  auto port
-    = x->sys->middleman().publish(x->gate, cfg.port, cfg.bind.c_str(), true);
+  // TLS asked for but the actor system has no OpenSSL module: refused, not
+  // silently served in plain text.
+  bool no_tls_module = cfg.tls.enabled();
+  caf::expected<uint16_t> port{caf::sec::runtime_error};
+  if (!cfg.tls.enabled())
+    port
+      = x->sys->middleman().publish(x->gate, cfg.port, cfg.bind.c_str(), true);
+#ifdef AUTHSTORE_HAVE_TLS
+  else if (x->sys->has_openssl_manager()) {
+    no_tls_module = false;
+    port = caf::openssl::publish(x->gate, cfg.port, cfg.bind.c_str(), true);
+  }
+#endif
   if (!port) {
     x->shared->stop = true;
     x->done.wait();
+    if (no_tls_module)
+      return failure{errc::invalid_config,
+                     "remote.tls-cert is set, but the engine's actor system "
+                     "has no TLS module (this build has "
+                       + std::string{tls_supported() ? "" : "no "}
+                       + "libcaf_openssl)"};
     return failure{errc::invalid_config,
                    "cannot listen on " + host_port(cfg.bind, cfg.port) + ": "
                      + x->sys->render(port.error())};
@@ -333,6 +371,209 @@ remote_server::stop_report remote_server::stop(milliseconds bound) {
   x.gate = nullptr;
   std::this_thread::sleep_for(flush_grace);
   return x.report;
+}
+
+// -- TLS ---------------------------------------------------------------------
+
+tls_files tls_files::from(const settings& s) {
+  tls_files result;
+  result.cert = s.text("remote.tls-cert");
+  result.key = s.text("remote.tls-key");
+  result.ca = s.text("remote.tls-ca");
+  return result;
+}
+
+bool tls_supported() {
+#ifdef AUTHSTORE_HAVE_TLS
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+failure tls_problem(const char* key, const std::string& path,
+                    const std::string& why) {
+  return failure{errc::invalid_config,
+                 std::string{key} + ": '" + path + "' " + why};
+}
+
+/// Whether `path` can be opened for reading; the reason when not.
+std::string unreadable(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr)
+    return std::strerror(errno);
+  std::fclose(f);
+  return {};
+}
+
+#ifdef AUTHSTORE_HAVE_TLS
+
+/// OpenSSL's queued errors as one line (and the queue emptied, so that
+/// nothing stale reaches CAF's own calls on this thread).
+std::string ssl_errors() {
+  std::string result;
+  while (auto code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    result += (result.empty() ? "" : "; ") + std::string{buf};
+  }
+  return result.empty() ? "no detail from OpenSSL" : result;
+}
+
+/// Refuses to decrypt: without it OpenSSL would prompt on the terminal for
+/// the passphrase of an encrypted key.
+int no_passphrase(char*, int, int, void*) {
+  return 0;
+}
+
+#endif
+
+} // namespace
+
+outcome<bool> check_tls_files(const tls_files& files) {
+  std::pair<const char*, const std::string*> rows[]
+    = {{"remote.tls-cert", &files.cert},
+       {"remote.tls-key", &files.key},
+       {"remote.tls-ca", &files.ca}};
+  size_t set = 0;
+  for (auto& [key, path] : rows)
+    set += path->empty() ? 0 : 1;
+  if (set == 0)
+    return true;
+  for (auto& [key, path] : rows)
+    if (path->empty())
+      return failure{errc::invalid_config,
+                     std::string{key}
+                       + " is not set: TLS needs remote.tls-cert, "
+                         "remote.tls-key and remote.tls-ca together"};
+  if (!tls_supported())
+    return failure{errc::invalid_config,
+                   "remote.tls-cert is set, but this build has no TLS (CAF's "
+                   "OpenSSL module, libcaf_openssl, was not found when it "
+                   "was built)"};
+  for (auto& [key, path] : rows)
+    if (auto why = unreadable(*path); !why.empty())
+      return tls_problem(key, *path, "cannot be read: " + why);
+#ifdef AUTHSTORE_HAVE_TLS
+  // The same calls CAF makes per connection (libcaf_openssl session.cpp),
+  // plus the key check CAF skips (a mismatch there fails every handshake).
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx{SSL_CTX_new(TLS_method()),
+                                                   SSL_CTX_free};
+  if (!ctx)
+    return failure{errc::internal,
+                   "cannot create an OpenSSL context: " + ssl_errors()};
+  SSL_CTX_set_default_passwd_cb(ctx.get(), no_passphrase);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert.c_str()) != 1)
+    return tls_problem("remote.tls-cert", files.cert,
+                       "is not a usable PEM certificate: " + ssl_errors());
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key.c_str(),
+                                  SSL_FILETYPE_PEM)
+      != 1) {
+    // OpenSSL compares the key with the certificate loaded before it.
+    bool mismatch
+      = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    return tls_problem("remote.tls-key", files.key,
+                       (mismatch ? "does not match the certificate in "
+                                   "remote.tls-cert ("
+                                     + files.cert + ")"
+                                 : std::string{"is not an unencrypted PEM "
+                                               "private key"})
+                         + ": " + ssl_errors());
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    return tls_problem("remote.tls-key", files.key,
+                       "does not match the certificate in remote.tls-cert ("
+                         + files.cert + "): " + ssl_errors());
+  if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1)
+    return tls_problem("remote.tls-ca", files.ca,
+                       "holds no usable PEM CA certificate: " + ssl_errors());
+#endif
+  return true;
+}
+
+#ifdef AUTHSTORE_HAVE_TLS
+} // namespace authstore
+
+// -- a fix for libcaf_openssl 0.17.6: stale OpenSSL errors ------------------
+//
+// SSL_get_error() reads the calling thread's OpenSSL error queue, which must
+// be empty before each SSL I/O call (SSL_get_error(3)). libcaf_openssl never
+// clears it, and all TLS connections of a node share the multiplexer
+// thread. So one peer's failed handshake (a port scan's connect-and-close,
+// a plain client, an untrusted certificate) left an error queued, and the
+// next SSL_read of every *established* connection that had to wait for data
+// (SSL_ERROR_WANT_READ) was misread as SSL_ERROR_SSL: CAF closed those
+// connections and their requests in flight ended as "outcome unknown"
+// (found by remote_tls_e2etest; a new handshake cleared the queue again).
+//
+// The fix: these definitions in the executable take the place of libssl's
+// for every caller in the process (the dynamic linker binds
+// libcaf_openssl's calls to them, as it does for an interposed malloc);
+// each clears the queue and calls libssl's own function. Other OpenSSL
+// users in the process (libmongoc's TLS) are unaffected beyond the cleared
+// queue, which OpenSSL requires before these calls anyway.
+namespace {
+
+template <class F>
+F real_ssl_function(const char* name) {
+  void* f = dlsym(RTLD_NEXT, name);
+  if (f == nullptr) {
+    std::fprintf(stderr, "authstore: libssl has no %s\n", name);
+    std::abort();
+  }
+  return reinterpret_cast<F>(f);
+}
+
+} // namespace
+
+extern "C" {
+
+int SSL_read(SSL* ssl, void* buf, int num) {
+  static auto real = real_ssl_function<int (*)(SSL*, void*, int)>("SSL_read");
+  ERR_clear_error();
+  return real(ssl, buf, num);
+}
+
+int SSL_write(SSL* ssl, const void* buf, int num) {
+  static auto real
+    = real_ssl_function<int (*)(SSL*, const void*, int)>("SSL_write");
+  ERR_clear_error();
+  return real(ssl, buf, num);
+}
+
+int SSL_accept(SSL* ssl) {
+  static auto real = real_ssl_function<int (*)(SSL*)>("SSL_accept");
+  ERR_clear_error();
+  return real(ssl);
+}
+
+int SSL_connect(SSL* ssl) {
+  static auto real = real_ssl_function<int (*)(SSL*)>("SSL_connect");
+  ERR_clear_error();
+  return real(ssl);
+}
+
+} // extern "C"
+
+namespace authstore {
+#endif
+
+void configure_tls(caf::actor_system_config& cfg, const tls_files& files) {
+  if (!files.enabled())
+    return;
+#ifdef AUTHSTORE_HAVE_TLS
+  cfg.load<caf::openssl::manager>();
+  // The members behind openssl.certificate, openssl.key, openssl.cafile
+  // (set directly: CAF reads them, not the settings map, per connection).
+  cfg.openssl_certificate = files.cert;
+  cfg.openssl_key = files.key;
+  cfg.openssl_cafile = files.ca;
+#else
+  (void)cfg;
+#endif
 }
 
 void configure_middleman(caf::actor_system_config& cfg, milliseconds heartbeat,

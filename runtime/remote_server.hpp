@@ -26,6 +26,12 @@
 // unexpected_message back and are dropped; they do not affect the
 // connection.
 //
+// Transport: plain TCP, or TLS through CAF's OpenSSL module when
+// remote.tls-* are set (tls_files below; mutual certificates, checked
+// before the actor system starts). The gate and its handshake are the same
+// either way: TLS protects the wire, the shared secret still decides who
+// may talk to the engine.
+//
 // Lifecycle: start() publishes; stop() closes the port (no new
 // connections), refuses new handshakes with shutting_down, and drains every
 // session: requests already forwarded are answered (acknowledged or
@@ -52,6 +58,44 @@ namespace authstore {
 
 class engine;
 
+/// The TLS files of one side of a remote connection (remote.tls-*; README,
+/// Remote access). All empty: plain TCP, exactly as without TLS. Set: the
+/// connection runs through CAF's OpenSSL module (TLS 1.2 or later), both
+/// sides present a certificate (mutual TLS) and each checks that the
+/// peer's certificate chains to its CA file. Host names are not checked:
+/// every certificate the CA signed is accepted, so use a CA of its own for
+/// authstore. TLS does not replace the shared secret; both apply.
+struct tls_files {
+  /// PEM certificate (chain) this side presents.
+  std::string cert;
+  /// PEM private key of `cert`, unencrypted.
+  std::string key;
+  /// PEM CA certificates that must have signed the peer's certificate.
+  std::string ca;
+
+  /// Whether TLS is on (a certificate is set).
+  bool enabled() const { return !cert.empty(); }
+
+  /// Reads remote.tls-cert, remote.tls-key and remote.tls-ca.
+  static tls_files from(const settings& s);
+};
+
+/// Whether this build has CAF's OpenSSL module (libcaf_openssl).
+bool tls_supported();
+
+/// Checks TLS files before an actor system uses them: CAF reads them again
+/// at every new connection and aborts the process on one it cannot load,
+/// so every problem must surface here, at start. Checks that all three or
+/// none are set, that each file is readable, that the certificate and CA
+/// file hold PEM certificates, that the key is an unencrypted PEM key and
+/// matches the certificate. Nothing set: fine (plain TCP). Errors:
+/// invalid_config naming the setting (remote.tls-*) and the file.
+outcome<bool> check_tls_files(const tls_files& files);
+
+/// Loads CAF's OpenSSL module into `cfg` and points it at `files`, when
+/// TLS is on; otherwise leaves `cfg` as it is. Call check_tls_files first.
+void configure_tls(caf::actor_system_config& cfg, const tls_files& files);
+
 /// What `authstore serve` publishes and how it bounds each connection.
 struct remote_server_config {
   /// Address to listen on.
@@ -72,6 +116,9 @@ struct remote_server_config {
   std::chrono::milliseconds forward_timeout{4000};
   /// How long a handshake challenge stays valid.
   std::chrono::milliseconds challenge_ttl{10000};
+  /// TLS: on when set; the engine's actor system must have been configured
+  /// with the same files (configure_tls; engine.cpp does it).
+  tls_files tls;
 
   /// Reads the remote.* settings (the secret is loaded by the caller).
   static remote_server_config from(const settings& s);
@@ -80,8 +127,9 @@ struct remote_server_config {
 /// The published endpoint of a running engine.
 class remote_server {
 public:
-  /// Spawns the gate in the engine's actor system and publishes it.
-  /// Errors: invalid_config (address or port cannot be bound).
+  /// Spawns the gate in the engine's actor system and publishes it (with
+  /// TLS when cfg.tls is on). Errors: invalid_config (address or port
+  /// cannot be bound, TLS asked for but not loaded in the actor system).
   static outcome<std::unique_ptr<remote_server>>
   start(engine& e, remote_server_config cfg);
 

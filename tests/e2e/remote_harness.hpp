@@ -196,6 +196,91 @@ private:
   std::string log_path_;
 };
 
+/// How a command that was expected to end ended.
+struct run_result {
+  /// Exit code; 128+signal when killed; -1 when still running at the bound
+  /// (it is then killed).
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs `authstore ARGS...` with the test's environment minus AUTHSTORE_*
+/// plus `env`, waits up to `bound` for it to exit, and returns its exit
+/// code, stdout and stderr. For commands that must refuse to start.
+inline run_result run_to_exit(std::vector<std::string> args,
+                              std::vector<std::string> env,
+                              std::chrono::milliseconds bound) {
+  static int n = 0;
+  auto base = "/tmp/authstore-run-e2e-" + std::to_string(::getpid()) + "-"
+              + std::to_string(n++);
+  auto out_path = base + ".out";
+  auto err_path = base + ".err";
+  const char* bin = std::getenv("AUTHSTORE_BINARY");
+  REQUIRE(bin != nullptr);
+  std::vector<std::string> argv_s = {bin};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "AUTHSTORE_", 10) != 0)
+      env_s.emplace_back(*e);
+  env_s.insert(env_s.end(), env.begin(), env.end());
+  auto ptrs = [](std::vector<std::string>& xs) {
+    std::vector<char*> result;
+    for (auto& x : xs)
+      result.push_back(x.data());
+    result.push_back(nullptr);
+    return result;
+  };
+  auto argv = ptrs(argv_s);
+  auto envp = ptrs(env_s);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0)
+      ::_exit(127);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  run_result result;
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      result.code
+        = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  auto slurp = [](const std::string& path) {
+    std::string text;
+    if (FILE* f = std::fopen(path.c_str(), "r")) {
+      char buf[4096];
+      size_t k;
+      while ((k = std::fread(buf, 1, sizeof buf, f)) > 0)
+        text.append(buf, k);
+      std::fclose(f);
+    }
+    ::unlink(path.c_str());
+    return text;
+  };
+  result.out = slurp(out_path);
+  result.err = slurp(err_path);
+  return result;
+}
+
 /// Milliseconds since `start`.
 inline int64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

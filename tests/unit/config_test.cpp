@@ -134,3 +134,40 @@ TEST_CASE("environment variable names derive from the key", "[config]") {
   CHECK(env_name("session.idle-passivate-s")
         == "AUTHSTORE_SESSION_IDLE_PASSIVATE_S");
 }
+
+TEST_CASE("TLS is off by default and its three files come together",
+          "[config][tls]") {
+  auto s = settings::load({});
+  REQUIRE(s);
+  CHECK(s->text("remote.tls-cert").empty());
+  CHECK(s->text("remote.tls-key").empty());
+  CHECK(s->text("remote.tls-ca").empty());
+  std::vector<failure> problems;
+  REQUIRE_FALSE(settings::load(
+    {{"remote.tls-cert", "/c.pem"}, {"remote.tls-key", "/k.pem"}}, &problems));
+  CHECK(problems[0].code == errc::invalid_config);
+  CHECK(problems[0].detail.find("remote.tls-ca must be set too")
+        != std::string::npos);
+  problems.clear();
+  REQUIRE_FALSE(settings::load({{"remote.tls-ca", "/ca.pem"}}, &problems));
+  CHECK(problems[0].detail.find("remote.tls-cert, remote.tls-key")
+        != std::string::npos);
+  auto all = settings::load({{"remote.tls-cert", "/c.pem"},
+                             {"remote.tls-key", "/k.pem"},
+                             {"remote.tls-ca", "/ca.pem"}});
+  REQUIRE(all);
+  CHECK(all->text("remote.tls-ca") == "/ca.pem");
+}
+
+TEST_CASE("TLS files can come from the environment", "[config][tls]") {
+  env_var cert{"AUTHSTORE_REMOTE_TLS_CERT", "/e/c.pem"};
+  env_var key{"AUTHSTORE_REMOTE_TLS_KEY", "/e/k.pem"};
+  env_var ca{"AUTHSTORE_REMOTE_TLS_CA", "/e/ca.pem"};
+  auto s = settings::load({{"remote.tls-ca", "/flag/ca.pem"}});
+  REQUIRE(s);
+  CHECK(s->text("remote.tls-cert") == "/e/c.pem");
+  CHECK(s->text("remote.tls-ca") == "/flag/ca.pem");
+  CHECK(s->describe().find("remote.tls-key = /e/k.pem  # "
+                           "AUTHSTORE_REMOTE_TLS_KEY")
+        != std::string::npos);
+}

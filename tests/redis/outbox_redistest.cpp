@@ -291,3 +291,21 @@ TEST_CASE("after a restart with confirmed but uncleared marks, the "
   }
   require_cold_equals_hot(raw, *ctl, sids);
 }
+
+TEST_CASE("a cold worker that crashes on a persist is restarted and the "
+          "session is persisted after all",
+          "[outbox][invariant-1]") {
+  auto redis = start_redis();
+  raw_redis raw{redis->port()};
+  auto ctl = std::make_shared<fake_cold_control>();
+  ctl->mode = fake_mode::crash;
+  auto e = start_fake_cold_engine(redis->url(), ctl);
+  auto sid = unique_sid("crash");
+  REQUIRE(e->set(sid, creds_patch("me", "1")));
+  // The worker died on the live persist; the write was acknowledged anyway.
+  REQUIRE(wait_until([&] { return ctl->spawned.load() >= 2; }, 5s));
+  ctl->mode = fake_mode::succeed;
+  REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 15s));
+  require_cold_equals_hot(raw, *ctl, {sid});
+  CHECK(outbox_of(*e).persists[1].load() == 1); // the reconciler did it
+}

@@ -195,11 +195,13 @@ void count_call(cold_state& st, cold_op op, size_t slot,
   auto* c = st.cfg.counters;
   if (!c)
     return;
-  auto i = static_cast<size_t>(op);
-  c->results[i][slot].fetch_add(1, std::memory_order_relaxed);
   if (took)
-    c->latency[i].record(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(*took).count()));
+    c->record(
+      op, slot,
+      static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(*took).count()));
+  else
+    c->count(op, slot);
 }
 
 bool settle(cold_pointer self, uint64_t id, call_result result, bool answered,

@@ -39,11 +39,4 @@ const char* to_string(persist_path p) {
   return p == persist_path::live ? "live" : "reconciler";
 }
 
-void op_counters::record(op_kind op, size_t result_slot, uint64_t ns) {
-  auto i = static_cast<size_t>(op);
-  latency[i].record(ns);
-  results[i][result_slot < op_result::slots ? result_slot : op_result::ok]
-    .fetch_add(1, std::memory_order_relaxed);
-}
-
 } // namespace authstore

@@ -35,19 +35,35 @@ struct op_result {
   static constexpr size_t slots = 2 + 256;
 };
 
-/// Per operation: a latency histogram and counts by result.
+/// Per operation of an enum `Op` with `N` values: a latency histogram and
+/// counts by result slot (op_result). Used for session operations and for
+/// cold-store calls alike.
+template <class Op, size_t N>
 struct op_counters {
-  std::array<latency_histogram, op_kind_count> latency;
-  std::array<std::array<std::atomic<uint64_t>, op_result::slots>, op_kind_count>
-    results{};
+  std::array<latency_histogram, N> latency;
+  std::array<std::array<std::atomic<uint64_t>, op_result::slots>, N> results{};
 
-  /// Records one finished operation.
-  void record(op_kind op, size_t result_slot, uint64_t ns);
+  /// Counts one operation by result, without a latency sample (answered
+  /// before any work was done, e.g. rejected at once).
+  void count(Op op, size_t result_slot) {
+    results[static_cast<size_t>(op)]
+           [result_slot < op_result::slots ? result_slot : op_result::ok]
+             .fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Records one finished operation that took `ns`.
+  void record(Op op, size_t result_slot, uint64_t ns) {
+    latency[static_cast<size_t>(op)].record(ns);
+    count(op, result_slot);
+  }
 };
+
+/// Session operations.
+using session_op_counters = op_counters<op_kind, op_kind_count>;
 
 /// Session actors and their router.
 struct session_counters {
-  op_counters ops;
+  session_op_counters ops;
   /// Reads answered from the session actor's cache.
   std::atomic<uint64_t> cache_hits{0};
   /// Reads that went to Redis and found the session there.
@@ -83,11 +99,7 @@ const char* to_string(cold_op op);
 
 /// The cold supervisor's calls by operation: results (ok or an error code,
 /// rejections included) and the latency of calls forwarded to the worker.
-struct cold_counters {
-  std::array<latency_histogram, cold_op_count> latency;
-  std::array<std::array<std::atomic<uint64_t>, op_result::slots>, cold_op_count>
-    results{};
-};
+using cold_counters = op_counters<cold_op, cold_op_count>;
 
 /// Who ran a persist: a session actor right after a write, or the
 /// reconciler for a session left dirty.

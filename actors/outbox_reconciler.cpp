@@ -79,12 +79,6 @@ struct reconciler_state {
 
 using reconciler_pointer = reconciler_actor::stateful_pointer<reconciler_state>;
 
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
-
 outbox_counters* counters(reconciler_pointer self) {
   return self->state.cfg.counters;
 }
@@ -148,7 +142,7 @@ void quarantine(reconciler_pointer self, const std::string& sid,
                          "as:quarantine back to as:dirty"}});
   if (auto* c = counters(self))
     c->quarantined.fetch_add(1, std::memory_order_relaxed);
-  for (auto& req : redis_layout::quarantine(sid, wall_ms()))
+  for (auto& req : redis_layout::quarantine(sid, redis_layout::wall_ms()))
     ask_redis(
       self, std::move(req), [](const redis_reply&) {},
       [sid](const failure& e) {
@@ -170,7 +164,8 @@ void clear(reconciler_pointer self, const std::string& sid, uint64_t version,
            clock::time_point start, bool persisted) {
   ask_redis(
     self,
-    redis_layout::clear_dirty(sid, version, self->state.cfg.owner, wall_ms()),
+    redis_layout::clear_dirty(sid, version, self->state.cfg.owner,
+                              redis_layout::wall_ms()),
     [self, sid, version, start, persisted](const redis_reply& r) {
       auto cleared = redis_layout::read_clear_dirty(r);
       if (!cleared)
@@ -244,7 +239,7 @@ void update_backlog(reconciler_pointer self) {
     self, redis_layout::outbox_stats(),
     [self](const redis_reply& r) {
       self->state.stats_pending = false;
-      auto x = redis_layout::read_outbox_stats(r, wall_ms());
+      auto x = redis_layout::read_outbox_stats(r, redis_layout::wall_ms());
       auto* c = counters(self);
       if (!x || !c)
         return;
@@ -263,7 +258,8 @@ void sweep_step(reconciler_pointer self) {
   st.sweep_pending = true;
   ask_redis(
     self,
-    redis_layout::sweep_dirty(st.sweep_cursor, st.cfg.sweep_count, wall_ms()),
+    redis_layout::sweep_dirty(st.sweep_cursor, st.cfg.sweep_count,
+                              redis_layout::wall_ms()),
     [self](const redis_reply& r) {
       self->state.sweep_pending = false;
       auto x = redis_layout::read_sweep_dirty(r);
@@ -289,8 +285,8 @@ void scan(reconciler_pointer self) {
   if (st.scan_pending || room == 0)
     return;
   st.scan_pending = true;
-  auto req = redis_layout::dirty_candidates(wall_ms() - st.cfg.grace.count(),
-                                            st.offset, st.cfg.page);
+  auto req = redis_layout::dirty_candidates(
+    redis_layout::wall_ms() - st.cfg.grace.count(), st.offset, st.cfg.page);
   ask_redis(
     self, std::move(req),
     [self](const redis_reply& r) {

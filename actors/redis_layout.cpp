@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <unordered_map>
 
@@ -311,6 +312,12 @@ const std::vector<redis_script>& all_scripts() {
        redis_script::hold_claim,    redis_script::outbox_stats,
        redis_script::sweep_dirty};
   return scripts;
+}
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
 }
 
 std::string meta_key(std::string_view sid) {

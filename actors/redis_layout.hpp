@@ -57,6 +57,10 @@ std::string dirty_fields_key();
 /// Sessions whose outbox could not be read (never dropped, parked here).
 std::string quarantine_key();
 
+/// Wall clock now, in ms since the epoch: the time base of every stamp
+/// the layout stores (dirty index, quarantine, claims' callers).
+int64_t wall_ms();
+
 /// Options of a write.
 struct write_options {
   /// Absolute expiry (ms since epoch) of the hot copy; 0 = no TTL.

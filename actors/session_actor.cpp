@@ -92,12 +92,6 @@ struct session_state {
 
 using session_pointer = session_actor::stateful_pointer<session_state>;
 
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
-
 bool cache_fresh(const session_state& st) {
   return clock::now() - st.cache.loaded < st.cfg->cache_max_age;
 }
@@ -251,9 +245,10 @@ void persist_failed(session_pointer self, const failure& f) {
 void clear_persisted(session_pointer self, uint64_t version,
                      clock::time_point start) {
   self
-    ->request(
-      self->state.redis, self->state.cfg->redis_timeout, redis_atom::value,
-      redis_layout::clear_dirty(self->state.sid, version, "", wall_ms()))
+    ->request(self->state.redis, self->state.cfg->redis_timeout,
+              redis_atom::value,
+              redis_layout::clear_dirty(self->state.sid, version, "",
+                                        redis_layout::wall_ms()))
     .then(
       [self, version, start](redis_reply& reply) {
         auto cleared = redis_layout::read_clear_dirty(reply);
@@ -340,7 +335,7 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
     return make_error(ok.error());
   }
   redis_layout::write_options opts;
-  opts.now_ms = wall_ms();
+  opts.now_ms = redis_layout::wall_ms();
   if (self->state.cfg->hot_ttl.count() > 0)
     opts.expire_at_ms = opts.now_ms
                         + std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -450,7 +445,7 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
 int64_t expire_at(const session_config& cfg) {
   if (cfg.hot_ttl.count() == 0)
     return 0;
-  return wall_ms()
+  return redis_layout::wall_ms()
          + std::chrono::duration_cast<std::chrono::milliseconds>(cfg.hot_ttl)
              .count();
 }
@@ -471,7 +466,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
     [=](del_atom, const std::string&) {
       self->state.cache.clear(0);
       auto req = redis_layout::delete_session(
-        self->state.sid, self->state.cfg->track_dirty, wall_ms());
+        self->state.sid, self->state.cfg->track_dirty, redis_layout::wall_ms());
       return ask_redis<bool>(self, op_kind::del, std::move(req),
                              [self](const redis_reply& r) -> outcome<bool> {
                                self->state.cache.clear(0);

@@ -309,8 +309,12 @@ outcome<bool> engine::force_cold_open(bool open) {
     return failure{errc::no_cold_store, "no cold store configured"};
   outcome<bool> result{errc::internal, "no reply"};
   caf::scoped_actor self{impl_->sys};
-  auto on_status = [&](const cold_status&) { result = true; };
-  auto on_error = [&](caf::error& err) { result = to_failure(err); };
+  auto on_status = [&](const cold_status&) {
+    result = true;
+  };
+  auto on_error = [&](caf::error& err) {
+    result = to_failure(err);
+  };
   if (open)
     self->request(impl_->cold, impl_->call_timeout, force_open_atom::value)
       .receive(on_status, on_error);
@@ -363,11 +367,7 @@ outcome<redis_layout::outbox_figures> engine_outbox_backlog(engine& e) {
               redis_layout::outbox_stats())
     .receive(
       [&](redis_reply& r) {
-        using namespace std::chrono;
-        result = redis_layout::read_outbox_stats(
-          r, duration_cast<milliseconds>(
-               system_clock::now().time_since_epoch())
-               .count());
+        result = redis_layout::read_outbox_stats(r, redis_layout::wall_ms());
       },
       [&](caf::error& err) { result = to_failure(err); });
   return result;

@@ -81,35 +81,45 @@ double load(const std::atomic<int64_t>& x) {
   return static_cast<double>(x.load(std::memory_order_relaxed));
 }
 
-void operation_families(const session_counters& s,
-                        std::vector<MetricFamily>& out) {
-  auto ops = family("authstore_operations_total",
-                    "Operations finished, by operation and result (ok, "
-                    "not_found = a successful read of nothing, or an error "
-                    "code). A rise in hot_unavailable means Redis is down.",
-                    MetricType::Counter);
-  auto lat = family("authstore_operation_duration_seconds",
-                    "Time from a request reaching its session actor to its "
-                    "reply, by operation.",
-                    MetricType::Histogram);
+/// A counter by (op, result) and a latency histogram by op, from
+/// op_counters. `not_found` adds that result (reads of nothing).
+template <class Op, size_t N>
+void op_families(const op_counters<Op, N>& c, bool not_found,
+                 const char* ops_name, const char* ops_help,
+                 const char* lat_name, const char* lat_help,
+                 std::vector<MetricFamily>& out) {
+  auto ops = family(ops_name, ops_help, MetricType::Counter);
+  auto lat = family(lat_name, lat_help, MetricType::Histogram);
   size_t n_errc = 0;
   const auto* codes = all_errcs(n_errc);
-  for (size_t i = 0; i < op_kind_count; ++i) {
-    std::string op = to_string(static_cast<op_kind>(i));
+  for (size_t i = 0; i < N; ++i) {
+    std::string op = to_string(static_cast<Op>(i));
     auto add = [&](const std::string& result, size_t slot) {
-      ops.metric.push_back(scalar(load(s.ops.results[i][slot]),
-                                  MetricType::Counter,
+      ops.metric.push_back(scalar(load(c.results[i][slot]), MetricType::Counter,
                                   {{"op", op}, {"result", result}}));
     };
     add("ok", op_result::ok);
-    add("not_found", op_result::not_found);
+    if (not_found)
+      add("not_found", op_result::not_found);
     for (size_t k = 0; k < n_errc; ++k)
       add(std::string{to_string(codes[k])}, op_result::of(codes[k]));
     lat.metric.push_back(
-      histogram(s.ops.latency[i], latency_bounds, 1e9, {{"op", op}}));
+      histogram(c.latency[i], latency_bounds, 1e9, {{"op", op}}));
   }
   out.push_back(std::move(ops));
   out.push_back(std::move(lat));
+}
+
+void operation_families(const session_counters& s,
+                        std::vector<MetricFamily>& out) {
+  op_families(s.ops, true, "authstore_operations_total",
+              "Operations finished, by operation and result (ok, "
+              "not_found = a successful read of nothing, or an error "
+              "code). A rise in hot_unavailable means Redis is down.",
+              "authstore_operation_duration_seconds",
+              "Time from a request reaching its session actor to its "
+              "reply, by operation.",
+              out);
   auto reads = family("authstore_reads_total",
                       "Session reads by where they were answered: cache "
                       "(the session actor), redis, cold (read-through; 0 "
@@ -288,31 +298,14 @@ void process_families(std::vector<MetricFamily>& out) {
 }
 
 void cold_op_families(const cold_counters& c, std::vector<MetricFamily>& out) {
-  auto ops = family("authstore_cold_operations_total",
-                    "Cold-store calls by operation (persist, load, "
-                    "load_fields, erase) and result (ok or an error code, "
-                    "rejections while open or overloaded included).",
-                    MetricType::Counter);
-  auto lat = family("authstore_cold_operation_duration_seconds",
-                    "Time from the supervisor forwarding a call to its "
-                    "answer (or timeout), by operation.",
-                    MetricType::Histogram);
-  size_t n_errc = 0;
-  const auto* codes = all_errcs(n_errc);
-  for (size_t i = 0; i < cold_op_count; ++i) {
-    std::string op = to_string(static_cast<cold_op>(i));
-    ops.metric.push_back(scalar(load(c.results[i][op_result::ok]),
-                                MetricType::Counter,
-                                {{"op", op}, {"result", "ok"}}));
-    for (size_t k = 0; k < n_errc; ++k)
-      ops.metric.push_back(
-        scalar(load(c.results[i][op_result::of(codes[k])]), MetricType::Counter,
-               {{"op", op}, {"result", std::string{to_string(codes[k])}}}));
-    lat.metric.push_back(
-      histogram(c.latency[i], latency_bounds, 1e9, {{"op", op}}));
-  }
-  out.push_back(std::move(ops));
-  out.push_back(std::move(lat));
+  op_families(c, false, "authstore_cold_operations_total",
+              "Cold-store calls by operation (persist, load, load_fields, "
+              "erase) and result (ok or an error code, rejections while "
+              "open or overloaded included).",
+              "authstore_cold_operation_duration_seconds",
+              "Time from the supervisor forwarding a call to its answer (or "
+              "timeout), by operation.",
+              out);
 }
 
 void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {

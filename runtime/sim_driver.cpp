@@ -15,6 +15,10 @@
 
 namespace authstore {
 
+std::string sim_session_id(const sim_plan& plan, size_t i) {
+  return "sim-" + std::to_string(plan.seed) + "-" + std::to_string(i);
+}
+
 uint64_t sim_counters::total_ops() const {
   uint64_t n = 0;
   for (const auto& h : latency)
@@ -251,9 +255,7 @@ caf::behavior driver_impl(driver_pointer self, sim_plan plan,
   st.counters = counters;
   st.router = std::move(router);
   for (size_t i = slot; i < plan.sessions; i += plan.concurrency) {
-    st.sessions.emplace_back("sim-" + std::to_string(plan.seed) + "-"
-                               + std::to_string(i),
-                             plan.seed * 1000003 + i);
+    st.sessions.emplace_back(sim_session_id(plan, i), plan.seed * 1000003 + i);
   }
   st.deadline = clock::now() + plan.duration;
   self->send(self, caf::atom("go"));

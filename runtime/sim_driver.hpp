@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "actors/latency_histogram.hpp"
 #include "runtime/sim_traffic.hpp"
@@ -34,6 +35,10 @@ struct sim_plan {
   /// Bound on one request.
   std::chrono::milliseconds op_timeout{5000};
 };
+
+/// The id of simulated session `i`: "sim-<seed>-<i>" (the drivers write
+/// under it, the report reads it back).
+std::string sim_session_id(const sim_plan& plan, size_t i);
 
 /// Counters shared by the drivers and the reporting thread (relaxed
 /// atomics: each is an independent statistic).

@@ -75,12 +75,6 @@ void windowed(size_t n, size_t window, Send send, OnReply on_reply,
   }
 }
 
-/// The session ids the simulation used: sim_driver.cpp's driver_impl names
-/// session i "sim-<seed>-<i>" (keep the two in step).
-std::string sim_session_id(const sim_plan& plan, size_t i) {
-  return "sim-" + std::to_string(plan.seed) + "-" + std::to_string(i);
-}
-
 double micros(const latency_histogram& h, double q) {
   return h.count() ? static_cast<double>(h.quantile(q)) / 1000.0 : 0.0;
 }

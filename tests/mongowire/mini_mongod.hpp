@@ -34,6 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/mongowire/temp_files.hpp"
+
 extern char** environ;
 
 namespace authstore::test {
@@ -47,9 +49,9 @@ public:
   /// Starts a server with an empty data file on a kernel-chosen port;
   /// port() is 0 when it failed to start (log() says why).
   mini_mongod() {
-    data_path_ = make_temp("data");
-    out_path_ = make_temp("out");
-    err_path_ = make_temp("err");
+    data_path_ = make_temp_file("mini", "data");
+    out_path_ = make_temp_file("mini", "out");
+    err_path_ = make_temp_file("mini", "err");
     start(0);
   }
 
@@ -111,35 +113,20 @@ public:
 
   /// Everything the script wrote to stderr in all its runs: unsupported
   /// commands and internal errors, one line each. Empty when all is well.
-  std::string errors() const { return read_file(err_path_); }
+  std::string errors() const { return read_whole_file(err_path_); }
 
   /// stdout and stderr of every run, for INFO() on failure.
   std::string log() const {
-    return "mini_mongod stdout:\n" + read_file(out_path_)
-           + "mini_mongod stderr:\n" + read_file(err_path_);
+    return "mini_mongod stdout:\n" + read_whole_file(out_path_)
+           + "mini_mongod stderr:\n" + read_whole_file(err_path_);
   }
 
 private:
-  static std::string make_temp(const char* what) {
-    std::string path = std::string("/tmp/authstore-mini-") + what + "-XXXXXX";
-    int fd = mkstemp(path.data());
-    if (fd >= 0)
-      close(fd);
-    return path;
-  }
-
-  static std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-  }
-
   // Spawns the script on `port` (0: any) and waits until it prints the port
   // it listens on. stdout is appended to, so the port of this run is the
   // first line after what the file held before.
   bool start(uint16_t port) {
-    size_t offset = read_file(out_path_).size();
+    size_t offset = read_whole_file(out_path_).size();
     std::string script = "tests/mongowire/mini_mongod.py";
     std::string port_text = std::to_string(port);
     posix_spawn_file_actions_t actions;
@@ -164,7 +151,7 @@ private:
   bool wait_for_port(size_t offset, uint16_t wanted) {
     auto deadline = std::chrono::steady_clock::now() + start_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      std::string text = read_file(out_path_);
+      std::string text = read_whole_file(out_path_);
       auto eol = text.find('\n', offset);
       if (eol != std::string::npos) {
         auto got = static_cast<uint16_t>(

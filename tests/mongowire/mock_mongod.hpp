@@ -31,6 +31,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/mongowire/temp_files.hpp"
+
 extern char** environ;
 
 namespace authstore::test {
@@ -48,8 +50,8 @@ public:
   /// Starts the script with `plan` ({"steps": [...]}); port() is 0 when the
   /// script failed to start (log() says why).
   explicit mock_mongod(const ojson& plan) {
-    out_path_ = make_temp("out");
-    err_path_ = make_temp("err");
+    out_path_ = make_temp_file("mock", "out");
+    err_path_ = make_temp_file("mock", "err");
     std::string script = "tests/mongowire/mock_mongod.py";
     std::string plan_text = plan.dump();
     posix_spawn_file_actions_t actions;
@@ -92,7 +94,7 @@ public:
   /// Every command received so far, in arrival order (see mock_mongod.py).
   std::vector<ojson> received() const {
     std::vector<ojson> result;
-    std::istringstream lines(read_file(out_path_));
+    std::istringstream lines(read_whole_file(out_path_));
     std::string line;
     std::getline(lines, line); // the port
     while (std::getline(lines, line))
@@ -103,30 +105,15 @@ public:
 
   /// The script's stdout and stderr, for INFO() on failure.
   std::string log() const {
-    return "mock stdout:\n" + read_file(out_path_) + "mock stderr:\n"
-           + read_file(err_path_);
+    return "mock stdout:\n" + read_whole_file(out_path_) + "mock stderr:\n"
+           + read_whole_file(err_path_);
   }
 
 private:
-  static std::string make_temp(const char* what) {
-    std::string path = std::string("/tmp/authstore-mock-") + what + "-XXXXXX";
-    int fd = mkstemp(path.data());
-    if (fd >= 0)
-      close(fd);
-    return path;
-  }
-
-  static std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-  }
-
   void wait_for_port() {
     auto deadline = std::chrono::steady_clock::now() + start_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      std::string text = read_file(out_path_);
+      std::string text = read_whole_file(out_path_);
       auto eol = text.find('\n');
       if (eol != std::string::npos) {
         port_ = static_cast<uint16_t>(std::atoi(text.substr(0, eol).c_str()));

@@ -35,6 +35,12 @@ const char* to_string(cold_op op) {
   return "unknown";
 }
 
+const char* read_through_label(size_t slot) {
+  static const char* const labels[read_through_result::count]
+    = {"loaded", "absent", "raced", "failed"};
+  return slot < read_through_result::count ? labels[slot] : "unknown";
+}
+
 const char* to_string(persist_path p) {
   return p == persist_path::live ? "live" : "reconciler";
 }

@@ -61,15 +61,34 @@ struct op_counters {
 /// Session operations.
 using session_op_counters = op_counters<op_kind, op_kind_count>;
 
+/// How a read-through ended: Redis filled with a session the cold store
+/// had, with a tombstone for one it lacks, unchanged because Redis got the
+/// session meanwhile, or failed (the callers got the error).
+struct read_through_result {
+  static constexpr size_t loaded = 0;
+  static constexpr size_t absent = 1;
+  static constexpr size_t raced = 2;
+  static constexpr size_t failed = 3;
+  static constexpr size_t count = 4;
+};
+
+/// The metric label of a read_through_result slot.
+const char* read_through_label(size_t slot);
+
 /// Session actors and their router.
 struct session_counters {
   session_op_counters ops;
   /// Reads answered from the session actor's cache.
   std::atomic<uint64_t> cache_hits{0};
-  /// Reads that went to Redis and found the session there.
+  /// Reads that went to Redis and found data there.
   std::atomic<uint64_t> redis_hits{0};
-  /// Reads that found nothing anywhere (Redis-only mode: nothing in Redis).
+  /// Reads that found data only after loading the session from the cold
+  /// store (read-through).
+  std::atomic<uint64_t> cold_hits{0};
+  /// Reads that found nothing anywhere.
   std::atomic<uint64_t> misses{0};
+  /// Read-throughs by result (read_through_result).
+  std::array<std::atomic<uint64_t>, read_through_result::count> read_through{};
   std::atomic<int64_t> live_actors{0};
   std::atomic<uint64_t> activations{0};
   std::atomic<uint64_t> passivations{0};

@@ -166,12 +166,17 @@ public:
   /// Reads the watermark and every live field of `sid`; key docs at or below
   /// the erase mark dv are left out. found is false only when no live key
   /// doc exists and the session doc is absent or has v == dv (deleted and
-  /// not written since); version is the doc's v either way. Every field
-  /// returned is at least as new as `version` (a persist in progress may
-  /// have written newer key docs than the watermark says).
+  /// not written since). version is the greatest of the session doc's v (0
+  /// without one) and the v of every key doc returned: a persist in progress
+  /// may have written newer key docs than the watermark says, and a
+  /// read-through warms Redis at `version`, so the next write (version + 1)
+  /// must outrank every stored key doc or its guarded upsert would be
+  /// dropped as "already newer". A live key doc without a valid v is a
+  /// failure (cold_error), like one without val.
   outcome<session_snapshot> load(const std::string& sid);
 
-  /// As load(), restricted to the named fields (absent ones are left out).
+  /// As load(), restricted to the named fields (absent ones are left out);
+  /// version covers the watermark and the key docs returned.
   outcome<session_snapshot> load_fields(const std::string& sid,
                                         const std::vector<std::string>& fields);
 

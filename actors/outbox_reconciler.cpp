@@ -165,7 +165,8 @@ void clear(reconciler_pointer self, const std::string& sid, uint64_t version,
   ask_redis(
     self,
     redis_layout::clear_dirty(sid, version, self->state.cfg.owner,
-                              redis_layout::wall_ms()),
+                              redis_layout::wall_ms(),
+                              self->state.cfg.hot_ttl.count()),
     [self, sid, version, start, persisted](const redis_reply& r) {
       auto cleared = redis_layout::read_clear_dirty(r);
       if (!cleared)

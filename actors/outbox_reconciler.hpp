@@ -42,6 +42,8 @@ struct reconciler_config {
   std::chrono::milliseconds backoff_max{60000};
   /// Bound on each Redis request and on each persist call.
   std::chrono::milliseconds redis_timeout{3000};
+  /// Hot TTL a session gets once its persist left it clean (0 = none).
+  std::chrono::milliseconds hot_ttl{0};
   std::chrono::milliseconds cold_timeout{4000};
   /// Keys examined per sweep step (one step per tick); 0 disables the sweep.
   size_t sweep_count = 1000;

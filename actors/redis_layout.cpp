@@ -16,16 +16,27 @@ namespace authstore::redis_layout {
 namespace {
 
 // ARGV: expected ("" = any), expire_at_ms ("0" = none), now_ms, sid,
-// track_dirty ("1"/"0"), then triples (op "s"|"d", field, value).
-// Returns {version} or {-1, current_version} on a version conflict, or an
-// error reply "ERR authstore: bad field" before any write.
+// track_dirty ("1"/"0"), require_trace ("1"/"0"), then triples (op "s"|"d",
+// field, value). Returns {version}, {-1, current_version} on a version
+// conflict, {-3} when require_trace is set and Redis has no trace of the
+// session (the caller loads it from the cold store first), or an error
+// reply "ERR authstore: bad field" before any write.
+//
+// TTL: without dirty tracking the hot copy gets expire_at_ms. With it, a
+// write makes the session dirty, and a dirty session never expires (its
+// marks name values only Redis holds); clear_dirty sets the TTL again once
+// the cold store has everything. A patch without writes still moves the
+// version, so it leaves the mark "!v": the cold watermark follows it, and a
+// session loaded back after expiry never shows an older version.
 constexpr std::string_view apply_patch_lua = R"lua(#!lua
-local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local raw = redis.call('HGET', KEYS[1], 'v')
+if not raw and ARGV[6] == '1' then return {-3} end
+local cur = tonumber(raw or '0')
 if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= cur then
   return {-1, cur}
 end
 local n = #ARGV
-for i = 6, n, 3 do
+for i = 7, n, 3 do
   local p = string.sub(ARGV[i + 1], 1, 2)
   if (p ~= 'c:' and p ~= 'k:') or (ARGV[i] ~= 's' and ARGV[i] ~= 'd') then
     return redis.error_reply('ERR authstore: bad field at ' .. i)
@@ -44,7 +55,7 @@ local function flush(cmd, key, t)
   end
   return added
 end
-for i = 6, n, 3 do
+for i = 7, n, 3 do
   local f = ARGV[i + 1]
   local slot = (string.sub(f, 1, 2) == 'c:') and 1 or 2
   local name = string.sub(f, 3)
@@ -67,34 +78,50 @@ flush('HSET', KEYS[2], sets[1])
 flush('HSET', KEYS[3], sets[2])
 redis.call('HSET', KEYS[1], 'v', v)
 redis.call('HDEL', KEYS[1], 'd')
-if track and #marks > 0 then
+if track then
+  if #marks == 0 then marks = {'!v', v} end
   local added = flush('HSET', KEYS[4], marks)
   if added > 0 then redis.call('INCRBY', KEYS[6], added) end
   redis.call('ZADD', KEYS[5], 'NX', ARGV[3], ARGV[4])
-end
-if ARGV[2] ~= '0' then
+  if ARGV[2] ~= '0' then
+    for k = 1, 3 do redis.call('PERSIST', KEYS[k]) end
+  end
+elseif ARGV[2] ~= '0' then
   for k = 1, 3 do redis.call('PEXPIREAT', KEYS[k], ARGV[2]) end
 end
 return {v}
 )lua";
 
-// Returns {version, field1, value1, ...}.
+// ARGV: require_trace ("1"/"0"). Returns {version, field1, value1, ...},
+// or {-3} when require_trace is set and Redis has no trace of the session.
 constexpr std::string_view read_creds_lua = R"lua(#!lua flags=no-writes
-local v = redis.call('HGET', KEYS[1], 'v') or '0'
+local v = redis.call('HGET', KEYS[1], 'v')
+if not v then
+  if ARGV[1] == '1' then return {-3} end
+  v = '0'
+end
 local all = redis.call('HGETALL', KEYS[2])
 table.insert(all, 1, v)
 return all
 )lua";
 
-// ARGV: fields. Returns {version, value-or-nil...}.
+// ARGV: require_trace ("1"/"0"), then fields. Returns {version,
+// value-or-nil...}, or {-3} as read_creds.
 constexpr std::string_view read_keys_lua = R"lua(#!lua flags=no-writes
-local v = redis.call('HGET', KEYS[1], 'v') or '0'
-local vals = redis.call('HMGET', KEYS[2], unpack(ARGV))
+local v = redis.call('HGET', KEYS[1], 'v')
+if not v then
+  if ARGV[1] == '1' then return {-3} end
+  v = '0'
+end
+local vals = redis.call('HMGET', KEYS[2], unpack(ARGV, 2))
 table.insert(vals, 1, v)
 return vals
 )lua";
 
-// ARGV: sid, track_dirty ("1"/"0"), now_ms. Returns {existed, version}.
+// ARGV: sid, track_dirty ("1"/"0"), now_ms, require_trace ("1"/"0").
+// Returns {existed, version}, or {-3} when require_trace is set and Redis
+// has no trace of the session (it is loaded first, so that the erase mark
+// carries the cold store's version and fences off late persists).
 // The meta hash stays as a tombstone {v, d=1} so that versions never go
 // backwards across a delete and a re-creation (invariant 2); apply_patch
 // clears d. With a cold store, the dirty marks of the deleted fields are
@@ -105,6 +132,7 @@ return vals
 // frees memory (it adds at most two small fields).
 constexpr std::string_view delete_session_lua = R"lua(#!lua flags=allow-oom
 local m = redis.call('HMGET', KEYS[1], 'v', 'd')
+if not m[1] and ARGV[4] == '1' then return {-3} end
 local existed = (m[1] and not m[2]) and 1 or 0
 local dropped = 0
 if ARGV[2] == '1' then dropped = redis.call('HLEN', KEYS[4]) end
@@ -164,11 +192,13 @@ constexpr std::string_view claim_dirty_lua
 #undef AUTHSTORE_READ_DIRTY_LUA
 
 // The compare-and-clear after the cold store confirmed version V.
-// KEYS: o, index, fields counter, lease. ARGV: V, sid, token ("" = none),
-// now_ms. Clears only marks at versions <= V: a write that landed after the
-// persist read its values carries a higher mark and stays dirty. A session
-// with marks left keeps its index entry, re-stamped now (its remaining
-// marks are younger than the persist that just finished). Releases the
+// KEYS: o, index, fields counter, lease, m, c, k. ARGV: V, sid, token
+// ("" = none), now_ms, ttl_ms ("0" = none). Clears only marks at versions
+// <= V: a write that landed after the persist read its values carries a
+// higher mark and stays dirty. A session with marks left keeps its index
+// entry, re-stamped now (its remaining marks are younger than the persist
+// that just finished). A session left clean gets the hot TTL: from now on
+// the cold store holds all of it, so the hot copy may expire. Releases the
 // claim if `token` holds it. Returns {cleared, remaining}.
 constexpr std::string_view clear_dirty_lua = R"lua(#!lua
 local V = tonumber(ARGV[1])
@@ -188,6 +218,9 @@ if cleared > 0 then redis.call('DECRBY', KEYS[3], cleared) end
 local remaining = redis.call('HLEN', KEYS[1])
 if remaining == 0 then
   redis.call('ZREM', KEYS[2], ARGV[2])
+  if ARGV[5] ~= '0' then
+    for k = 5, 7 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
+  end
 else
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
 end
@@ -235,17 +268,60 @@ end
 return {r[1], added}
 )lua";
 
-// ARGV: expire_at_ms ("0" = persist). Returns 1 when the session exists.
-// allow-oom: a TTL refresh allocates nothing.
+// KEYS: m, c, k, o. ARGV: expire_at_ms ("0" = persist), require_trace
+// ("1"/"0"). Returns 1 when the session exists, 0 when not, {-3} when
+// require_trace is set and Redis has no trace of it. A dirty session keeps
+// no TTL (see apply_patch). allow-oom: a TTL refresh allocates nothing.
 constexpr std::string_view touch_session_lua = R"lua(#!lua flags=allow-oom
 local m = redis.call('HMGET', KEYS[1], 'v', 'd')
+if not m[1] and ARGV[2] == '1' then return {-3} end
 if (not m[1]) or m[2] then return 0 end
+if ARGV[1] ~= '0' and redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
 for k = 1, 3 do
   if ARGV[1] == '0' then
     redis.call('PERSIST', KEYS[k])
   else
     redis.call('PEXPIREAT', KEYS[k], ARGV[1])
   end
+end
+return 1
+)lua";
+
+// Read-through: fills Redis with a session loaded from the cold store, only
+// if Redis still has no trace of it (another request or node may have
+// warmed or written it meanwhile: then nothing changes and the caller
+// re-reads). KEYS: m, c, k, o. ARGV: expire_at_ms ("0" = none), version,
+// found ("1"/"0"), then pairs (field, value). A session the cold store does
+// not have becomes a tombstone {v, d=1}: versions continue above what the
+// cold store last saw, and the next read is answered from Redis. No dirty
+// marks: everything written here is in the cold store already. Returns 1
+// when it filled Redis, 0 when Redis had the session already.
+constexpr std::string_view warm_session_lua = R"lua(#!lua
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return redis.error_reply('ERR authstore: outbox without session meta')
+end
+local sets = {{}, {}}
+for i = 4, #ARGV, 2 do
+  local p = string.sub(ARGV[i], 1, 2)
+  local slot = (p == 'c:') and 1 or ((p == 'k:') and 2 or nil)
+  if not slot then
+    return redis.error_reply('ERR authstore: bad field at ' .. i)
+  end
+  table.insert(sets[slot], string.sub(ARGV[i], 3))
+  table.insert(sets[slot], ARGV[i + 1])
+end
+for slot = 1, 2 do
+  local t, i = sets[slot], 1
+  while i <= #t do
+    redis.call('HSET', KEYS[slot + 1], unpack(t, i, math.min(i + 999, #t)))
+    i = i + 1000
+  end
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2])
+if ARGV[3] ~= '1' then redis.call('HSET', KEYS[1], 'd', '1') end
+if ARGV[1] ~= '0' then
+  for k = 1, 3 do redis.call('PEXPIREAT', KEYS[k], ARGV[1]) end
 end
 return 1
 )lua";
@@ -297,6 +373,8 @@ std::string_view script_source(redis_script which) {
       return outbox_stats_lua;
     case redis_script::sweep_dirty:
       return sweep_dirty_lua;
+    case redis_script::warm_session:
+      return warm_session_lua;
     case redis_script::none:
       break;
   }
@@ -310,7 +388,7 @@ const std::vector<redis_script>& all_scripts() {
        redis_script::touch_session, redis_script::read_dirty,
        redis_script::claim_dirty,   redis_script::clear_dirty,
        redis_script::hold_claim,    redis_script::outbox_stats,
-       redis_script::sweep_dirty};
+       redis_script::sweep_dirty,   redis_script::warm_session};
   return scripts;
 }
 
@@ -358,7 +436,7 @@ redis_request apply_patch(std::string_view sid, const patch& p,
   req.script = redis_script::apply_patch;
   req.num_keys = 6;
   auto& a = req.args;
-  a.reserve(11 + 3 * p.writes.size());
+  a.reserve(12 + 3 * p.writes.size());
   a.push_back(meta_key(sid));
   a.push_back(creds_key(sid));
   a.push_back(keys_key(sid));
@@ -372,6 +450,7 @@ redis_request apply_patch(std::string_view sid, const patch& p,
   a.push_back(std::to_string(opts.now_ms));
   a.emplace_back(sid);
   a.push_back(opts.track_dirty ? "1" : "0");
+  a.push_back(opts.require_trace ? "1" : "0");
   // Only the last write of each field is sent: within one patch a later
   // write wins, whatever the script's grouping of deletes and sets.
   std::unordered_map<std::string_view, size_t> last;
@@ -399,8 +478,10 @@ outcome<uint64_t> read_apply_patch(const redis_reply& r) {
   return to_u64(r.items[0]);
 }
 
-redis_request read_creds(std::string_view sid) {
-  return {redis_script::read_creds, 2, {meta_key(sid), creds_key(sid)}};
+redis_request read_creds(std::string_view sid, bool require_trace) {
+  return {redis_script::read_creds,
+          2,
+          {meta_key(sid), creds_key(sid), require_trace ? "1" : "0"}};
 }
 
 outcome<creds_reply> read_read_creds(const redis_reply& r) {
@@ -428,11 +509,13 @@ outcome<creds_reply> read_read_creds(const redis_reply& r) {
 }
 
 redis_request read_keys(std::string_view sid, std::string_view type,
-                        const std::vector<std::string>& ids) {
+                        const std::vector<std::string>& ids,
+                        bool require_trace) {
   redis_request req{redis_script::read_keys, 2, {}};
-  req.args.reserve(2 + ids.size());
+  req.args.reserve(3 + ids.size());
   req.args.push_back(meta_key(sid));
   req.args.push_back(keys_key(sid));
+  req.args.push_back(require_trace ? "1" : "0");
   for (const auto& id : ids) {
     std::string name{type};
     name += '/';
@@ -459,12 +542,13 @@ outcome<keys_reply> read_read_keys(const redis_reply& r,
 }
 
 redis_request delete_session(std::string_view sid, bool track_dirty,
-                             int64_t now_ms) {
+                             int64_t now_ms, bool require_trace) {
   return {redis_script::delete_session,
           6,
           {meta_key(sid), creds_key(sid), keys_key(sid), outbox_key(sid),
            dirty_index_key(), dirty_fields_key(), std::string{sid},
-           track_dirty ? "1" : "0", std::to_string(now_ms)}};
+           track_dirty ? "1" : "0", std::to_string(now_ms),
+           require_trace ? "1" : "0"}};
 }
 
 outcome<delete_result> read_delete(const redis_reply& r) {
@@ -527,6 +611,8 @@ outcome<dirty_read> read_read_dirty(const redis_reply& r,
     if (*mark > req.version)
       return malformed("mark newer than the session");
     ++result.marks;
+    if (field == "!v") // a patch without writes: the watermark alone
+      continue;
     if (field == "!erase") {
       req.erase = true;
       req.erase_version = *mark;
@@ -541,12 +627,14 @@ outcome<dirty_read> read_read_dirty(const redis_reply& r,
 }
 
 redis_request clear_dirty(std::string_view sid, uint64_t version,
-                          std::string_view token, int64_t now_ms) {
+                          std::string_view token, int64_t now_ms,
+                          int64_t ttl_ms) {
   return {redis_script::clear_dirty,
-          4,
+          7,
           {outbox_key(sid), dirty_index_key(), dirty_fields_key(),
-           lease_key(sid), std::to_string(version), std::string{sid},
-           std::string{token}, std::to_string(now_ms)}};
+           lease_key(sid), meta_key(sid), creds_key(sid), keys_key(sid),
+           std::to_string(version), std::string{sid}, std::string{token},
+           std::to_string(now_ms), std::to_string(ttl_ms)}};
 }
 
 outcome<clear_result> read_clear_dirty(const redis_reply& r) {
@@ -639,11 +727,48 @@ outcome<sweep_result> read_sweep_dirty(const redis_reply& r) {
   return sweep_result{r.items[0], *added};
 }
 
-redis_request touch_session(std::string_view sid, int64_t expire_at_ms) {
+redis_request touch_session(std::string_view sid, int64_t expire_at_ms,
+                            bool require_trace) {
   return {redis_script::touch_session,
-          3,
-          {meta_key(sid), creds_key(sid), keys_key(sid),
-           std::to_string(expire_at_ms)}};
+          4,
+          {meta_key(sid), creds_key(sid), keys_key(sid), outbox_key(sid),
+           std::to_string(expire_at_ms), require_trace ? "1" : "0"}};
+}
+
+redis_request warm_session(std::string_view sid, const session_snapshot& snap,
+                           int64_t expire_at_ms) {
+  redis_request req{redis_script::warm_session, 4, outbox_keys(sid)};
+  req.args.reserve(7 + 2 * snap.fields.size());
+  req.args.push_back(std::to_string(expire_at_ms));
+  req.args.push_back(std::to_string(snap.version));
+  req.args.push_back(snap.found ? "1" : "0");
+  for (const auto& w : snap.fields) {
+    req.args.push_back(w.field);
+    req.args.push_back(w.value);
+  }
+  return req;
+}
+
+outcome<bool> check_snapshot(const session_snapshot& snap) {
+  for (const auto& w : snap.fields) {
+    if (w.field.size() < 3
+        || (w.field.compare(0, 2, "c:") != 0
+            && w.field.compare(0, 2, "k:") != 0))
+      return {errc::cold_error,
+              "the cold store returned a field that is neither c: nor k:"};
+    if (w.erase || w.value.empty())
+      return {errc::cold_error, "the cold store returned a field without a "
+                                "value"};
+  }
+  return true;
+}
+
+bool untraced(redis_script script, const redis_reply& r) {
+  if (script == redis_script::none) // exists_session: HMGET v d
+    return r.kind == redis_reply::array && r.item_nil.size() == 2
+           && r.item_nil[0] != 0;
+  return r.kind == redis_reply::array && r.items.size() == 1
+         && r.items[0] == "-3";
 }
 
 redis_request exists_session(std::string_view sid) {

@@ -10,7 +10,8 @@
 //   as:{S}:o   hash  outbox: field name ("c:.."/"k:..") -> version that last
 //                    wrote it (dirty marks for the cold path; no values, so
 //                    no second plaintext copy of key material)
-//              and "!erase" -> version a delete happened at
+//              and "!erase" -> version a delete happened at, "!v" ->
+//                    version of a patch without writes (watermark only)
 //   as:{S}:l   string a reconciler's claim on S (owner token, expires)
 //   as:dirty   zset  session id -> ms when it became dirty (the index the
 //                    reconciler reads; re-stamped when a persist leaves
@@ -24,6 +25,15 @@
 // and deletes, version+1, dirty marks, TTL. The script is declared with a
 // `#!lua` shebang and no flags, so Redis 7 refuses it up front with OOM under
 // `noeviction` rather than half-applying it.
+//
+// Read-through (with a cold store): Redis is a cache of the cold store, so
+// "no meta hash" means "not known here", not "does not exist". Every
+// session operation then passes require_trace, and a script that finds no
+// meta hash answers {-3} (untraced()) without touching anything; the
+// session actor loads the session from the cold store, fills Redis with
+// warm_session, and sends the operation again. Only a clean session has a
+// TTL (a dirty one keeps its values until the cold store has them), so an
+// expiry never drops a value the cold store lacks.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +79,8 @@ struct write_options {
   int64_t now_ms = 0;
   /// Record dirty marks for the cold path (false without a cold store).
   bool track_dirty = false;
+  /// Answer {-3} instead of writing when Redis has no trace of the session.
+  bool require_trace = false;
 };
 
 /// EVALSHA request applying `p` to session `sid`.
@@ -79,15 +91,16 @@ redis_request apply_patch(std::string_view sid, const patch& p,
 /// current version in the detail).
 outcome<uint64_t> read_apply_patch(const redis_reply& r);
 
-/// Request reading creds and version.
-redis_request read_creds(std::string_view sid);
+/// Request reading creds and version (see untraced() for require_trace).
+redis_request read_creds(std::string_view sid, bool require_trace = false);
 
 /// Result of read_creds (found=false when no creds field is stored).
 outcome<creds_reply> read_read_creds(const redis_reply& r);
 
 /// Request reading keys `ids` of `type` and the version.
 redis_request read_keys(std::string_view sid, std::string_view type,
-                        const std::vector<std::string>& ids);
+                        const std::vector<std::string>& ids,
+                        bool require_trace = false);
 
 /// Result of read_keys.
 outcome<keys_reply> read_read_keys(const redis_reply& r,
@@ -97,7 +110,7 @@ outcome<keys_reply> read_read_keys(const redis_reply& r,
 /// marks become one erase mark (the cold delete goes through the outbox);
 /// without, marks and index entry go.
 redis_request delete_session(std::string_view sid, bool track_dirty,
-                             int64_t now_ms);
+                             int64_t now_ms, bool require_trace = false);
 
 /// Result of delete_session.
 struct delete_result {
@@ -139,8 +152,10 @@ outcome<dirty_read> read_read_dirty(const redis_reply& r, std::string_view sid);
 
 /// Request clearing the marks at versions <= `version` after the cold store
 /// confirmed it; releases the claim when `token` holds it ("" = no claim).
+/// A session left clean gets the hot TTL `ttl_ms` (0 = none).
 redis_request clear_dirty(std::string_view sid, uint64_t version,
-                          std::string_view token, int64_t now_ms);
+                          std::string_view token, int64_t now_ms,
+                          int64_t ttl_ms = 0);
 
 /// Result of clear_dirty.
 struct clear_result {
@@ -200,8 +215,26 @@ struct sweep_result {
 outcome<sweep_result> read_sweep_dirty(const redis_reply& r);
 
 /// Request refreshing the TTL (expire_at_ms 0: persist) of an existing
-/// session.
-redis_request touch_session(std::string_view sid, int64_t expire_at_ms);
+/// session; a dirty session keeps none.
+redis_request touch_session(std::string_view sid, int64_t expire_at_ms,
+                            bool require_trace = false);
+
+// -- read-through ------------------------------------------------------------
+
+/// Whether `r`, the reply to a request running `script`, says that Redis
+/// has no trace of the session (scripts: only with require_trace; script
+/// none: exists_session's reply): the session must be loaded from the cold
+/// store before the request is sent again.
+bool untraced(redis_script script, const redis_reply& r);
+
+/// Checks a snapshot from the cold store before it reaches Redis: field
+/// names c:/k:, values present (cold_error otherwise).
+outcome<bool> check_snapshot(const session_snapshot& snap);
+
+/// Request filling Redis with `snap` if Redis still has no trace of the
+/// session (a not-found snapshot leaves the tombstone {v, d=1}).
+redis_request warm_session(std::string_view sid, const session_snapshot& snap,
+                           int64_t expire_at_ms);
 
 /// Request asking whether the session exists.
 redis_request exists_session(std::string_view sid);

@@ -40,12 +40,23 @@
 // outbox_reconciler.cpp) and backs off; the caller never waits on the cold
 // store and never sees its errors (invariant 5).
 //
-// Errors are always errors: a Redis failure is hot_unavailable/timeout,
-// never "not found" (invariant 4). Redis is the copy reads are served from;
-// a Redis miss is a true miss because hot TTLs are refused until
-// read-through exists (docs/ARCHITECTURE.md).
+// Read-through (with a cold store): Redis is a cache of the cold store, so
+// every operation asks Redis to answer "untraced" rather than guess when it
+// has no trace of the session (expired by the hot TTL, or lost). The actor
+// then loads the session from the cold store once, fills Redis with it
+// (warm_session: only if Redis still lacks it), and sends the operation
+// again. Operations arriving meanwhile wait behind the load, so they still
+// reach Redis in arrival order. A session the cold store lacks becomes a
+// tombstone in Redis, so versions keep growing and the next read is
+// answered from Redis.
+//
+// Errors are always errors: a Redis failure is hot_unavailable/timeout, a
+// failed load is the cold store's error, never "not found" (invariant 4).
 #include "actors/session_actor.hpp"
 
+#include <functional>
+#include <map>
+#include <memory>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -87,6 +98,13 @@ struct session_state {
   /// Failed persist rounds in a row, and when to try again.
   int persist_failures = 0;
   clock::time_point persist_retry_at{};
+  /// Read-through (actors/redis_layout.hpp): Redis had no trace of the
+  /// session and a load from the cold store is running. Operations wait
+  /// here by arrival number and are sent again in that order when it ends
+  /// (or fail with its error).
+  bool warming = false;
+  uint64_t next_seq = 0;
+  std::map<uint64_t, std::function<void(const failure*)>> waiting;
   static inline const char* name = "authstore.session";
 };
 
@@ -137,29 +155,84 @@ void count(session_pointer self, op_kind op, clock::time_point start,
                       .count()));
 }
 
-template <class T, class F>
-caf::result<T> ask_redis(session_pointer self, op_kind op, redis_request req,
-                         F on_reply) {
-  auto start = clock::now();
-  auto rp = self->make_response_promise<T>();
-  ++self->state.in_flight;
+/// One session operation on its way to Redis: how to build its request
+/// (again after a read-through) and how to turn the reply into the
+/// caller's result. `warms`: read-throughs it waited for.
+template <class T, class Make, class OnReply>
+struct redis_op {
+  op_kind op;
+  Make make;
+  OnReply on_reply;
+  caf::typed_response_promise<T> rp;
+  clock::time_point start;
+  uint64_t seq;
+  int warms = 0;
+};
+
+template <class T, class Make, class OnReply>
+using redis_op_ptr = std::shared_ptr<redis_op<T, Make, OnReply>>;
+
+template <class T, class Make, class OnReply>
+void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op);
+
+void start_read_through(session_pointer self);
+
+/// Answers the caller of `op` with `f`.
+template <class T, class Make, class OnReply>
+void fail_op(session_pointer self, redis_op<T, Make, OnReply>& op,
+             const failure& f) {
+  count(self, op.op, op.start, op_result::of(f.code));
+  op.rp.deliver(make_error(f));
+  finished_one(self);
+}
+
+/// Parks `op` until the running read-through finished; it is then sent
+/// again (or failed with the read-through's error) in arrival order.
+template <class T, class Make, class OnReply>
+void wait_for_read_through(session_pointer self,
+                           redis_op_ptr<T, Make, OnReply> op) {
+  self->state.waiting.emplace(op->seq, [self, op](const failure* f) {
+    if (f)
+      fail_op(self, *op, *f);
+    else
+      send_op(self, op);
+  });
+}
+
+template <class T, class Make, class OnReply>
+void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
+  auto req = op->make();
   bool writes = may_have_written(req);
+  auto script = req.script;
   self
     ->request(self->state.redis, self->state.cfg->redis_timeout,
               redis_atom::value, std::move(req))
     .then(
-      [=](redis_reply& reply) mutable {
-        outcome<T> result = on_reply(reply);
-        count(self, op, start,
+      [self, op, script](redis_reply& reply) {
+        if (self->state.cfg->read_through
+            && redis_layout::untraced(script, reply)) {
+          // Redis does not know the session: load it, then send again.
+          if (op->warms >= 2)
+            return fail_op(self, *op,
+                           {errc::hot_error,
+                            "the session left Redis again right after it "
+                            "was loaded from the cold store (twice): keys "
+                            "deleted by hand, eviction, or a tiny hot TTL?"});
+          ++op->warms;
+          wait_for_read_through(self, op);
+          return start_read_through(self);
+        }
+        outcome<T> result = op->on_reply(reply, op->warms > 0);
+        count(self, op->op, op->start,
               result ? result_slot(*result)
                      : op_result::of(result.error().code));
         if (result)
-          rp.deliver(std::move(*result));
+          op->rp.deliver(std::move(*result));
         else
-          rp.deliver(make_error(result.error()));
+          op->rp.deliver(make_error(result.error()));
         finished_one(self);
       },
-      [=](caf::error& err) mutable {
+      [self, op, writes](caf::error& err) {
         if (writes)
           self->state.cache.clear(self->state.cache.version);
         auto f = to_failure(err);
@@ -171,11 +244,116 @@ caf::result<T> ask_redis(session_pointer self, op_kind op, redis_request req,
                    "applied"};
         else if (f.code == errc::shutting_down)
           f = {errc::hot_unavailable, "redis actor is gone"};
-        count(self, op, start, op_result::of(f.code));
-        rp.deliver(make_error(f));
-        finished_one(self);
+        fail_op(self, *op, f);
       });
-  return rp;
+}
+
+/// Runs one operation against Redis: `make()` builds the request,
+/// `on_reply(reply, warmed)` reads its reply (warmed: the session was
+/// loaded from the cold store on the way). While a read-through runs, the
+/// operation waits behind it, so this session's operations still reach
+/// Redis in arrival order.
+template <class T, class Make, class OnReply>
+caf::result<T> ask_redis(session_pointer self, op_kind op, Make make,
+                         OnReply on_reply) {
+  auto& st = self->state;
+  auto x
+    = std::make_shared<redis_op<T, Make, OnReply>>(redis_op<T, Make, OnReply>{
+      op, std::move(make), std::move(on_reply),
+      self->make_response_promise<T>(), clock::now(), st.next_seq++});
+  ++st.in_flight;
+  if (st.warming)
+    wait_for_read_through(self, x);
+  else
+    send_op(self, x);
+  return x->rp;
+}
+
+// -- read-through -------------------------------------------------------------
+
+int64_t expire_at(const session_config& cfg) {
+  if (cfg.hot_ttl.count() == 0)
+    return 0;
+  return redis_layout::wall_ms()
+         + std::chrono::duration_cast<std::chrono::milliseconds>(cfg.hot_ttl)
+             .count();
+}
+
+/// The read-through ended: every waiting operation is sent again, in
+/// arrival order, or fails with `f`.
+void read_through_done(session_pointer self, const failure* f) {
+  auto& st = self->state;
+  st.warming = false;
+  if (f) {
+    log::write(log::level::warn, "session", "read_through_failed",
+               {{"session", st.sid},
+                {"reason", std::string{to_string(f->code)}},
+                {"detail", f->detail}});
+    if (auto* c = st.cfg->counters)
+      c->read_through[read_through_result::failed].fetch_add(
+        1, std::memory_order_relaxed);
+  }
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  for (auto& entry : waiting)
+    entry.second(f);
+  finished_one(self);
+}
+
+/// Redis had no trace of the session: load it from the cold store and
+/// fill Redis with it (warm_session changes nothing if Redis got the
+/// session meanwhile). A failure is the caller's error -- never "not
+/// found" (invariant 4): without the cold store's answer nobody knows.
+void start_read_through(session_pointer self) {
+  auto& st = self->state;
+  if (st.warming)
+    return;
+  st.warming = true;
+  ++st.in_flight;
+  self->request(st.cfg->cold, st.cfg->cold_timeout, load_atom::value, st.sid)
+    .then(
+      [self](session_snapshot& snap) {
+        auto& st = self->state;
+        if (auto ok = redis_layout::check_snapshot(snap); !ok)
+          return read_through_done(self, &ok.error());
+        auto found = snap.found;
+        auto version = snap.version;
+        auto fields = snap.fields.size();
+        self
+          ->request(
+            st.redis, st.cfg->redis_timeout, redis_atom::value,
+            redis_layout::warm_session(st.sid, snap, expire_at(*st.cfg)))
+          .then(
+            [self, found, version, fields](redis_reply& r) {
+              auto filled = redis_layout::read_flag(r);
+              if (!filled)
+                return read_through_done(self, &filled.error());
+              auto slot = !*filled ? read_through_result::raced
+                          : found  ? read_through_result::loaded
+                                   : read_through_result::absent;
+              if (auto* c = self->state.cfg->counters)
+                c->read_through[slot].fetch_add(1, std::memory_order_relaxed);
+              log::write(log::level::debug, "session", "read_through",
+                         {{"session", self->state.sid},
+                          {"result", read_through_label(slot)},
+                          {"version", std::to_string(version)},
+                          {"fields", std::to_string(fields)}});
+              read_through_done(self, nullptr);
+            },
+            [self](caf::error& err) {
+              auto f = to_failure(err);
+              read_through_done(self, &f);
+            });
+      },
+      [self](caf::error& err) {
+        auto f = to_failure(err);
+        if (f.code == errc::shutting_down)
+          f.code = errc::cold_unavailable;
+        f.detail = "the session is not in Redis and loading it from the "
+                   "cold store failed: "
+                   + f.detail;
+        read_through_done(self, &f);
+      });
 }
 
 /// Applies an acknowledged write of ours to the cache, or drops the cache
@@ -247,8 +425,11 @@ void clear_persisted(session_pointer self, uint64_t version,
   self
     ->request(self->state.redis, self->state.cfg->redis_timeout,
               redis_atom::value,
-              redis_layout::clear_dirty(self->state.sid, version, "",
-                                        redis_layout::wall_ms()))
+              redis_layout::clear_dirty(
+                self->state.sid, version, "", redis_layout::wall_ms(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                  self->state.cfg->hot_ttl)
+                  .count()))
     .then(
       [self, version, start](redis_reply& reply) {
         auto cleared = redis_layout::read_clear_dirty(reply);
@@ -329,31 +510,44 @@ void wrote_dirty(session_pointer self) {
   start_persist(self);
 }
 
+/// Counts a read by where it was answered: the cold store (Redis had to
+/// load it first), Redis, or nowhere.
+void count_read(session_pointer self, bool found, bool warmed) {
+  if (auto* c = self->state.cfg->counters)
+    (!found   ? c->misses
+     : warmed ? c->cold_hits
+              : c->redis_hits)
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
 caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
   if (auto ok = validate_patch(p, self->state.cfg->bounds); !ok) {
     count(self, op_kind::set, clock::now(), op_result::of(ok.error().code));
     return make_error(ok.error());
   }
-  redis_layout::write_options opts;
-  opts.now_ms = redis_layout::wall_ms();
-  if (self->state.cfg->hot_ttl.count() > 0)
-    opts.expire_at_ms = opts.now_ms
-                        + std::chrono::duration_cast<std::chrono::milliseconds>(
-                            self->state.cfg->hot_ttl)
-                            .count();
-  opts.track_dirty = self->state.cfg->track_dirty;
-  auto req = redis_layout::apply_patch(self->state.sid, p, opts);
+  // Shared by the request builder (called again after a read-through) and
+  // the reply reader (which applies it to the cache).
+  auto shared = std::make_shared<const patch>(std::move(p));
+  auto make = [self, shared] {
+    const auto& cfg = *self->state.cfg;
+    redis_layout::write_options opts;
+    opts.now_ms = redis_layout::wall_ms();
+    opts.expire_at_ms = expire_at(cfg);
+    opts.track_dirty = cfg.track_dirty;
+    opts.require_trace = cfg.read_through;
+    return redis_layout::apply_patch(self->state.sid, *shared, opts);
+  };
   return ask_redis<uint64_t>(
-    self, op_kind::set, std::move(req),
-    [self, p = std::move(p)](const redis_reply& r) -> outcome<uint64_t> {
+    self, op_kind::set, std::move(make),
+    [self, shared](const redis_reply& r, bool) -> outcome<uint64_t> {
       auto v = redis_layout::read_apply_patch(r);
       if (v) {
         if (log::enabled(log::level::debug))
           log::write(log::level::debug, "session", "set",
                      {{"session", self->state.sid},
                       {"version", std::to_string(*v)},
-                      {"fields", std::to_string(p.writes.size())}});
-        apply_to_cache(self->state, p, *v);
+                      {"fields", std::to_string(shared->writes.size())}});
+        apply_to_cache(self->state, *shared, *v);
         wrote_dirty(self);
       }
       return v;
@@ -369,13 +563,15 @@ caf::result<creds_reply> handle_get_creds(session_pointer self) {
     return st.cache.creds;
   }
   return ask_redis<creds_reply>(
-    self, op_kind::get_creds, redis_layout::read_creds(st.sid),
-    [self](const redis_reply& r) -> outcome<creds_reply> {
+    self, op_kind::get_creds,
+    [self] {
+      return redis_layout::read_creds(self->state.sid,
+                                      self->state.cfg->read_through);
+    },
+    [self](const redis_reply& r, bool warmed) -> outcome<creds_reply> {
       auto result = redis_layout::read_read_creds(r);
-      if (auto* c = self->state.cfg->counters; c && result)
-        (result->found ? c->redis_hits : c->misses)
-          .fetch_add(1, std::memory_order_relaxed);
       if (result) {
+        count_read(self, result->found, warmed);
         auto& c = self->state.cache;
         if (result->version != c.version)
           c.clear(result->version);
@@ -416,14 +612,21 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
       return hit;
     }
   }
-  auto req = redis_layout::read_keys(st.sid, type, ids);
+  auto shared_ids
+    = std::make_shared<const std::vector<std::string>>(std::move(ids));
   return ask_redis<keys_reply>(
-    self, op_kind::get_keys, std::move(req),
-    [self, type,
-     ids = std::move(ids)](const redis_reply& r) -> outcome<keys_reply> {
+    self, op_kind::get_keys,
+    [self, type, shared_ids] {
+      return redis_layout::read_keys(self->state.sid, type, *shared_ids,
+                                     self->state.cfg->read_through);
+    },
+    [self, type, shared_ids](const redis_reply& r,
+                             bool warmed) -> outcome<keys_reply> {
+      const auto& ids = *shared_ids;
       auto result = redis_layout::read_read_keys(r, ids);
       if (!result)
         return result;
+      count_read(self, !result->values.empty(), warmed);
       auto& c = self->state.cache;
       if (result->version != c.version || !cache_fresh(self->state)) {
         c.clear(result->version);
@@ -442,12 +645,24 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
     });
 }
 
-int64_t expire_at(const session_config& cfg) {
-  if (cfg.hot_ttl.count() == 0)
-    return 0;
-  return redis_layout::wall_ms()
-         + std::chrono::duration_cast<std::chrono::milliseconds>(cfg.hot_ttl)
-             .count();
+caf::result<bool> handle_delete(session_pointer self) {
+  self->state.cache.clear(0);
+  return ask_redis<bool>(
+    self, op_kind::del,
+    [self] {
+      const auto& cfg = *self->state.cfg;
+      return redis_layout::delete_session(self->state.sid, cfg.track_dirty,
+                                          redis_layout::wall_ms(),
+                                          cfg.read_through);
+    },
+    [self](const redis_reply& r, bool) -> outcome<bool> {
+      self->state.cache.clear(0);
+      auto deleted = redis_layout::read_delete(r);
+      if (!deleted)
+        return deleted.error();
+      wrote_dirty(self);
+      return deleted->existed;
+    });
 }
 
 session_actor::behavior_type
@@ -463,31 +678,24 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
       return handle_get_keys(self, type, ids);
     },
     [=](set_atom, const std::string&, patch& p) { return handle_set(self, p); },
-    [=](del_atom, const std::string&) {
-      self->state.cache.clear(0);
-      auto req = redis_layout::delete_session(
-        self->state.sid, self->state.cfg->track_dirty, redis_layout::wall_ms());
-      return ask_redis<bool>(self, op_kind::del, std::move(req),
-                             [self](const redis_reply& r) -> outcome<bool> {
-                               self->state.cache.clear(0);
-                               auto deleted = redis_layout::read_delete(r);
-                               if (!deleted)
-                                 return deleted.error();
-                               wrote_dirty(self);
-                               return deleted->existed;
-                             });
-    },
+    [=](del_atom, const std::string&) { return handle_delete(self); },
     [=](touch_atom, const std::string&) {
       return ask_redis<bool>(
         self, op_kind::touch,
-        redis_layout::touch_session(self->state.sid,
-                                    expire_at(*self->state.cfg)),
-        [](const redis_reply& r) { return redis_layout::read_flag(r); });
+        [self] {
+          const auto& cfg = *self->state.cfg;
+          return redis_layout::touch_session(self->state.sid, expire_at(cfg),
+                                             cfg.read_through);
+        },
+        [](const redis_reply& r, bool) { return redis_layout::read_flag(r); });
     },
     [=](exists_atom, const std::string&) {
       return ask_redis<bool>(
-        self, op_kind::exists, redis_layout::exists_session(self->state.sid),
-        [](const redis_reply& r) { return redis_layout::read_exists(r); });
+        self, op_kind::exists,
+        [self] { return redis_layout::exists_session(self->state.sid); },
+        [](const redis_reply& r, bool) {
+          return redis_layout::read_exists(r);
+        });
     },
     [=](passivate_atom) {
       self->state.passivating = true;

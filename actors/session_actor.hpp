@@ -19,10 +19,15 @@ namespace authstore {
 struct session_config {
   /// Bound on each Redis request; a caller waits at most about this long.
   std::chrono::milliseconds redis_timeout{3000};
-  /// Absolute hot TTL added to every write and touch; 0 = no TTL.
+  /// Hot TTL of a clean session (set by a touch, a read-through, and when
+  /// the cold store confirmed every write); 0 = no TTL.
   std::chrono::seconds hot_ttl{0};
   /// Record dirty marks for the cold path (on when a cold store exists).
   bool track_dirty = false;
+  /// Load a session Redis has no trace of from `cold` (on when a cold
+  /// store exists: then Redis is its cache, and a Redis miss proves
+  /// nothing).
+  bool read_through = false;
   /// Most cached key entries per session (present or absent ids).
   size_t max_cached_keys = 64;
   /// A cache older than this is re-read from Redis: the staleness bound for

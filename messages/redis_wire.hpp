@@ -38,6 +38,8 @@ enum class redis_script : uint8_t {
   outbox_stats = 10,
   /// Outbox: one SCAN step re-indexing dirty sessions the index lost.
   sweep_dirty = 11,
+  /// Read-through: fill Redis with a session loaded from the cold store.
+  warm_session = 12,
 };
 
 /// One command: a script call with `num_keys` keys then arguments, or a

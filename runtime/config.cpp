@@ -29,9 +29,10 @@ const std::vector<setting_spec> specs = {
   {"redis.command-timeout-ms", S::integer, "1000", 10, 60000,
    "Bound on one pipeline round trip; a hung Redis fails calls after this"},
   {"redis.hot-ttl-s", S::integer, "0", 0, 31536000,
-   "Expire the hot copy this long after its last write or touch (0: never). "
-   "Refused until read-through from the cold store exists: an expired "
-   "session would read as 'not found'"},
+   "Expire the hot copy of a session this long after it was last clean "
+   "(every write in the cold store), read back or touched (0: never). A "
+   "dirty session never expires. Needs mongodb.uri: an expired session is "
+   "read back from the cold store"},
   {"mongodb.uri", S::text, "", 0, 0,
    "MongoDB URI of the cold store (empty: no cold store; Redis is the only "
    "copy). Timeouts (connectTimeoutMS, socketTimeoutMS, "
@@ -329,19 +330,18 @@ settings::load(const std::map<std::string, std::string>& flags,
       && result.integer("cold.open-max-s") < result.integer("cold.open-base-s"))
     errors.push_back({errc::invalid_config,
                       "cold.open-max-s must be at least cold.open-base-s"});
-  // A TTL expires the hot copy; it is safe only once an expired session is
-  // read back from the cold store (read-through), which this build lacks:
-  // after expiry a read would answer "not found" (Baileys then logs the
-  // account out, invariant 4), the next write would restart at version 1
-  // below the cold watermark, and pending dirty marks would read as deletes.
-  if (errors.empty() && result.integer("redis.hot-ttl-s") > 0)
+  // A TTL expires the hot copy only (invariant 6): it needs the cold store
+  // that holds everything and reads an expired session back. Without one,
+  // the hot copy is the only copy, and expiry would delete the session
+  // (a Baileys account reading "not found" is logged out, invariant 4).
+  if (errors.empty() && result.integer("redis.hot-ttl-s") > 0
+      && result.text("mongodb.uri").empty())
     errors.push_back({errc::invalid_config,
                       "redis.hot-ttl-s (from "
                         + result.sources_["redis.hot-ttl-s"]
-                        + ") is refused: this build has no read-through from "
-                          "the cold store, so an expired session would read "
-                          "as 'not found' (which logs a Baileys account "
-                          "out)"});
+                        + ") needs mongodb.uri: without a cold store the hot "
+                          "copy is the only copy, and its expiry would "
+                          "delete the session"});
   if (!log::parse_level(result.text("log.level")))
     errors.push_back({errc::invalid_config,
                       "log.level (from " + result.sources_["log.level"]

@@ -122,17 +122,30 @@ void operation_families(const session_counters& s,
               out);
   auto reads = family("authstore_reads_total",
                       "Session reads by where they were answered: cache "
-                      "(the session actor), redis, cold (read-through; 0 "
-                      "without a cold store), miss (nowhere).",
+                      "(the session actor), redis, cold (Redis had to load "
+                      "the session from the cold store first), miss "
+                      "(nothing found). Creds and key reads.",
                       MetricType::Counter);
   reads.metric.push_back(
     scalar(load(s.cache_hits), MetricType::Counter, {{"source", "cache"}}));
   reads.metric.push_back(
     scalar(load(s.redis_hits), MetricType::Counter, {{"source", "redis"}}));
-  reads.metric.push_back(scalar(0, MetricType::Counter, {{"source", "cold"}}));
+  reads.metric.push_back(
+    scalar(load(s.cold_hits), MetricType::Counter, {{"source", "cold"}}));
   reads.metric.push_back(
     scalar(load(s.misses), MetricType::Counter, {{"source", "miss"}}));
   out.push_back(std::move(reads));
+  auto warms = family("authstore_read_through_total",
+                      "Sessions Redis had no trace of, loaded from the cold "
+                      "store, by result: loaded, absent (the cold store "
+                      "lacks it too; Redis keeps a tombstone), raced (Redis "
+                      "got it meanwhile), failed (the callers got the cold "
+                      "store's error, never 'not found').",
+                      MetricType::Counter);
+  for (size_t i = 0; i < read_through_result::count; ++i)
+    warms.metric.push_back(scalar(load(s.read_through[i]), MetricType::Counter,
+                                  {{"result", read_through_label(i)}}));
+  out.push_back(std::move(warms));
   auto live = family("authstore_session_actors",
                      "Live session actors (bounded by session.max-live).",
                      MetricType::Gauge);

@@ -124,12 +124,12 @@ TEST_CASE_METHOD(fixture,
   ctl->snapshot
     = {true, 7, {{"c:me", false, "1"}, {"k:pre-key/1", false, "2"}}};
   start();
+  auto all = load(); // before the persist: the fake answers `snapshot`
+  REQUIRE(all);
+  CHECK(*all == ctl->snapshot);
   auto v = persist(9);
   REQUIRE(v);
   CHECK(*v == 9);
-  auto all = load();
-  REQUIRE(all);
-  CHECK(*all == ctl->snapshot);
   auto some = call<session_snapshot>(load_fields_atom::value, sid,
                                      std::vector<std::string>{"c:me"});
   REQUIRE(some);

@@ -60,7 +60,8 @@ struct fake_cold_control {
   std::atomic<int> spawned{0};
 
   std::mutex mtx;
-  /// What load / load_fields answer (guarded by mtx).
+  /// What load_fields answers, and load for a session not in `store`
+  /// (guarded by mtx).
   session_snapshot snapshot;
   /// The durable state as mongo_store keeps it, for tests that compare the
   /// cold store with Redis (guarded by mtx). A persist is applied when it
@@ -237,12 +238,18 @@ inline caf::behavior fake_cold_worker(fake_cold_pointer self,
       }
       return fake_answer<uint64_t>(self, req.version);
     },
-    [=](load_atom, const std::string&) -> caf::result<session_snapshot> {
+    [=](load_atom, const std::string& sid) -> caf::result<session_snapshot> {
+      // A session the fake stored (persists reached it) is answered from
+      // that state, as mongo_store would; any other from `snapshot`.
       session_snapshot snap;
+      bool stored = false;
       {
         std::lock_guard<std::mutex> guard{self->state.ctl->mtx};
+        stored = self->state.ctl->store.count(sid) > 0;
         snap = self->state.ctl->snapshot;
       }
+      if (stored)
+        snap = self->state.ctl->view(sid);
       return fake_answer<session_snapshot>(self, snap);
     },
     [=](

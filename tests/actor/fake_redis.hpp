@@ -79,7 +79,8 @@ inline answer_fn scripted(uint64_t* version, uint64_t* next_write_version) {
       case redis_script::read_keys: {
         std::vector<std::string> items{std::to_string(*version)};
         std::vector<uint8_t> nil{0};
-        for (size_t i = 2; i < req.args.size(); ++i) {
+        // KEYS m, k; ARGV require_trace, then the fields.
+        for (size_t i = 3; i < req.args.size(); ++i) {
           bool has = req.args[i] == "pre-key/1";
           items.push_back(has ? "K" : "");
           nil.push_back(has ? 0 : 1);

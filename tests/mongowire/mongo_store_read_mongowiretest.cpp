@@ -44,10 +44,13 @@ ojson erased_session_doc(int64_t v, int64_t dv) {
   return doc;
 }
 
-ojson key_doc(const std::string& field, const std::string& json) {
+// A live key doc as the key read returns it: _id, then the projected val
+// and v (wire_docs.hpp spells commands, not stored docs).
+ojson key_doc(const std::string& field, const std::string& json, int64_t v) {
   ojson doc = ojson::object();
   doc["_id"] = key_id(sid, field);
   doc["val"] = json;
+  doc["v"] = i64(v);
   return doc;
 }
 
@@ -69,7 +72,8 @@ ojson find_keys(const std::string& path, ojson value, int64_t dv = 0) {
   ojson cmd = ojson::object();
   cmd["find"] = "keys";
   cmd["filter"] = std::move(filter);
-  cmd["projection"] = ojson::parse(R"({"val": {"$numberInt": "1"}})");
+  cmd["projection"]
+    = ojson::parse(R"({"val": {"$numberInt": "1"}, "v": {"$numberInt": "1"}})");
   cmd["$db"] = "authstore";
   return cmd;
 }
@@ -80,8 +84,8 @@ TEST_CASE("load reads the watermark, then every live key of the session",
           "[invariant-4]") {
   mock_mongod mock(
     plan({answer(cursor_of("sessions", {session_doc(9)})),
-          answer(cursor_of("keys", {key_doc(tricky_field, "2"),
-                                    key_doc("c:me", R"({"id":"1"})")}))}));
+          answer(cursor_of("keys", {key_doc(tricky_field, "2", 9),
+                                    key_doc("c:me", R"({"id":"1"})", 4)}))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
@@ -116,19 +120,21 @@ TEST_CASE("a session without documents is not found only after both reads "
   CHECK(commands_of(mock).size() == 2);
 }
 
-TEST_CASE("key documents without a watermark load as found at version 0",
+TEST_CASE("key documents without a watermark load as found at their "
+          "version",
           "[invariant-4]") {
   // A first persist that stopped before its watermark: the keys are real
   // data, and "not found" would make Baileys start a new login.
-  mock_mongod mock(plan({answer(cursor_of("sessions", {})),
-                         answer(cursor_of("keys", {key_doc("c:me", "1")}))}));
+  mock_mongod mock(
+    plan({answer(cursor_of("sessions", {})),
+          answer(cursor_of("keys", {key_doc("c:me", "1", 2)}))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
   auto r = store->load(sid);
   REQUIRE(r);
   CHECK(r->found);
-  CHECK(r->version == 0);
+  CHECK(r->version == 2);
   CHECK(r->fields.size() == 1);
 }
 
@@ -151,10 +157,37 @@ TEST_CASE("a failed read is a failure, never not found", "[invariant-4]") {
     expected = errc::cold_unavailable;
   }
   SECTION("a key document has lost its value") {
-    ojson broken = key_doc("c:me", "1");
+    ojson broken = key_doc("c:me", "1", 3);
     broken.erase("val");
     steps = plan({answer(cursor_of("sessions", {session_doc(3)})),
                   answer(cursor_of("keys", {broken}))});
+  }
+  // Without its v the snapshot's version could not cover the doc, and a
+  // read-through would warm Redis below it.
+  SECTION("a live key document has lost its version") {
+    ojson broken = key_doc("c:me", "1", 3);
+    broken.erase("v");
+    steps = plan({answer(cursor_of("sessions", {session_doc(3)})),
+                  answer(cursor_of("keys", {broken}))});
+  }
+  SECTION("a live key document without a version and without a watermark") {
+    // The one live key doc is what would make the session found; skipping
+    // it would turn a broken read into "not found".
+    ojson broken = key_doc("c:me", "1", 3);
+    broken.erase("v");
+    steps = plan(
+      {answer(cursor_of("sessions", {})), answer(cursor_of("keys", {broken}))});
+  }
+  SECTION("a live key document's version is not an integer") {
+    ojson broken = key_doc("c:me", "1", 3);
+    broken["v"] = "7";
+    steps = plan(
+      {answer(cursor_of("sessions", {session_doc(3)})),
+       answer(cursor_of("keys", {key_doc(tricky_field, "2", 2), broken}))});
+  }
+  SECTION("a live key document's version is negative") {
+    steps = plan({answer(cursor_of("sessions", {})),
+                  answer(cursor_of("keys", {key_doc("c:me", "1", -1)}))});
   }
   SECTION("the watermark is not an integer") {
     ojson broken = session_doc(3);
@@ -182,10 +215,37 @@ TEST_CASE("a failed read is a failure, never not found", "[invariant-4]") {
   CHECK(commands_of(mock).size() == steps["steps"].size());
 }
 
+TEST_CASE("load reports a version at least as new as every key doc it "
+          "returns",
+          "[invariant-3]") {
+  // A persist at 7 wrote its key doc and stopped before its watermark (still
+  // 5). A read-through warms Redis at the version reported here; at 5 the
+  // next write (6) would be dropped as "already newer" by the key doc at 7.
+  const std::vector<ojson> keys
+    = {key_doc("c:me", "1", 4), key_doc(tricky_field, "2", 7)};
+  mock_mongod mock(plan({answer(cursor_of("sessions", {session_doc(5)})),
+                         answer(cursor_of("keys", keys))}));
+  INFO(mock.log());
+  REQUIRE(mock.port() != 0);
+  auto store = open_store(config_for(mock));
+  outcome<session_snapshot> r = failure{errc::cold_error, "not called"};
+  SECTION("load") {
+    r = store->load(sid);
+  }
+  SECTION("load_fields") {
+    r = store->load_fields(sid, {"c:me", tricky_field});
+  }
+  REQUIRE(r);
+  CHECK(*r
+        == session_snapshot{
+          true, 7, {{"c:me", false, "1"}, {tricky_field, false, "2"}}});
+  CHECK(commands_of(mock).size() == 2);
+}
+
 TEST_CASE("load_fields asks for exactly the named keys, by _id") {
   mock_mongod mock(
     plan({answer(cursor_of("sessions", {session_doc(3)})),
-          answer(cursor_of("keys", {key_doc(tricky_field, "x")}))}));
+          answer(cursor_of("keys", {key_doc(tricky_field, "x", 3)}))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
@@ -330,8 +390,9 @@ TEST_CASE("a load after a versioned erase hides the key docs at or below "
   SECTION("a live key newer than the mark makes it found") {
     // A persist after the delete whose watermark is not written yet.
     v = 5;
-    keys = {key_doc("c:me", "2")};
-    expected = {true, 5, {{"c:me", false, "2"}}};
+    // Its key doc's version, not the watermark's, is the snapshot's.
+    keys = {key_doc("c:me", "2", 6)};
+    expected = {true, 6, {{"c:me", false, "2"}}};
   }
   SECTION("a watermark above the mark makes it found without keys") {
     v = 8;
@@ -339,7 +400,7 @@ TEST_CASE("a load after a versioned erase hides the key docs at or below "
   }
   SECTION("written again after the delete") {
     v = 8;
-    keys = {key_doc(tricky_field, "3"), key_doc("c:me", "2")};
+    keys = {key_doc(tricky_field, "3", 8), key_doc("c:me", "2", 7)};
     expected = {true, 8, {{"c:me", false, "2"}, {tricky_field, false, "3"}}};
   }
   mock_mongod mock(
@@ -366,8 +427,9 @@ TEST_CASE("a load without an erase mark sends the key read unchanged") {
   SECTION("dv 0") {
     doc["dv"] = i64(0);
   }
-  mock_mongod mock(plan({answer(cursor_of("sessions", {doc})),
-                         answer(cursor_of("keys", {key_doc("c:me", "1")}))}));
+  mock_mongod mock(
+    plan({answer(cursor_of("sessions", {doc})),
+          answer(cursor_of("keys", {key_doc("c:me", "1", 4)}))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));

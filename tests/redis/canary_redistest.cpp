@@ -76,6 +76,15 @@ TEST_CASE("canary secrets never appear in logs, metrics or error details",
     keep(e->get_creds(sid)); // cached
     keep(e->get_keys(sid, "pre-key", {"1"}));
     REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 5s));
+    // Read-through (debug line): the hot copy gone, as after a TTL expiry,
+    // the session is loaded back from the cold store with its canaries.
+    raw.command({"DEL", "as:{" + sid + "}:m", "as:{" + sid + "}:c",
+                 "as:{" + sid + "}:k"});
+    std::this_thread::sleep_for(1100ms); // past the session cache's age
+    auto back = e->get_creds(sid);
+    REQUIRE(back);
+    CHECK(back->creds_json.find(creds_canary) != std::string::npos);
+    keep(e->get_keys(sid, "pre-key", {"1"}));
     // Errors: a version conflict, a value too large, malformed JSON, a bad
     // key type -- each carrying a canary.
     auto stale = *p;
@@ -90,10 +99,17 @@ TEST_CASE("canary secrets never appear in logs, metrics or error details",
     keep(parse_patch(R"({"keys":{")" + key_canary + R"(!":{"1":"x"}}})",
                      e->limits()));
     // Persist failures (live path, then the reconciler): warn lines.
+    auto sid2 = unique_sid("canary");
+    auto sid4 = unique_sid("canary"); // only in the cold store
+    {
+      std::lock_guard<std::mutex> guard{ctl->mtx};
+      ctl->apply({sid4, 3, {{"c:me", false, "\"" + creds_canary + "\""}}});
+    }
+    make_known(*e, {sid2});
     ctl->mode = fake_mode::fail;
     ctl->fail_code = errc::cold_unavailable;
-    auto sid2 = unique_sid("canary");
     REQUIRE(e->set(sid2, *p));
+    keep(e->get_creds(sid4)); // a failed read-through: warn line, error
     REQUIRE(wait_until(
       [&] { return engine_counts(*e).outbox.failures[1][30].load() > 0; }, 5s));
     ctl->mode = fake_mode::succeed;
@@ -120,6 +136,8 @@ TEST_CASE("canary secrets never appear in logs, metrics or error details",
     CHECK(logs->text.find("event=persisted") != std::string::npos);
     CHECK(logs->text.find("event=persist_failed") != std::string::npos);
     CHECK(logs->text.find("event=quarantine") != std::string::npos);
+    CHECK(logs->text.find("event=read_through ") != std::string::npos);
+    CHECK(logs->text.find("event=read_through_failed") != std::string::npos);
     CHECK(details.find("version_conflict") != std::string::npos);
     CHECK(details.find("value_too_large") != std::string::npos);
     for (const auto& canary :

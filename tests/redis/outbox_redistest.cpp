@@ -160,16 +160,18 @@ TEST_CASE("sessions left dirty by a failed cold store are persisted by the "
   auto redis = start_redis();
   raw_redis raw{redis->port()};
   auto ctl = std::make_shared<fake_cold_control>();
-  ctl->mode = fake_mode::fail;
-  ctl->fail_code = errc::cold_unavailable;
   auto e = start_fake_cold_engine(redis->url(), ctl);
   std::vector<std::string> sids;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 20; ++i)
     sids.push_back(unique_sid("backlog"));
+  make_known(*e, sids);
+  ctl->fail_code = errc::cold_unavailable;
+  ctl->mode = fake_mode::fail;
+  for (const auto& sid : sids) {
     patch p;
     p.set_creds("me", "1");
     p.set_key("session", "a", "\"s\"");
-    REQUIRE(e->set(sids.back(), std::move(p))); // acknowledged regardless
+    REQUIRE(e->set(sid, std::move(p))); // acknowledged regardless
   }
   CHECK(backlog(raw) == 20);
   auto& o = outbox_of(*e);
@@ -190,9 +192,10 @@ TEST_CASE("the sweep re-indexes a dirty session the index lost",
   auto redis = start_redis();
   raw_redis raw{redis->port()};
   auto ctl = std::make_shared<fake_cold_control>();
-  ctl->mode = fake_mode::fail;
   auto e = start_fake_cold_engine(redis->url(), ctl);
   auto sid = unique_sid("lost");
+  make_known(*e, {sid});
+  ctl->mode = fake_mode::fail;
   REQUIRE(e->set(sid, creds_patch("me", "1")));
   // The live persist must have failed before the cold store comes back,
   // or it (not the sweep) would persist the session.
@@ -249,17 +252,19 @@ TEST_CASE("after a restart with confirmed but uncleared marks, the "
   std::vector<std::string> sids;
   {
     // First life: the cold store answers nothing, so marks stay.
-    ctl->mode = fake_mode::hang;
     auto e = start_fake_cold_engine(redis->url(), ctl,
                                     {{"outbox.reconcile", "false"}});
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < 10; ++i)
       sids.push_back(unique_sid("confirmed"));
+    make_known(*e, sids);
+    ctl->mode = fake_mode::hang;
+    for (int i = 0; i < 10; ++i) {
       patch p;
       p.set_creds("me", std::to_string(i));
       p.set_key("pre-key", "1", "\"k\"");
-      REQUIRE(e->set(sids.back(), p));
+      REQUIRE(e->set(sids[static_cast<size_t>(i)], p));
       p.erase_key("pre-key", "1");
-      REQUIRE(e->set(sids.back(), p));
+      REQUIRE(e->set(sids[static_cast<size_t>(i)], p));
     }
   }
   // The cold store had in fact applied every hung persist (the fake applies
@@ -298,9 +303,10 @@ TEST_CASE("a cold worker that crashes on a persist is restarted and the "
   auto redis = start_redis();
   raw_redis raw{redis->port()};
   auto ctl = std::make_shared<fake_cold_control>();
-  ctl->mode = fake_mode::crash;
   auto e = start_fake_cold_engine(redis->url(), ctl);
   auto sid = unique_sid("crash");
+  make_known(*e, {sid});
+  ctl->mode = fake_mode::crash;
   REQUIRE(e->set(sid, creds_patch("me", "1")));
   // The worker died on the live persist; the write was acknowledged anyway.
   REQUIRE(wait_until([&] { return ctl->spawned.load() >= 2; }, 5s));

@@ -28,15 +28,17 @@ TEST_CASE("two reconcilers on one Redis persist each dirty session, never "
   {
     // Dirty sessions left behind: a node whose cold store hung, no
     // reconciler of its own.
-    ctl->mode = fake_mode::hang;
     auto writer = start_fake_cold_engine(redis->url(), ctl,
                                          {{"outbox.reconcile", "false"}});
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 300; ++i)
       sids.push_back(unique_sid("two"));
+    make_known(*writer, sids);
+    ctl->mode = fake_mode::hang;
+    for (int i = 0; i < 300; ++i) {
       patch p;
       p.set_creds("me", std::to_string(i));
       p.set_key("pre-key", "1", "\"a\"");
-      REQUIRE(writer->set(sids.back(), std::move(p)));
+      REQUIRE(writer->set(sids[static_cast<size_t>(i)], std::move(p)));
     }
   }
   REQUIRE(backlog(raw) == 300);

@@ -26,16 +26,17 @@ TEST_CASE("apply_patch sends data only as arguments, last write per field",
   opts.expire_at_ms = 123;
   opts.now_ms = 99;
   opts.track_dirty = true;
+  opts.require_trace = true;
   auto req = redis_layout::apply_patch("s1", p, opts);
   CHECK(req.script == redis_script::apply_patch);
   REQUIRE(req.num_keys == 6);
   std::vector<std::string> expected
-    = {"as:{s1}:m",   "as:{s1}:c", "as:{s1}:k",
-       "as:{s1}:o",   "as:dirty",  "as:dirty:fields",
-       "7",           "123",       "99",
-       "s1",          "1",         "d",
-       "k:pre-key/1", "",          "s",
-       "c:me",        "B"};
+    = {"as:{s1}:m", "as:{s1}:c",   "as:{s1}:k",
+       "as:{s1}:o", "as:dirty",    "as:dirty:fields",
+       "7",         "123",         "99",
+       "s1",        "1",           "1",
+       "d",         "k:pre-key/1", "",
+       "s",         "c:me",        "B"};
   CHECK(req.args == expected);
   p.expected_version = any_version;
   CHECK(redis_layout::apply_patch("s1", p, {}).args[6].empty());
@@ -79,9 +80,9 @@ TEST_CASE("read_creds: no creds field is a successful not-found",
 
 TEST_CASE("read_keys leaves absent ids out", "[redis-layout]") {
   std::vector<std::string> ids = {"1", "2", "3"};
-  auto req = redis_layout::read_keys("s", "pre-key", ids);
+  auto req = redis_layout::read_keys("s", "pre-key", ids, true);
   CHECK(req.args
-        == std::vector<std::string>{"as:{s}:m", "as:{s}:k", "pre-key/1",
+        == std::vector<std::string>{"as:{s}:m", "as:{s}:k", "1", "pre-key/1",
                                     "pre-key/2", "pre-key/3"});
   redis_reply r{redis_reply::array, 0, {}, {"4", "A", "", "C"}, {0, 0, 1, 0}};
   auto k = redis_layout::read_read_keys(r, ids);
@@ -176,4 +177,45 @@ TEST_CASE("a malformed outbox is invalid_argument, a claimed one is skipped",
         == errc::invalid_argument);
   redis_reply clean{redis_reply::array, 0, {}, {"3"}, {0}};
   CHECK(redis_layout::read_read_dirty(clean, "s1")->marks == 0);
+}
+
+TEST_CASE("untraced replies are told apart from every ordinary reply",
+          "[redis-layout][read-through]") {
+  redis_reply untraced{redis_reply::array, 0, {}, {"-3"}, {0}};
+  for (auto script : {redis_script::apply_patch, redis_script::read_creds,
+                      redis_script::read_keys, redis_script::delete_session,
+                      redis_script::touch_session})
+    CHECK(redis_layout::untraced(script, untraced));
+  // A session at version 3 with no creds, a conflict, a flag: all traced.
+  CHECK_FALSE(redis_layout::untraced(redis_script::read_creds,
+                                     {redis_reply::array, 0, {}, {"3"}, {0}}));
+  CHECK_FALSE(
+    redis_layout::untraced(redis_script::apply_patch,
+                           {redis_reply::array, 0, {}, {"-1", "4"}, {0, 0}}));
+  CHECK_FALSE(redis_layout::untraced(redis_script::touch_session,
+                                     {redis_reply::integer, 0, {}, {}, {}}));
+  // exists_session is a plain HMGET v d: untraced when v is nil.
+  CHECK(redis_layout::untraced(redis_script::none,
+                               {redis_reply::array, 0, {}, {"", ""}, {1, 1}}));
+  CHECK_FALSE(redis_layout::untraced(
+    redis_script::none, {redis_reply::array, 0, {}, {"0", "1"}, {0, 0}}));
+}
+
+TEST_CASE("a snapshot from the cold store is checked before it reaches Redis",
+          "[redis-layout][read-through]") {
+  session_snapshot ok{
+    true, 3, {{"c:me", false, "1"}, {"k:pre-key/1", false, "2"}}};
+  CHECK(redis_layout::check_snapshot(ok));
+  auto req = redis_layout::warm_session("s", ok, 0);
+  CHECK(req.script == redis_script::warm_session);
+  CHECK(req.args
+        == std::vector<std::string>{"as:{s}:m", "as:{s}:c", "as:{s}:k",
+                                    "as:{s}:o", "0", "3", "1", "c:me", "1",
+                                    "k:pre-key/1", "2"});
+  session_snapshot bad_name{true, 3, {{"x:me", false, "1"}}};
+  auto b = redis_layout::check_snapshot(bad_name);
+  REQUIRE_FALSE(b);
+  CHECK(b.error().code == errc::cold_error);
+  session_snapshot no_value{true, 3, {{"c:me", false, ""}}};
+  CHECK_FALSE(redis_layout::check_snapshot(no_value));
 }

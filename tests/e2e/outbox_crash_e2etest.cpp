@@ -217,6 +217,81 @@ TEST_CASE("MongoDB's wire server stopped for 30 s under continuous writes: "
   CHECK(mongo.errors().empty());
 }
 
+TEST_CASE("sessions whose hot copy expired read back from MongoDB's wire "
+          "server at their version; with the server down the read is an "
+          "error, never 'not found'",
+          "[e2e][read-through][invariant-4][invariant-6]") {
+  auto redis = start_redis();
+  raw_redis raw{redis->port()};
+  mini_mongod mongo;
+  REQUIRE(mongo.port() != 0);
+  auto env = outbox_env(mongo);
+  env.push_back("AUTHSTORE_REDIS_HOT_TTL_S=1");
+  auto node = serve_process::start(redis->url(), {}, env);
+  REQUIRE(node);
+  auto c = connect(*node);
+  std::vector<std::string> sids;
+  for (int i = 0; i < 20; ++i) {
+    sids.push_back(unique_sid("expired"));
+    REQUIRE(c->set(sids.back(), session_patch(i)));
+    patch more;
+    more.set_key("session", "peer", "\"s\"");
+    REQUIRE(c->set(sids.back(), std::move(more)));
+  }
+  REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 30s));
+  std::vector<hot_session> before;
+  for (const auto& sid : sids)
+    before.push_back(read_hot(raw, sid));
+  auto all_expired = [&] {
+    for (const auto& sid : sids)
+      if (raw.integer({"EXISTS", "as:{" + sid + "}:m"}) != 0)
+        return false;
+    return true;
+  };
+  REQUIRE(wait_until(all_expired, 10s));
+  std::this_thread::sleep_for(1100ms); // past the session actors' cache age
+
+  // Read back through libmongoc: every field, at its version.
+  for (size_t i = 0; i < sids.size(); ++i) {
+    auto creds = c->get_creds(sids[i]);
+    INFO(sids[i] << ": " << describe(creds));
+    REQUIRE(creds);
+    CHECK(creds->found);
+    CHECK(creds->version == before[i].version);
+    auto after = read_hot(raw, sids[i]);
+    CHECK(after.fields == before[i].fields);
+    CHECK(after.version == before[i].version);
+  }
+  // Writes continue above it, and reach the wire server.
+  for (size_t i = 0; i < sids.size(); ++i) {
+    patch p;
+    p.set_creds("registered", "true");
+    auto v = c->set(sids[i], std::move(p));
+    REQUIRE(v);
+    CHECK(*v == before[i].version + 1);
+  }
+  REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 30s));
+  require_wire_equals_hot(raw, mongo, sids);
+
+  // Expired again, then the wire server dies: an error, never "not found".
+  REQUIRE(wait_until(all_expired, 10s));
+  std::this_thread::sleep_for(1100ms);
+  mongo.kill();
+  auto down = c->get_creds(sids[0]);
+  INFO(describe(down));
+  REQUIRE_FALSE(down);
+  CHECK((down.error().code == errc::cold_unavailable
+         || down.error().code == errc::timeout));
+  REQUIRE(mongo.restart());
+  outcome<creds_reply> back = failure{errc::internal, "not read yet"};
+  CHECK(wait_until(
+    [&] { return static_cast<bool>(back = c->get_creds(sids[0])); }, 20s));
+  REQUIRE(back);
+  CHECK(back->found);
+  CHECK(back->version == before[0].version + 1);
+  CHECK(mongo.errors().empty());
+}
+
 TEST_CASE("the simulator with a cold store forced open for 3 s drains its "
           "outbox and verifies cold equals hot",
           "[e2e][outbox][sim]") {

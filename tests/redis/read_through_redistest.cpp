@@ -356,3 +356,30 @@ TEST_CASE("operations waiting for a load reach Redis in arrival order, "
   CHECK(read_throughs(*e, read_through_result::loaded) == 1);
   CHECK(read_hot(raw, sid).version == 10 + n);
 }
+
+TEST_CASE("a patch without writes moves the cold watermark too, so a session "
+          "read back after expiry never shows an older version",
+          "[read-through][invariant-2]") {
+  auto redis = start_redis();
+  raw_redis raw{redis->port()};
+  auto ctl = std::make_shared<fake_cold_control>();
+  auto e
+    = start_fake_cold_engine(redis->url(), ctl, {{"redis.hot-ttl-s", "1"}});
+  auto sid = unique_sid("empty-patch");
+  REQUIRE(e->set_json(sid, two_fields));
+  auto v = e->set(sid, patch{});
+  REQUIRE(v);
+  CHECK(*v == 2);
+  REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 10s));
+  CHECK(ctl->view(sid).version == 2);
+  REQUIRE(wait_until(
+    [&] {
+      return raw.integer({"EXISTS", hot_key(sid, "m")}) == 0;
+    },
+    5s));
+  std::this_thread::sleep_for(1100ms); // the session actor's cache is stale
+  auto c = e->get_creds(sid);
+  REQUIRE(c);
+  CHECK(c->found);
+  CHECK(c->version == 2);
+}

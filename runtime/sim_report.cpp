@@ -162,6 +162,11 @@ private:
     r.reconciler_p99_us = micros(o.latency[rec], 0.99);
     r.ticks = o.ticks.load(std::memory_order_relaxed);
     r.ticks_cold_open = o.ticks_cold_open.load(std::memory_order_relaxed);
+    const auto& s = engine_counts(e_).sessions;
+    for (size_t i = 0; i < read_through_result::count; ++i)
+      r.read_through[read_through_label(i)]
+        = s.read_through[i].load(std::memory_order_relaxed);
+    r.cold_reads = s.cold_hits.load(std::memory_order_relaxed);
   }
 
   void fill_backlog(outbox_report& r, double load_end_s) const {
@@ -354,6 +359,10 @@ std::string render_outbox_text(const sim_report& r) {
       << " ms, reconciler " << o.reconciler_p50_us / 1000.0 << '/'
       << o.reconciler_p99_us / 1000.0 << " ms; reconciler " << o.ticks
       << " ticks (" << o.ticks_cold_open << " with the circuit open)\n";
+  out << "  read-through (sessions Redis did not know):";
+  for (const auto& [result, n] : o.read_through)
+    out << ' ' << result << '=' << n;
+  out << "; " << o.cold_reads << " reads answered after a load\n";
   if (!o.backlog_available) {
     out << "  backlog: not readable (outbox.reconcile off): no timeline, "
            "no drain wait\n";
@@ -412,6 +421,8 @@ json outbox_json(const outbox_report& o) {
     = {{"live", {{"p50", o.live_p50_us}, {"p99", o.live_p99_us}}},
        {"reconciler",
         {{"p50", o.reconciler_p50_us}, {"p99", o.reconciler_p99_us}}}};
+  j["read_through"] = o.read_through;
+  j["cold_reads"] = o.cold_reads;
   j["reconciler_ticks"] = o.ticks;
   j["reconciler_ticks_cold_open"] = o.ticks_cold_open;
   j["backlog_available"] = o.backlog_available;

@@ -59,6 +59,10 @@ struct outbox_report {
   /// Outbox read to marks cleared, per path (microseconds).
   double live_p50_us = 0, live_p99_us = 0;
   double reconciler_p50_us = 0, reconciler_p99_us = 0;
+  /// Read-through: sessions Redis had no trace of, by result (loaded,
+  /// absent, raced, failed), and reads answered after such a load.
+  std::map<std::string, uint64_t> read_through;
+  uint64_t cold_reads = 0;
   /// Reconciler ticks, and of those the ones skipped with the breaker open.
   uint64_t ticks = 0;
   uint64_t ticks_cold_open = 0;

@@ -122,33 +122,38 @@ return vals
 // Returns {existed, version}, or {-3} when require_trace is set and Redis
 // has no trace of the session (it is loaded first, so that the erase mark
 // carries the cold store's version and fences off late persists).
-// The meta hash stays as a tombstone {v, d=1} so that versions never go
-// backwards across a delete and a re-creation (invariant 2); apply_patch
-// clears d. With a cold store, the dirty marks of the deleted fields are
-// replaced by one erase mark "!erase" -> the version deleted at (0 when
-// Redis had no trace of the session: erase everything), so the cold delete
-// travels through the outbox like any write and survives a crash.
+// Deleting a live session is a write: it gets the next version D. The meta
+// hash stays as a tombstone {v=D, d=1} so that versions never go backwards
+// across a delete and a re-creation (invariant 2); apply_patch clears d.
+// With a cold store, the dirty marks of the deleted fields are replaced by
+// one erase mark "!erase" -> D (0 when Redis had no trace of the session:
+// erase everything), so the cold delete travels through the outbox like any
+// write and survives a crash. D must be above every version a persist in
+// flight has read: that persist's clear_dirty(V) clears marks <= V, and an
+// erase mark at V would go with them, unpersisted (found by the read-through
+// tests: the deleted session came back from the cold store).
 // allow-oom: deleting must work when Redis is full -- it is how an operator
 // frees memory (it adds at most two small fields).
 constexpr std::string_view delete_session_lua = R"lua(#!lua flags=allow-oom
 local m = redis.call('HMGET', KEYS[1], 'v', 'd')
 if not m[1] and ARGV[4] == '1' then return {-3} end
 local existed = (m[1] and not m[2]) and 1 or 0
+local v = tonumber(m[1] or '0') + existed
 local dropped = 0
 if ARGV[2] == '1' then dropped = redis.call('HLEN', KEYS[4]) end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 if ARGV[2] == '1' then
-  redis.call('HSET', KEYS[4], '!erase', m[1] or '0')
+  redis.call('HSET', KEYS[4], '!erase', v)
   redis.call('ZADD', KEYS[5], 'NX', ARGV[3], ARGV[1])
   if dropped ~= 1 then redis.call('INCRBY', KEYS[6], 1 - dropped) end
 else
   redis.call('ZREM', KEYS[5], ARGV[1])
 end
 if m[1] then
-  redis.call('HSET', KEYS[1], 'd', '1')
+  redis.call('HSET', KEYS[1], 'v', v, 'd', '1')
   redis.call('PERSIST', KEYS[1])
 end
-return {existed, tonumber(m[1] or '0')}
+return {existed, v}
 )lua";
 
 // The outbox read shared by read_dirty and claim_dirty. KEYS: m, c, k, o.

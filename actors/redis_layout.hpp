@@ -116,7 +116,8 @@ redis_request delete_session(std::string_view sid, bool track_dirty,
 struct delete_result {
   /// Whether a live session existed.
   bool existed = false;
-  /// The session's version at the delete (0 when Redis had no trace).
+  /// The version the delete got (the next one when a live session
+  /// existed; 0 when Redis had no trace).
   uint64_t version = 0;
 };
 

@@ -315,3 +315,31 @@ TEST_CASE("a cold worker that crashes on a persist is restarted and the "
   require_cold_equals_hot(raw, *ctl, {sid});
   CHECK(outbox_of(*e).persists[1].load() == 1); // the reconciler did it
 }
+
+TEST_CASE("a delete landing while the persist of the write before it is in "
+          "flight still reaches the cold store",
+          "[outbox][invariant-1][invariant-3]") {
+  // The persist reads the session at V and, once confirmed, clears the
+  // marks <= V. The delete's erase mark must be above V, or that clear
+  // takes it along and the cold store never learns of the delete (with
+  // read-through, the session then comes back when its hot copy expires).
+  auto redis = start_redis();
+  raw_redis raw{redis->port()};
+  auto ctl = std::make_shared<fake_cold_control>();
+  auto e = start_fake_cold_engine(redis->url(), ctl);
+  auto sid = unique_sid("erase-race");
+  make_known(*e, {sid});
+  ctl->late_delay = 300ms; // applied at once, confirmed 300 ms later
+  ctl->mode = fake_mode::late;
+  auto v = e->set(sid, creds_patch("me", "1"));
+  REQUIRE(v);
+  REQUIRE(wait_until([&] { return ctl->calls.load() >= 2; }, 2s)); // in flight
+  auto d = e->del(sid);
+  REQUIRE(d);
+  CHECK(*d);
+  CHECK(raw.text({"HGET", "as:{" + sid + "}:o", "!erase"})
+        == std::to_string(*v + 1));
+  REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 10s));
+  CHECK_FALSE(ctl->view(sid).found);
+  require_cold_equals_hot(raw, *ctl, {sid});
+}

@@ -21,10 +21,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/actor/cold_supervisor_harness.hpp"
 #include "tests/actor/fake_cold_worker.hpp"
+#include "tests/polling.hpp"
 
 using namespace authstore;
 using namespace authstore::testing;
+using authstore::test::wait_until;
 using namespace std::chrono_literals;
 
 namespace {
@@ -37,31 +40,11 @@ size_t edge(breaker_state from, breaker_state to) {
   return static_cast<size_t>(from) * 5 + static_cast<size_t>(to);
 }
 
-/// Polls `pred` every 2 ms until it holds or `limit` passes.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 3000ms) {
-  auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
-
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
+struct fixture : authstore::test::cold_supervisor_harness {
   std::shared_ptr<fake_cold_control> ctl
     = std::make_shared<fake_cold_control>();
-  cold_supervisor_config scfg;
-  cold_actor cold;
 
-  fixture() {
-    register_messages(cfg);
-    cfg.set("scheduler.max-threads", size_t{2});
-    cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{0});
-    sys = std::make_unique<caf::actor_system>(cfg);
+  fixture() : cold_supervisor_harness(10s) {
     scfg.call_timeout = 50ms;
     scfg.restart_backoff_base = 20ms;
     scfg.restart_backoff_max = 40ms;
@@ -72,46 +55,16 @@ struct fixture {
   }
 
   ~fixture() {
-    if (cold)
-      caf::anon_send_exit(cold, caf::exit_reason::user_shutdown);
-    cold = nullptr;
-    {
-      std::lock_guard<std::mutex> guard{ctl->mtx};
-      ctl->latest = nullptr;
-    }
-    sys.reset(); // waits for the supervisor and every fake to stop
+    // The latest fake's handle goes before the harness waits for every
+    // actor to stop.
+    std::lock_guard<std::mutex> guard{ctl->mtx};
+    ctl->latest = nullptr;
   }
 
   /// Spawns the supervisor and waits until its first worker is initialized.
   void start() {
-    cold = spawn_cold_supervisor(*sys, scfg);
-    REQUIRE(eventually([&] { return ctl->inits.load() >= 1; }));
-  }
-
-  template <class T, class... Ts>
-  outcome<T> call(Ts&&... xs) {
-    outcome<T> result{errc::internal, "no reply"};
-    caf::scoped_actor self{*sys};
-    self->request(cold, 10s, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = to_failure(err); });
-    return result;
-  }
-
-  outcome<session_snapshot> load() {
-    return call<session_snapshot>(load_atom::value, sid);
-  }
-
-  outcome<uint64_t> persist(uint64_t version) {
-    return call<uint64_t>(
-      persist_atom::value,
-      persist_request{sid, version, {{"c:me", false, "1"}}});
-  }
-
-  cold_status status() {
-    auto s = call<cold_status>(cold_status_atom::value);
-    REQUIRE(s);
-    return *s;
+    start_supervisor();
+    REQUIRE(wait_until([&] { return ctl->inits.load() >= 1; }, 3s, 2ms));
   }
 };
 
@@ -143,7 +96,7 @@ TEST_CASE_METHOD(fixture,
     REQUIRE(ctl->persists.size() == 1);
     CHECK(ctl->persists[0].version == 9);
   }
-  REQUIRE(eventually([&] { return status().indexes_ok; }));
+  REQUIRE(wait_until([&] { return status().indexes_ok; }, 3s, 2ms));
   auto s = status();
   CHECK(s.state_name == "closed");
   CHECK(s.calls_succeeded == 4);
@@ -202,7 +155,7 @@ TEST_CASE_METHOD(fixture,
   auto r = persist(5);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == errc::timeout);
-  REQUIRE(eventually([&] { return ctl->late_answers.load() == 1; }));
+  REQUIRE(wait_until([&] { return ctl->late_answers.load() == 1; }, 3s, 2ms));
   ctl->mode = fake_mode::succeed;
   auto next = persist(6);
   REQUIRE(next);
@@ -243,7 +196,7 @@ TEST_CASE_METHOD(fixture,
   caf::scoped_actor self{*sys};
   for (int i = 0; i < 3; ++i)
     self->send(cold, load_atom::value, sid);
-  REQUIRE(eventually([&] { return ctl->calls.load() == 3; }));
+  REQUIRE(wait_until([&] { return ctl->calls.load() == 3; }, 3s, 2ms));
   auto t0 = steady::now();
   caf::anon_send(ctl->current(), fake_crash_atom::value);
   int errors = 0;
@@ -259,12 +212,14 @@ TEST_CASE_METHOD(fixture,
       caf::after(std::chrono::seconds{10}) >> [&] { FAIL("no answer"); });
   CHECK(errors == 3);
   CHECK(steady::now() - t0 < scfg.call_timeout);
-  REQUIRE(eventually([&] {
-    auto s = status();
-    return s.worker_up && s.worker_restarts == 1;
-  }));
+  REQUIRE(wait_until(
+    [&] {
+      auto s = status();
+      return s.worker_up && s.worker_restarts == 1;
+    },
+    3s, 2ms));
   CHECK(ctl->spawned == 2);
-  REQUIRE(eventually([&] { return ctl->inits.load() == 2; }));
+  REQUIRE(wait_until([&] { return ctl->inits.load() == 2; }, 3s, 2ms));
   auto s = status();
   CHECK(s.state_name == "half_open");
   CHECK(s.calls_failed == 3);
@@ -315,8 +270,8 @@ TEST_CASE_METHOD(fixture,
     auto r = load();
     REQUIRE_FALSE(r);
     CHECK(r.error().code == errc::cold_unavailable);
-    REQUIRE(eventually([&] { return ctl->spawned.load() == i + 2; }));
-    REQUIRE(eventually([&] { return status().worker_up; }));
+    REQUIRE(wait_until([&] { return ctl->spawned.load() == i + 2; }, 3s, 2ms));
+    REQUIRE(wait_until([&] { return status().worker_up; }, 3s, 2ms));
   }
   CHECK(status().worker_restarts == crashes);
   std::vector<steady::duration> gaps;
@@ -379,7 +334,8 @@ TEST_CASE_METHOD(fixture,
   ctl->mode = fake_mode::fail;
   REQUIRE_FALSE(load());
   REQUIRE(status().state_name == "open");
-  REQUIRE(eventually([&] { return status().state_name == "half_open"; }));
+  REQUIRE(
+    wait_until([&] { return status().state_name == "half_open"; }, 3s, 2ms));
   REQUIRE_FALSE(load()); // the probe fails: open for 2 x 200 ms
   auto s = status();
   REQUIRE(s.state_name == "open");
@@ -387,7 +343,8 @@ TEST_CASE_METHOD(fixture,
   CHECK(s.next_probe_ms > 200);
   CHECK(s.next_probe_ms <= 400);
   ctl->mode = fake_mode::succeed;
-  REQUIRE(eventually([&] { return status().state_name == "half_open"; }));
+  REQUIRE(
+    wait_until([&] { return status().state_name == "half_open"; }, 3s, 2ms));
   REQUIRE(load());
   CHECK(status().state_name == "half_open");
   REQUIRE(load());
@@ -446,12 +403,14 @@ TEST_CASE_METHOD(fixture,
                  "[cold-supervisor]") {
   ctl->init_ok = false;
   start();
-  REQUIRE(eventually([&] {
-    return status().index_detail.find("ensure indexes") != std::string::npos;
-  }));
+  REQUIRE(wait_until(
+    [&] {
+      return status().index_detail.find("ensure indexes") != std::string::npos;
+    },
+    3s, 2ms));
   CHECK_FALSE(status().indexes_ok);
   ctl->init_ok = true;
-  REQUIRE(eventually([&] { return status().indexes_ok; }));
+  REQUIRE(wait_until([&] { return status().indexes_ok; }, 3s, 2ms));
   CHECK(ctl->inits >= 2);
   CHECK(status().index_detail.empty());
 }
@@ -479,7 +438,7 @@ TEST_CASE_METHOD(fixture,
   caf::scoped_actor self{*sys};
   self->send(cold, load_atom::value, sid);
   self->send(cold, load_atom::value, sid);
-  REQUIRE(eventually([&] { return ctl->calls.load() == 2; }));
+  REQUIRE(wait_until([&] { return ctl->calls.load() == 2; }, 3s, 2ms));
   auto r = load();
   REQUIRE_FALSE(r);
   CHECK(r.error().code == errc::overloaded);
@@ -497,7 +456,7 @@ TEST_CASE_METHOD(fixture,
   caf::scoped_actor self{*sys};
   self->monitor(ctl->current());
   self->send(cold, load_atom::value, sid);
-  REQUIRE(eventually([&] { return ctl->calls.load() == 1; }));
+  REQUIRE(wait_until([&] { return ctl->calls.load() == 1; }, 3s, 2ms));
   caf::anon_send_exit(cold, caf::exit_reason::user_shutdown);
   bool answered = false;
   bool worker_down = false;

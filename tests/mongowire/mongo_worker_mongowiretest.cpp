@@ -14,8 +14,10 @@
 #include <catch2/catch.hpp>
 
 #include "actors/cold_supervisor.hpp"
+#include "tests/actor/cold_supervisor_harness.hpp"
 #include "tests/mongowire/mock_mongod.hpp"
 #include "tests/mongowire/wire_docs.hpp"
+#include "tests/polling.hpp"
 
 using namespace authstore;
 using namespace authstore::test;
@@ -33,40 +35,12 @@ ojson indexes_ok() {
                           "numIndexesBefore": 1, "numIndexesAfter": 2})");
 }
 
-/// Polls `pred` every 5 ms until it holds or `limit` passes.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5000ms) {
-  auto deadline = steady::now() + limit;
-  while (steady::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
-
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  cold_supervisor_config scfg;
-  cold_actor cold;
-
-  fixture() {
-    register_messages(cfg);
-    cfg.set("scheduler.max-threads", size_t{2});
-    cfg.set("work-stealing.moderate-sleep-duration", caf::timespan{0});
-    sys = std::make_unique<caf::actor_system>(cfg);
+struct fixture : cold_supervisor_harness {
+  fixture() : cold_supervisor_harness(30s) {
     scfg.call_timeout = 2s;
     scfg.index_retry = 1h; // one index attempt per test: the plan is exact
     scfg.breaker.open_base = 10s;
     scfg.breaker.jitter_seed = 1;
-  }
-
-  ~fixture() {
-    if (cold)
-      caf::anon_send_exit(cold, caf::exit_reason::user_shutdown);
-    cold = nullptr;
-    sys.reset(); // waits for the worker's thread (its call is bounded)
   }
 
   /// Starts the supervisor with a real worker on `mock`, no retries (each
@@ -77,38 +51,18 @@ struct fixture {
     scfg.make_worker = [mc](caf::actor_system& s) {
       return spawn_mongo_worker(s, mc);
     };
-    cold = spawn_cold_supervisor(*sys, scfg);
-  }
-
-  template <class T, class... Ts>
-  outcome<T> call(Ts&&... xs) {
-    outcome<T> result{errc::internal, "no reply"};
-    caf::scoped_actor self{*sys};
-    self->request(cold, 30s, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = to_failure(err); });
-    return result;
-  }
-
-  outcome<uint64_t> persist(uint64_t version) {
-    return call<uint64_t>(
-      persist_atom::value,
-      persist_request{sid, version, {{"c:me", false, "1"}}});
-  }
-
-  cold_status status() {
-    auto s = call<cold_status>(cold_status_atom::value);
-    REQUIRE(s);
-    return *s;
+    start_supervisor();
   }
 
   /// Waits until the worker's index attempt has an outcome.
   cold_status after_index_attempt() {
-    REQUIRE(eventually([&] {
-      auto s = status();
-      return s.indexes_ok
-             || s.index_detail.find("in progress") == std::string::npos;
-    }));
+    REQUIRE(wait_until(
+      [&] {
+        auto s = status();
+        return s.indexes_ok
+               || s.index_detail.find("in progress") == std::string::npos;
+      },
+      5s, 5ms));
     return status();
   }
 };

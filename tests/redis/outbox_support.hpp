@@ -15,6 +15,7 @@
 
 #include "runtime/engine_actors.hpp"
 #include "tests/actor/fake_cold_worker.hpp"
+#include "tests/polling.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
 namespace authstore::test {
@@ -96,17 +97,6 @@ inline std::string cold_differs(raw_redis& r, testing::fake_cold_control& ctl,
     return sid + ": found hot " + std::to_string(hot_found) + " cold "
            + std::to_string(cold.found);
   return {};
-}
-
-/// Polls `done` every 20 ms until it holds or `limit` passed.
-inline bool wait_until(std::function<bool()> done, milliseconds limit) {
-  auto deadline = std_clock::now() + limit;
-  while (std_clock::now() < deadline) {
-    if (done())
-      return true;
-    std::this_thread::sleep_for(milliseconds{20});
-  }
-  return done();
 }
 
 /// Makes `sids` known to Redis while the cold store still answers: an

@@ -383,3 +383,38 @@ TEST_CASE("a patch without writes moves the cold watermark too, so a session "
   CHECK(c->found);
   CHECK(c->version == 2);
 }
+
+TEST_CASE("a batch read of sessions only the cold store has loads each one, "
+          "even when their actors are passivated while they load",
+          "[read-through][invariant-4]") {
+  auto redis = start_redis();
+  auto ctl = std::make_shared<fake_cold_control>();
+  // One live actor at most: each new session passivates the previous one,
+  // which is still waiting for its load.
+  auto e
+    = start_fake_cold_engine(redis->url(), ctl, {{"session.max-live", "1"}});
+  std::vector<std::string> sids;
+  for (uint64_t i = 0; i < 5; ++i) {
+    sids.push_back(unique_sid("batch"));
+    store_cold_only(*ctl, sids.back(), 3 + i);
+  }
+  ctl->late_delay = 100ms;
+  ctl->mode = fake_mode::late;
+  std::vector<session_result> results;
+  std::string error;
+  caf::scoped_actor self{engine_system(*e)};
+  self->request(engine_router(*e), 10s, mget_atom::value, sids)
+    .receive([&](std::vector<session_result>& r) { results = std::move(r); },
+             [&](caf::error& err) { error = to_failure(err).render(); });
+  INFO(error);
+  REQUIRE(results.size() == sids.size());
+  for (size_t i = 0; i < sids.size(); ++i) {
+    INFO(sids[i] << ": " << results[i].detail);
+    CHECK(results[i].session_id == sids[i]);
+    CHECK(results[i].error == 0);
+    CHECK(results[i].creds.found);
+    CHECK(results[i].creds.version == 3 + i);
+  }
+  CHECK(engine_counts(*e).sessions.passivations.load() >= 4);
+  CHECK(read_throughs(*e, read_through_result::loaded) == sids.size());
+}

@@ -24,9 +24,10 @@ namespace {
 //
 // TTL: without dirty tracking the hot copy gets expire_at_ms. With it, a
 // write makes the session dirty, and a dirty session never expires (its
-// marks name values only Redis holds); clear_dirty sets the TTL again once
-// the cold store has everything. A patch without writes still moves the
-// version, so it leaves the mark "!v": the cold watermark follows it, and a
+// marks name values only Redis holds): the script removes any TTL (also the
+// one a read-through gave a tombstone), and clear_dirty sets the hot TTL
+// again once the cold store has everything. A patch without writes still moves
+// the version, so it leaves the mark "!v": the cold watermark follows it, and a
 // session loaded back after expiry never shows an older version.
 constexpr std::string_view apply_patch_lua = R"lua(#!lua
 local raw = redis.call('HGET', KEYS[1], 'v')
@@ -83,9 +84,7 @@ if track then
   local added = flush('HSET', KEYS[4], marks)
   if added > 0 then redis.call('INCRBY', KEYS[6], added) end
   redis.call('ZADD', KEYS[5], 'NX', ARGV[3], ARGV[4])
-  if ARGV[2] ~= '0' then
-    for k = 1, 3 do redis.call('PERSIST', KEYS[k]) end
-  end
+  for k = 1, 3 do redis.call('PERSIST', KEYS[k]) end
 elseif ARGV[2] ~= '0' then
   for k = 1, 3 do redis.call('PEXPIREAT', KEYS[k], ARGV[2]) end
 end

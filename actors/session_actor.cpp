@@ -319,10 +319,15 @@ void start_read_through(session_pointer self) {
         auto found = snap.found;
         auto version = snap.version;
         auto fields = snap.fields.size();
+        auto expire = expire_at(*st.cfg);
+        if (!found && expire == 0) // a tombstone expires even without TTL
+          expire = redis_layout::wall_ms()
+                   + std::chrono::duration_cast<std::chrono::milliseconds>(
+                       st.cfg->absent_ttl)
+                       .count();
         self
-          ->request(
-            st.redis, st.cfg->redis_timeout, redis_atom::value,
-            redis_layout::warm_session(st.sid, snap, expire_at(*st.cfg)))
+          ->request(st.redis, st.cfg->redis_timeout, redis_atom::value,
+                    redis_layout::warm_session(st.sid, snap, expire))
           .then(
             [self, found, version, fields](redis_reply& r) {
               auto filled = redis_layout::read_flag(r);

@@ -24,6 +24,11 @@ struct session_config {
   std::chrono::seconds hot_ttl{0};
   /// Record dirty marks for the cold path (on when a cold store exists).
   bool track_dirty = false;
+  /// How long Redis remembers that the cold store lacks a session (the
+  /// tombstone a read-through leaves) when there is no hot TTL: reads of
+  /// unknown ids must not fill Redis for ever. Expiry is safe: the next
+  /// operation asks the cold store again.
+  std::chrono::seconds absent_ttl{3600};
   /// Load a session Redis has no trace of from `cold` (on when a cold
   /// store exists: then Redis is its cache, and a Redis miss proves
   /// nothing).

@@ -166,9 +166,16 @@ TEST_CASE("a session neither store has reads as not found, leaves a "
   CHECK(read_throughs(*e, read_through_result::absent) == 1);
   CHECK(raw.text({"HGET", hot_key(sid, "m"), "d"}) == "1");
   CHECK(raw.text({"HGET", hot_key(sid, "m"), "v"}) == "0");
+  // Without a hot TTL the tombstone still expires (an hour): reads of
+  // unknown ids do not fill Redis for ever.
+  auto tombstone_ttl = raw.integer({"PTTL", hot_key(sid, "m")});
+  CHECK(tombstone_ttl > 3500 * 1000);
+  CHECK(tombstone_ttl <= 3600 * 1000);
   auto v = e->set_json(sid, two_fields);
   REQUIRE(v);
   CHECK(*v == 1);
+  for (auto ttl : hot_ttls(raw, sid)) // a session now: no TTL
+    CHECK(ttl == -1);
   CHECK(read_throughs(*e, read_through_result::absent) == 1);
   auto again = e->exists(sid);
   REQUIRE(again);

@@ -176,6 +176,7 @@ void redis_connection::drop(const std::string& why) {
     ctx_ = nullptr;
   }
   last_error_ = why;
+  refused_.clear();
   ++stats_.errors;
   // Capped exponential backoff with +-25 % jitter, so many nodes do not
   // reconnect in lockstep after a Redis restart.
@@ -190,6 +191,8 @@ void redis_connection::drop(const std::string& why) {
 outcome<bool> redis_connection::ensure_connected() {
   if (ctx_)
     return true;
+  if (clock::now() < next_attempt_ && !refused_.empty())
+    return {errc::invalid_config, refused_};
   if (clock::now() < next_attempt_)
     return {errc::hot_unavailable, "redis at " + cfg_.endpoint.redacted()
                                      + " is down (" + last_error_
@@ -242,11 +245,39 @@ outcome<bool> redis_connection::ensure_connected() {
   if (ep.database != 0)
     if (auto ok = simple({"SELECT", std::to_string(ep.database)}); !ok)
       return ok;
+  if (auto ok = refuse_cluster(); !ok)
+    return ok;
   if (auto ok = load_scripts(); !ok)
     return ok;
   if (stats_.round_trips > 0 || backoff_.count() > 0)
     ++stats_.reconnects;
   backoff_ = std::chrono::milliseconds{0};
+  return true;
+}
+
+outcome<bool> redis_connection::refuse_cluster() {
+  // Said once, at connect, rather than as MOVED or CROSSSLOT on every call:
+  // this client follows no redirects, and the outbox's index keys are not
+  // in the sessions' slots (docs/ARCHITECTURE.md, "Cluster"). A server that
+  // refuses INFO (renamed command) is taken as standalone.
+  const char* argv[] = {"INFO", "cluster"};
+  size_t lens[] = {4, 7};
+  reply_ptr r{static_cast<redisReply*>(redisCommandArgv(ctx_, 2, argv, lens))};
+  if (!r.p) {
+    std::string why = ctx_->errstr;
+    drop("INFO: " + why);
+    return {errc::hot_unavailable, "INFO failed: " + why};
+  }
+  if (r.p->type == REDIS_REPLY_STRING
+      && std::string_view{r.p->str, r.p->len}.find("cluster_enabled:1")
+           != std::string_view::npos) {
+    drop("a Redis Cluster node");
+    refused_ = "redis at " + cfg_.endpoint.redacted()
+               + " runs in cluster mode; authstore supports a standalone "
+                 "Redis (or a Sentinel-managed primary) only: see "
+                 "docs/ARCHITECTURE.md, Cluster";
+    return {errc::invalid_config, refused_};
+  }
   return true;
 }
 

@@ -95,6 +95,8 @@ private:
   outcome<bool> ensure_connected();
   void drop(const std::string& why);
   outcome<bool> load_scripts();
+  /// invalid_config when the server runs in cluster mode (unsupported).
+  outcome<bool> refuse_cluster();
   void append(const redis_request& req);
 
   redis_connection_config cfg_;
@@ -103,6 +105,9 @@ private:
   clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   std::string last_error_;
+  /// Set while the server is refused as a cluster node: calls during the
+  /// reconnect backoff repeat that error, not "down".
+  std::string refused_;
   std::minstd_rand rng_{std::random_device{}()};
   redis_connection_stats stats_;
 };

@@ -251,6 +251,25 @@ TEST_CASE("a wrong or missing password is hot_unavailable, and the error "
   }
 }
 
+TEST_CASE("a Redis Cluster node is refused with a clear error, never "
+          "'not found'",
+          "[invariant-4]") {
+  // One node in cluster mode, no slots assigned: without the check at
+  // connect every call would fail with CLUSTERDOWN, or with MOVED and
+  // CROSSSLOT on a real cluster.
+  auto redis = start_redis({"--cluster-enabled", "yes"});
+  auto e = start_engine(redis->url(), fault_settings());
+  auto sid = unique_sid("cluster");
+  auto v = e->set_json(sid, R"({"creds":{"registered":true}})");
+  INFO(describe(v));
+  REQUIRE_FALSE(v);
+  CHECK(token_of(v) == "invalid_config");
+  CHECK(v.error().detail.find("cluster mode") != std::string::npos);
+  auto c = e->get_creds(sid);
+  INFO(describe(c));
+  CHECK(token_of(c) == "invalid_config");
+}
+
 TEST_CASE("a unix socket URL works") {
   // redis-server runs in its own directory, so the relative socket path
   // lands there and is removed with it.

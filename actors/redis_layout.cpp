@@ -291,6 +291,17 @@ end
 return 1
 )lua";
 
+// KEYS: m. ARGV: require_trace ("1"/"0"). Returns 1 when the session
+// exists, 0 when not (or a tombstone), {-3} when require_trace is set and
+// Redis has no trace of it -- the same answer as every other session script,
+// so the caller tells "unknown here" apart in one way.
+constexpr std::string_view exists_session_lua = R"lua(#!lua flags=no-writes
+local m = redis.call('HMGET', KEYS[1], 'v', 'd')
+if not m[1] and ARGV[1] == '1' then return {-3} end
+if (not m[1]) or m[2] then return 0 end
+return 1
+)lua";
+
 // Read-through: fills Redis with a session loaded from the cold store, only
 // if Redis still has no trace of it (another request or node may have
 // warmed or written it meanwhile: then nothing changes and the caller
@@ -379,6 +390,8 @@ std::string_view script_source(redis_script which) {
       return sweep_dirty_lua;
     case redis_script::warm_session:
       return warm_session_lua;
+    case redis_script::exists_session:
+      return exists_session_lua;
     case redis_script::none:
       break;
   }
@@ -392,7 +405,8 @@ const std::vector<redis_script>& all_scripts() {
        redis_script::touch_session, redis_script::read_dirty,
        redis_script::claim_dirty,   redis_script::clear_dirty,
        redis_script::hold_claim,    redis_script::outbox_stats,
-       redis_script::sweep_dirty,   redis_script::warm_session};
+       redis_script::sweep_dirty,   redis_script::warm_session,
+       redis_script::exists_session};
   return scripts;
 }
 
@@ -767,22 +781,15 @@ outcome<bool> check_snapshot(const session_snapshot& snap) {
   return true;
 }
 
-bool untraced(redis_script script, const redis_reply& r) {
-  if (script == redis_script::none) // exists_session: HMGET v d
-    return r.kind == redis_reply::array && r.item_nil.size() == 2
-           && r.item_nil[0] != 0;
+bool untraced(const redis_reply& r) {
   return r.kind == redis_reply::array && r.items.size() == 1
          && r.items[0] == "-3";
 }
 
-redis_request exists_session(std::string_view sid) {
-  return {redis_script::none, 0, {"HMGET", meta_key(sid), "v", "d"}};
-}
-
-outcome<bool> read_exists(const redis_reply& r) {
-  if (r.kind != redis_reply::array || r.item_nil.size() != 2)
-    return unexpected("exists");
-  return r.item_nil[0] == 0 && r.item_nil[1] == 1;
+redis_request exists_session(std::string_view sid, bool require_trace) {
+  return {redis_script::exists_session,
+          1,
+          {meta_key(sid), require_trace ? "1" : "0"}};
 }
 
 outcome<bool> read_flag(const redis_reply& r) {

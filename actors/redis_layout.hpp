@@ -222,11 +222,10 @@ redis_request touch_session(std::string_view sid, int64_t expire_at_ms,
 
 // -- read-through ------------------------------------------------------------
 
-/// Whether `r`, the reply to a request running `script`, says that Redis
-/// has no trace of the session (scripts: only with require_trace; script
-/// none: exists_session's reply): the session must be loaded from the cold
-/// store before the request is sent again.
-bool untraced(redis_script script, const redis_reply& r);
+/// Whether `r`, the reply of a session script called with require_trace,
+/// says that Redis has no trace of the session: it must be loaded from the
+/// cold store before the request is sent again.
+bool untraced(const redis_reply& r);
 
 /// Checks a snapshot from the cold store before it reaches Redis: field
 /// names c:/k:, values present (cold_error otherwise).
@@ -237,13 +236,11 @@ outcome<bool> check_snapshot(const session_snapshot& snap);
 redis_request warm_session(std::string_view sid, const session_snapshot& snap,
                            int64_t expire_at_ms);
 
-/// Request asking whether the session exists.
-redis_request exists_session(std::string_view sid);
+/// Request asking whether the session exists (read its reply with
+/// read_flag; see untraced() for require_trace).
+redis_request exists_session(std::string_view sid, bool require_trace = false);
 
-/// Result of exists_session.
-outcome<bool> read_exists(const redis_reply& r);
-
-/// Result of delete/touch: whether the session existed.
+/// Result of touch and exists: whether the session exists.
 outcome<bool> read_flag(const redis_reply& r);
 
 } // namespace authstore::redis_layout

@@ -203,14 +203,12 @@ template <class T, class Make, class OnReply>
 void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
   auto req = op->make();
   bool writes = may_have_written(req);
-  auto script = req.script;
   self
     ->request(self->state.redis, self->state.cfg->redis_timeout,
               redis_atom::value, std::move(req))
     .then(
-      [self, op, script](redis_reply& reply) {
-        if (self->state.cfg->read_through
-            && redis_layout::untraced(script, reply)) {
+      [self, op](redis_reply& reply) {
+        if (self->state.cfg->read_through && redis_layout::untraced(reply)) {
           // Redis does not know the session: load it, then send again.
           if (op->warms >= 2)
             return fail_op(self, *op,
@@ -697,10 +695,11 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
     [=](exists_atom, const std::string&) {
       return ask_redis<bool>(
         self, op_kind::exists,
-        [self] { return redis_layout::exists_session(self->state.sid); },
-        [](const redis_reply& r, bool) {
-          return redis_layout::read_exists(r);
-        });
+        [self] {
+          return redis_layout::exists_session(self->state.sid,
+                                              self->state.cfg->read_through);
+        },
+        [](const redis_reply& r, bool) { return redis_layout::read_flag(r); });
     },
     [=](passivate_atom) {
       self->state.passivating = true;

@@ -40,6 +40,8 @@ enum class redis_script : uint8_t {
   sweep_dirty = 11,
   /// Read-through: fill Redis with a session loaded from the cold store.
   warm_session = 12,
+  /// Whether a session exists (meta hash present, not a tombstone).
+  exists_session = 13,
 };
 
 /// One command: a script call with `num_keys` keys then arguments, or a

@@ -90,10 +90,12 @@ inline answer_fn scripted(uint64_t* version, uint64_t* next_write_version) {
       case redis_script::apply_patch:
         *version = (*next_write_version)++;
         return array({std::to_string(*version)});
-      case redis_script::none: // exists: HMGET meta v d
-        if (!req.args.empty() && req.args[0] == "HMGET")
-          return array({std::to_string(*version), ""}, {0, 1});
-        return failure{errc::hot_error, "unexpected command in test"};
+      case redis_script::exists_session: {
+        redis_reply exists;
+        exists.kind = redis_reply::integer;
+        exists.number = 1;
+        return exists;
+      }
       default:
         return failure{errc::hot_error, "unexpected script in test"};
     }

@@ -624,7 +624,7 @@ TEST_CASE("invalid session ids and oversized values are rejected before "
   }
   // The longest allowed id is fine (the bound is exact).
   CHECK(e->exists(std::string(128, 'a')));
-  before += 1; // that exists call is one command
+  before += 2; // that exists call: EVALSHA and the HMGET inside it
   std::string big = json(std::string(2000, 'x')).dump();
   // Through the JSON form (the codec) and as a ready patch (the session's
   // own check); the patch also carries a valid write, which must not land.

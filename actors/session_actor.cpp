@@ -98,11 +98,10 @@ struct session_state {
   /// Failed persist rounds in a row, and when to try again.
   int persist_failures = 0;
   clock::time_point persist_retry_at{};
-  /// Read-through (actors/redis_layout.hpp): Redis had no trace of the
-  /// session and a load from the cold store is running. Operations wait
-  /// here by arrival number and are sent again in that order when it ends
-  /// (or fail with its error).
-  bool warming = false;
+  /// Read-through (actors/redis_layout.hpp): while Redis had no trace of
+  /// the session and a load from the cold store runs (exactly while this
+  /// is not empty), operations wait here by arrival number and are sent
+  /// again in that order when it ends (or fail with its error).
   uint64_t next_seq = 0;
   std::map<uint64_t, std::function<void(const failure*)>> waiting;
   static inline const char* name = "authstore.session";
@@ -208,7 +207,7 @@ void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
               redis_atom::value, std::move(req))
     .then(
       [self, op](redis_reply& reply) {
-        if (self->state.cfg->read_through && redis_layout::untraced(reply)) {
+        if (self->state.cfg->with_cold() && redis_layout::untraced(reply)) {
           // Redis does not know the session: load it, then send again.
           if (op->warms >= 2)
             return fail_op(self, *op,
@@ -217,8 +216,11 @@ void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
                             "was loaded from the cold store (twice): keys "
                             "deleted by hand, eviction, or a tiny hot TTL?"});
           ++op->warms;
+          bool loading = !self->state.waiting.empty();
           wait_for_read_through(self, op);
-          return start_read_through(self);
+          if (!loading)
+            start_read_through(self);
+          return;
         }
         outcome<T> result = op->on_reply(reply, op->warms > 0);
         count(self, op->op, op->start,
@@ -260,7 +262,7 @@ caf::result<T> ask_redis(session_pointer self, op_kind op, Make make,
       op, std::move(make), std::move(on_reply),
       self->make_response_promise<T>(), clock::now(), st.next_seq++});
   ++st.in_flight;
-  if (st.warming)
+  if (!st.waiting.empty()) // a read-through runs
     wait_for_read_through(self, x);
   else
     send_op(self, x);
@@ -269,19 +271,23 @@ caf::result<T> ask_redis(session_pointer self, op_kind op, Make make,
 
 // -- read-through -------------------------------------------------------------
 
+int64_t ttl_ms(std::chrono::seconds ttl) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+}
+
+/// Absolute expiry (ms since the epoch) `ttl` from now; 0 = none.
+int64_t expire_in(std::chrono::seconds ttl) {
+  return ttl.count() == 0 ? 0 : redis_layout::wall_ms() + ttl_ms(ttl);
+}
+
 int64_t expire_at(const session_config& cfg) {
-  if (cfg.hot_ttl.count() == 0)
-    return 0;
-  return redis_layout::wall_ms()
-         + std::chrono::duration_cast<std::chrono::milliseconds>(cfg.hot_ttl)
-             .count();
+  return expire_in(cfg.hot_ttl);
 }
 
 /// The read-through ended: every waiting operation is sent again, in
 /// arrival order, or fails with `f`.
 void read_through_done(session_pointer self, const failure* f) {
   auto& st = self->state;
-  st.warming = false;
   if (f) {
     log::write(log::level::warn, "session", "read_through_failed",
                {{"session", st.sid},
@@ -304,9 +310,6 @@ void read_through_done(session_pointer self, const failure* f) {
 /// found" (invariant 4): without the cold store's answer nobody knows.
 void start_read_through(session_pointer self) {
   auto& st = self->state;
-  if (st.warming)
-    return;
-  st.warming = true;
   ++st.in_flight;
   self->request(st.cfg->cold, st.cfg->cold_timeout, load_atom::value, st.sid)
     .then(
@@ -317,12 +320,10 @@ void start_read_through(session_pointer self) {
         auto found = snap.found;
         auto version = snap.version;
         auto fields = snap.fields.size();
-        auto expire = expire_at(*st.cfg);
-        if (!found && expire == 0) // a tombstone expires even without TTL
-          expire = redis_layout::wall_ms()
-                   + std::chrono::duration_cast<std::chrono::milliseconds>(
-                       st.cfg->absent_ttl)
-                       .count();
+        // A tombstone expires even without a hot TTL.
+        auto expire = found || st.cfg->hot_ttl.count() > 0
+                        ? expire_at(*st.cfg)
+                        : expire_in(st.cfg->absent_ttl);
         self
           ->request(st.redis, st.cfg->redis_timeout, redis_atom::value,
                     redis_layout::warm_session(st.sid, snap, expire))
@@ -428,11 +429,9 @@ void clear_persisted(session_pointer self, uint64_t version,
   self
     ->request(self->state.redis, self->state.cfg->redis_timeout,
               redis_atom::value,
-              redis_layout::clear_dirty(
-                self->state.sid, version, "", redis_layout::wall_ms(),
-                std::chrono::duration_cast<std::chrono::milliseconds>(
-                  self->state.cfg->hot_ttl)
-                  .count()))
+              redis_layout::clear_dirty(self->state.sid, version, "",
+                                        redis_layout::wall_ms(),
+                                        ttl_ms(self->state.cfg->hot_ttl)))
     .then(
       [self, version, start](redis_reply& reply) {
         auto cleared = redis_layout::read_clear_dirty(reply);
@@ -536,8 +535,8 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
     redis_layout::write_options opts;
     opts.now_ms = redis_layout::wall_ms();
     opts.expire_at_ms = expire_at(cfg);
-    opts.track_dirty = cfg.track_dirty;
-    opts.require_trace = cfg.read_through;
+    opts.track_dirty = cfg.with_cold();
+    opts.require_trace = cfg.with_cold();
     return redis_layout::apply_patch(self->state.sid, *shared, opts);
   };
   return ask_redis<uint64_t>(
@@ -569,7 +568,7 @@ caf::result<creds_reply> handle_get_creds(session_pointer self) {
     self, op_kind::get_creds,
     [self] {
       return redis_layout::read_creds(self->state.sid,
-                                      self->state.cfg->read_through);
+                                      self->state.cfg->with_cold());
     },
     [self](const redis_reply& r, bool warmed) -> outcome<creds_reply> {
       auto result = redis_layout::read_read_creds(r);
@@ -621,7 +620,7 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
     self, op_kind::get_keys,
     [self, type, shared_ids] {
       return redis_layout::read_keys(self->state.sid, type, *shared_ids,
-                                     self->state.cfg->read_through);
+                                     self->state.cfg->with_cold());
     },
     [self, type, shared_ids](const redis_reply& r,
                              bool warmed) -> outcome<keys_reply> {
@@ -654,9 +653,9 @@ caf::result<bool> handle_delete(session_pointer self) {
     self, op_kind::del,
     [self] {
       const auto& cfg = *self->state.cfg;
-      return redis_layout::delete_session(self->state.sid, cfg.track_dirty,
+      return redis_layout::delete_session(self->state.sid, cfg.with_cold(),
                                           redis_layout::wall_ms(),
-                                          cfg.read_through);
+                                          cfg.with_cold());
     },
     [self](const redis_reply& r, bool) -> outcome<bool> {
       self->state.cache.clear(0);
@@ -688,7 +687,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
         [self] {
           const auto& cfg = *self->state.cfg;
           return redis_layout::touch_session(self->state.sid, expire_at(cfg),
-                                             cfg.read_through);
+                                             cfg.with_cold());
         },
         [](const redis_reply& r, bool) { return redis_layout::read_flag(r); });
     },
@@ -697,7 +696,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
         self, op_kind::exists,
         [self] {
           return redis_layout::exists_session(self->state.sid,
-                                              self->state.cfg->read_through);
+                                              self->state.cfg->with_cold());
         },
         [](const redis_reply& r, bool) { return redis_layout::read_flag(r); });
     },

@@ -22,17 +22,11 @@ struct session_config {
   /// Hot TTL of a clean session (set by a touch, a read-through, and when
   /// the cold store confirmed every write); 0 = no TTL.
   std::chrono::seconds hot_ttl{0};
-  /// Record dirty marks for the cold path (on when a cold store exists).
-  bool track_dirty = false;
   /// How long Redis remembers that the cold store lacks a session (the
   /// tombstone a read-through leaves) when there is no hot TTL: reads of
   /// unknown ids must not fill Redis for ever. Expiry is safe: the next
   /// operation asks the cold store again.
   std::chrono::seconds absent_ttl{3600};
-  /// Load a session Redis has no trace of from `cold` (on when a cold
-  /// store exists: then Redis is its cache, and a Redis miss proves
-  /// nothing).
-  bool read_through = false;
   /// Most cached key entries per session (present or absent ids).
   size_t max_cached_keys = 64;
   /// A cache older than this is re-read from Redis: the staleness bound for
@@ -46,6 +40,10 @@ struct session_config {
   /// With it, every acknowledged write is followed by a persist
   /// (write-behind, coalesced; see session_actor.cpp).
   cold_actor cold;
+  /// A cold store exists: writes leave dirty marks for it, and a session
+  /// Redis has no trace of is loaded from it (Redis is then its cache, and
+  /// a Redis miss proves nothing).
+  bool with_cold() const { return static_cast<bool>(cold); }
   /// Bound on one persist call to the cold supervisor (its own call timeout
   /// plus a margin, so the supervisor's precise error arrives first).
   std::chrono::milliseconds cold_timeout{4000};

@@ -223,8 +223,6 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   auto sc = std::make_shared<session_config>();
   sc->redis_timeout = milliseconds{cfg.integer("session.request-timeout-ms")};
   sc->hot_ttl = seconds{cfg.integer("redis.hot-ttl-s")};
-  sc->track_dirty = !cfg.text("mongodb.uri").empty();
-  sc->read_through = sc->track_dirty;
   sc->max_cached_keys = cfg.integer("session.max-cached-keys");
   sc->cache_max_age = milliseconds{cfg.integer("session.cache-max-age-ms")};
   sc->bounds.max_value_bytes = x->limits.value.max_value_bytes;

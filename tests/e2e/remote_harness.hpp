@@ -26,6 +26,7 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/remote_client.hpp"
+#include "tests/mongowire/temp_files.hpp"
 
 extern char** environ;
 
@@ -140,15 +141,7 @@ public:
 
   /// What the server wrote to stderr so far.
   std::string log() const {
-    std::string text;
-    if (FILE* f = std::fopen(log_path_.c_str(), "r")) {
-      char buf[4096];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-        text.append(buf, n);
-      std::fclose(f);
-    }
-    return text;
+    return authstore::test::read_whole_file(log_path_);
   }
 
 private:
@@ -265,14 +258,7 @@ inline run_result run_to_exit(std::vector<std::string> args,
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
   auto slurp = [](const std::string& path) {
-    std::string text;
-    if (FILE* f = std::fopen(path.c_str(), "r")) {
-      char buf[4096];
-      size_t k;
-      while ((k = std::fread(buf, 1, sizeof buf, f)) > 0)
-        text.append(buf, k);
-      std::fclose(f);
-    }
+    auto text = authstore::test::read_whole_file(path);
     ::unlink(path.c_str());
     return text;
   };

@@ -52,7 +52,7 @@
 // named helpers that implement it read best together, top-down.
 #include "actors/cold_supervisor.hpp"
 
-#include "actors/log.hpp"
+#include "observe/log.hpp"
 
 #include <algorithm>
 #include <cstdio>

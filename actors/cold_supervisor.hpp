@@ -12,8 +12,8 @@
 #include <functional>
 
 #include "actors/circuit_breaker.hpp"
-#include "actors/engine_counters.hpp"
 #include "messages/interfaces.hpp"
+#include "observe/engine_counters.hpp"
 
 namespace caf {
 class actor_system;

@@ -8,8 +8,8 @@
 // the only actor that talks to it.
 #pragma once
 
-#include "actors/mongo_store.hpp"
 #include "messages/interfaces.hpp"
+#include "mongo/store.hpp"
 
 namespace caf {
 class actor_system;

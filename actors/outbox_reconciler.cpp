@@ -41,9 +41,9 @@
 
 #include <caf/all.hpp>
 
-#include "actors/log.hpp"
-#include "actors/redis_layout.hpp"
 #include "messages/session_id.hpp"
+#include "observe/log.hpp"
+#include "redis/layout.hpp"
 
 namespace authstore {
 

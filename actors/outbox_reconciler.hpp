@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <string>
 
-#include "actors/engine_counters.hpp"
 #include "messages/interfaces.hpp"
+#include "observe/engine_counters.hpp"
 
 namespace caf {
 class actor_system;

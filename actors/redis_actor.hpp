@@ -3,9 +3,9 @@
 
 #include <vector>
 
-#include "actors/engine_counters.hpp"
-#include "actors/redis_connection.hpp"
 #include "messages/interfaces.hpp"
+#include "observe/engine_counters.hpp"
+#include "redis/connection.hpp"
 
 namespace caf {
 class actor_system;

@@ -61,9 +61,9 @@
 
 #include <caf/all.hpp>
 
-#include "actors/log.hpp"
-#include "actors/redis_layout.hpp"
 #include "messages/patch_json.hpp"
+#include "observe/log.hpp"
+#include "redis/layout.hpp"
 
 namespace authstore {
 
@@ -98,7 +98,7 @@ struct session_state {
   /// Failed persist rounds in a row, and when to try again.
   int persist_failures = 0;
   clock::time_point persist_retry_at{};
-  /// Read-through (actors/redis_layout.hpp): while Redis had no trace of
+  /// Read-through (redis/layout.hpp): while Redis had no trace of
   /// the session and a load from the cold store runs (exactly while this
   /// is not empty), operations wait here by arrival number and are sent
   /// again in that order when it ends (or fail with its error).

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "actors/engine_counters.hpp"
 #include "messages/interfaces.hpp"
+#include "observe/engine_counters.hpp"
 
 namespace caf {
 class actor_system;

@@ -23,10 +23,10 @@
 #include <iostream>
 #include <thread>
 
-#include "actors/latency_histogram.hpp"
-#include "runtime/engine_actors.hpp"
-#include "runtime/remote_client_actors.hpp"
-#include "runtime/sim_report.hpp"
+#include "observe/latency_histogram.hpp"
+#include "runtime/engine/engine_actors.hpp"
+#include "runtime/remote/client_actors.hpp"
+#include "runtime/sim/report.hpp"
 
 using namespace authstore;
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "runtime/engine.hpp"
+#include "runtime/engine/engine.hpp"
 
 int main(int argc, char** argv) {
   using namespace authstore;

@@ -61,7 +61,7 @@ using worker_init_atom = caf::atom_constant<caf::atom("workerinit")>;
 // -- remote access (issue #6) ------------------------------------------------
 
 /// Remote handshake, step 1: protocol version and client nonce in; server
-/// nonce and server proof out (runtime/auth.hpp).
+/// nonce and server proof out (runtime/remote/auth.hpp).
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 /// Remote handshake, step 2: the client's proof in; a session handle out.
 using auth_atom = caf::atom_constant<caf::atom("auth")>;

@@ -215,8 +215,8 @@ constexpr uint32_t remote_protocol_version = 1;
 
 /// The one actor `authstore serve` publishes. Nothing but this handshake is
 /// served before a peer proves that it knows the shared secret
-/// (runtime/auth.hpp, runtime/remote_server.hpp). Errors: protocol_mismatch,
-/// unauthorized, overloaded, shutting_down.
+/// (runtime/remote/auth.hpp, runtime/remote/server.hpp). Errors:
+/// protocol_mismatch, unauthorized, overloaded, shutting_down.
 using auth_gate_actor = caf::typed_actor<
   /// Step 1: (protocol version, client nonce) -> (server nonce, server
   /// proof). The client checks the server's proof before sending its own.

@@ -6,8 +6,8 @@
 #include <functional>
 #include <map>
 
-#include "actors/redis_layout.hpp"
 #include "messages/interfaces.hpp"
+#include "redis/layout.hpp"
 
 namespace authstore::testing {
 

@@ -9,7 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "actors/redis_layout.hpp"
+#include "redis/layout.hpp"
 #include "tests/actor/fake_redis.hpp"
 
 using namespace authstore;

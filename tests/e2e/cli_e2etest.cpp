@@ -1,7 +1,7 @@
 // The operator CLI as a user meets it: real `authstore` processes against a
 // private redis-server. Exit codes 0 ok, 1 failed, 2 usage, 3 not found;
 // outputs as documented in `authstore <cmd> --help`.
-#include "runtime/redis_server.hpp"
+#include "runtime/sim/private_redis.hpp"
 
 #include <algorithm>
 #include <array>
@@ -59,7 +59,7 @@ run_result run(const std::string& args, const std::string& input = "") {
 TEST_CASE("the CLI writes, reads and deletes a session with documented exit "
           "codes",
           "[cli]") {
-  auto server = redis_server::start();
+  auto server = private_redis::start();
   REQUIRE(server);
   auto redis = " --redis " + (*server)->url();
   auto missing = run("get cli-s1" + redis);

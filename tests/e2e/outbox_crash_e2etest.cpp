@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "actors/mongo_store.hpp"
-#include "runtime/remote_client.hpp"
+#include "mongo/store.hpp"
+#include "runtime/remote/client.hpp"
 #include "tests/e2e/remote_harness.hpp"
 #include "tests/mongowire/mini_mongod.hpp"
 

@@ -2,15 +2,15 @@
 // processes on loopback, clients in this process (remote_client, and raw
 // CAF for peers that misbehave on purpose). Refusals must be clear errors
 // and must never hurt the connections of others or the node.
-#include "runtime/remote_client.hpp"
-#include "runtime/remote_client_actors.hpp"
+#include "runtime/remote/client.hpp"
+#include "runtime/remote/client_actors.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
 #include "messages/interfaces.hpp"
-#include "runtime/auth.hpp"
-#include "runtime/redis_server.hpp"
+#include "runtime/remote/auth.hpp"
+#include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/remote_harness.hpp"
 
 using namespace authstore;
@@ -67,7 +67,7 @@ outcome<router_actor> auth(caf::scoped_actor& self, const auth_gate_actor& gate,
 TEST_CASE("wrong secret, no secret and another protocol version are refused "
           "while the server keeps serving others",
           "[remote][auth]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);
@@ -115,7 +115,7 @@ TEST_CASE("wrong secret, no secret and another protocol version are refused "
 TEST_CASE("the gate refuses forged and replayed proofs and survives unknown "
           "messages and kill attempts",
           "[remote][auth]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);
@@ -202,7 +202,7 @@ TEST_CASE("the gate refuses forged and replayed proofs and survives unknown "
 TEST_CASE("per-connection limits refuse oversized and excess requests, "
           "which are not applied",
           "[remote][limits]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start(
     (*redis)->url(),
@@ -266,7 +266,7 @@ TEST_CASE("per-connection limits refuse oversized and excess requests, "
 TEST_CASE("serve refuses to start without a secret; insecure mode is "
           "loopback only",
           "[remote][auth]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto url = (*redis)->url();
   CHECK_FALSE(serve_process::start(url, {}, {}));
@@ -295,7 +295,7 @@ TEST_CASE("serve refuses to start without a secret; insecure mode is "
 
 TEST_CASE("a session ends with its client's connection, freeing its place",
           "[remote][limits]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server
     = serve_process::start((*redis)->url(), {"--remote.max-connections", "1"});
@@ -326,7 +326,7 @@ TEST_CASE("a session ends with its client's connection, freeing its place",
 TEST_CASE("actor-level access keeps many requests in flight on one client's "
           "session",
           "[remote]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);

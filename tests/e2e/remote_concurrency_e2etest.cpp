@@ -3,13 +3,13 @@
 // read-modify-write with expected versions), and each client reads its own
 // writes. The clients are forked from this test before it starts any actor
 // system, so the fork happens in a single-threaded process.
-#include "runtime/remote_client.hpp"
+#include "runtime/remote/client.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/redis_server.hpp"
+#include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/remote_harness.hpp"
 
 using namespace authstore;
@@ -103,7 +103,7 @@ int wait_child(pid_t pid, std::chrono::seconds bound) {
 TEST_CASE("two client processes share sessions through one server without "
           "losing an update, each reading its own writes",
           "[remote][invariant-2]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);

@@ -4,13 +4,13 @@
 // their request timeout, reconnect by themselves, and never lose an
 // acknowledged write; an error must say whether the write may have been
 // applied.
-#include "runtime/remote_client.hpp"
+#include "runtime/remote/client.hpp"
 
 #include <atomic>
 #include <mutex>
 #include <thread>
 
-#include "runtime/redis_server.hpp"
+#include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/remote_harness.hpp"
 
 using namespace authstore;
@@ -89,7 +89,7 @@ size_t count_missing(remote_client& c, const std::string& sid,
 TEST_CASE("a killed server fails calls at once; clients reconnect when it is "
           "back and no acknowledged write is lost",
           "[remote][invariant-1]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);
@@ -129,7 +129,7 @@ TEST_CASE("a killed server fails calls at once; clients reconnect when it is "
 TEST_CASE("SIGTERM under load: every request is acknowledged or refused as "
           "not applied, and nothing acknowledged is missing",
           "[remote][invariant-1]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);
@@ -188,7 +188,7 @@ TEST_CASE("SIGTERM under load: every request is acknowledged or refused as "
 TEST_CASE("a frozen server is detected within the connection timeout, and "
           "the client reconnects once it runs again",
           "[remote]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);

@@ -25,7 +25,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "runtime/remote_client.hpp"
+#include "runtime/remote/client.hpp"
 #include "tests/mongowire/temp_files.hpp"
 
 extern char** environ;

@@ -6,14 +6,14 @@
 #include <cstdio>
 #include <sys/wait.h>
 
-#include "runtime/redis_server.hpp"
+#include "runtime/sim/private_redis.hpp"
 
 using namespace authstore;
 using namespace remote_test;
 
 TEST_CASE("sim --connect drives authstore serve and loses nothing",
           "[sim][remote]") {
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);

@@ -8,7 +8,7 @@
 // server keeps serving; a client that does not trust the server's CA, and a
 // client the server's CA did not sign, are refused; bad TLS files stop
 // `serve` and the client before anything starts.
-#include "runtime/remote_client.hpp"
+#include "runtime/remote/client.hpp"
 
 #include <arpa/inet.h>
 #include <cstdlib>
@@ -16,7 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "runtime/redis_server.hpp"
+#include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/remote_harness.hpp"
 
 using namespace authstore;
@@ -130,7 +130,7 @@ TEST_CASE("a TLS client and a TLS server round-trip writes and reads, with "
           "[remote][tls]") {
   REQUIRE(tls_supported());
   pki certs;
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url(),
                                      pki::flags(certs.files("server", "ca")));
@@ -159,7 +159,7 @@ TEST_CASE("a TLS server refuses a plain client fast and keeps serving TLS "
           "clients",
           "[remote][tls]") {
   pki certs;
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url(),
                                      pki::flags(certs.files("server", "ca")));
@@ -200,7 +200,7 @@ TEST_CASE("a TLS server refuses a plain client fast and keeps serving TLS "
 
 TEST_CASE("a plain server refuses a TLS client fast", "[remote][tls]") {
   pki certs;
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url());
   REQUIRE(server);
@@ -221,7 +221,7 @@ TEST_CASE("a plain server refuses a TLS client fast", "[remote][tls]") {
 TEST_CASE("certificates from an untrusted CA are refused on either side",
           "[remote][tls]") {
   pki certs;
-  auto redis = redis_server::start();
+  auto redis = private_redis::start();
   REQUIRE(redis);
   auto server = serve_process::start((*redis)->url(),
                                      pki::flags(certs.files("server", "ca")));

@@ -4,7 +4,7 @@
 # need a cold store that keeps what it was told across calls and across a
 # crash (kill -9, then a restart on the same port). mock_mongod.py replays
 # scripted replies; this script instead *executes* the commands, for exactly
-# the command shapes actors/mongo_store.cpp sends, with MongoDB's semantics
+# the command shapes mongo/store.cpp sends, with MongoDB's semantics
 # for those shapes:
 #   update   updates [{q, u, upsert?, multi?}], ordered?; q: `_id` equality
 #            (a string, or an embedded document compared as an ordered

@@ -26,7 +26,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "actors/mongo_store.hpp"
+#include "mongo/store.hpp"
 
 using namespace authstore;
 using namespace authstore::test;

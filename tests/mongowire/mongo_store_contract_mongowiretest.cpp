@@ -17,7 +17,7 @@
 // fails instead. With the variable, the cases are visible and the notice is
 // hidden. Each case works in its own database, dropped afterwards, e.g.
 //   AUTHSTORE_TEST_MONGODB_URI='mongodb://127.0.0.1:27017/?socketTimeoutMS=2000'
-#include "actors/mongo_store.hpp"
+#include "mongo/store.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -4,10 +4,10 @@
 //
 // Each test starts its own mock with a plan of replies, runs one store call
 // and compares the exact commands received (key order and BSON types
-// included) with the document model of actors/mongo_store.hpp. Timeouts in
+// included) with the document model of mongo/store.hpp. Timeouts in
 // the URIs are at most 2 s, so a missing reply fails a test quickly.
 // Reads, erase, indexes and ping are in mongo_store_read_mongowiretest.cpp.
-#include "actors/mongo_store.hpp"
+#include "mongo/store.hpp"
 
 #include <chrono>
 #include <string>

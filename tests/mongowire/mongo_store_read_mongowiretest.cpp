@@ -5,7 +5,7 @@
 // The property that matters most here is invariant 4: a read that fails is a
 // failure, never "not found" (Baileys would log the account out). Persist is
 // covered in mongo_store_mongowiretest.cpp.
-#include "actors/mongo_store.hpp"
+#include "mongo/store.hpp"
 
 #include <iterator>
 #include <string>

@@ -3,7 +3,7 @@
 //
 // Why: the mongowire tests compare whole commands, key order included, so
 // the expected documents are spelled once here and read like the document
-// model in actors/mongo_store.hpp. int64 values are {"$numberLong": "7"},
+// model in mongo/store.hpp. int64 values are {"$numberLong": "7"},
 // int32 ones {"$numberInt": "1"}: a version stored as the wrong BSON type
 // would be a real bug, so the type is part of the assertion.
 #pragma once
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/mongo_store.hpp"
+#include "mongo/store.hpp"
 #include "tests/mongowire/mock_mongod.hpp"
 
 namespace authstore::test {

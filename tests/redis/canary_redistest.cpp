@@ -13,8 +13,8 @@
 
 #include <mutex>
 
-#include "actors/log.hpp"
 #include "messages/patch_json.hpp"
+#include "observe/log.hpp"
 
 using namespace authstore;
 using namespace authstore::test;

@@ -13,7 +13,7 @@
 // connection, independently of the code under test. The two-process test
 // forks before any actor system exists in this process and is declared
 // first, because Catch2 runs test cases in declaration order by default.
-#include "runtime/engine_actors.hpp"
+#include "runtime/engine/engine_actors.hpp"
 
 #include <algorithm>
 #include <condition_variable>

@@ -1,7 +1,7 @@
 // The HTTP endpoint after a real workload: every metric family present
 // with a plausible value, health and readiness as JSON, readiness following
 // Redis, and no session id or value in any output.
-#include "runtime/metrics.hpp"
+#include "runtime/engine/metrics.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,7 +11,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "runtime/engine_actors.hpp"
+#include "runtime/engine/engine_actors.hpp"
+#include "runtime/http/endpoint.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
 #include <caf/all.hpp>
@@ -69,7 +70,9 @@ TEST_CASE("a scrape after a workload shows every metric family with "
   auto port = free_loopback_port();
   REQUIRE(port);
   auto e = start_engine(redis->url(), {{"http.port", std::to_string(*port)}});
-  REQUIRE(e->http_port() == *port);
+  auto http = start_ops_http(*e);
+  REQUIRE(http);
+  REQUIRE((*http)->port() == *port);
   auto sid = unique_sid("metrics-canary-sid");
   const std::string canary = "CANARY-VALUE-3f9a";
   for (int i = 0; i < 25; ++i)
@@ -130,6 +133,8 @@ TEST_CASE("readiness follows Redis: unready while it is down, ready after",
   auto e = start_engine(redis->url(), {{"http.port", std::to_string(*port)},
                                        {"redis.command-timeout-ms", "200"},
                                        {"session.request-timeout-ms", "1000"}});
+  auto http = start_ops_http(*e);
+  REQUIRE(http);
   CHECK(http_get(*port, "/readyz").status == 200);
   redis->pause();
   auto start = std_clock::now();
@@ -160,6 +165,8 @@ TEST_CASE("health and metrics see an open cold-store breaker, and readiness "
     redis->url(),
     {{"http.port", std::to_string(*port)},
      {"mongodb.uri", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200"}});
+  auto http = start_ops_http(*e);
+  REQUIRE(http);
   auto metrics = http_get(*port, "/metrics").body;
   CHECK(sample(metrics, "authstore_cold_breaker_state") == 0);
   {

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "runtime/engine_actors.hpp"
+#include "runtime/engine/engine_actors.hpp"
 #include "tests/actor/fake_cold_worker.hpp"
 #include "tests/polling.hpp"
 #include "tests/redis/redis_test_support.hpp"
@@ -104,7 +104,7 @@ inline std::string cold_differs(raw_redis& r, testing::fake_cold_control& ctl,
 /// tombstone for a session neither store has. Tests that leave sessions
 /// dirty behind a failing cold store call this first: a session Redis
 /// does not know cannot be written without asking the cold store whether
-/// it exists (actors/redis_layout.hpp, read-through).
+/// it exists (redis/layout.hpp, read-through).
 inline void make_known(engine& e, const std::vector<std::string>& sids) {
   for (const auto& sid : sids) {
     auto known = e.exists(sid);

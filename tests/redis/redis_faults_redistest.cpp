@@ -12,11 +12,13 @@
 // touches nobody else. Bounds are configured small (command 300 ms, request
 // 1000 ms) and each failing call is timed. Waiting for recovery polls with a
 // deadline instead of sleeping a fixed time.
-#include "runtime/engine.hpp"
+#include "runtime/engine/engine.hpp"
 
 #include <thread>
+#include <unistd.h>
 
 #include "messages/codec.hpp"
+#include "tests/polling.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
 using namespace authstore;
@@ -276,6 +278,10 @@ TEST_CASE("a unix socket URL works") {
   auto redis
     = start_redis({"--unixsocket", "redis.sock", "--unixsocketperm", "700"});
   auto sock = redis->dir() + "/redis.sock";
+  // start_redis waits for the TCP port; the socket file may appear a moment
+  // later (a CI run connected before it existed).
+  REQUIRE(test::wait_until([&] { return ::access(sock.c_str(), F_OK) == 0; },
+                           std::chrono::milliseconds{5000}));
   auto sid = unique_sid("unix");
   {
     auto e = start_engine("unix://" + sock, fault_settings());

@@ -6,7 +6,7 @@
 // engine really stored (keys, versions, TTLs, command counters) without
 // going through the code under test.
 //
-// Guarantees: each test owns its server (started by redis_server::start, so
+// Guarantees: each test owns its server (started by private_redis::start, so
 // no persistence, loopback only, stopped and removed by the destructor);
 // session ids are unique per process and call. Helpers fail the running
 // Catch2 test (REQUIRE) instead of returning errors, except where the error
@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "messages/errors.hpp"
-#include "runtime/config.hpp"
-#include "runtime/engine.hpp"
-#include "runtime/redis_server.hpp"
+#include "runtime/engine/engine.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/sim/private_redis.hpp"
 
 namespace authstore::test {
 
@@ -41,9 +41,9 @@ std::string describe(const outcome<T>& x) {
 }
 
 /// Starts a private redis-server (extra command-line options appended).
-inline std::unique_ptr<redis_server>
+inline std::unique_ptr<private_redis>
 start_redis(std::vector<std::string> extra_args = {}) {
-  auto s = redis_server::start("redis-server", std::move(extra_args));
+  auto s = private_redis::start("redis-server", std::move(extra_args));
   INFO("starting redis-server: " << describe(s));
   REQUIRE(static_cast<bool>(s));
   return std::move(*s);

@@ -1,6 +1,6 @@
-// Tests of runtime/auth.hpp: SHA-256 against FIPS 180-4 examples, HMAC
+// Tests of runtime/remote/auth.hpp: SHA-256 against FIPS 180-4 examples, HMAC
 // against RFC 4231, the handshake proofs, and where a secret may come from.
-#include "runtime/auth.hpp"
+#include "runtime/remote/auth.hpp"
 
 #include <cstdio>
 #include <cstdlib>

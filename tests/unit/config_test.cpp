@@ -1,6 +1,6 @@
-// Tests of runtime/config.hpp: precedence, validation naming the setting,
+// Tests of runtime/node/config.hpp: precedence, validation naming the setting,
 // secrets redacted.
-#include "runtime/config.hpp"
+#include "runtime/node/config.hpp"
 
 #include <cstdlib>
 #include <fstream>

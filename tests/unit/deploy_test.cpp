@@ -1,6 +1,6 @@
 // The dashboard and the alert rules in deploy/ name only metrics the engine
 // emits (a renamed metric would silently blank a panel or mute an alert).
-#include "runtime/metrics.hpp"
+#include "runtime/engine/metrics.hpp"
 
 #include <fstream>
 #include <iterator>

@@ -1,5 +1,5 @@
-// Tests of actors/latency_histogram.hpp: bucketing error bound, quantiles.
-#include "actors/latency_histogram.hpp"
+// Tests of observe/latency_histogram.hpp: bucketing error bound, quantiles.
+#include "observe/latency_histogram.hpp"
 
 #include <random>
 

@@ -1,11 +1,11 @@
-// Tests of actors/redis_layout.hpp and the URL parser of
-// actors/redis_connection.hpp: requests built, replies read, no data in
+// Tests of redis/layout.hpp and the URL parser of
+// redis/connection.hpp: requests built, replies read, no data in
 // command text.
-#include "actors/redis_layout.hpp"
+#include "redis/layout.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "actors/redis_connection.hpp"
+#include "redis/connection.hpp"
 
 using namespace authstore;
 

@@ -1,13 +1,13 @@
-// Tests of runtime/remote_client.hpp that need no server: endpoints, how
+// Tests of runtime/remote/client.hpp that need no server: endpoints, how
 // options come from the configuration, and which errors may have been
 // applied. The client against real servers: tests/e2e/remote_*_e2etest.cpp.
-#include "runtime/remote_client.hpp"
+#include "runtime/remote/client.hpp"
 
 #include <cstdlib>
 
 #include <catch2/catch.hpp>
 
-#include "runtime/auth.hpp"
+#include "runtime/remote/auth.hpp"
 
 using namespace authstore;
 

@@ -1,0 +1,175 @@
+// engine_counters.hpp -- what the actors count, as plain atomics.
+//
+// Why not prometheus-cpp handles: its Histogram takes a mutex per Observe,
+// and the design has no locks on the hot path. Actors update these relaxed
+// atomics (each an independent statistic); runtime/engine/metrics.cpp turns
+// them into Prometheus families at scrape time, with the names, units and help
+// text in that one file. No label values come from data (no session ids):
+// operations, results and error codes are closed enums, so the number of
+// series is bounded. CAF-free.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "messages/errors.hpp"
+#include "observe/latency_histogram.hpp"
+
+namespace authstore {
+
+/// Operations counted by kind.
+enum class op_kind : uint8_t { get_creds, get_keys, set, del, touch, exists };
+constexpr size_t op_kind_count = 6;
+
+/// The metric label of an operation.
+const char* to_string(op_kind k);
+
+/// The result of one operation: ok, not_found (a successful read of
+/// nothing), or an error code.
+struct op_result {
+  static constexpr size_t ok = 0;
+  static constexpr size_t not_found = 1;
+  /// Slot of an error code.
+  static size_t of(errc code) { return 2 + static_cast<size_t>(code); }
+  static constexpr size_t slots = 2 + 256;
+};
+
+/// Per operation of an enum `Op` with `N` values: a latency histogram and
+/// counts by result slot (op_result). Used for session operations and for
+/// cold-store calls alike.
+template <class Op, size_t N>
+struct op_counters {
+  std::array<latency_histogram, N> latency;
+  std::array<std::array<std::atomic<uint64_t>, op_result::slots>, N> results{};
+
+  /// Counts one operation by result, without a latency sample (answered
+  /// before any work was done, e.g. rejected at once).
+  void count(Op op, size_t result_slot) {
+    results[static_cast<size_t>(op)]
+           [result_slot < op_result::slots ? result_slot : op_result::ok]
+             .fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Records one finished operation that took `ns`.
+  void record(Op op, size_t result_slot, uint64_t ns) {
+    latency[static_cast<size_t>(op)].record(ns);
+    count(op, result_slot);
+  }
+};
+
+/// Session operations.
+using session_op_counters = op_counters<op_kind, op_kind_count>;
+
+/// How a read-through ended: Redis filled with a session the cold store
+/// had, with a tombstone for one it lacks, unchanged because Redis got the
+/// session meanwhile, or failed (the callers got the error).
+struct read_through_result {
+  static constexpr size_t loaded = 0;
+  static constexpr size_t absent = 1;
+  static constexpr size_t raced = 2;
+  static constexpr size_t failed = 3;
+  static constexpr size_t count = 4;
+};
+
+/// The metric label of a read_through_result slot.
+const char* read_through_label(size_t slot);
+
+/// Session actors and their router.
+struct session_counters {
+  session_op_counters ops;
+  /// Reads answered from the session actor's cache.
+  std::atomic<uint64_t> cache_hits{0};
+  /// Reads that went to Redis and found data there.
+  std::atomic<uint64_t> redis_hits{0};
+  /// Reads that found data only after loading the session from the cold
+  /// store (read-through).
+  std::atomic<uint64_t> cold_hits{0};
+  /// Reads that found nothing anywhere.
+  std::atomic<uint64_t> misses{0};
+  /// Read-throughs by result (read_through_result).
+  std::array<std::atomic<uint64_t>, read_through_result::count> read_through{};
+  std::atomic<int64_t> live_actors{0};
+  std::atomic<uint64_t> activations{0};
+  std::atomic<uint64_t> passivations{0};
+};
+
+/// The Redis actors (all pool members together).
+struct redis_counters {
+  std::atomic<uint64_t> round_trips{0};
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> reconnects{0};
+  std::atomic<uint64_t> script_reloads{0};
+  /// Requests queued in Redis actors, not yet sent (sampled mailbox depth).
+  std::atomic<int64_t> queued{0};
+  /// Pipeline sizes (requests per round trip); the histogram's unit is one
+  /// request, not nanoseconds.
+  latency_histogram batch_sizes;
+  /// Failed requests by error code.
+  std::array<std::atomic<uint64_t>, 256> errors{};
+};
+
+/// Cold-store operations, as the supervisor forwards them.
+enum class cold_op : uint8_t { persist, load, load_fields, erase };
+constexpr size_t cold_op_count = 4;
+
+/// The metric label of a cold-store operation.
+const char* to_string(cold_op op);
+
+/// The cold supervisor's calls by operation: results (ok or an error code,
+/// rejections included) and the latency of calls forwarded to the worker.
+using cold_counters = op_counters<cold_op, cold_op_count>;
+
+/// Who ran a persist: a session actor right after a write, or the
+/// reconciler for a session left dirty.
+enum class persist_path : uint8_t { live, reconciler };
+constexpr size_t persist_path_count = 2;
+
+/// The metric label of a persist path.
+const char* to_string(persist_path p);
+
+/// The outbox and its persists (issue #5).
+struct outbox_counters {
+  /// Acknowledged writes (sets and deletes) that left dirty marks.
+  std::atomic<uint64_t> dirty_writes{0};
+  /// Persists the cold store confirmed and whose marks were cleared.
+  std::array<std::atomic<uint64_t>, persist_path_count> persists{};
+  /// Outbox reads that found nothing to persist.
+  std::array<std::atomic<uint64_t>, persist_path_count> clean_reads{};
+  /// Failed persists by path and error code (the reason).
+  std::array<std::array<std::atomic<uint64_t>, 256>, persist_path_count>
+    failures{};
+  /// Dirty marks cleared after a confirmed persist.
+  std::atomic<uint64_t> marks_cleared{0};
+  /// Outbox read to marks cleared, per path.
+  std::array<latency_histogram, persist_path_count> latency;
+  /// Live persist chains running now (all sessions), and writes whose live
+  /// persist was left to the reconciler because the cap was reached.
+  std::atomic<int64_t> live_in_flight{0};
+  std::atomic<uint64_t> live_deferred{0};
+  // Reconciler only.
+  std::atomic<uint64_t> ticks{0};
+  /// Ticks that persisted nothing because the breaker was open.
+  std::atomic<uint64_t> ticks_cold_open{0};
+  /// Sessions another reconciler had claimed.
+  std::atomic<uint64_t> claims_lost{0};
+  /// Sessions moved to the quarantine by this node.
+  std::atomic<uint64_t> quarantined{0};
+  /// Dirty sessions the sweep found missing from the index.
+  std::atomic<uint64_t> reindexed{0};
+  /// Backlog gauges, sampled by the reconciler each tick (-1: never).
+  std::atomic<int64_t> backlog_sessions{-1};
+  std::atomic<int64_t> backlog_fields{-1};
+  std::atomic<int64_t> oldest_age_ms{-1};
+  std::atomic<int64_t> quarantine_size{-1};
+};
+
+/// Everything the engine counts; owned by the engine, outlives its actors.
+struct engine_counters {
+  session_counters sessions;
+  redis_counters redis;
+  cold_counters cold;
+  outbox_counters outbox;
+};
+
+} // namespace authstore

@@ -1,0 +1,246 @@
+// layout.hpp -- how a session lives in Redis, and the scripts that
+// change it. CAF-free: builds redis_requests and reads redis_replies.
+//
+// Keys of session S (all share the hash tag {S}, so one script call stays in
+// one Redis Cluster slot; session ids never contain braces):
+//   as:{S}:m   hash  v -> version; d -> 1 after a delete (a tombstone that
+//                    keeps versions monotonic across delete + re-create)
+//   as:{S}:c   hash  creds field -> JSON value
+//   as:{S}:k   hash  "<type>/<id>" -> JSON value
+//   as:{S}:o   hash  outbox: field name ("c:.."/"k:..") -> version that last
+//                    wrote it (dirty marks for the cold path; no values, so
+//                    no second plaintext copy of key material)
+//              and "!erase" -> version a delete happened at, "!v" ->
+//                    version of a patch without writes (watermark only)
+//   as:{S}:l   string a reconciler's claim on S (owner token, expires)
+//   as:dirty   zset  session id -> ms when it became dirty (the index the
+//                    reconciler reads; re-stamped when a persist leaves
+//                    marks behind). NOT in the session's slot, see
+//                    docs/ARCHITECTURE.md "Cluster"
+//   as:dirty:fields  integer: dirty marks in all outboxes (backlog gauge)
+//   as:quarantine    zset  session id -> ms quarantined (malformed outbox)
+//
+// Guarantees of apply_patch (one Lua script, so all or nothing): every check
+// (expected version, field names) runs before the first write; then writes
+// and deletes, version+1, dirty marks, TTL. The script is declared with a
+// `#!lua` shebang and no flags, so Redis 7 refuses it up front with OOM under
+// `noeviction` rather than half-applying it.
+//
+// Read-through (with a cold store): Redis is a cache of the cold store, so
+// "no meta hash" means "not known here", not "does not exist". Every
+// session operation then passes require_trace, and a script that finds no
+// meta hash answers {-3} (untraced()) without touching anything; the
+// session actor loads the session from the cold store, fills Redis with
+// warm_session, and sends the operation again. Only a clean session has a
+// TTL (a dirty one keeps its values until the cold store has them), so an
+// expiry never drops a value the cold store lacks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/errors.hpp"
+#include "messages/model.hpp"
+#include "messages/redis_wire.hpp"
+
+namespace authstore::redis_layout {
+
+/// Source text of a script (what SCRIPT LOAD receives).
+std::string_view script_source(redis_script which);
+
+/// Every script, for loading at connect.
+const std::vector<redis_script>& all_scripts();
+
+/// Key names of one session.
+std::string meta_key(std::string_view sid);
+std::string creds_key(std::string_view sid);
+std::string keys_key(std::string_view sid);
+std::string outbox_key(std::string_view sid);
+/// A reconciler's claim on the session.
+std::string lease_key(std::string_view sid);
+/// The node-independent index of dirty sessions.
+std::string dirty_index_key();
+/// The count of dirty marks over all sessions.
+std::string dirty_fields_key();
+/// Sessions whose outbox could not be read (never dropped, parked here).
+std::string quarantine_key();
+
+/// Wall clock now, in ms since the epoch: the time base of every stamp
+/// the layout stores (dirty index, quarantine, claims' callers).
+int64_t wall_ms();
+
+/// Options of a write.
+struct write_options {
+  /// Absolute expiry (ms since epoch) of the hot copy; 0 = no TTL.
+  int64_t expire_at_ms = 0;
+  /// Wall clock now (ms since epoch), recorded in the dirty index.
+  int64_t now_ms = 0;
+  /// Record dirty marks for the cold path (false without a cold store).
+  bool track_dirty = false;
+  /// Answer {-3} instead of writing when Redis has no trace of the session.
+  bool require_trace = false;
+};
+
+/// EVALSHA request applying `p` to session `sid`.
+redis_request apply_patch(std::string_view sid, const patch& p,
+                          const write_options& opts);
+
+/// Result of apply_patch: the new version, or version_conflict (with the
+/// current version in the detail).
+outcome<uint64_t> read_apply_patch(const redis_reply& r);
+
+/// Request reading creds and version (see untraced() for require_trace).
+redis_request read_creds(std::string_view sid, bool require_trace = false);
+
+/// Result of read_creds (found=false when no creds field is stored).
+outcome<creds_reply> read_read_creds(const redis_reply& r);
+
+/// Request reading keys `ids` of `type` and the version.
+redis_request read_keys(std::string_view sid, std::string_view type,
+                        const std::vector<std::string>& ids,
+                        bool require_trace = false);
+
+/// Result of read_keys.
+outcome<keys_reply> read_read_keys(const redis_reply& r,
+                                   const std::vector<std::string>& ids);
+
+/// Request deleting a session's hot state. With `track_dirty`, its dirty
+/// marks become one erase mark (the cold delete goes through the outbox);
+/// without, marks and index entry go.
+redis_request delete_session(std::string_view sid, bool track_dirty,
+                             int64_t now_ms, bool require_trace = false);
+
+/// Result of delete_session.
+struct delete_result {
+  /// Whether a live session existed.
+  bool existed = false;
+  /// The version the delete got (the next one when a live session
+  /// existed; 0 when Redis had no trace).
+  uint64_t version = 0;
+};
+
+/// Reads delete_session's reply.
+outcome<delete_result> read_delete(const redis_reply& r);
+
+// -- the outbox (issue #5) ---------------------------------------------------
+
+/// What a read of a session's outbox found.
+struct dirty_read {
+  /// claim_dirty only: another reconciler holds the claim; nothing read.
+  bool claimed_elsewhere = false;
+  /// Dirty marks read (fields plus the erase mark); 0 = clean.
+  size_t marks = 0;
+  /// The persist to send: the dirty fields' values (erase = deleted) and
+  /// the erase mark, all at request.version.
+  persist_request request;
+};
+
+/// Request reading the dirty fields' current values and the version, in
+/// one script call (the live persist path).
+redis_request read_dirty(std::string_view sid);
+
+/// As read_dirty, after taking the session's claim for `token` for
+/// `lease_ms` (the reconciler's path).
+redis_request claim_dirty(std::string_view sid, std::string_view token,
+                          int64_t lease_ms);
+
+/// Reads read_dirty's and claim_dirty's reply. A malformed outbox (a mark
+/// that is not a version or is newer than the session, an unknown field)
+/// is invalid_argument: the caller quarantines it.
+outcome<dirty_read> read_read_dirty(const redis_reply& r, std::string_view sid);
+
+/// Request clearing the marks at versions <= `version` after the cold store
+/// confirmed it; releases the claim when `token` holds it ("" = no claim).
+/// A session left clean gets the hot TTL `ttl_ms` (0 = none).
+redis_request clear_dirty(std::string_view sid, uint64_t version,
+                          std::string_view token, int64_t now_ms,
+                          int64_t ttl_ms = 0);
+
+/// Result of clear_dirty.
+struct clear_result {
+  uint64_t cleared = 0;
+  /// Marks left (written after the persist's read): the session stays dirty.
+  uint64_t remaining = 0;
+};
+
+/// Reads clear_dirty's reply.
+outcome<clear_result> read_clear_dirty(const redis_reply& r);
+
+/// Request extending (ms > 0) or releasing (ms == 0) a claim held by
+/// `token`.
+redis_request hold_claim(std::string_view sid, std::string_view token,
+                         int64_t ms);
+
+/// Request listing up to `count` dirty sessions that became dirty before
+/// `dirty_before_ms`, oldest first, skipping `offset`.
+redis_request dirty_candidates(int64_t dirty_before_ms, size_t offset,
+                               size_t count);
+
+/// Reads dirty_candidates' reply: session ids.
+outcome<std::vector<std::string>> read_candidates(const redis_reply& r);
+
+/// Requests moving `sid` from the index to the quarantine, in this order.
+std::vector<redis_request> quarantine(std::string_view sid, int64_t now_ms);
+
+/// Request reading the backlog figures.
+redis_request outbox_stats();
+
+/// The backlog, as the metrics report it.
+struct outbox_figures {
+  uint64_t sessions = 0;
+  uint64_t fields = 0;
+  /// Age of the oldest index entry (0 when empty).
+  int64_t oldest_age_ms = 0;
+  uint64_t quarantined = 0;
+};
+
+/// Reads outbox_stats' reply at wall time `now_ms`.
+outcome<outbox_figures> read_outbox_stats(const redis_reply& r, int64_t now_ms);
+
+/// Request one SCAN step ("0" starts a pass) re-indexing dirty sessions the
+/// index lost.
+redis_request sweep_dirty(const std::string& cursor, size_t count,
+                          int64_t now_ms);
+
+/// Result of a sweep step.
+struct sweep_result {
+  /// "0" when the pass is complete.
+  std::string cursor;
+  /// Sessions that were dirty but missing from the index.
+  uint64_t reindexed = 0;
+};
+
+/// Reads sweep_dirty's reply.
+outcome<sweep_result> read_sweep_dirty(const redis_reply& r);
+
+/// Request refreshing the TTL (expire_at_ms 0: persist) of an existing
+/// session; a dirty session keeps none.
+redis_request touch_session(std::string_view sid, int64_t expire_at_ms,
+                            bool require_trace = false);
+
+// -- read-through ------------------------------------------------------------
+
+/// Whether `r`, the reply of a session script called with require_trace,
+/// says that Redis has no trace of the session: it must be loaded from the
+/// cold store before the request is sent again.
+bool untraced(const redis_reply& r);
+
+/// Checks a snapshot from the cold store before it reaches Redis: field
+/// names c:/k:, values present (cold_error otherwise).
+outcome<bool> check_snapshot(const session_snapshot& snap);
+
+/// Request filling Redis with `snap` if Redis still has no trace of the
+/// session (a not-found snapshot leaves the tombstone {v, d=1}).
+redis_request warm_session(std::string_view sid, const session_snapshot& snap,
+                           int64_t expire_at_ms);
+
+/// Request asking whether the session exists (read its reply with
+/// read_flag; see untraced() for require_trace).
+redis_request exists_session(std::string_view sid, bool require_trace = false);
+
+/// Result of touch and exists: whether the session exists.
+outcome<bool> read_flag(const redis_reply& r);
+
+} // namespace authstore::redis_layout

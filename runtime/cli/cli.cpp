@@ -1,0 +1,261 @@
+// cli.cpp -- the command table, parsing, help and dispatch (cli.hpp).
+#include "runtime/cli/cli.hpp"
+
+#include <cstring>
+#include <iostream>
+
+#include "observe/build_info.hpp"
+#include "runtime/node/config.hpp"
+
+namespace authstore {
+
+namespace {
+
+// clang-format off
+const std::vector<cli_command> commands = {
+  {"serve", cmd_serve, "authstore serve [--port P] [--bind ADDR]",
+   "Start the engine and publish it for remote clients (`authstore "
+   "get|set|del --connect`, runtime/remote/client.hpp) through CAF's "
+   "middleman. A peer must prove the shared secret (--secret-file PATH or "
+   "AUTHSTORE_SECRET; never a command-line value) before any request is "
+   "served; the traffic itself is NOT encrypted (README: Remote access). "
+   "Prints `authstore: listening on ADDR:PORT` once ready. SIGTERM/SIGINT: "
+   "close the port, answer every request in flight, exit 0.",
+   {{"port", "P", "TCP port; 0 picks a free one (overrides remote.port)",
+     "7447"},
+    {"bind", "ADDR", "address to listen on (overrides remote.bind)",
+     "127.0.0.1"},
+    {"insecure-no-auth", nullptr, "serve without a shared secret; allowed "
+     "on a loopback address only", nullptr}},
+   true,
+   "  authstore serve --port 7447 --secret-file /etc/authstore/secret\n"
+   "  AUTHSTORE_SECRET=$(cat /run/secrets/authstore) authstore serve "
+   "--port 0 --redis redis://127.0.0.1:6379/0"},
+  {"sim", cmd_sim, "authstore sim [options]",
+   "Drive simulated WhatsApp sessions through the engine and report "
+   "latency, throughput and verification (lost/unexpected writes).",
+   {{"sessions", "N", "simulated sessions", "100"},
+    {"concurrency", "N", "sessions driven at once (one driver actor each)",
+     "32"},
+    {"duration", "SECONDS", "steady-state time after the connect bursts "
+     "(ignored with --ops)", "10"},
+    {"ops", "N", "steady-state operations in total instead of --duration",
+     nullptr},
+    {"read-ratio", "R", "share of steady-state operations that are reads",
+     "0.5"},
+    {"seed", "N", "random seed (printed; a run is reproducible with it)",
+     "time-based"},
+    {"json", "FILE", "also write the report as JSON to FILE", nullptr},
+    {"redis-server", "PATH", "redis-server binary used when --redis is not "
+     "given (the simulator starts and stops its own)", "redis-server"},
+    {"connect", "HOST:PORT", "drive a remote node (`authstore serve`) "
+     "through the client library instead of an engine in this process; "
+     "secret from --secret-file or AUTHSTORE_SECRET", nullptr},
+    {"no-connect-burst", nullptr, "skip the connect bursts (sessions start "
+     "connected; for runs with very many sessions)", nullptr},
+    {"fault", "SPEC", "inject faults into the redis-server the simulator "
+     "started or the cold store: redis-pause@T:D (SIGSTOP at T s for D "
+     "s), redis-kill@T:D "
+     "(SIGKILL at T s, restart after D s; the server then runs with "
+     "appendfsync always, so acknowledged writes must survive), "
+     "cold-open@T:D (with --mongodb: the cold store's circuit forced open "
+     "at T s for D s, every persist refused; the outbox must drain after); "
+     "several separated by commas", nullptr},
+    {"drain-timeout-s", "SECONDS", "with a cold store (--mongodb): after the "
+     "load, wait this long for the outbox backlog to empty (the run fails "
+     "if it does not), then compare every session's cold and hot version",
+     "120"},
+    {"quiet", nullptr, "no live progress line", nullptr}},
+   true,
+   "  authstore sim --sessions 100 --duration 10\n"
+   "  authstore sim --sessions 1000 --concurrency 100 --ops 200000 --seed 7 "
+   "--json report.json\n"
+   "  authstore sim --sessions 1000000 --concurrency 1000 --ops 2000000 "
+   "--no-connect-burst --session.max-live 100000\n"
+   "  authstore sim --duration 20 --fault redis-pause@5:2,redis-kill@12:1\n"
+   "  AUTHSTORE_REDIS_URL=redis://127.0.0.1:6379/0 authstore sim"},
+  {"get", cmd_get, "authstore get SID [--keys TYPE ID...]",
+   "Print a session's creds as {\"creds\": {...}, \"version\": N}, or with "
+   "--keys the named keys as {\"TYPE\": {\"ID\": value}} (absent ids left "
+   "out). Exit 3 with `not found` when the session has no creds.",
+   {{"keys", nullptr, "read keys: the next argument is the type, the rest "
+     "are ids", nullptr},
+    {"connect", "HOST:PORT", "use a remote node (`authstore serve`) instead "
+     "of Redis; the secret comes from --secret-file or AUTHSTORE_SECRET",
+     nullptr}},
+   true,
+   "  authstore get 5511999 --redis redis://127.0.0.1:6379/0\n"
+   "  authstore get 5511999 --keys pre-key 1 2 3\n"
+   "  authstore get 5511999 --connect 127.0.0.1:7447 --secret-file "
+   "/etc/authstore/secret"},
+  {"set", cmd_set, "authstore set SID < patch.json",
+   "Apply a patch read from stdin: {\"creds\": {\"field\": value-or-null}, "
+   "\"keys\": {\"TYPE\": {\"ID\": value-or-null}}}; both parts optional, "
+   "null deletes. Prints {\"version\": N} once Redis acknowledged.",
+   {{"expect-version", "N", "apply only if the session is at version N "
+     "(0: does not exist yet); else version_conflict", nullptr},
+    {"connect", "HOST:PORT", "use a remote node (`authstore serve`) instead "
+     "of Redis; the secret comes from --secret-file or AUTHSTORE_SECRET",
+     nullptr}},
+   true,
+   "  echo '{\"creds\":{\"registered\":true}}' | authstore set 5511999\n"
+   "  authstore set 5511999 --expect-version 41 < patch.json"},
+  {"del", cmd_del, "authstore del SID",
+   "Delete a session. Prints {\"existed\": true}; exit 3 with `not found` "
+   "when it did not exist.",
+   {{"connect", "HOST:PORT", "use a remote node (`authstore serve`) instead "
+     "of Redis; the secret comes from --secret-file or AUTHSTORE_SECRET",
+     nullptr}}, true,
+   "  authstore del 5511999\n"
+   "  AUTHSTORE_SECRET=... authstore del 5511999 --connect 10.0.0.5:7447"},
+  {"normalize", cmd_normalize, "authstore normalize < value.json",
+   "Read one Baileys JSON document on stdin and write it in the v7 Buffer "
+   "form ({\"type\":\"Buffer\",\"data\":\"<base64>\"}) on stdout; a one-line "
+   "error on stderr and exit 1 when it is invalid or over a limit.",
+   {}, true,
+   "  echo '{\"type\":\"Buffer\",\"data\":[1,2,3]}' | authstore normalize"},
+  {"config", cmd_config, "authstore config --check",
+   "Print the effective configuration (secrets redacted) with the source "
+   "of each value, or every problem with its setting name (exit 2).",
+   {{"check", nullptr, "validate and print", nullptr}},
+   true, "  AUTHSTORE_REDIS_POOL_SIZE=4 authstore config --check"},
+};
+// clang-format on
+
+const cli_command* find_command(const std::string& name) {
+  for (const auto& c : commands)
+    if (name == c.name)
+      return &c;
+  return nullptr;
+}
+
+void print_overview(std::ostream& out) {
+  out << "authstore -- WhatsApp/Baileys auth state in Redis (hot) and "
+         "MongoDB (cold)\n\nUsage: authstore <command> [options]\n\n"
+         "Commands:\n";
+  for (const auto& c : commands)
+    out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ')
+        << c.synopsis << '\n';
+  out << "  help        authstore help [COMMAND]\n"
+         "  version     authstore version\n\n"
+         "`authstore <command> --help` describes a command and every flag.\n"
+         "Exit codes: 0 ok, 1 the operation failed, 2 usage or configuration "
+         "error, 3 not found.\n";
+}
+
+void print_command_help(const cli_command& c, std::ostream& out) {
+  out << "Usage: " << c.synopsis << "\n\n" << c.summary << "\n";
+  if (!c.options.empty()) {
+    out << "\nOptions:\n";
+    for (const auto& o : c.options) {
+      out << "  --" << o.name;
+      if (o.arg)
+        out << " <" << o.arg << ">";
+      out << "\n      " << o.help;
+      if (o.default_value)
+        out << " (default " << o.default_value << ")";
+      out << '\n';
+    }
+  }
+  if (c.takes_config) {
+    out << "\nConfiguration (flags beat environment, which beats the config "
+           "file, which beats the default):\n"
+           "  --config <FILE>\n      file of `key = value` lines (env "
+           "AUTHSTORE_CONFIG)\n"
+        << settings_help();
+  }
+  out << "\nExamples:\n" << c.examples << '\n';
+}
+
+bool is_config_flag(const std::string& name) {
+  if (name == "config")
+    return true;
+  for (const auto& s : setting_specs())
+    if (name == s.key || (s.alias && name == s.alias))
+      return true;
+  return false;
+}
+
+} // namespace
+
+std::string cli_args::get(const std::string& name,
+                          const std::string& fallback) const {
+  auto i = options.find(name);
+  return i == options.end() ? fallback : i->second;
+}
+
+int usage_error(const char* cmd, const std::string& message) {
+  std::cerr << "authstore " << cmd << ": " << message << "\n(see `authstore "
+            << cmd << " --help`)\n";
+  return exit_usage;
+}
+
+int run_cli(int argc, char** argv) {
+  if (argc < 2) {
+    print_overview(std::cerr);
+    return exit_usage;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    if (name == "help" && argc > 2) {
+      if (const auto* c = find_command(argv[2])) {
+        print_command_help(*c, std::cout);
+        return exit_ok;
+      }
+      std::cerr << "authstore help: unknown command '" << argv[2] << "'\n";
+      return exit_usage;
+    }
+    print_overview(std::cout);
+    return exit_ok;
+  }
+  if (name == "version" || name == "--version") {
+    std::cout << "authstore " << build_version() << " (" << build_revision()
+              << ")\n";
+    return exit_ok;
+  }
+  const auto* cmd = find_command(name);
+  if (!cmd) {
+    std::cerr << "authstore: unknown command '" << name << "'\n\n";
+    print_overview(std::cerr);
+    return exit_usage;
+  }
+  cli_args args;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      print_command_help(*cmd, std::cout);
+      return exit_ok;
+    }
+    if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
+      args.positional.push_back(a);
+      continue;
+    }
+    auto key = a.substr(2);
+    std::string value;
+    bool inline_value = false;
+    if (auto eq = key.find('='); eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+      inline_value = true;
+    }
+    const cli_option* opt = nullptr;
+    for (const auto& o : cmd->options)
+      if (key == o.name)
+        opt = &o;
+    bool config = !opt && cmd->takes_config && is_config_flag(key);
+    if (!opt && !config)
+      return usage_error(cmd->name, "unknown option --" + key);
+    bool needs_value = config || opt->arg != nullptr;
+    if (needs_value && !inline_value) {
+      if (i + 1 >= argc)
+        return usage_error(cmd->name, "--" + key + " needs a value");
+      value = argv[++i];
+    } else if (!needs_value && inline_value) {
+      return usage_error(cmd->name, "--" + key + " takes no value");
+    }
+    (config ? args.config_flags : args.options)[key] = value;
+  }
+  return cmd->handler(args);
+}
+
+} // namespace authstore

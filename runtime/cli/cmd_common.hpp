@@ -1,0 +1,26 @@
+// cmd_common.hpp -- what the CLI commands share: loading the configuration
+// (every problem reported, each naming its setting) and printing failures as
+// one line that starts with the error's stable token.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "messages/errors.hpp"
+#include "runtime/cli/cli.hpp"
+#include "runtime/node/config.hpp"
+
+namespace authstore {
+
+/// Loads settings from the command's config flags, env and file. On failure
+/// prints every problem to stderr and returns nullopt (exit_usage).
+std::optional<settings> load_settings(const char* cmd, const cli_args& args);
+
+/// Prints "authstore <cmd>: <token>: <detail>" to stderr; returns
+/// exit_failed.
+int report_failure(const char* cmd, const failure& f);
+
+/// Reads all of stdin.
+std::string read_stdin();
+
+} // namespace authstore

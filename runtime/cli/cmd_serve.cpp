@@ -1,0 +1,172 @@
+// cmd_serve.cpp -- `authstore serve`: the engine, published for remote
+// clients (runtime/remote/server.hpp), until SIGTERM or SIGINT.
+//
+// Refuses to start without a shared secret, unless --insecure-no-auth is
+// given and the bind address is loopback (the only place where "every
+// local user may read and write every session" can be a deliberate choice).
+//
+// TLS (remote.tls-*): the certificate files are checked here, before the
+// engine's actor system loads CAF's OpenSSL module, because CAF reads them
+// again at every connection and aborts the process on one it cannot load.
+// A bad file is a usage error (exit 2) naming its setting; nothing starts.
+//
+// Signals: SIGTERM and SIGINT are blocked before the engine starts any
+// thread, so every thread inherits the mask and the main thread's sigwait
+// is their only receiver: no handler runs in signal context and no CAF call
+// is made from one. Shutdown is bounded: closing the port and draining take
+// at most the forward timeout (every forwarded request has it), and a
+// watchdog ends the process if tearing down takes longer than that plus a
+// margin.
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+
+#include "runtime/cli/cmd_common.hpp"
+#include "runtime/engine/engine.hpp"
+#include "runtime/http/endpoint.hpp"
+#include "runtime/remote/auth.hpp"
+#include "runtime/remote/server.hpp"
+
+namespace authstore {
+
+namespace {
+
+/// Time the watchdog allows beyond the drain bound for tearing down the
+/// actor system (stopping Redis actors, closing sockets).
+constexpr std::chrono::seconds watchdog_margin{5};
+
+/// Ends the process if shutdown does not finish in time.
+class watchdog {
+public:
+  explicit watchdog(std::chrono::milliseconds bound)
+      : thread_([this, bound] {
+          std::unique_lock<std::mutex> guard{mx_};
+          if (!cv_.wait_for(guard, bound, [this] { return done_; })) {
+            std::cerr << "authstore serve: shutdown took longer than "
+                      << bound.count() << " ms; exiting now\n";
+            std::_Exit(exit_failed);
+          }
+        }) {}
+
+  ~watchdog() {
+    {
+      std::lock_guard<std::mutex> guard{mx_};
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+private:
+  std::mutex mx_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+/// Applies --port and --bind over the configuration.
+int apply_options(const cli_args& args, settings& cfg) {
+  for (auto [opt, key] :
+       {std::pair{"port", "remote.port"}, std::pair{"bind", "remote.bind"}}) {
+    if (!args.has(opt))
+      continue;
+    auto ok = cfg.set(key, args.get(opt, ""), std::string{"--"} + opt);
+    if (!ok)
+      return usage_error("serve", ok.error().render());
+  }
+  return exit_ok;
+}
+
+/// Loads the secret named by `path` (or the environment) into `scfg` and
+/// checks it against --insecure-no-auth.
+int load_server_secret(const cli_args& args, const std::string& path,
+                       remote_server_config& scfg) {
+  auto secret = load_secret(path);
+  if (!secret) {
+    std::cerr << "authstore serve: " << secret.error().render() << '\n';
+    return exit_usage;
+  }
+  if (args.has("insecure-no-auth")) {
+    if (!secret->empty())
+      return usage_error("serve", "--insecure-no-auth and a shared secret "
+                                  "exclude each other");
+    if (!is_loopback_address(scfg.bind))
+      return usage_error("serve", "--insecure-no-auth is allowed on a "
+                                  "loopback address only, not "
+                                    + scfg.bind);
+    std::cerr << "authstore serve: WARNING: no authentication "
+                 "(--insecure-no-auth): every local process can read and "
+                 "write every session\n";
+  } else if (secret->empty()) {
+    std::cerr << "authstore serve: invalid_config: no shared secret; set "
+                 "AUTHSTORE_SECRET or --secret-file PATH (remote.secret-file)."
+                 " Refusing to serve without authentication "
+                 "(--insecure-no-auth allows it on loopback only)\n";
+    return exit_usage;
+  }
+  scfg.secret = std::move(*secret);
+  return exit_ok;
+}
+
+} // namespace
+
+int cmd_serve(const cli_args& args) {
+  if (!args.positional.empty())
+    return usage_error("serve",
+                       "unexpected argument '" + args.positional[0] + "'");
+  auto cfg = load_settings("serve", args);
+  if (!cfg)
+    return exit_usage;
+  if (int rc = apply_options(args, *cfg); rc != exit_ok)
+    return rc;
+  auto scfg = remote_server_config::from(*cfg);
+  if (int rc = load_server_secret(args, cfg->text("remote.secret-file"), scfg);
+      rc != exit_ok)
+    return rc;
+  if (auto ok = check_tls_files(scfg.tls); !ok) {
+    std::cerr << "authstore serve: " << ok.error().render() << '\n';
+    return exit_usage;
+  }
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  auto e = engine::start(*cfg);
+  if (!e)
+    return report_failure("serve", e.error());
+  auto ops = start_ops_http(**e);
+  if (!ops)
+    return report_failure("serve", ops.error());
+  auto server = remote_server::start(**e, scfg);
+  if (!server)
+    return report_failure("serve", server.error());
+  if (scfg.tls.enabled())
+    std::cerr << "authstore serve: TLS on: certificate " << scfg.tls.cert
+              << ", clients must present a certificate signed by a CA in "
+              << scfg.tls.ca << '\n';
+  std::cout << "authstore: listening on " << (*server)->endpoint() << std::endl;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  auto bound = scfg.forward_timeout;
+  std::cerr << "authstore serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ": port closed, draining sessions (at most " << bound.count()
+            << " ms)\n";
+  watchdog guard{bound + watchdog_margin};
+  auto report = (*server)->stop(bound);
+  (*server).reset();
+  (*ops).reset();
+  (*e).reset();
+  std::cerr << "authstore serve: stopped (" << report.sessions
+            << " sessions drained, " << report.killed
+            << " killed while busy)\n";
+  return exit_ok;
+}
+
+} // namespace authstore

@@ -1,0 +1,275 @@
+// engine.cpp -- wiring: spawns the actor graph in dependency order and stops
+// it in reverse (engine.hpp).
+//
+//   redis pool (detached, one per connection)
+//     <- cold supervisor (scheduled) -> mongo worker (detached), only with
+//        mongodb.uri
+//     <- session router (scheduled) <- session actors (spawned on demand)
+//
+// The CAF configuration is set from code only: parse() is never called, so
+// a stray caf-application.ini in the working directory changes nothing.
+// Scheduler: max-threads from the config (default 2) and
+// work-stealing.moderate-sleep-duration=0, the measured best on 2 cores
+// (CAF-0.17-GUIDE §7: 5-6x lower thread-hop latency, less idle CPU).
+#include "runtime/engine/engine_impl.hpp"
+
+#include <optional>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/cold_supervisor.hpp"
+#include "actors/mongo_worker.hpp"
+#include "actors/outbox_reconciler.hpp"
+#include "actors/redis_actor.hpp"
+#include "actors/session_router.hpp"
+#include "messages/timing.hpp"
+#include "observe/log.hpp"
+#include "runtime/engine/metrics.hpp"
+#include "runtime/node/node_settings.hpp"
+
+namespace authstore {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+/// First wait before restarting a crashed mongo worker (the config sets
+/// only the cap): short, because a crash is usually a one-off.
+constexpr milliseconds cold_restart_backoff_base{100};
+
+/// The cold supervisor's settings from the table; checks the URI and write
+/// concern (mongo_store::open does not connect) and the breaker's bounds,
+/// so that a bad value fails start instead of every later call.
+outcome<cold_supervisor_config> make_cold_config(const settings& cfg) {
+  mongo_store_config mc;
+  mc.uri = cfg.text("mongodb.uri");
+  mc.database = cfg.text("mongodb.database");
+  mc.write_w = cfg.text("mongodb.write-concern");
+  mc.write_journal = cfg.boolean("mongodb.write-journal");
+  if (auto probe = mongo_store::open(mc); !probe)
+    return probe.error();
+  cold_supervisor_config c;
+  auto& b = c.breaker;
+  b.window = seconds{cfg.integer("cold.window-s")};
+  b.min_calls = static_cast<uint32_t>(cfg.integer("cold.min-calls"));
+  b.failure_rate_percent
+    = static_cast<uint32_t>(cfg.integer("cold.failure-rate-pct"));
+  b.consecutive_failures
+    = static_cast<uint32_t>(cfg.integer("cold.consecutive-failures"));
+  b.slow_call = milliseconds{cfg.integer("cold.slow-call-ms")};
+  b.slow_call_rate_percent
+    = static_cast<uint32_t>(cfg.integer("cold.slow-call-rate-pct"));
+  b.open_base = seconds{cfg.integer("cold.open-base-s")};
+  b.open_max = seconds{cfg.integer("cold.open-max-s")};
+  b.half_open_probes
+    = static_cast<uint32_t>(cfg.integer("cold.half-open-probes"));
+  if (auto ok = validate(b); !ok)
+    return ok.error();
+  c.call_timeout = milliseconds{cfg.integer("cold.call-timeout-ms")};
+  c.restart_backoff_max
+    = milliseconds{cfg.integer("cold.restart-backoff-max-ms")};
+  c.restart_backoff_base
+    = std::min(cold_restart_backoff_base, c.restart_backoff_max);
+  c.make_worker = [mc](caf::actor_system& sys) {
+    return spawn_mongo_worker(sys, mc);
+  };
+  return c;
+}
+
+} // namespace
+
+engine_system_config::engine_system_config(const settings& cfg) {
+  load<caf::io::middleman>();
+  register_messages(*this);
+  // Middleman heartbeat and connection timeout (remote.*), so that a server
+  // detects frozen clients.
+  configure_remote_node(*this, cfg);
+  // TLS for `authstore serve` (remote.tls-*): CAF's OpenSSL module and its
+  // certificate settings, only when configured (cmd_serve checked the files
+  // before this runs).
+  configure_tls(*this, tls_files::from(cfg));
+  configure_scheduler(*this, cfg);
+}
+
+engine::engine(std::unique_ptr<impl> x) : impl_(std::move(x)) {}
+
+outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
+  return start_engine(cfg, engine_options{});
+}
+
+outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
+                                              engine_options opts) {
+  using impl = engine::impl;
+  auto url = parse_redis_url(cfg.text("redis.url"));
+  if (!url)
+    return url.error();
+  // Checked before the actor system exists: returning an error after
+  // spawning would leave actors that ~actor_system waits for.
+  std::optional<cold_supervisor_config> cold_cfg;
+  if (!cfg.text("mongodb.uri").empty()) {
+    auto c = make_cold_config(cfg);
+    if (!c)
+      return c.error();
+    cold_cfg = std::move(*c);
+    if (opts.cold_worker)
+      cold_cfg->make_worker = std::move(opts.cold_worker);
+  }
+  log::set_level(*log::parse_level(cfg.text("log.level"))); // validated
+  auto x = std::make_unique<impl>(cfg);
+  // Limits: the codec's per-value bounds and the patch bounds.
+  x->limits.value.max_value_bytes = cfg.integer("codec.max-value-bytes");
+  x->limits.value.max_depth = cfg.integer("codec.max-depth");
+  x->limits.value.max_fields = cfg.integer("codec.max-fields");
+  x->limits.max_patch_bytes = cfg.integer("codec.max-patch-bytes");
+  x->limits.max_writes = cfg.integer("codec.max-writes");
+  // 1. Redis pool.
+  redis_actor_config rc;
+  rc.connection.endpoint = *url;
+  rc.connection.connect_timeout
+    = milliseconds{cfg.integer("redis.connect-timeout-ms")};
+  rc.counters = &x->counters->redis;
+  rc.connection.command_timeout
+    = milliseconds{cfg.integer("redis.command-timeout-ms")};
+  for (int64_t i = 0; i < cfg.integer("redis.pool-size"); ++i)
+    x->redis_pool.push_back(spawn_redis_actor(x->sys, rc));
+  // 2. The cold store's supervisor, which spawns its worker, and the outbox
+  //    reconciler (only with mongodb.uri; without it the engine runs
+  //    Redis-only and writes leave no dirty marks).
+  auto cold_timeout
+    = milliseconds{cfg.integer("cold.call-timeout-ms")} + reply_margin;
+  if (cold_cfg) {
+    cold_cfg->counters = &x->counters->cold;
+    x->cold = spawn_cold_supervisor(x->sys, std::move(*cold_cfg));
+    if (cfg.boolean("outbox.reconcile")) {
+      x->reconciler_redis = spawn_redis_actor(x->sys, rc);
+      reconciler_config oc;
+      oc.redis = x->reconciler_redis;
+      oc.cold = x->cold;
+      oc.interval = milliseconds{cfg.integer("outbox.interval-ms")};
+      oc.grace = milliseconds{cfg.integer("outbox.grace-ms")};
+      oc.max_in_flight = cfg.integer("outbox.max-in-flight");
+      oc.lease = milliseconds{cfg.integer("outbox.lease-ms")};
+      oc.backoff_base = milliseconds{cfg.integer("outbox.backoff-base-ms")};
+      oc.backoff_max = milliseconds{cfg.integer("outbox.backoff-max-ms")};
+      oc.sweep_count = cfg.integer("outbox.sweep-count");
+      oc.redis_timeout
+        = milliseconds{cfg.integer("session.request-timeout-ms")};
+      oc.cold_timeout = cold_timeout;
+      oc.hot_ttl = seconds{cfg.integer("redis.hot-ttl-s")};
+      oc.owner = make_owner_token();
+      oc.counters = &x->counters->outbox;
+      x->reconciler = spawn_outbox_reconciler(x->sys, std::move(oc));
+    }
+  }
+  // 3. Sessions and their router.
+  auto sc = std::make_shared<session_config>();
+  sc->redis_timeout = milliseconds{cfg.integer("session.request-timeout-ms")};
+  sc->hot_ttl = seconds{cfg.integer("redis.hot-ttl-s")};
+  sc->max_cached_keys = cfg.integer("session.max-cached-keys");
+  sc->cache_max_age = milliseconds{cfg.integer("session.cache-max-age-ms")};
+  sc->bounds.max_value_bytes = x->limits.value.max_value_bytes;
+  sc->bounds.max_patch_bytes = x->limits.max_patch_bytes;
+  sc->bounds.max_writes = x->limits.max_writes;
+  sc->counters = &x->counters->sessions;
+  sc->cold = x->cold;
+  sc->cold_timeout = cold_timeout;
+  sc->outbox = &x->counters->outbox;
+  sc->live_max_in_flight = cfg.integer("outbox.live-max-in-flight");
+  session_router_config rtc;
+  rtc.redis_pool = x->redis_pool;
+  rtc.session = sc;
+  rtc.idle_passivate = seconds{cfg.integer("session.idle-passivate-s")};
+  rtc.max_live = cfg.integer("session.max-live");
+  x->router = spawn_session_router(x->sys, std::move(rtc));
+  // A blocking call waits for the session's own bound plus a margin, so the
+  // session's precise error (timeout, hot_unavailable) arrives first.
+  x->call_timeout = sc->redis_timeout + reply_margin;
+  std::unique_ptr<engine> result{new engine(std::move(x))};
+  return result;
+}
+
+engine::~engine() {
+  // Reverse order: the reconciler (its claims expire with their lease), the
+  // router (which passivates its sessions), the cold supervisor (which stops
+  // its worker), then Redis.
+  if (impl_->reconciler)
+    caf::anon_send_exit(impl_->reconciler, caf::exit_reason::user_shutdown);
+  if (impl_->reconciler_redis)
+    caf::anon_send_exit(impl_->reconciler_redis,
+                        caf::exit_reason::user_shutdown);
+  impl_->reconciler = nullptr;
+  impl_->reconciler_redis = nullptr;
+  caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
+  if (impl_->cold)
+    caf::anon_send_exit(impl_->cold, caf::exit_reason::user_shutdown);
+  for (auto& r : impl_->redis_pool)
+    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  impl_->router = nullptr;
+  impl_->cold = nullptr;
+  impl_->redis_pool.clear();
+  // ~actor_system waits for every actor (in-flight replies included).
+}
+
+outcome<uint64_t> engine::set(const std::string& sid, patch p) {
+  return impl_->call<uint64_t>(set_atom::value, sid, std::move(p));
+}
+
+outcome<creds_reply> engine::get_creds(const std::string& sid) {
+  return impl_->call<creds_reply>(get_creds_atom::value, sid);
+}
+
+outcome<keys_reply> engine::get_keys(const std::string& sid,
+                                     const std::string& type,
+                                     const std::vector<std::string>& ids) {
+  return impl_->call<keys_reply>(get_keys_atom::value, sid, type, ids);
+}
+
+outcome<bool> engine::del(const std::string& sid) {
+  return impl_->call<bool>(del_atom::value, sid);
+}
+
+outcome<bool> engine::touch(const std::string& sid) {
+  return impl_->call<bool>(touch_atom::value, sid);
+}
+
+outcome<bool> engine::exists(const std::string& sid) {
+  return impl_->call<bool>(exists_atom::value, sid);
+}
+
+outcome<bool> engine::force_cold_open(bool open) {
+  if (!impl_->cold)
+    return failure{errc::no_cold_store, "no cold store configured"};
+  outcome<bool> result{errc::internal, "no reply"};
+  caf::scoped_actor self{impl_->sys};
+  auto on_status = [&](const cold_status&) {
+    result = true;
+  };
+  auto on_error = [&](caf::error& err) {
+    result = to_failure(err);
+  };
+  if (open)
+    self->request(impl_->cold, impl_->call_timeout, force_open_atom::value)
+      .receive(on_status, on_error);
+  else
+    self->request(impl_->cold, impl_->call_timeout, reset_breaker_atom::value)
+      .receive(on_status, on_error);
+  return result;
+}
+
+const patch_limits& engine::limits() const {
+  return impl_->limits;
+}
+
+const settings& engine::config() const {
+  return impl_->cfg;
+}
+
+std::string engine::metrics_text() const {
+  cold_status cs;
+  bool has_cold = query_cold_status(*impl_, cs);
+  return render_metrics(*impl_->counters, has_cold ? &cs : nullptr);
+}
+
+} // namespace authstore

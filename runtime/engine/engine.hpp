@@ -1,0 +1,95 @@
+// engine.hpp -- the in-process C++ API: spawn the engine, call it.
+//
+// Implements session_store (runtime/node/session_store.hpp), like the remote
+// client, so callers can use either. CAF-free on purpose: a program that
+// only wants to store auth state includes this header and links
+// authstore_runtime, without paying CAF's compile cost. Asynchronous,
+// actor-level access (many requests in flight) is in
+// runtime/engine/engine_actors.hpp.
+//
+//   auto e = authstore::engine::start(cfg);        // outcome<unique_ptr>
+//   auto v = (*e)->set_json("5511999", R"({"creds":{"me":{"id":"x"}}})");
+//   auto c = (*e)->get_creds("5511999");           // c->found, c->creds_json
+//
+// Every call is bounded by session.request-timeout-ms; errors are
+// authstore::failure values whose code is a stable token (errors.hpp).
+// "Not found" is never an error: get_creds answers found=false.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/errors.hpp"
+#include "messages/model.hpp"
+#include "messages/patch_json.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/node/session_store.hpp"
+
+namespace authstore {
+
+struct engine_options;
+class engine;
+
+/// engine::start with options (runtime/engine/engine_actors.hpp).
+outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
+                                              engine_options opts);
+
+class engine : public session_store {
+public:
+  /// Spawns the actor graph (Redis pool, router) as configured. Does not
+  /// wait for Redis: a down Redis shows up as hot_unavailable on calls.
+  static outcome<std::unique_ptr<engine>> start(const settings& cfg);
+
+  /// Stops the actors in reverse order of start; requests still queued are
+  /// answered with an error, none is dropped silently.
+  ~engine();
+
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// Applies a patch; returns the new version once Redis acknowledged.
+  outcome<uint64_t> set(const std::string& sid, patch p) override;
+
+  /// Reads the creds (found=false: a successful read of nothing).
+  outcome<creds_reply> get_creds(const std::string& sid) override;
+
+  /// Reads keys of one type; absent ids are left out.
+  outcome<keys_reply> get_keys(const std::string& sid, const std::string& type,
+                               const std::vector<std::string>& ids) override;
+
+  /// Deletes a session; true if it existed.
+  outcome<bool> del(const std::string& sid) override;
+
+  /// Refreshes the hot TTL; true if the session exists.
+  outcome<bool> touch(const std::string& sid) override;
+
+  /// Whether the session exists.
+  outcome<bool> exists(const std::string& sid) override;
+
+  /// The limits patches are parsed with.
+  const patch_limits& limits() const override;
+
+  /// The settings the engine runs with.
+  const settings& config() const;
+
+  /// Every metric in the Prometheus text format (what /metrics serves).
+  std::string metrics_text() const;
+
+  /// Operator control of the cold store's circuit: `open` rejects every
+  /// cold-store call until called again with false (back to automatic,
+  /// closed with a fresh window). no_cold_store without mongodb.uri.
+  outcome<bool> force_cold_open(bool open);
+
+  struct impl;
+  impl& internals() { return *impl_; }
+
+private:
+  friend outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
+                                                       engine_options opts);
+  explicit engine(std::unique_ptr<impl> x);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace authstore

@@ -1,0 +1,31 @@
+// metrics.hpp -- every Prometheus metric of authstore, defined in one place.
+//
+// The actors count into plain atomics (observe/engine_counters.hpp); this
+// file names them (`authstore_<subsystem>_<what>_<unit>`, base units,
+// `_total` on counters), writes their help text (how to read the number) and
+// renders the Prometheus text format at scrape time. Labels come only from
+// closed enums (op, result, kind), never from a session id, so the number of
+// series is fixed. CAF-free.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "observe/engine_counters.hpp"
+
+namespace authstore {
+
+struct cold_status;
+
+/// Renders all metric families in the Prometheus text format (0.0.4).
+/// `cold` is the cold supervisor's status at scrape time (null without a
+/// cold store, or when it did not answer: its families are then emitted
+/// with zeros and breaker state -1).
+std::string render_metrics(const engine_counters& counters,
+                           const cold_status* cold = nullptr);
+
+/// Names of every metric family render_metrics emits (for tests and the
+/// dashboard/alert checks).
+std::vector<std::string> metric_family_names();
+
+} // namespace authstore

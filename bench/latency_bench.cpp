@@ -307,8 +307,8 @@ int main(int argc, char** argv) {
   out["bytes_per_idle_session"]
     = idle ? (rss1 > rss0 ? rss1 - rss0 : 0) / static_cast<double>(idle) : 0.0;
   out["scheduler"]
-    = {{"max_threads", cfg->integer("scheduler.max-threads")},
-       {"moderate_sleep_us", cfg->integer("scheduler.moderate-sleep-us")}};
+    = {{"max_threads", cfg->scheduler_max_threads()},
+       {"moderate_sleep_us", cfg->scheduler_moderate_sleep_us().count()}};
   std::cout << out.dump(2) << '\n';
   return 0;
 }

@@ -125,7 +125,7 @@ int cmd_serve(const cli_args& args) {
   if (int rc = apply_options(args, *cfg); rc != exit_ok)
     return rc;
   auto scfg = remote_server_config::from(*cfg);
-  if (int rc = load_server_secret(args, cfg->text("remote.secret-file"), scfg);
+  if (int rc = load_server_secret(args, cfg->remote_secret_file(), scfg);
       rc != exit_ok)
     return rc;
   if (auto ok = check_tls_files(scfg.tls); !ok) {

@@ -247,7 +247,7 @@ int cmd_sim(const cli_args& args) {
     return usage_error("sim", "--fault acts on the simulator's own "
                               "redis-server or in-process cold store; it "
                               "cannot act on a remote node");
-  if (any_cold_fault && cfg->text("mongodb.uri").empty())
+  if (any_cold_fault && cfg->mongodb_uri().empty())
     return usage_error("sim", "--fault cold-open needs a cold store "
                               "(--mongodb URI)");
   if (any_redis_fault && redis_configured)
@@ -274,7 +274,7 @@ int cmd_sim(const cli_args& args) {
                          : std::to_string(plan.duration.count()) + " s")
             << ", read ratio " << plan.read_ratio << ", "
             << (remote ? "remote node " + args.get("connect", "")
-                       : "redis " + redact_url(cfg->text("redis.url")))
+                       : "redis " + redact_url(cfg->redis_url()))
             << '\n';
   sim_report report;
   {

@@ -14,9 +14,9 @@ int cmd_normalize(const cli_args& args) {
   if (!cfg)
     return exit_usage;
   codec_limits limits;
-  limits.max_value_bytes = cfg->integer("codec.max-value-bytes");
-  limits.max_depth = cfg->integer("codec.max-depth");
-  limits.max_fields = cfg->integer("codec.max-fields");
+  limits.max_value_bytes = cfg->codec_max_value_bytes();
+  limits.max_depth = cfg->codec_max_depth();
+  limits.max_fields = cfg->codec_max_fields();
   auto out = normalize_text(read_stdin(), limits);
   if (!out)
     return report_failure("normalize", out.error());

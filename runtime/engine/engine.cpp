@@ -44,32 +44,29 @@ constexpr milliseconds cold_restart_backoff_base{100};
 /// so that a bad value fails start instead of every later call.
 outcome<cold_supervisor_config> make_cold_config(const settings& cfg) {
   mongo_store_config mc;
-  mc.uri = cfg.text("mongodb.uri");
-  mc.database = cfg.text("mongodb.database");
-  mc.write_w = cfg.text("mongodb.write-concern");
-  mc.write_journal = cfg.boolean("mongodb.write-journal");
+  mc.uri = cfg.mongodb_uri();
+  mc.database = cfg.mongodb_database();
+  mc.write_w = cfg.mongodb_write_concern();
+  mc.write_journal = cfg.mongodb_write_journal();
   if (auto probe = mongo_store::open(mc); !probe)
     return probe.error();
   cold_supervisor_config c;
   auto& b = c.breaker;
-  b.window = seconds{cfg.integer("cold.window-s")};
-  b.min_calls = static_cast<uint32_t>(cfg.integer("cold.min-calls"));
-  b.failure_rate_percent
-    = static_cast<uint32_t>(cfg.integer("cold.failure-rate-pct"));
+  b.window = cfg.cold_window_s();
+  b.min_calls = static_cast<uint32_t>(cfg.cold_min_calls());
+  b.failure_rate_percent = static_cast<uint32_t>(cfg.cold_failure_rate_pct());
   b.consecutive_failures
-    = static_cast<uint32_t>(cfg.integer("cold.consecutive-failures"));
-  b.slow_call = milliseconds{cfg.integer("cold.slow-call-ms")};
+    = static_cast<uint32_t>(cfg.cold_consecutive_failures());
+  b.slow_call = cfg.cold_slow_call_ms();
   b.slow_call_rate_percent
-    = static_cast<uint32_t>(cfg.integer("cold.slow-call-rate-pct"));
-  b.open_base = seconds{cfg.integer("cold.open-base-s")};
-  b.open_max = seconds{cfg.integer("cold.open-max-s")};
-  b.half_open_probes
-    = static_cast<uint32_t>(cfg.integer("cold.half-open-probes"));
+    = static_cast<uint32_t>(cfg.cold_slow_call_rate_pct());
+  b.open_base = cfg.cold_open_base_s();
+  b.open_max = cfg.cold_open_max_s();
+  b.half_open_probes = static_cast<uint32_t>(cfg.cold_half_open_probes());
   if (auto ok = validate(b); !ok)
     return ok.error();
-  c.call_timeout = milliseconds{cfg.integer("cold.call-timeout-ms")};
-  c.restart_backoff_max
-    = milliseconds{cfg.integer("cold.restart-backoff-max-ms")};
+  c.call_timeout = cfg.cold_call_timeout_ms();
+  c.restart_backoff_max = cfg.cold_restart_backoff_max_ms();
   c.restart_backoff_base
     = std::min(cold_restart_backoff_base, c.restart_backoff_max);
   c.make_worker = [mc](caf::actor_system& sys) {
@@ -102,13 +99,13 @@ outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
 outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
                                               engine_options opts) {
   using impl = engine::impl;
-  auto url = parse_redis_url(cfg.text("redis.url"));
+  auto url = parse_redis_url(cfg.redis_url());
   if (!url)
     return url.error();
   // Checked before the actor system exists: returning an error after
   // spawning would leave actors that ~actor_system waits for.
   std::optional<cold_supervisor_config> cold_cfg;
-  if (!cfg.text("mongodb.uri").empty()) {
+  if (!cfg.mongodb_uri().empty()) {
     auto c = make_cold_config(cfg);
     if (!c)
       return c.error();
@@ -116,48 +113,44 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
     if (opts.cold_worker)
       cold_cfg->make_worker = std::move(opts.cold_worker);
   }
-  log::set_level(*log::parse_level(cfg.text("log.level"))); // validated
+  log::set_level(*log::parse_level(cfg.log_level())); // validated
   auto x = std::make_unique<impl>(cfg);
   // Limits: the codec's per-value bounds and the patch bounds.
-  x->limits.value.max_value_bytes = cfg.integer("codec.max-value-bytes");
-  x->limits.value.max_depth = cfg.integer("codec.max-depth");
-  x->limits.value.max_fields = cfg.integer("codec.max-fields");
-  x->limits.max_patch_bytes = cfg.integer("codec.max-patch-bytes");
-  x->limits.max_writes = cfg.integer("codec.max-writes");
+  x->limits.value.max_value_bytes = cfg.codec_max_value_bytes();
+  x->limits.value.max_depth = cfg.codec_max_depth();
+  x->limits.value.max_fields = cfg.codec_max_fields();
+  x->limits.max_patch_bytes = cfg.codec_max_patch_bytes();
+  x->limits.max_writes = cfg.codec_max_writes();
   // 1. Redis pool.
   redis_actor_config rc;
   rc.connection.endpoint = *url;
-  rc.connection.connect_timeout
-    = milliseconds{cfg.integer("redis.connect-timeout-ms")};
+  rc.connection.connect_timeout = cfg.redis_connect_timeout_ms();
   rc.counters = &x->counters->redis;
-  rc.connection.command_timeout
-    = milliseconds{cfg.integer("redis.command-timeout-ms")};
-  for (int64_t i = 0; i < cfg.integer("redis.pool-size"); ++i)
+  rc.connection.command_timeout = cfg.redis_command_timeout_ms();
+  for (int64_t i = 0; i < cfg.redis_pool_size(); ++i)
     x->redis_pool.push_back(spawn_redis_actor(x->sys, rc));
   // 2. The cold store's supervisor, which spawns its worker, and the outbox
   //    reconciler (only with mongodb.uri; without it the engine runs
   //    Redis-only and writes leave no dirty marks).
-  auto cold_timeout
-    = milliseconds{cfg.integer("cold.call-timeout-ms")} + reply_margin;
+  auto cold_timeout = cfg.cold_call_timeout_ms() + reply_margin;
   if (cold_cfg) {
     cold_cfg->counters = &x->counters->cold;
     x->cold = spawn_cold_supervisor(x->sys, std::move(*cold_cfg));
-    if (cfg.boolean("outbox.reconcile")) {
+    if (cfg.outbox_reconcile()) {
       x->reconciler_redis = spawn_redis_actor(x->sys, rc);
       reconciler_config oc;
       oc.redis = x->reconciler_redis;
       oc.cold = x->cold;
-      oc.interval = milliseconds{cfg.integer("outbox.interval-ms")};
-      oc.grace = milliseconds{cfg.integer("outbox.grace-ms")};
-      oc.max_in_flight = cfg.integer("outbox.max-in-flight");
-      oc.lease = milliseconds{cfg.integer("outbox.lease-ms")};
-      oc.backoff_base = milliseconds{cfg.integer("outbox.backoff-base-ms")};
-      oc.backoff_max = milliseconds{cfg.integer("outbox.backoff-max-ms")};
-      oc.sweep_count = cfg.integer("outbox.sweep-count");
-      oc.redis_timeout
-        = milliseconds{cfg.integer("session.request-timeout-ms")};
+      oc.interval = cfg.outbox_interval_ms();
+      oc.grace = cfg.outbox_grace_ms();
+      oc.max_in_flight = cfg.outbox_max_in_flight();
+      oc.lease = cfg.outbox_lease_ms();
+      oc.backoff_base = cfg.outbox_backoff_base_ms();
+      oc.backoff_max = cfg.outbox_backoff_max_ms();
+      oc.sweep_count = cfg.outbox_sweep_count();
+      oc.redis_timeout = cfg.session_request_timeout_ms();
       oc.cold_timeout = cold_timeout;
-      oc.hot_ttl = seconds{cfg.integer("redis.hot-ttl-s")};
+      oc.hot_ttl = cfg.redis_hot_ttl_s();
       oc.owner = make_owner_token();
       oc.counters = &x->counters->outbox;
       x->reconciler = spawn_outbox_reconciler(x->sys, std::move(oc));
@@ -165,10 +158,10 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   }
   // 3. Sessions and their router.
   auto sc = std::make_shared<session_config>();
-  sc->redis_timeout = milliseconds{cfg.integer("session.request-timeout-ms")};
-  sc->hot_ttl = seconds{cfg.integer("redis.hot-ttl-s")};
-  sc->max_cached_keys = cfg.integer("session.max-cached-keys");
-  sc->cache_max_age = milliseconds{cfg.integer("session.cache-max-age-ms")};
+  sc->redis_timeout = cfg.session_request_timeout_ms();
+  sc->hot_ttl = cfg.redis_hot_ttl_s();
+  sc->max_cached_keys = cfg.session_max_cached_keys();
+  sc->cache_max_age = cfg.session_cache_max_age_ms();
   sc->bounds.max_value_bytes = x->limits.value.max_value_bytes;
   sc->bounds.max_patch_bytes = x->limits.max_patch_bytes;
   sc->bounds.max_writes = x->limits.max_writes;
@@ -176,12 +169,12 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   sc->cold = x->cold;
   sc->cold_timeout = cold_timeout;
   sc->outbox = &x->counters->outbox;
-  sc->live_max_in_flight = cfg.integer("outbox.live-max-in-flight");
+  sc->live_max_in_flight = cfg.outbox_live_max_in_flight();
   session_router_config rtc;
   rtc.redis_pool = x->redis_pool;
   rtc.session = sc;
-  rtc.idle_passivate = seconds{cfg.integer("session.idle-passivate-s")};
-  rtc.max_live = cfg.integer("session.max-live");
+  rtc.idle_passivate = cfg.session_idle_passivate_s();
+  rtc.max_live = cfg.session_max_live();
   x->router = spawn_session_router(x->sys, std::move(rtc));
   // A blocking call waits for the session's own bound plus a margin, so the
   // session's precise error (timeout, hot_unavailable) arrives first.

@@ -3,13 +3,41 @@
 // Implements session_store (runtime/node/session_store.hpp), like the remote
 // client, so callers can use either. CAF-free on purpose: a program that
 // only wants to store auth state includes this header and links
-// authstore_runtime, without paying CAF's compile cost. Asynchronous,
+// authstore_engine, without paying CAF's compile cost. Asynchronous,
 // actor-level access (many requests in flight) is in
 // runtime/engine/engine_actors.hpp.
 //
-//   auto e = authstore::engine::start(cfg);        // outcome<unique_ptr>
-//   auto v = (*e)->set_json("5511999", R"({"creds":{"me":{"id":"x"}}})");
-//   auto c = (*e)->get_creds("5511999");           // c->found, c->creds_json
+// Usage (examples/in_process.cpp between its markers, compiled and run by
+// CTest; tests/unit/docs_snippets_test.cpp keeps this copy equal to it):
+//
+// clang-format off
+//   std::map<std::string, std::string> flags;
+//   if (argc > 1)
+//     flags["redis"] = argv[1];
+//   auto cfg = settings::load(flags); // flags > AUTHSTORE_* env > file > default
+//   if (!cfg) {
+//     std::cerr << cfg.error().render() << '\n';
+//     return 2;
+//   }
+//   auto store = engine::start(*cfg);
+//   if (!store) {
+//     std::cerr << store.error().render() << '\n';
+//     return 1;
+//   }
+//   auto& e = **store;
+//   // Baileys' saveCreds + keys.set in one atomic patch; the number-array
+//   // Buffer is normalized to the v7 form on the way in.
+//   auto v = e.set_json("example-5511999", R"({
+//     "creds": {"registered": true, "me": {"id": "5511999@s.whatsapp.net"}},
+//     "keys": {"pre-key": {"1": {"public": {"type": "Buffer", "data": [1, 2, 3]}}}}
+//   })");
+//   if (!v) {
+//     std::cerr << "set failed: " << v.error().render() << '\n';
+//     return 1;
+//   }
+//   auto creds = e.get_creds("example-5511999"); // found=false: no session
+//   auto keys = e.get_keys("example-5511999", "pre-key", {"1", "2"});
+// clang-format on
 //
 // Every call is bounded by session.request-timeout-ms; errors are
 // authstore::failure values whose code is a stable token (errors.hpp).

@@ -23,12 +23,12 @@ http_response route(engine& e, const std::string& path) {
 } // namespace
 
 outcome<std::unique_ptr<http_server>> start_ops_http(engine& e) {
-  auto port = e.config().integer("http.port");
+  auto port = e.config().http_port();
   if (port <= 0)
     return std::unique_ptr<http_server>{};
   auto* ep = &e;
   return http_server::start(
-    e.config().text("http.bind"), static_cast<uint16_t>(port),
+    e.config().http_bind(), static_cast<uint16_t>(port),
     [ep](const std::string& path) { return route(*ep, path); });
 }
 

@@ -38,8 +38,9 @@ http_response readiness(engine& e) {
   const auto& cfg = e.config();
   auto cold = engine_cold(e);
   json body;
+  // The connection's own bound plus half a second for the hop back.
   auto timeout
-    = std::chrono::milliseconds{cfg.integer("redis.command-timeout-ms") + 500};
+    = cfg.redis_command_timeout_ms() + std::chrono::milliseconds{500};
   size_t up = 0;
   json conns = json::array();
   {

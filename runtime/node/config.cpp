@@ -14,172 +14,12 @@ namespace authstore {
 
 namespace {
 
-using S = setting_spec;
-
-// clang-format off
 const std::vector<setting_spec> specs = {
-  {"redis.url", S::text, "redis://127.0.0.1:6379/0", 0, 0,
-   "Redis to use: redis://[[user]:password@]host[:port][/db] or "
-   "unix:///path.sock[?db=N]. Prefer the environment for passwords.",
-   true, "redis"},
-  {"redis.pool-size", S::integer, "2", 1, 64,
-   "Redis connections (one detached actor each); a session always uses the "
-   "same one"},
-  {"redis.connect-timeout-ms", S::integer, "1000", 10, 60000,
-   "Bound on connecting to Redis"},
-  {"redis.command-timeout-ms", S::integer, "1000", 10, 60000,
-   "Bound on one pipeline round trip; a hung Redis fails calls after this"},
-  {"redis.hot-ttl-s", S::integer, "0", 0, 31536000,
-   "Expire the hot copy of a session this long after it was last clean "
-   "(every write in the cold store), read back or touched (0: never). A "
-   "dirty session never expires. Needs mongodb.uri: an expired session is "
-   "read back from the cold store"},
-  {"mongodb.uri", S::text, "", 0, 0,
-   "MongoDB URI of the cold store (empty: no cold store; Redis is the only "
-   "copy). Timeouts (connectTimeoutMS, socketTimeoutMS, "
-   "serverSelectionTimeoutMS) and TLS come from the URI. Prefer the "
-   "environment for passwords",
-   true, "mongodb"},
-  {"mongodb.database", S::text, "authstore", 0, 0,
-   "Database holding the cold store's keys and sessions collections"},
-  {"mongodb.write-concern", S::text, "majority", 0, 0,
-   "Write concern w of cold-store writes: majority, a tag set name or a "
-   "node count; 0 (unacknowledged) is refused"},
-  {"mongodb.write-journal", S::boolean, "true", 0, 0,
-   "Write concern j: a persist counts only once journaled"},
-  {"cold.call-timeout-ms", S::integer, "3000", 10, 600000,
-   "Bound on one cold-store call; no answer in time is a timeout error "
-   "and a circuit-breaker failure"},
-  {"cold.window-s", S::integer, "10", 1, 3600,
-   "Rolling window of the breaker's failure and slow-call rates"},
-  {"cold.min-calls", S::integer, "10", 1, 1000000,
-   "Fewest calls in the window before a rate can open the circuit"},
-  {"cold.failure-rate-pct", S::integer, "50", 1, 100,
-   "Open the circuit when at least this share of the window's calls failed"},
-  {"cold.consecutive-failures", S::integer, "5", 1, 1000000,
-   "Open the circuit after this many failed cold-store calls in a row"},
-  {"cold.slow-call-ms", S::integer, "1000", 1, 86400000,
-   "A cold-store call slower than this counts as slow"},
-  {"cold.slow-call-rate-pct", S::integer, "80", 1, 100,
-   "Open the circuit when at least this share of the window's calls was "
-   "slow"},
-  {"cold.open-base-s", S::integer, "5", 1, 86400,
-   "First open period of the circuit; doubles (jittered) per failed probe"},
-  {"cold.open-max-s", S::integer, "60", 1, 86400,
-   "Cap of the circuit's open period (at least cold.open-base-s)"},
-  {"cold.half-open-probes", S::integer, "3", 1, 1000,
-   "Probe calls after an open period; all must succeed to close"},
-  {"cold.restart-backoff-max-ms", S::integer, "10000", 100, 3600000,
-   "Cap of the wait before restarting a crashed mongo worker (the wait "
-   "starts at 100 ms and doubles per crash in a row)"},
-  {"log.level", S::text, "info", 0, 0,
-   "Least severe log level written to stderr (logfmt lines): debug (every "
-   "write and persist, with session and version), info, warn, error, off"},
-  {"outbox.reconcile", S::boolean, "true", 0, 0,
-   "Run the outbox reconciler on this node (with mongodb.uri): persists "
-   "sessions left dirty by a crash, an outage or a failed live persist. "
-   "Safe on several nodes at once (claims)"},
-  {"outbox.interval-ms", S::integer, "1000", 10, 3600000,
-   "Time between reconciler ticks (backlog figures, sweep step, persists)"},
-  {"outbox.grace-ms", S::integer, "5000", 0, 3600000,
-   "The reconciler takes only sessions dirty at least this long, leaving "
-   "fresh writes to the live persist path"},
-  {"outbox.max-in-flight", S::integer, "32", 1, 10000,
-   "Most persists the reconciler has in flight at once"},
-  {"outbox.live-max-in-flight", S::integer, "64", 1, 100000,
-   "Most persists started right after writes (all sessions together); "
-   "beyond it a write's marks wait for the reconciler, so persists do not "
-   "queue behind the one cold worker until they time out"},
-  {"outbox.lease-ms", S::integer, "30000", 100, 3600000,
-   "How long a reconciler's claim keeps other nodes off a session (longer "
-   "than one persist can take)"},
-  {"outbox.backoff-base-ms", S::integer, "1000", 1, 3600000,
-   "Reconciler backoff after a session's failed persist; doubles per "
-   "failure in a row, jittered"},
-  {"outbox.backoff-max-ms", S::integer, "60000", 1, 86400000,
-   "Cap of the reconciler's per-session backoff"},
-  {"outbox.sweep-count", S::integer, "1000", 0, 1000000,
-   "Redis keys examined per tick by the sweep that re-indexes dirty "
-   "sessions missing from the index (0: no sweep)"},
-  {"session.idle-passivate-s", S::integer, "300", 1, 86400,
-   "Stop a session actor after this long without a request"},
-  {"session.max-live", S::integer, "100000", 1, 100000000,
-   "Most live session actors; the least recently used is passivated"},
-  {"session.cache-max-age-ms", S::integer, "1000", 0, 3600000,
-   "Re-read a session's cached creds/keys from Redis after this long "
-   "(bounds staleness when another process writes the same session)"},
-  {"session.max-cached-keys", S::integer, "64", 0, 100000,
-   "Most cached key entries per session actor"},
-  {"session.request-timeout-ms", S::integer, "3000", 10, 600000,
-   "Bound on a session's request to Redis (above the command timeout)"},
-  {"codec.max-value-bytes", S::integer, "1048576", 16, 268435456,
-   "Largest JSON value of one creds field or key"},
-  {"codec.max-depth", S::integer, "32", 1, 512,
-   "Deepest nesting of a JSON value"},
-  {"codec.max-fields", S::integer, "100000", 1, 100000000,
-   "Most object members plus array elements in one JSON value"},
-  {"codec.max-patch-bytes", S::integer, "16777216", 64, 1073741824,
-   "Largest patch (all names and values of one set)"},
-  {"codec.max-writes", S::integer, "10000", 1, 10000000,
-   "Most field writes in one patch"},
-  {"scheduler.max-threads", S::integer, "2", 1, 256,
-   "CAF scheduler worker threads (2 measured best on 2 cores)"},
-  {"scheduler.moderate-sleep-us", S::integer, "0", 0, 1000000,
-   "CAF work-stealing idle poll sleep; 0 wakes workers at once (CAF's own "
-   "default is 50, which adds ~50 us to every hop from a detached actor)"},
-  {"http.port", S::integer, "0", 0, 65535,
-   "Serve /metrics, /healthz and /readyz on this port (0: off)"},
-  {"http.bind", S::text, "127.0.0.1", 0, 0,
-   "Address the HTTP endpoint binds to; loopback unless you mean otherwise"},
-  {"remote.port", S::integer, "7447", 0, 65535,
-   "Port `authstore serve` listens on (0: any free port; the port is "
-   "printed at start)"},
-  {"remote.bind", S::text, "127.0.0.1", 0, 0,
-   "Address `authstore serve` listens on; loopback unless you mean "
-   "otherwise (traffic is not encrypted unless remote.tls-* are set: see "
-   "README, Remote access)"},
-  {"remote.secret-file", S::text, "", 0, 0,
-   "File holding the shared secret of remote access (at least 16 bytes; "
-   "a trailing newline is ignored). Takes precedence over the environment "
-   "variable AUTHSTORE_SECRET, the only other source; a secret is never a "
-   "command-line value", false, "secret-file"},
-  {"remote.max-outstanding", S::integer, "128", 1, 100000,
-   "Most requests one remote connection may have in flight; more are "
-   "refused with overloaded (not applied)"},
-  {"remote.max-message-bytes", S::integer, "16777216", 64, 1073741824,
-   "Largest request one remote connection may send (a patch's names and "
-   "values, the ids of a read); larger ones are refused with "
-   "value_too_large (not applied)"},
-  {"remote.max-connections", S::integer, "1024", 1, 1000000,
-   "Most authenticated remote connections at once"},
-  {"remote.request-timeout-ms", S::integer, "6000", 100, 600000,
-   "Client side: bound on one remote request; after it the outcome is "
-   "unknown (timeout)"},
-  {"remote.handshake-timeout-ms", S::integer, "3000", 100, 600000,
-   "Client side: bound on connecting and authenticating"},
-  {"remote.heartbeat-ms", S::integer, "1000", 10, 600000,
-   "CAF middleman heartbeat interval on remote connections"},
-  {"remote.connection-timeout-ms", S::integer, "5000", 50, 3600000,
-   "Drop a remote peer that sent nothing, not even a heartbeat, for this "
-   "long: a frozen peer is detected within this bound"},
-  {"remote.tls-cert", S::text, "", 0, 0,
-   "PEM certificate (chain) this side presents on remote connections; "
-   "setting it turns TLS on (needs remote.tls-key and remote.tls-ca too). "
-   "Both ends must agree: TLS and plain peers refuse each other"},
-  {"remote.tls-key", S::text, "", 0, 0,
-   "PEM private key of remote.tls-cert (unencrypted; keep it mode 0600)"},
-  {"remote.tls-ca", S::text, "", 0, 0,
-   "PEM file of the CA certificates trusted to sign the peer's "
-   "certificate; the peer must present one (mutual TLS)"},
+#define AUTHSTORE_SETTING(id, key, kind, dflt, lo, hi, secret, alias, help)    \
+  {key, setting_kind::kind, dflt, lo, hi, secret, alias, help},
+#include "runtime/node/settings.def"
+#undef AUTHSTORE_SETTING
 };
-// clang-format on
-
-const setting_spec* find_spec(const std::string& key) {
-  for (const auto& s : specs)
-    if (key == s.key)
-      return &s;
-  return nullptr;
-}
 
 std::string trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t\r\n");
@@ -196,37 +36,125 @@ outcome<std::string> check(const setting_spec& spec, const std::string& value,
     return failure{errc::invalid_config,
                    std::string{spec.key} + " (from " + source + "): " + why};
   };
-  switch (spec.kind) {
-    case S::integer: {
-      int64_t x = 0;
-      auto [p, ec]
-        = std::from_chars(value.data(), value.data() + value.size(), x);
-      if (ec != std::errc{} || p != value.data() + value.size())
-        return fail("expected a whole number, got '" + value + "'");
-      if (x < spec.min || x > spec.max)
-        return fail("must be between " + std::to_string(spec.min) + " and "
-                    + std::to_string(spec.max) + ", got " + value);
-      return std::to_string(x);
-    }
-    case S::boolean:
-      if (value == "true" || value == "1" || value == "yes")
-        return std::string{"true"};
-      if (value == "false" || value == "0" || value == "no")
-        return std::string{"false"};
-      return fail("expected true or false, got '" + value + "'");
-    case S::text:
-      if (spec.secret_url && !value.empty()
-          && value.find("://") == std::string::npos)
-        return fail("expected a URL (scheme://...)");
-      return value;
+  if (spec.is_number()) {
+    int64_t x = 0;
+    auto [p, ec]
+      = std::from_chars(value.data(), value.data() + value.size(), x);
+    if (ec != std::errc{} || p != value.data() + value.size())
+      return fail("expected a whole number, got '" + value + "'");
+    if (x < spec.min || x > spec.max)
+      return fail("must be between " + std::to_string(spec.min) + " and "
+                  + std::to_string(spec.max) + ", got " + value);
+    return std::to_string(x);
   }
+  if (spec.kind == setting_kind::boolean) {
+    if (value == "true" || value == "1" || value == "yes")
+      return std::string{"true"};
+    if (value == "false" || value == "0" || value == "no")
+      return std::string{"false"};
+    return fail("expected true or false, got '" + value + "'");
+  }
+  if (spec.secret_url && !value.empty()
+      && value.find("://") == std::string::npos)
+    return fail("expected a URL (scheme://...)");
   return value;
 }
+
+// -- cross-setting rules ------------------------------------------------------
+// A rule states a bound between settings; check() returns "" when it holds,
+// else the problem for people. Rules run once every single value is valid
+// (a rule over a malformed value would only repeat that problem).
+
+struct rule {
+  std::string (*check)(const settings& s);
+};
+
+std::string from(const settings& s, setting_id id) {
+  return std::string{specs[static_cast<size_t>(id)].key} + " (from "
+         + s.source(id) + ")";
+}
+
+const rule rules[] = {
+  {[](const settings& s) -> std::string {
+    if (s.cold_open_max_s() >= s.cold_open_base_s())
+      return {};
+    return "cold.open-max-s must be at least cold.open-base-s";
+  }},
+  // A TTL expires the hot copy only (invariant 6): it needs the cold store
+  // that holds everything and reads an expired session back. Without one,
+  // the hot copy is the only copy, and expiry would delete the session (a
+  // Baileys account reading "not found" is logged out, invariant 4).
+  {[](const settings& s) -> std::string {
+    if (s.redis_hot_ttl_s().count() == 0 || !s.mongodb_uri().empty())
+      return {};
+    return from(s, setting_id::redis_hot_ttl_s)
+           + " needs mongodb.uri: without a cold store the hot copy is the "
+             "only copy, and its expiry would delete the session";
+  }},
+  {[](const settings& s) -> std::string {
+    if (s.outbox_backoff_max_ms() >= s.outbox_backoff_base_ms())
+      return {};
+    return "outbox.backoff-max-ms must be at least outbox.backoff-base-ms";
+  }},
+  {[](const settings& s) -> std::string {
+    if (s.session_request_timeout_ms() > s.redis_command_timeout_ms())
+      return {};
+    return "session.request-timeout-ms must be larger than "
+           "redis.command-timeout-ms, so that Redis errors reach callers "
+           "before their own timeout";
+  }},
+  {[](const settings& s) -> std::string {
+    if (s.remote_connection_timeout_ms() > 2 * s.remote_heartbeat_ms())
+      return {};
+    return "remote.connection-timeout-ms must be larger than twice "
+           "remote.heartbeat-ms, or one late heartbeat drops a healthy peer";
+  }},
+  {[](const settings& s) -> std::string {
+    if (s.remote_request_timeout_ms()
+        > s.session_request_timeout_ms() + reply_margin)
+      return {};
+    return "remote.request-timeout-ms must be larger than "
+           "session.request-timeout-ms + 1000 (the reply margin), so that "
+           "the server's own errors reach remote callers before their "
+           "timeout";
+  }},
+  {[](const settings& s) -> std::string {
+    return tls_files_incomplete(s.remote_tls_cert(), s.remote_tls_key(),
+                                s.remote_tls_ca());
+  }},
+};
 
 } // namespace
 
 const std::vector<setting_spec>& setting_specs() {
   return specs;
+}
+
+const setting_spec* find_setting(const std::string& key) {
+  for (const auto& s : specs)
+    if (key == s.key)
+      return &s;
+  return nullptr;
+}
+
+std::string tls_files_incomplete(const std::string& cert,
+                                 const std::string& key,
+                                 const std::string& ca) {
+  std::pair<const char*, const std::string*> rows[]
+    = {{"remote.tls-cert", &cert},
+       {"remote.tls-key", &key},
+       {"remote.tls-ca", &ca}};
+  std::string set_keys;
+  std::string unset_keys;
+  for (auto& [name, path] : rows) {
+    auto& list = path->empty() ? unset_keys : set_keys;
+    list += (list.empty() ? "" : ", ") + std::string{name};
+  }
+  if (set_keys.empty() || unset_keys.empty())
+    return {};
+  return unset_keys + " must be set too: TLS (turned on by " + set_keys
+         + ") needs a certificate, its key and the CA that signs the peer's "
+           "certificate";
 }
 
 std::string env_name(const std::string& key) {
@@ -252,7 +180,7 @@ std::string redact_url(const std::string& url) {
 
 outcome<bool> settings::set(const std::string& key, const std::string& value,
                             const std::string& source) {
-  const auto* spec = find_spec(key);
+  const auto* spec = find_setting(key);
   if (!spec)
     return {errc::invalid_config,
             "unknown setting '" + key + "' (from " + source
@@ -260,8 +188,12 @@ outcome<bool> settings::set(const std::string& key, const std::string& value,
   auto v = check(*spec, value, source);
   if (!v)
     return v.error();
-  values_[key] = *v;
-  sources_[key] = source;
+  auto& e = values_[static_cast<size_t>(spec - specs.data())];
+  e.text = *v;
+  e.number = spec->kind == setting_kind::boolean ? (*v == "true")
+             : spec->is_number()                 ? std::stoll(*v)
+                                                 : 0;
+  e.source = source;
   return true;
 }
 
@@ -270,10 +202,9 @@ settings::load(const std::map<std::string, std::string>& flags,
                std::vector<failure>* problems) {
   settings result;
   std::vector<failure> errors;
-  for (const auto& s : specs) {
-    result.values_[s.key] = s.default_value;
-    result.sources_[s.key] = "default";
-  }
+  result.values_.resize(specs.size());
+  for (const auto& s : specs)
+    result.set(s.key, s.default_value, "default"); // the table's own: valid
   auto apply = [&](const std::string& key, const std::string& value,
                    const std::string& source) {
     if (auto ok = result.set(key, value, source); !ok)
@@ -326,76 +257,14 @@ settings::load(const std::map<std::string, std::string>& flags,
         k = s.key;
     apply(k, value, "--" + key);
   }
-  // Cross-setting rules.
-  if (errors.empty()
-      && result.integer("cold.open-max-s") < result.integer("cold.open-base-s"))
+  if (!log::parse_level(result.log_level()))
     errors.push_back({errc::invalid_config,
-                      "cold.open-max-s must be at least cold.open-base-s"});
-  // A TTL expires the hot copy only (invariant 6): it needs the cold store
-  // that holds everything and reads an expired session back. Without one,
-  // the hot copy is the only copy, and expiry would delete the session
-  // (a Baileys account reading "not found" is logged out, invariant 4).
-  if (errors.empty() && result.integer("redis.hot-ttl-s") > 0
-      && result.text("mongodb.uri").empty())
-    errors.push_back({errc::invalid_config,
-                      "redis.hot-ttl-s (from "
-                        + result.sources_["redis.hot-ttl-s"]
-                        + ") needs mongodb.uri: without a cold store the hot "
-                          "copy is the only copy, and its expiry would "
-                          "delete the session"});
-  if (!log::parse_level(result.text("log.level")))
-    errors.push_back({errc::invalid_config,
-                      "log.level (from " + result.sources_["log.level"]
-                        + ") must be one of debug, info, warn, error, off"});
-  if (errors.empty()
-      && result.integer("outbox.backoff-max-ms")
-           < result.integer("outbox.backoff-base-ms"))
-    errors.push_back({errc::invalid_config,
-                      "outbox.backoff-max-ms must be at least "
-                      "outbox.backoff-base-ms"});
-  if (errors.empty()
-      && result.integer("session.request-timeout-ms")
-           <= result.integer("redis.command-timeout-ms"))
-    errors.push_back({errc::invalid_config,
-                      "session.request-timeout-ms must be larger than "
-                      "redis.command-timeout-ms, so that Redis errors reach "
-                      "callers before their own timeout"});
-  if (errors.empty()
-      && result.integer("remote.connection-timeout-ms")
-           <= 2 * result.integer("remote.heartbeat-ms"))
-    errors.push_back({errc::invalid_config,
-                      "remote.connection-timeout-ms must be larger than twice "
-                      "remote.heartbeat-ms, or one late heartbeat drops a "
-                      "healthy peer"});
-  if (errors.empty()
-      && result.integer("remote.request-timeout-ms")
-           <= result.integer("session.request-timeout-ms")
-                + reply_margin.count())
-    errors.push_back({errc::invalid_config,
-                      "remote.request-timeout-ms must be larger than "
-                      "session.request-timeout-ms + 1000 (the reply "
-                      "margin), so that the "
-                      "server's own errors reach remote callers before their "
-                      "timeout"});
-  // CAF's OpenSSL module turns certificate checks on once any file is set
-  // and then needs all of them (a missing one aborts the process at the
-  // first connection), so the three come together or not at all.
-  if (errors.empty()) {
-    const char* tls_keys[]
-      = {"remote.tls-cert", "remote.tls-key", "remote.tls-ca"};
-    std::string set_keys;
-    std::string unset_keys;
-    for (const char* k : tls_keys) {
-      auto& list = result.text(k).empty() ? unset_keys : set_keys;
-      list += (list.empty() ? "" : ", ") + std::string{k};
-    }
-    if (!set_keys.empty() && !unset_keys.empty())
-      errors.push_back({errc::invalid_config,
-                        unset_keys + " must be set too: TLS (turned on by "
-                          + set_keys
-                          + ") needs a certificate, its key and the CA "
-                            "that signs the peer's certificate"});
-  }
+                      from(result, setting_id::log_level)
+                        + " must be one of debug, info, warn, error, off"});
+  if (errors.empty())
+    for (const auto& r : rules)
+      if (auto problem = r.check(result); !problem.empty())
+        errors.push_back({errc::invalid_config, std::move(problem)});
   if (!errors.empty()) {
     auto first = errors.front();
     if (problems)
@@ -405,25 +274,17 @@ settings::load(const std::map<std::string, std::string>& flags,
   return result;
 }
 
-const std::string& settings::text(const std::string& key) const {
-  return values_.at(key);
-}
-
-int64_t settings::integer(const std::string& key) const {
-  return std::stoll(values_.at(key));
-}
-
-bool settings::boolean(const std::string& key) const {
-  return values_.at(key) == "true";
+const std::string& settings::source(setting_id id) const {
+  return values_[static_cast<size_t>(id)].source;
 }
 
 std::string settings::describe() const {
   std::ostringstream out;
-  for (const auto& s : specs) {
-    auto v = values_.at(s.key);
-    if (s.secret_url)
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto v = values_[i].text;
+    if (specs[i].secret_url)
       v = redact_url(v);
-    out << s.key << " = " << v << "  # " << sources_.at(s.key) << '\n';
+    out << specs[i].key << " = " << v << "  # " << values_[i].source << '\n';
   }
   return out.str();
 }
@@ -434,10 +295,9 @@ std::string settings_help() {
     out << "  --" << s.key;
     if (s.alias)
       out << ", --" << s.alias;
-    out << " <" << (s.kind == S::integer ? "n" : "value") << ">\n      "
-        << s.help << " (default "
-        << (*s.default_value ? s.default_value : "empty") << "; env "
-        << env_name(s.key) << ")\n";
+    out << " <" << (s.is_number() ? "n" : "value") << ">\n      " << s.help
+        << " (default " << (*s.default_value ? s.default_value : "empty")
+        << "; env " << env_name(s.key) << ")\n";
   }
   return out.str();
 }

@@ -1,7 +1,9 @@
 // config.hpp -- the one configuration table, and loading it.
 //
-// Every setting is listed once in config.cpp: name (with its unit), type,
-// default, bounds, help, and whether it is a secret. Sources, highest
+// Every setting is listed once in runtime/node/settings.def: name (with its
+// unit), type, default, bounds, help, and whether it is a secret. The
+// cross-setting rules (a bound that depends on another setting) are
+// declared beside the table in config.cpp. Sources, highest
 // precedence first:
 //   1. command-line flags   --redis.pool-size 4   (aliases: --redis, --mongodb)
 //   2. environment          AUTHSTORE_REDIS_POOL_SIZE=4
@@ -13,6 +15,7 @@
 // passwords) are redacted whenever shown. CAF-free.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -22,37 +25,106 @@
 
 namespace authstore {
 
-/// One row of the configuration table.
+/// What a setting holds. millis, seconds and micros are whole numbers whose
+/// typed accessor returns the std::chrono type of the unit in the name.
+enum class setting_kind : uint8_t {
+  text,
+  integer,
+  boolean,
+  millis,
+  seconds,
+  micros
+};
+
+/// One row of the configuration table (runtime/node/settings.def).
 struct setting_spec {
   const char* key;
-  enum kind_t { text, integer, boolean } kind;
+  setting_kind kind;
   const char* default_value;
   int64_t min = 0;
   int64_t max = 0;
-  const char* help;
   /// A URL that may carry a password: shown redacted.
   bool secret_url = false;
   /// A short flag alias, e.g. "redis" for --redis.
   const char* alias = nullptr;
+  const char* help;
+
+  /// Whether the value is a whole number (integer or a duration).
+  bool is_number() const {
+    return kind != setting_kind::text && kind != setting_kind::boolean;
+  }
 };
 
-/// The table (config.cpp).
+/// Every setting, by its row in the table.
+enum class setting_id : uint16_t {
+#define AUTHSTORE_SETTING(id, ...) id,
+#include "runtime/node/settings.def"
+#undef AUTHSTORE_SETTING
+};
+
+/// The table (config.cpp), indexed by setting_id.
 const std::vector<setting_spec>& setting_specs();
+
+/// The row of `key` ("redis.url"), or null for an unknown key.
+const setting_spec* find_setting(const std::string& key);
 
 /// The environment variable for `key`: AUTHSTORE_ + upper snake case.
 std::string env_name(const std::string& key);
 
-/// Effective settings with where each came from.
+namespace detail {
+
+template <setting_kind K>
+struct setting_value;
+
+template <>
+struct setting_value<setting_kind::text> {
+  using type = const std::string&;
+};
+template <>
+struct setting_value<setting_kind::integer> {
+  using type = int64_t;
+};
+template <>
+struct setting_value<setting_kind::boolean> {
+  using type = bool;
+};
+template <>
+struct setting_value<setting_kind::millis> {
+  using type = std::chrono::milliseconds;
+};
+template <>
+struct setting_value<setting_kind::seconds> {
+  using type = std::chrono::seconds;
+};
+template <>
+struct setting_value<setting_kind::micros> {
+  using type = std::chrono::microseconds;
+};
+
+} // namespace detail
+
+/// Effective settings with where each came from. Read them through the
+/// typed accessors, one per row of the table: `cfg.redis_url()`,
+/// `cfg.session_request_timeout_ms()` (a std::chrono::milliseconds), so a
+/// misspelled setting is a compile error and each unit is converted once.
 class settings {
 public:
   /// Loads defaults, then the file, env, and `flags` (key -> value as given
-  /// on the command line). Returns every problem found, not just the first.
+  /// on the command line), then checks the cross-setting rules. Returns
+  /// every problem found, not just the first.
   static outcome<settings> load(const std::map<std::string, std::string>& flags,
                                 std::vector<failure>* problems = nullptr);
 
-  const std::string& text(const std::string& key) const;
-  int64_t integer(const std::string& key) const;
-  bool boolean(const std::string& key) const;
+#define AUTHSTORE_SETTING(id, key, kind, ...)                                  \
+  detail::setting_value<setting_kind::kind>::type id() const {                 \
+    return get<setting_kind::kind>(setting_id::id);                            \
+  }
+#include "runtime/node/settings.def"
+#undef AUTHSTORE_SETTING
+
+  /// Where the value of `id` came from ("default", "--flag", an env
+  /// variable, "file:line").
+  const std::string& source(setting_id id) const;
 
   /// "key = value  # source" lines, secrets redacted.
   std::string describe() const;
@@ -62,9 +134,35 @@ public:
                     const std::string& source);
 
 private:
-  std::map<std::string, std::string> values_;
-  std::map<std::string, std::string> sources_;
+  struct entry {
+    std::string text;
+    int64_t number = 0;
+    std::string source;
+  };
+
+  template <setting_kind K>
+  typename detail::setting_value<K>::type get(setting_id id) const {
+    const auto& e = values_[static_cast<size_t>(id)];
+    if constexpr (K == setting_kind::text)
+      return e.text;
+    else if constexpr (K == setting_kind::boolean)
+      return e.number != 0;
+    else if constexpr (K == setting_kind::integer)
+      return e.number;
+    else
+      return typename detail::setting_value<K>::type{e.number};
+  }
+
+  std::vector<entry> values_;
 };
+
+/// Why a set of TLS files (certificate, key, CA) is incomplete, or "" when
+/// all three or none are set: CAF's OpenSSL module turns certificate checks
+/// on once any file is set and then needs all of them. The one statement of
+/// the rule, used by the table's cross-setting rules and by
+/// check_tls_files (runtime/node/node_settings.hpp).
+std::string tls_files_incomplete(const std::string& cert,
+                                 const std::string& key, const std::string& ca);
 
 /// Redacts the password of a URL ("redis://:***@host").
 std::string redact_url(const std::string& url);

@@ -25,9 +25,9 @@ using std::chrono::milliseconds;
 
 tls_files tls_files::from(const settings& s) {
   tls_files result;
-  result.cert = s.text("remote.tls-cert");
-  result.key = s.text("remote.tls-key");
-  result.ca = s.text("remote.tls-ca");
+  result.cert = s.remote_tls_cert();
+  result.key = s.remote_tls_key();
+  result.ca = s.remote_tls_ca();
   return result;
 }
 
@@ -85,17 +85,11 @@ outcome<bool> check_tls_files(const tls_files& files) {
     = {{"remote.tls-cert", &files.cert},
        {"remote.tls-key", &files.key},
        {"remote.tls-ca", &files.ca}};
-  size_t set = 0;
-  for (auto& [key, path] : rows)
-    set += path->empty() ? 0 : 1;
-  if (set == 0)
+  if (!files.enabled() && files.key.empty() && files.ca.empty())
     return true;
-  for (auto& [key, path] : rows)
-    if (path->empty())
-      return failure{errc::invalid_config,
-                     std::string{key}
-                       + " is not set: TLS needs remote.tls-cert, "
-                         "remote.tls-key and remote.tls-ca together"};
+  if (auto why = tls_files_incomplete(files.cert, files.key, files.ca);
+      !why.empty())
+    return failure{errc::invalid_config, std::move(why)};
   if (!tls_supported())
     return failure{errc::invalid_config,
                    "remote.tls-cert is set, but this build has no TLS (CAF's "
@@ -165,8 +159,8 @@ void configure_middleman(caf::actor_system_config& cfg, milliseconds heartbeat,
 }
 
 void configure_remote_node(caf::actor_system_config& cfg, const settings& s) {
-  configure_middleman(cfg, milliseconds{s.integer("remote.heartbeat-ms")},
-                      milliseconds{s.integer("remote.connection-timeout-ms")});
+  configure_middleman(cfg, s.remote_heartbeat_ms(),
+                      s.remote_connection_timeout_ms());
 }
 
 bool is_loopback_address(const std::string& address) {
@@ -176,10 +170,9 @@ bool is_loopback_address(const std::string& address) {
 
 void configure_scheduler(caf::actor_system_config& cfg, const settings& s) {
   cfg.set("scheduler.max-threads",
-          static_cast<size_t>(s.integer("scheduler.max-threads")));
+          static_cast<size_t>(s.scheduler_max_threads()));
   cfg.set("work-stealing.moderate-sleep-duration",
-          caf::timespan{std::chrono::microseconds{
-            s.integer("scheduler.moderate-sleep-us")}});
+          caf::timespan{s.scheduler_moderate_sleep_us()});
 }
 
 } // namespace authstore

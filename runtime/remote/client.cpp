@@ -26,21 +26,20 @@ remote_options::remote_options() : protocol_version(remote_protocol_version) {}
 
 outcome<remote_options> remote_options::from(const settings& s) {
   remote_options o;
-  auto secret = load_secret(s.text("remote.secret-file"));
+  auto secret = load_secret(s.remote_secret_file());
   if (!secret)
     return secret.error();
   o.secret = std::move(*secret);
-  o.request_timeout = milliseconds{s.integer("remote.request-timeout-ms")};
-  o.handshake_timeout = milliseconds{s.integer("remote.handshake-timeout-ms")};
-  o.heartbeat = milliseconds{s.integer("remote.heartbeat-ms")};
-  o.connection_timeout
-    = milliseconds{s.integer("remote.connection-timeout-ms")};
-  o.limits.value.max_value_bytes = s.integer("codec.max-value-bytes");
-  o.limits.value.max_depth = s.integer("codec.max-depth");
-  o.limits.value.max_fields = s.integer("codec.max-fields");
-  o.limits.max_patch_bytes = s.integer("codec.max-patch-bytes");
-  o.limits.max_writes = s.integer("codec.max-writes");
-  o.threads = s.integer("scheduler.max-threads");
+  o.request_timeout = s.remote_request_timeout_ms();
+  o.handshake_timeout = s.remote_handshake_timeout_ms();
+  o.heartbeat = s.remote_heartbeat_ms();
+  o.connection_timeout = s.remote_connection_timeout_ms();
+  o.limits.value.max_value_bytes = s.codec_max_value_bytes();
+  o.limits.value.max_depth = s.codec_max_depth();
+  o.limits.value.max_fields = s.codec_max_fields();
+  o.limits.max_patch_bytes = s.codec_max_patch_bytes();
+  o.limits.max_writes = s.codec_max_writes();
+  o.threads = s.scheduler_max_threads();
   o.tls = tls_files::from(s);
   if (auto ok = check_tls_files(o.tls); !ok)
     return ok.error();

@@ -272,15 +272,14 @@ std::string host_port(const std::string& host, uint16_t port) {
 
 remote_server_config remote_server_config::from(const settings& s) {
   remote_server_config result;
-  result.bind = s.text("remote.bind");
-  result.port = static_cast<uint16_t>(s.integer("remote.port"));
-  result.max_outstanding = s.integer("remote.max-outstanding");
-  result.max_message_bytes = s.integer("remote.max-message-bytes");
-  result.max_connections = s.integer("remote.max-connections");
+  result.bind = s.remote_bind();
+  result.port = static_cast<uint16_t>(s.remote_port());
+  result.max_outstanding = s.remote_max_outstanding();
+  result.max_message_bytes = s.remote_max_message_bytes();
+  result.max_connections = s.remote_max_connections();
   // The session's own bound plus the margin engine.cpp uses for its
   // blocking calls, so the session's precise error arrives first.
-  result.forward_timeout
-    = milliseconds{s.integer("session.request-timeout-ms")} + reply_margin;
+  result.forward_timeout = s.session_request_timeout_ms() + reply_margin;
   result.tls = tls_files::from(s);
   return result;
 }

@@ -4,8 +4,11 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <type_traits>
 
 #include <catch2/catch.hpp>
+
+#include "runtime/node/node_settings.hpp"
 
 using namespace authstore;
 
@@ -31,8 +34,8 @@ std::string write_file(const std::string& text) {
 TEST_CASE("defaults apply when nothing else is given", "[config]") {
   auto s = settings::load({});
   REQUIRE(s);
-  CHECK(s->integer("redis.pool-size") == 2);
-  CHECK(s->text("redis.url") == "redis://127.0.0.1:6379/0");
+  CHECK(s->redis_pool_size() == 2);
+  CHECK(s->redis_url() == "redis://127.0.0.1:6379/0");
 }
 
 TEST_CASE("flags beat environment, which beats the file, which beats the "
@@ -44,9 +47,9 @@ TEST_CASE("flags beat environment, which beats the file, which beats the "
   env_var e2{"AUTHSTORE_SESSION_MAX_LIVE", "8"};
   auto s = settings::load({{"config", file}, {"redis.pool-size", "5"}});
   REQUIRE(s);
-  CHECK(s->integer("redis.pool-size") == 5);  // flag
-  CHECK(s->integer("session.max-live") == 8); // env over file
-  CHECK(s->integer("codec.max-depth") == 9);  // file over default
+  CHECK(s->redis_pool_size() == 5);  // flag
+  CHECK(s->session_max_live() == 8); // env over file
+  CHECK(s->codec_max_depth() == 9);  // file over default
   auto d = s->describe();
   CHECK(d.find("redis.pool-size = 5  # --redis.pool-size")
         != std::string::npos);
@@ -57,7 +60,7 @@ TEST_CASE("flags beat environment, which beats the file, which beats the "
 TEST_CASE("the --redis alias sets redis.url", "[config]") {
   auto s = settings::load({{"redis", "redis://10.1.1.1:7000/1"}});
   REQUIRE(s);
-  CHECK(s->text("redis.url") == "redis://10.1.1.1:7000/1");
+  CHECK(s->redis_url() == "redis://10.1.1.1:7000/1");
 }
 
 TEST_CASE("every bad setting is reported with its name", "[config]") {
@@ -101,7 +104,7 @@ TEST_CASE("a hot TTL needs a cold store to read expired sessions back from",
   auto with_cold = settings::load(
     {{"redis.hot-ttl-s", "60"}, {"mongodb.uri", "mongodb://127.0.0.1:27017"}});
   REQUIRE(with_cold);
-  CHECK(with_cold->integer("redis.hot-ttl-s") == 60);
+  CHECK(with_cold->redis_hot_ttl_s() == std::chrono::seconds{60});
   CHECK(settings::load({{"redis.hot-ttl-s", "0"}}));
 }
 
@@ -115,8 +118,8 @@ TEST_CASE("outbox settings are bounded and checked together", "[config]") {
   CHECK(problems[0].detail.find("outbox.backoff-max-ms") != std::string::npos);
   auto s = settings::load({});
   REQUIRE(s);
-  CHECK(s->integer("outbox.interval-ms") == 1000);
-  CHECK(s->boolean("outbox.reconcile"));
+  CHECK(s->outbox_interval_ms() == std::chrono::milliseconds{1000});
+  CHECK(s->outbox_reconcile());
 }
 
 TEST_CASE("passwords in URLs never show in describe()", "[config]") {
@@ -142,9 +145,9 @@ TEST_CASE("TLS is off by default and its three files come together",
           "[config][tls]") {
   auto s = settings::load({});
   REQUIRE(s);
-  CHECK(s->text("remote.tls-cert").empty());
-  CHECK(s->text("remote.tls-key").empty());
-  CHECK(s->text("remote.tls-ca").empty());
+  CHECK(s->remote_tls_cert().empty());
+  CHECK(s->remote_tls_key().empty());
+  CHECK(s->remote_tls_ca().empty());
   std::vector<failure> problems;
   REQUIRE_FALSE(settings::load(
     {{"remote.tls-cert", "/c.pem"}, {"remote.tls-key", "/k.pem"}}, &problems));
@@ -159,7 +162,7 @@ TEST_CASE("TLS is off by default and its three files come together",
                              {"remote.tls-key", "/k.pem"},
                              {"remote.tls-ca", "/ca.pem"}});
   REQUIRE(all);
-  CHECK(all->text("remote.tls-ca") == "/ca.pem");
+  CHECK(all->remote_tls_ca() == "/ca.pem");
 }
 
 TEST_CASE("TLS files can come from the environment", "[config][tls]") {
@@ -168,9 +171,74 @@ TEST_CASE("TLS files can come from the environment", "[config][tls]") {
   env_var ca{"AUTHSTORE_REMOTE_TLS_CA", "/e/ca.pem"};
   auto s = settings::load({{"remote.tls-ca", "/flag/ca.pem"}});
   REQUIRE(s);
-  CHECK(s->text("remote.tls-cert") == "/e/c.pem");
-  CHECK(s->text("remote.tls-ca") == "/flag/ca.pem");
+  CHECK(s->remote_tls_cert() == "/e/c.pem");
+  CHECK(s->remote_tls_ca() == "/flag/ca.pem");
   CHECK(s->describe().find("remote.tls-key = /e/k.pem  # "
                            "AUTHSTORE_REMOTE_TLS_KEY")
         != std::string::npos);
+}
+
+TEST_CASE("every setting has a typed accessor returning its unit, and the "
+          "table is indexed by setting_id",
+          "[config]") {
+  auto s = settings::load({{"session.request-timeout-ms", "2500"},
+                           {"redis.hot-ttl-s", "7"},
+                           {"mongodb.uri", "mongodb://127.0.0.1:27017"},
+                           {"scheduler.moderate-sleep-us", "12"}});
+  REQUIRE(s);
+  static_assert(std::is_same_v<decltype(s->session_request_timeout_ms()),
+                               std::chrono::milliseconds>);
+  static_assert(
+    std::is_same_v<decltype(s->redis_hot_ttl_s()), std::chrono::seconds>);
+  static_assert(std::is_same_v<decltype(s->scheduler_moderate_sleep_us()),
+                               std::chrono::microseconds>);
+  static_assert(std::is_same_v<decltype(s->redis_pool_size()), int64_t>);
+  static_assert(std::is_same_v<decltype(s->outbox_reconcile()), bool>);
+  CHECK(s->session_request_timeout_ms() == std::chrono::milliseconds{2500});
+  CHECK(s->redis_hot_ttl_s() == std::chrono::seconds{7});
+  CHECK(s->scheduler_moderate_sleep_us() == std::chrono::microseconds{12});
+  CHECK(s->source(setting_id::session_request_timeout_ms)
+        == "--session.request-timeout-ms");
+  CHECK(s->source(setting_id::redis_pool_size) == "default");
+  const auto& specs = setting_specs();
+  REQUIRE(specs.size() == static_cast<size_t>(setting_id::remote_tls_ca) + 1);
+  CHECK(std::string{specs[static_cast<size_t>(setting_id::redis_url)].key}
+        == "redis.url");
+  for (const auto& spec : specs) {
+    INFO(spec.key);
+    // The unit is in the name, and the kind follows it.
+    std::string key = spec.key;
+    auto ends = [&](const char* suffix) {
+      std::string x = suffix;
+      return key.size() > x.size()
+             && key.compare(key.size() - x.size(), x.size(), x) == 0;
+    };
+    if (ends("-ms"))
+      CHECK(spec.kind == setting_kind::millis);
+    else if (ends("-s"))
+      CHECK(spec.kind == setting_kind::seconds);
+    else if (ends("-us"))
+      CHECK(spec.kind == setting_kind::micros);
+    CHECK(find_setting(key) == &spec);
+  }
+  CHECK(find_setting("redis.urll") == nullptr);
+}
+
+TEST_CASE("the TLS all-three-or-none rule is stated once: config and the "
+          "file check give the same answer",
+          "[config]") {
+  auto why = tls_files_incomplete("c.pem", "", "");
+  CHECK(why.find("remote.tls-key, remote.tls-ca must be set too")
+        != std::string::npos);
+  CHECK(tls_files_incomplete("", "", "").empty());
+  CHECK(tls_files_incomplete("a", "b", "c").empty());
+  std::vector<failure> problems;
+  REQUIRE_FALSE(settings::load({{"remote.tls-cert", "c.pem"}}, &problems));
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].detail == why);
+  tls_files files;
+  files.cert = "c.pem";
+  auto checked = check_tls_files(files);
+  REQUIRE_FALSE(checked);
+  CHECK(checked.error().detail == why);
 }

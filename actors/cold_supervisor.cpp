@@ -1,13 +1,13 @@
 // cold_supervisor.cpp -- the only door to the cold store: circuit breaker,
 // call timeouts and worker restarts in one scheduled actor.
 //
-// Why: a dead or slow MongoDB must never make a caller wait longer than one
-// call timeout, and while it is known to be down nobody should wait at all
-// (invariant 5). The worker blocks (libmongoc), so everything that must stay
-// responsive -- the breaker, the timeouts, the status query -- lives here, on
-// the scheduler, where nothing blocks.
+// Why: a dead or slow cold store must never make a caller wait longer than
+// one call timeout, and while it is known to be down nobody should wait at
+// all (invariant 5). The worker blocks (libmongoc, libpq), so everything
+// that must stay responsive -- the breaker, the timeouts, the status query --
+// lives here, on the scheduler, where nothing blocks.
 //
-// Protocol of one data call (persist, load, load_fields, erase):
+// Protocol of one data call (persist, load):
 //
 //   caller --> validate sid --> worker up? --> in flight < max? --> allow()
 //                 |no             |no               |no              |no
@@ -29,8 +29,11 @@
 //      value_too_large, ...)
 //   errc::timeout reply or no reply in time  -> timeout
 //   any other error, worker death            -> failure
-// "Already newer" (E11000 on a guarded upsert) is a success inside
-// mongo_store already, so it arrives here as a reply.
+// "Already newer" (for MongoDB, E11000 on a guarded upsert) is a success
+// inside the store already, so it arrives here as a reply.
+//
+// The supervisor names no backend: its worker runs any cold_store
+// (actors/cold_worker.hpp), and cfg.backend only labels metrics and logs.
 //
 // Worker lifecycle:
 //
@@ -383,7 +386,8 @@ void on_worker_down(cold_pointer self, const caf::error& reason) {
   st.indexes_ok = false;
   st.index_detail = "worker down";
   log::write(log::level::warn, "cold_supervisor", "worker_down",
-             {{"reason", self->system().render(reason)},
+             {{"backend", st.cfg.backend},
+              {"reason", self->system().render(reason)},
               {"in_flight", std::to_string(st.pending.size())}});
   fail_pending(self,
                {errc::cold_unavailable,
@@ -412,6 +416,7 @@ cold_status make_status(cold_pointer self) {
   s.worker_up = static_cast<bool>(st.worker);
   s.indexes_ok = st.indexes_ok;
   s.index_detail = st.indexes_ok ? std::string{} : st.index_detail;
+  s.backend = st.cfg.backend;
   return s;
 }
 
@@ -424,13 +429,14 @@ cold_actor::behavior_type cold_supervisor_impl(cold_pointer self,
   auto* matrix = &st.transitions;
   st.breaker = std::make_unique<circuit_breaker>(
     st.cfg.breaker, circuit_breaker::uniform_source{},
-    [matrix](breaker_state from, breaker_state to) {
+    [matrix, backend = st.cfg.backend](breaker_state from, breaker_state to) {
       ++(*matrix)[gauge(from) * breaker_states + gauge(to)];
       bool worse
         = to == breaker_state::open || to == breaker_state::forced_open;
       log::write(worse ? log::level::warn : log::level::info, "cold_supervisor",
                  "breaker_transition",
-                 {{"from", std::string{to_string(from)}},
+                 {{"backend", backend},
+                  {"from", std::string{to_string(from)}},
                   {"to", std::string{to_string(to)}}});
     });
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -456,15 +462,6 @@ cold_actor::behavior_type cold_supervisor_impl(cold_pointer self,
     [=](load_atom, const std::string& sid) {
       return forward<session_snapshot>(self, cold_op::load, sid,
                                        load_atom::value, sid);
-    },
-    [=](load_fields_atom, const std::string& sid,
-        std::vector<std::string>& fields) {
-      return forward<session_snapshot>(self, cold_op::load_fields, sid,
-                                       load_fields_atom::value, sid,
-                                       std::move(fields));
-    },
-    [=](erase_atom, const std::string& sid) {
-      return forward<bool>(self, cold_op::erase, sid, erase_atom::value, sid);
     },
     [=](cold_status_atom) { return make_status(self); },
     [=](force_open_atom) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <string>
 
 #include "actors/circuit_breaker.hpp"
 #include "messages/interfaces.hpp"
@@ -22,7 +23,8 @@ class actor_system;
 namespace authstore {
 
 /// Starts one worker; called at start and after every crash. Production
-/// passes spawn_mongo_worker (actors/mongo_worker.hpp); tests pass a fake.
+/// passes spawn_cold_worker (actors/cold_worker.hpp) with the configured
+/// backend's opener; tests pass a fake.
 using cold_worker_factory
   = std::function<cold_worker_actor(caf::actor_system&)>;
 
@@ -51,6 +53,9 @@ struct cold_supervisor_config {
   size_t max_in_flight = 1024;
   /// Spawns the worker (required).
   cold_worker_factory make_worker;
+  /// The backend() of the stores the workers open ("mongodb"): the
+  /// `backend` label of the cold metrics and logs (one value per backend).
+  std::string backend;
   /// Where calls are counted by operation (may be null).
   cold_counters* counters = nullptr;
 };

@@ -39,10 +39,6 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
 /// Load a whole session from the cold store.
 using load_atom = caf::atom_constant<caf::atom("load")>;
-/// Load some fields of a session from the cold store.
-using load_fields_atom = caf::atom_constant<caf::atom("loadfields")>;
-/// Delete a session's durable state (explicit only; never by TTL).
-using erase_atom = caf::atom_constant<caf::atom("erase")>;
 /// Health snapshot of the cold path (breaker, worker, counters).
 using cold_status_atom = caf::atom_constant<caf::atom("coldstatus")>;
 /// Operator: open the cold circuit until reset_breaker.
@@ -55,7 +51,7 @@ using reset_breaker_atom = caf::atom_constant<caf::atom("resetbrk")>;
 using restart_worker_atom = caf::atom_constant<caf::atom("restartwkr")>;
 /// Cold supervisor internal: retry a failed index creation.
 using index_retry_atom = caf::atom_constant<caf::atom("idxretry")>;
-/// Supervisor to worker: create the indexes (idempotent).
+/// Supervisor to worker: prepare the store (indexes or schema; idempotent).
 using worker_init_atom = caf::atom_constant<caf::atom("workerinit")>;
 
 // -- remote access (issue #6) ------------------------------------------------

@@ -145,6 +145,9 @@ struct cold_status {
   bool indexes_ok = false;
   /// Why index creation failed or is pending ("" when indexes_ok).
   std::string index_detail;
+  /// The cold store's backend() ("mongodb"): the `backend` label of the
+  /// cold metrics.
+  std::string backend;
 };
 
 template <class Inspector>
@@ -154,30 +157,29 @@ typename Inspector::result_type inspect(Inspector& f, cold_status& x) {
            x.last_trip, x.transitions, x.rejected_open, x.rejected_no_worker,
            x.rejected_overload, x.calls_succeeded, x.calls_failed,
            x.calls_timed_out, x.in_flight, x.worker_restarts, x.worker_up,
-           x.indexes_ok, x.index_detail);
+           x.indexes_ok, x.index_detail, x.backend);
 }
 
-/// The cold store's data operations: spoken by the cold supervisor to its
-/// worker and, inside cold_actor, by everyone else to the supervisor.
-/// Errors: cold_unavailable (circuit open, worker down, network), cold_error,
-/// timeout (may or may not have been applied), overloaded, shutting_down,
-/// invalid_argument. Never "not found" (invariant 4).
+/// The cold store's data operations (messages/cold_store.hpp as messages):
+/// spoken by the cold supervisor to its worker and, inside cold_actor, by
+/// everyone else to the supervisor. A delete is a persist with erase (the
+/// outbox carries it). Errors: cold_unavailable (circuit open, worker down,
+/// network), cold_error, timeout (may or may not have been applied),
+/// overloaded, shutting_down, invalid_argument. Never "not found"
+/// (invariant 4).
 using cold_store_api = caf::typed_actor<
   /// Applies a persist idempotently (nothing stored at a version >= the
   /// request's changes); the reply is req.version, which the stored
   /// watermark now is at least. "Already newer" is a success.
   caf::replies_to<persist_atom, persist_request>::with<uint64_t>,
   /// A whole session; found=false only after reads that found nothing.
-  caf::replies_to<load_atom, std::string>::with<session_snapshot>,
-  /// The named fields of a session; absent ones are left out.
-  caf::replies_to<load_fields_atom, std::string,
-                  std::vector<std::string>>::with<session_snapshot>,
-  /// Deletes a session's durable state; true if anything existed.
-  caf::replies_to<erase_atom, std::string>::with<bool>>;
+  caf::replies_to<load_atom, std::string>::with<session_snapshot>>;
 
-/// The mongo worker: one blocking libmongoc client on its own thread.
+/// A cold worker (actors/cold_worker.hpp): one blocking cold_store of any
+/// backend on its own thread.
 using cold_worker_actor = cold_store_api::extend<
-  /// Creates the indexes (idempotent); replies (true, "") or (false, why).
+  /// Prepares the store (indexes or schema check; idempotent); replies
+  /// (true, "") or (false, why).
   caf::replies_to<worker_init_atom>::with<bool, std::string>>;
 
 /// The cold supervisor, the only door to the cold store: circuit breaker,

@@ -1,10 +1,14 @@
 // store.hpp -- the blocking MongoDB adapter of the cold path.
 //
 // Why: the cold store is the durable copy of every session (invariant 1).
-// This class is the only code that speaks libmongoc. It is CAF-free and
-// blocking: the mongo_worker actor (detached, its own thread) owns exactly
-// one mongo_store and calls it; the cold_supervisor in front of the worker
-// holds the circuit breaker and the call timeout. Not thread-safe: one owner.
+// mongo_store is the MongoDB implementation of cold_store
+// (messages/cold_store.hpp): with mongo/documents.hpp (the BSON) and
+// mongo/error.hpp (the one classifier of libmongoc errors) it is the only
+// code that speaks libmongoc. It is CAF-free and blocking: a cold worker
+// (actors/cold_worker.hpp, detached, its own thread) opens exactly one
+// mongo_store on its thread and calls it; the cold_supervisor in front of
+// the worker holds the circuit breaker and the call timeout. Not
+// thread-safe: one owner.
 //
 // Document model (database `config.database`):
 //   keys:     {_id: {s: <sid>, f: <field>}, v: <int64>, val: <JSON text>}
@@ -15,9 +19,9 @@
 // Field names are "c:<creds field>" / "k:<type>/<id>" (model.hpp). They are
 // only ever BSON *values* (inside _id), never field paths, so ids with dots,
 // `$` or slashes are stored as they are. The compound _id makes (sid, field)
-// unique without relying on a secondary index; ensure_indexes() adds
-// {"_id.s": 1} ("by_session") so load() and erase() of one session do not
-// scan the collection (a filter on "_id.s" cannot use the _id index).
+// unique without relying on a secondary index; prepare() adds
+// {"_id.s": 1} ("by_session") so load() and the erases of one session do
+// not scan the collection (a filter on "_id.s" cannot use the _id index).
 //
 // Guarantees:
 // - persist(sid, V, fields) is idempotent and never regresses (invariant 3):
@@ -41,12 +45,12 @@
 //   re-create at V > D writes key docs at V (visible) and moves v past dv.
 //   If the erase mark is written and the key delete then fails, the mark
 //   alone already hides the old docs; the retried persist deletes them.
-//   erase_version 0 (Redis had no trace of the session) and erase() are the
+//   erase_version 0 (Redis had no trace of the session) is the
 //   unconditional erase, with no mark: it cannot fence off a late persist.
 // - A backend failure is never "not found" (invariant 4): load() returns
 //   found=false only after reads that succeeded and found nothing.
-// - Durable state is deleted only by erase() or a persist carrying erase,
-//   never by a TTL (invariant 6).
+// - Durable state is deleted only by a persist carrying erase, never by a
+//   TTL (invariant 6).
 // - Transient failures (network, not primary) are retried max_retries times
 //   with exponential backoff (libmongoc adds ~0.5 s before it re-checks a
 //   failed server); every attempt is bounded by the URI's connectTimeoutMS /
@@ -54,10 +58,11 @@
 //   blocks at most about (1 + max_retries) x (those timeouts + 0.5 s +
 //   backoff). persist has up to seven steps (an erase up to three: the
 //   mark, once more after a concurrent insert, the key delete; then the
-//   fields up to four), load and erase two.
-// - libmongoc reports a socket timeout and a hang-up alike (MONGOC_ERROR_
-//   STREAM, MONGOC_ERROR_STREAM_SOCKET); both are kind network and
-//   errc::cold_unavailable. errc::timeout is for server-side limits.
+//   fields up to four), load two.
+// - What a failure means (its kind, whether it is retried, its errc) is
+//   decided in mongo/error.cpp only; a socket timeout and a hang-up are both
+//   network, errc::cold_unavailable, and errc::timeout is for server-side
+//   limits.
 // - Failure details carry operation, kind and libmongoc domain/code only:
 //   never values, session ids, field names or server message text.
 #pragma once
@@ -67,12 +72,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include <bson/bson.h>
-
+#include "messages/cold_store.hpp"
 #include "messages/errors.hpp"
 #include "messages/model.hpp"
+#include "mongo/error.hpp"
 
 namespace authstore {
 
@@ -101,67 +105,34 @@ struct mongo_store_config {
   std::chrono::milliseconds retry_backoff{50};
 };
 
-/// What kind of failure a libmongoc error is; the only input to retries,
-/// errc mapping and metrics labels (never message text).
-enum class mongo_error_kind : uint8_t {
-  /// No error.
-  none,
-  /// E11000: the document exists (for a guarded upsert: already newer).
-  duplicate_key,
-  /// Unreachable, connection refused or dropped, socket timeout, no server
-  /// selectable. Transient: retried.
-  network,
-  /// A server-side time limit: maxTimeMS, write concern wtimeout.
-  timeout,
-  /// The server is not (or no longer) primary, or is shutting down.
-  /// Transient: retried.
-  not_primary,
-  /// The server refused a write (validation, bad update, ...).
-  write_error,
-  /// The server refused a command ({ok: 0}).
-  command_error,
-  /// Anything else: authentication, protocol, our own invalid arguments.
-  other,
-};
-
-/// The stable token for `x` ("duplicate_key", ...), for details and metrics.
-std::string_view to_string(mongo_error_kind x);
-
-/// Translates a libmongoc error (API version 2) by domain and code. The one
-/// place libmongoc errors are interpreted.
-mongo_error_kind classify(const bson_error_t& error);
-
-/// True for the kinds worth retrying at once (network, not_primary).
-bool is_retryable(mongo_error_kind x);
-
-/// The errc a failure of kind `x` is reported as: cold_unavailable for
-/// network and not_primary, timeout for timeout, cold_error otherwise.
-errc to_errc(mongo_error_kind x);
-
 /// A blocking MongoDB store for persisted sessions (see the file comment).
-class mongo_store {
+class mongo_store final : public cold_store {
 public:
+  /// The backend() of every mongo_store.
+  static constexpr std::string_view backend_name = "mongodb";
+
   /// Parses the URI and creates the client; does not connect (the first
   /// call does). Fails with invalid_config on a bad URI or write concern.
   static outcome<std::unique_ptr<mongo_store>>
   open(const mongo_store_config& cfg);
 
-  ~mongo_store();
-  mongo_store(const mongo_store&) = delete;
-  mongo_store& operator=(const mongo_store&) = delete;
+  ~mongo_store() override;
+
+  /// "mongodb".
+  std::string_view backend() const override;
 
   /// Creates the by_session index on keys; call at start and report failure.
-  outcome<bool> ensure_indexes();
+  outcome<bool> prepare() override;
 
   /// Writes `req` and returns req.version, which the stored watermark now is
   /// at least. In order: when req.erase, the erase (erase_version D > 0: the
   /// mark v = dv = D, then the key docs with v <= D are deleted; D == 0: the
-  /// unconditional erase, as erase()); then, with fields, the key docs and
-  /// the watermark; without fields and without erase, the watermark alone.
-  /// invalid_argument, before anything is sent, when version is 0 (allowed
-  /// only for an erase without fields) or above INT64_MAX, or when
-  /// erase_version > version.
-  outcome<uint64_t> persist(const persist_request& req);
+  /// unconditional erase, the session doc first, then every key doc and
+  /// tombstone); then, with fields, the key docs and the watermark; without
+  /// fields and without erase, the watermark alone. invalid_argument, before
+  /// anything is sent, when version is 0 (allowed only for an erase without
+  /// fields) or above INT64_MAX, or when erase_version > version.
+  outcome<uint64_t> persist(const persist_request& req) override;
 
   /// Reads the watermark and every live field of `sid`; key docs at or below
   /// the erase mark dv are left out. found is false only when no live key
@@ -173,22 +144,14 @@ public:
   /// must outrank every stored key doc or its guarded upsert would be
   /// dropped as "already newer". A live key doc without a valid v is a
   /// failure (cold_error), like one without val.
-  outcome<session_snapshot> load(const std::string& sid);
+  outcome<session_snapshot> load(const std::string& sid) override;
 
-  /// As load(), restricted to the named fields (absent ones are left out);
-  /// version covers the watermark and the key docs returned.
-  outcome<session_snapshot> load_fields(const std::string& sid,
-                                        const std::vector<std::string>& fields);
-
-  /// Deletes the session doc, then every key doc and tombstone of `sid`;
-  /// true if anything existed. A retried attempt may report false for a
-  /// delete whose first acknowledgement was lost.
-  outcome<bool> erase(const std::string& sid);
-
-  /// Round trip to the server (the readiness probe).
+  /// Round trip to the server, unretried. Not part of cold_store: no
+  /// production caller (readiness does not depend on the cold store); the
+  /// wire tests use it to see a server answer.
   outcome<bool> ping();
 
-  /// The kind of the last failure, none after a success (metrics label).
+  /// The kind of the last failure, none after a success.
   mongo_error_kind last_error_kind() const;
 
 private:

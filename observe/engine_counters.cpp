@@ -27,10 +27,6 @@ const char* to_string(cold_op op) {
       return "persist";
     case cold_op::load:
       return "load";
-    case cold_op::load_fields:
-      return "load_fields";
-    case cold_op::erase:
-      return "erase";
   }
   return "unknown";
 }

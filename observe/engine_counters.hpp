@@ -110,8 +110,8 @@ struct redis_counters {
 };
 
 /// Cold-store operations, as the supervisor forwards them.
-enum class cold_op : uint8_t { persist, load, load_fields, erase };
-constexpr size_t cold_op_count = 4;
+enum class cold_op : uint8_t { persist, load };
+constexpr size_t cold_op_count = 2;
 
 /// The metric label of a cold-store operation.
 const char* to_string(cold_op op);

@@ -2,8 +2,8 @@
 // it in reverse (engine.hpp).
 //
 //   redis pool (detached, one per connection)
-//     <- cold supervisor (scheduled) -> mongo worker (detached), only with
-//        mongodb.uri
+//     <- cold supervisor (scheduled) -> cold worker (detached) around a
+//        mongo_store, only with mongodb.uri
 //     <- session router (scheduled) <- session actors (spawned on demand)
 //
 // The CAF configuration is set from code only: parse() is never called, so
@@ -19,11 +19,12 @@
 #include <caf/io/all.hpp>
 
 #include "actors/cold_supervisor.hpp"
-#include "actors/mongo_worker.hpp"
+#include "actors/cold_worker.hpp"
 #include "actors/outbox_reconciler.hpp"
 #include "actors/redis_actor.hpp"
 #include "actors/session_router.hpp"
 #include "messages/timing.hpp"
+#include "mongo/store.hpp"
 #include "observe/log.hpp"
 #include "runtime/engine/metrics.hpp"
 #include "runtime/node/node_settings.hpp"
@@ -35,7 +36,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-/// First wait before restarting a crashed mongo worker (the config sets
+/// First wait before restarting a crashed cold worker (the config sets
 /// only the cap): short, because a crash is usually a one-off.
 constexpr milliseconds cold_restart_backoff_base{100};
 
@@ -48,9 +49,11 @@ outcome<cold_supervisor_config> make_cold_config(const settings& cfg) {
   mc.database = cfg.mongodb_database();
   mc.write_w = cfg.mongodb_write_concern();
   mc.write_journal = cfg.mongodb_write_journal();
-  if (auto probe = mongo_store::open(mc); !probe)
+  auto probe = mongo_store::open(mc);
+  if (!probe)
     return probe.error();
   cold_supervisor_config c;
+  c.backend = std::string{(*probe)->backend()};
   auto& b = c.breaker;
   b.window = cfg.cold_window_s();
   b.min_calls = static_cast<uint32_t>(cfg.cold_min_calls());
@@ -69,8 +72,10 @@ outcome<cold_supervisor_config> make_cold_config(const settings& cfg) {
   c.restart_backoff_max = cfg.cold_restart_backoff_max_ms();
   c.restart_backoff_base
     = std::min(cold_restart_backoff_base, c.restart_backoff_max);
-  c.make_worker = [mc](caf::actor_system& sys) {
-    return spawn_mongo_worker(sys, mc);
+  // The worker opens its own store on its own thread; the probe above only
+  // checked the configuration and named the backend.
+  c.make_worker = [open = opener_of<mongo_store>(mc)](caf::actor_system& sys) {
+    return spawn_cold_worker(sys, open);
   };
   return c;
 }

@@ -15,9 +15,10 @@ namespace authstore {
 
 /// What engine::start(cfg) does not take from the settings.
 struct engine_options {
-  /// Spawns the cold worker instead of the mongo worker (tests: a fake
-  /// store that fails, hangs or crashes on command). mongodb.uri must still
-  /// be set: it switches the cold path and its dirty marks on.
+  /// Spawns the cold worker instead of the one around a mongo_store
+  /// (tests: a fake store that fails, hangs or crashes on command).
+  /// mongodb.uri must still be set: it switches the cold path and its dirty
+  /// marks on.
   cold_worker_factory cold_worker;
 };
 

@@ -82,13 +82,23 @@ double load(const std::atomic<int64_t>& x) {
   return static_cast<double>(x.load(std::memory_order_relaxed));
 }
 
+/// `labels` with `first` in front.
+std::vector<ClientMetric::Label>
+labelled(const std::vector<ClientMetric::Label>& first,
+         std::vector<ClientMetric::Label> labels) {
+  labels.insert(labels.begin(), first.begin(), first.end());
+  return labels;
+}
+
 /// A counter by (op, result) and a latency histogram by op, from
-/// op_counters. `not_found` adds that result (reads of nothing).
+/// op_counters. `not_found` adds that result (reads of nothing); `base`
+/// labels come first on every series.
 template <class Op, size_t N>
 void op_families(const op_counters<Op, N>& c, bool not_found,
                  const char* ops_name, const char* ops_help,
                  const char* lat_name, const char* lat_help,
-                 std::vector<MetricFamily>& out) {
+                 std::vector<MetricFamily>& out,
+                 const std::vector<ClientMetric::Label>& base = {}) {
   auto ops = family(ops_name, ops_help, MetricType::Counter);
   auto lat = family(lat_name, lat_help, MetricType::Histogram);
   size_t n_errc = 0;
@@ -96,16 +106,17 @@ void op_families(const op_counters<Op, N>& c, bool not_found,
   for (size_t i = 0; i < N; ++i) {
     std::string op = to_string(static_cast<Op>(i));
     auto add = [&](const std::string& result, size_t slot) {
-      ops.metric.push_back(scalar(load(c.results[i][slot]), MetricType::Counter,
-                                  {{"op", op}, {"result", result}}));
+      ops.metric.push_back(
+        scalar(load(c.results[i][slot]), MetricType::Counter,
+               labelled(base, {{"op", op}, {"result", result}})));
     };
     add("ok", op_result::ok);
     if (not_found)
       add("not_found", op_result::not_found);
     for (size_t k = 0; k < n_errc; ++k)
       add(std::string{to_string(codes[k])}, op_result::of(codes[k]));
-    lat.metric.push_back(
-      histogram(c.latency[i], latency_bounds, 1e9, {{"op", op}}));
+    lat.metric.push_back(histogram(c.latency[i], latency_bounds, 1e9,
+                                   labelled(base, {{"op", op}})));
   }
   out.push_back(std::move(ops));
   out.push_back(std::move(lat));
@@ -203,15 +214,27 @@ void redis_families(const redis_counters& r, std::vector<MetricFamily>& out) {
   out.push_back(std::move(errors));
 }
 
+/// The `backend` label of every cold family: the store's backend()
+/// ("mongodb"), "none" without a cold store (or when the supervisor did not
+/// answer). One closed value per backend, never per session.
+std::vector<ClientMetric::Label> backend_label(const cold_status* cold) {
+  std::string name = !cold                   ? "none"
+                     : cold->backend.empty() ? "unknown"
+                                             : cold->backend;
+  return {{"backend", std::move(name)}};
+}
+
 /// The cold supervisor's breaker and call outcomes.
 void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
+  auto backend = backend_label(cold);
   auto state = family("authstore_cold_breaker_state",
                       "Circuit breaker of the cold store: 0 closed, 1 "
                       "half-open, 2 open, 3 forced open, 4 disabled, -1 no "
                       "cold store (or no answer). Open means persists wait "
                       "in the outbox; writes continue.",
                       MetricType::Gauge);
-  state.metric.push_back(scalar(cold ? cold->state : -1, MetricType::Gauge));
+  state.metric.push_back(
+    scalar(cold ? cold->state : -1, MetricType::Gauge, backend));
   out.push_back(std::move(state));
   auto transitions = family("authstore_cold_breaker_transitions_total",
                             "Breaker state changes by from and to state.",
@@ -227,19 +250,21 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
                    : 0.0;
       transitions.metric.push_back(scalar(
         v, MetricType::Counter,
-        {{"from", std::string{to_string(static_cast<breaker_state>(from))}},
-         {"to", std::string{to_string(static_cast<breaker_state>(to))}}}));
+        labelled(
+          backend,
+          {{"from", std::string{to_string(static_cast<breaker_state>(from))}},
+           {"to", std::string{to_string(static_cast<breaker_state>(to))}}})));
     }
   out.push_back(std::move(transitions));
   auto calls = family("authstore_cold_calls_total",
                       "Cold-store calls by result: ok, failed, timeout "
-                      "(forwarded to MongoDB); rejected_open, "
+                      "(forwarded to the cold store); rejected_open, "
                       "rejected_no_worker, rejected_overload (answered at "
-                      "once, no MongoDB call).",
+                      "once, no cold-store call).",
                       MetricType::Counter);
   auto add = [&](const char* result, uint64_t v) {
     calls.metric.push_back(scalar(static_cast<double>(v), MetricType::Counter,
-                                  {{"result", result}}));
+                                  labelled(backend, {{"result", result}})));
   };
   add("ok", cold ? cold->calls_succeeded : 0);
   add("failed", cold ? cold->calls_failed : 0);
@@ -254,14 +279,15 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
                           "sampled at scrape).",
                           MetricType::Gauge);
   in_flight.metric.push_back(
-    scalar(cold ? static_cast<double>(cold->in_flight) : 0, MetricType::Gauge));
+    scalar(cold ? static_cast<double>(cold->in_flight) : 0, MetricType::Gauge,
+           backend));
   out.push_back(std::move(in_flight));
   auto restarts
     = family("authstore_cold_worker_restarts_total",
-             "Mongo worker restarts after a crash.", MetricType::Counter);
+             "Cold worker restarts after a crash.", MetricType::Counter);
   restarts.metric.push_back(
     scalar(cold ? static_cast<double>(cold->worker_restarts) : 0,
-           MetricType::Counter));
+           MetricType::Counter, backend));
   out.push_back(std::move(restarts));
 }
 
@@ -311,15 +337,16 @@ void process_families(std::vector<MetricFamily>& out) {
          MetricType::Gauge, start);
 }
 
-void cold_op_families(const cold_counters& c, std::vector<MetricFamily>& out) {
+void cold_op_families(const cold_counters& c, const cold_status* cold,
+                      std::vector<MetricFamily>& out) {
   op_families(c, false, "authstore_cold_operations_total",
-              "Cold-store calls by operation (persist, load, load_fields, "
-              "erase) and result (ok or an error code, rejections while "
-              "open or overloaded included).",
+              "Cold-store calls by operation (persist, load; a delete is a "
+              "persist with erase) and result (ok or an error code, "
+              "rejections while open or overloaded included).",
               "authstore_cold_operation_duration_seconds",
               "Time from the supervisor forwarding a call to its answer (or "
               "timeout), by operation.",
-              out);
+              out, backend_label(cold));
 }
 
 void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
@@ -434,7 +461,7 @@ std::string render_metrics(const engine_counters& counters,
   operation_families(counters.sessions, families);
   redis_families(counters.redis, families);
   cold_families(cold, families);
-  cold_op_families(counters.cold, families);
+  cold_op_families(counters.cold, cold, families);
   outbox_families(counters.outbox, families);
   process_families(families);
   auto info = family("authstore_build_info",

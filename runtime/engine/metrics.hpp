@@ -4,8 +4,8 @@
 // file names them (`authstore_<subsystem>_<what>_<unit>`, base units,
 // `_total` on counters), writes their help text (how to read the number) and
 // renders the Prometheus text format at scrape time. Labels come only from
-// closed enums (op, result, kind), never from a session id, so the number of
-// series is fixed. CAF-free.
+// closed enums (op, result, kind, backend), never from a session id, so the
+// number of series is fixed. CAF-free.
 #pragma once
 
 #include <string>
@@ -20,7 +20,8 @@ struct cold_status;
 /// Renders all metric families in the Prometheus text format (0.0.4).
 /// `cold` is the cold supervisor's status at scrape time (null without a
 /// cold store, or when it did not answer: its families are then emitted
-/// with zeros and breaker state -1).
+/// with zeros, breaker state -1 and backend="none"). Every cold family
+/// carries the label backend=cold->backend ("mongodb").
 std::string render_metrics(const engine_counters& counters,
                            const cold_status* cold = nullptr);
 

@@ -1,8 +1,8 @@
 // cold_supervisor_harness.hpp -- an actor system with one cold supervisor
 // under test, and blocking calls to it. Shared by the supervisor's tests
 // with the fake worker (tests/actor/cold_supervisor_actortest.cpp) and with
-// a real mongo worker on a scripted wire server
-// (tests/mongowire/mongo_worker_mongowiretest.cpp); each fixture sets
+// a real cold worker around a mongo_store on a scripted wire server
+// (tests/mongowire/cold_worker_mongowiretest.cpp); each fixture sets
 // `scfg` (timeouts, the worker factory) and spawns with start_supervisor().
 #pragma once
 

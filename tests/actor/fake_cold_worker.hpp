@@ -60,10 +60,9 @@ struct fake_cold_control {
   std::atomic<int> spawned{0};
 
   std::mutex mtx;
-  /// What load_fields answers, and load for a session not in `store`
-  /// (guarded by mtx).
+  /// What load answers for a session not in `store` (guarded by mtx).
   session_snapshot snapshot;
-  /// The durable state as mongo_store keeps it, for tests that compare the
+  /// The durable state as a cold_store keeps it, for tests that compare the
   /// cold store with Redis (guarded by mtx). A persist is applied when it
   /// reaches the fake in mode succeed or late (late: applied at once,
   /// answered after the delay), never in fail, hang or crash.
@@ -97,9 +96,10 @@ struct fake_cold_control {
     return latest;
   }
 
-  /// Applies `req` with mongo_store's rules (mongo_store.hpp): guarded
-  /// upserts never regress, a versioned erase removes fields at or below
-  /// it and hides older ones for good. Call with mtx held.
+  /// Applies `req` with the cold_store rules (messages/cold_store.hpp,
+  /// mongo/store.hpp): guarded upserts never regress, a versioned erase
+  /// removes fields at or below it and hides older ones for good. Call with
+  /// mtx held.
   void apply(const persist_request& req) {
     auto& s = store[req.session_id];
     bool changed = false;
@@ -240,7 +240,7 @@ inline caf::behavior fake_cold_worker(fake_cold_pointer self,
     },
     [=](load_atom, const std::string& sid) -> caf::result<session_snapshot> {
       // A session the fake stored (persists reached it) is answered from
-      // that state, as mongo_store would; any other from `snapshot`.
+      // that state, as a cold_store would; any other from `snapshot`.
       session_snapshot snap;
       bool stored = false;
       {
@@ -251,23 +251,6 @@ inline caf::behavior fake_cold_worker(fake_cold_pointer self,
       if (stored)
         snap = self->state.ctl->view(sid);
       return fake_answer<session_snapshot>(self, snap);
-    },
-    [=](
-      load_fields_atom, const std::string&,
-      const std::vector<std::string>& fields) -> caf::result<session_snapshot> {
-      session_snapshot snap;
-      {
-        std::lock_guard<std::mutex> guard{self->state.ctl->mtx};
-        snap = self->state.ctl->snapshot;
-      }
-      session_snapshot picked{snap.found, snap.version, {}};
-      for (const auto& w : snap.fields)
-        if (std::find(fields.begin(), fields.end(), w.field) != fields.end())
-          picked.fields.push_back(w);
-      return fake_answer<session_snapshot>(self, picked);
-    },
-    [=](erase_atom, const std::string&) -> caf::result<bool> {
-      return fake_answer<bool>(self, true);
     },
     [=](worker_init_atom) {
       ++self->state.ctl->inits;

@@ -87,7 +87,7 @@ private:
     FAIL(not_run);                                                             \
   contract_db db;                                                              \
   REQUIRE(db.is_open());                                                       \
-  REQUIRE(db.store().ensure_indexes())
+  REQUIRE(db.store().prepare())
 
 field_write set(std::string field, std::string json) {
   return {std::move(field), false, std::move(json)};
@@ -136,9 +136,6 @@ TEST_CASE("a persisted session loads back exactly", tags("[invariant-1]")) {
         == std::vector<field_write>{set("c:me", R"({"id":"1"})"),
                                     set("k:pre-key/1", "\"a\""),
                                     set(tricky, "[1,2]")});
-  auto some = db.store().load_fields("s1", {tricky, "k:pre-key/404"});
-  REQUIRE(some);
-  CHECK(some->fields == std::vector<field_write>{set(tricky, "[1,2]")});
 }
 
 TEST_CASE("persisting the same request twice changes nothing",
@@ -209,22 +206,6 @@ TEST_CASE("any order of the same persists stores the newest state",
   CHECK(run == 6);
 }
 
-TEST_CASE("erase removes a session for good, and only by request",
-          tags("[invariant-6]")) {
-  CONTRACT_SETUP(db);
-  REQUIRE(db.store().persist({"s1", 3, {set("c:me", "1"), del("k:x/1")}}));
-  REQUIRE(db.store().persist({"s2", 3, {set("c:me", "2")}}));
-  auto erased = db.store().erase("s1");
-  REQUIRE(erased);
-  CHECK(*erased);
-  CHECK(load(db.store(), "s1") == session_snapshot{});
-  auto again = db.store().erase("s1");
-  REQUIRE(again);
-  CHECK_FALSE(*again);
-  CHECK(load(db.store(), "s2").fields
-        == std::vector<field_write>{set("c:me", "2")});
-}
-
 TEST_CASE("a deleted session is never resurrected by a late persist",
           tags("[invariant-3]")) {
   CONTRACT_SETUP(db);
@@ -238,9 +219,6 @@ TEST_CASE("a deleted session is never resurrected by a late persist",
     {"s1", 4, {set("c:me", "\"late\""), set("k:pre-key/2", "\"b\"")}}));
   REQUIRE(db.store().persist({"s1", 5, {set("k:pre-key/3", "\"c\"")}}));
   CHECK(load(db.store(), "s1") == session_snapshot{false, 5, {}});
-  auto some = db.store().load_fields("s1", {"c:me", "k:pre-key/2"});
-  REQUIRE(some);
-  CHECK(*some == session_snapshot{false, 5, {}});
 }
 
 TEST_CASE("a session re-created after a delete loads only the new fields",
@@ -288,19 +266,23 @@ TEST_CASE("a versioned erase is idempotent and never undoes a newer write",
         == session_snapshot{true, 6, {set("c:me", "2")}});
 }
 
-TEST_CASE("an erase at version 0 through persist removes everything",
+TEST_CASE("an erase at version 0 through persist removes everything, and "
+          "only of that session",
           tags("[invariant-6]")) {
   CONTRACT_SETUP(db);
   REQUIRE(db.store().persist({"s1", 3, {set("c:me", "1"), del("k:x/1")}}));
+  REQUIRE(db.store().persist({"s2", 3, {set("c:me", "2")}}));
   REQUIRE(db.store().persist(erase_then("s1", 0, 0)));
   CHECK(load(db.store(), "s1") == session_snapshot{});
   REQUIRE(db.store().persist(erase_then("s1", 0, 0))); // idempotent
   CHECK(load(db.store(), "s1") == session_snapshot{});
+  CHECK(load(db.store(), "s2").fields
+        == std::vector<field_write>{set("c:me", "2")});
 }
 
-TEST_CASE("ensure_indexes and ping succeed on a healthy server",
+TEST_CASE("prepare and ping succeed on a healthy server",
           tags("[invariant-5]")) {
   CONTRACT_SETUP(db);
-  CHECK(db.store().ensure_indexes()); // twice: creating is idempotent
+  CHECK(db.store().prepare()); // twice: creating is idempotent
   CHECK(db.store().ping());
 }

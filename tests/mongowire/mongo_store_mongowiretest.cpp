@@ -6,7 +6,8 @@
 // and compares the exact commands received (key order and BSON types
 // included) with the document model of mongo/store.hpp. Timeouts in
 // the URIs are at most 2 s, so a missing reply fails a test quickly.
-// Reads, erase, indexes and ping are in mongo_store_read_mongowiretest.cpp.
+// Reads, indexes and ping are in mongo_store_read_mongowiretest.cpp; the
+// classification of libmongoc errors is in tests/unit/mongo_error_test.cpp.
 #include "mongo/store.hpp"
 
 #include <chrono>
@@ -14,7 +15,6 @@
 #include <vector>
 
 #include <arpa/inet.h>
-#include <mongoc/mongoc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -543,97 +543,4 @@ TEST_CASE("persist refuses an inconsistent erase before touching the "
     CHECK(r.error().code == errc::invalid_argument);
   }
   CHECK(mock.received().empty());
-}
-
-// -- classification (the one translation of libmongoc errors) ---------------
-
-namespace {
-
-bson_error_t error_of(uint32_t domain, uint32_t code, const char* text = "") {
-  bson_error_t e{};
-  e.domain = domain;
-  e.code = code;
-  bson_strncpy(e.message, text, sizeof e.message);
-  return e;
-}
-
-} // namespace
-
-TEST_CASE("classify reads domain and code, never the message") {
-  using k = mongo_error_kind;
-  struct row {
-    uint32_t domain;
-    uint32_t code;
-    mongo_error_kind kind;
-  };
-  const row rows[] = {
-    {0, 0, k::none},
-    {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET, k::network},
-    {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_CONNECT, k::network},
-    {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_NAME_RESOLUTION, k::network},
-    {MONGOC_ERROR_SERVER_SELECTION, MONGOC_ERROR_SERVER_SELECTION_FAILURE,
-     k::network},
-    {MONGOC_ERROR_SERVER_SELECTION,
-     MONGOC_ERROR_SERVER_SELECTION_BAD_WIRE_VERSION, k::other},
-    {MONGOC_ERROR_SERVER, 11000, k::duplicate_key},
-    {MONGOC_ERROR_SERVER, 11001, k::duplicate_key},
-    {MONGOC_ERROR_SERVER, 12582, k::duplicate_key},
-    {MONGOC_ERROR_SERVER, 10107, k::not_primary},
-    {MONGOC_ERROR_SERVER, 13435, k::not_primary},
-    {MONGOC_ERROR_SERVER, 13436, k::not_primary},
-    {MONGOC_ERROR_SERVER, 11600, k::not_primary},
-    {MONGOC_ERROR_SERVER, 11602, k::not_primary},
-    {MONGOC_ERROR_SERVER, 189, k::not_primary},
-    {MONGOC_ERROR_SERVER, 91, k::not_primary},
-    {MONGOC_ERROR_SERVER, 10058, k::not_primary},
-    {MONGOC_ERROR_WRITE_CONCERN, 11602, k::not_primary},
-    {MONGOC_ERROR_SERVER, 50, k::timeout},
-    {MONGOC_ERROR_SERVER, 262, k::timeout},
-    {MONGOC_ERROR_WRITE_CONCERN, 64, k::timeout},
-    {MONGOC_ERROR_SERVER, 6, k::network},
-    {MONGOC_ERROR_SERVER, 7, k::network},
-    {MONGOC_ERROR_SERVER, 9001, k::network},
-    {MONGOC_ERROR_SERVER, 13, k::command_error},
-    {MONGOC_ERROR_SERVER, 121, k::command_error},
-    {MONGOC_ERROR_WRITE_CONCERN, 100, k::write_error},
-    {MONGOC_ERROR_CLIENT, MONGOC_ERROR_CLIENT_AUTHENTICATE, k::other},
-    {MONGOC_ERROR_PROTOCOL, MONGOC_ERROR_PROTOCOL_INVALID_REPLY, k::other},
-    {MONGOC_ERROR_BSON, MONGOC_ERROR_BSON_INVALID, k::other},
-    // A server code in a legacy (API version 1) domain is not trusted.
-    {MONGOC_ERROR_COLLECTION, 11000, k::other},
-  };
-  for (const auto& r : rows) {
-    INFO("domain " << r.domain << " code " << r.code);
-    CHECK(classify(error_of(r.domain, r.code)) == r.kind);
-    // Text that lies about the error changes nothing.
-    CHECK(classify(error_of(r.domain, r.code, "E11000 duplicate key error"))
-          == r.kind);
-  }
-}
-
-TEST_CASE("every error kind has one token, one errc and one retry rule") {
-  using k = mongo_error_kind;
-  struct row {
-    mongo_error_kind kind;
-    const char* token;
-    errc code;
-    bool retryable;
-  };
-  const row rows[] = {
-    {k::duplicate_key, "duplicate_key", errc::cold_error, false},
-    {k::network, "network", errc::cold_unavailable, true},
-    {k::timeout, "timeout", errc::timeout, false},
-    {k::not_primary, "not_primary", errc::cold_unavailable, true},
-    {k::write_error, "write_error", errc::cold_error, false},
-    {k::command_error, "command_error", errc::cold_error, false},
-    {k::other, "other", errc::cold_error, false},
-  };
-  for (const auto& r : rows) {
-    INFO(r.token);
-    CHECK(to_string(r.kind) == r.token);
-    CHECK(to_errc(r.kind) == r.code);
-    CHECK(is_retryable(r.kind) == r.retryable);
-  }
-  CHECK(to_string(k::none) == "none");
-  CHECK_FALSE(is_retryable(k::none));
 }

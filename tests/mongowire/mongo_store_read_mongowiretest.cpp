@@ -1,6 +1,7 @@
-// mongo_store_read_mongowiretest.cpp -- what mongo_store's load, load_fields,
-// erase, ensure_indexes and ping send over the wire, and how they treat the
-// answers, against scripted mockupdb servers (tests/mongowire/mock_mongod.py).
+// mongo_store_read_mongowiretest.cpp -- what mongo_store's load, prepare
+// (the indexes), ping and the unconditional erase send over the wire, and
+// how they treat the answers, against scripted mockupdb servers
+// (tests/mongowire/mock_mongod.py).
 //
 // The property that matters most here is invariant 4: a read that fails is a
 // failure, never "not found" (Baileys would log the account out). Persist is
@@ -228,13 +229,7 @@ TEST_CASE("load reports a version at least as new as every key doc it "
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
-  outcome<session_snapshot> r = failure{errc::cold_error, "not called"};
-  SECTION("load") {
-    r = store->load(sid);
-  }
-  SECTION("load_fields") {
-    r = store->load_fields(sid, {"c:me", tricky_field});
-  }
+  auto r = store->load(sid);
   REQUIRE(r);
   CHECK(*r
         == session_snapshot{
@@ -242,51 +237,24 @@ TEST_CASE("load reports a version at least as new as every key doc it "
   CHECK(commands_of(mock).size() == 2);
 }
 
-TEST_CASE("load_fields asks for exactly the named keys, by _id") {
-  mock_mongod mock(
-    plan({answer(cursor_of("sessions", {session_doc(3)})),
-          answer(cursor_of("keys", {key_doc(tricky_field, "x", 3)}))}));
-  INFO(mock.log());
-  REQUIRE(mock.port() != 0);
-  auto store = open_store(config_for(mock));
-  auto r = store->load_fields(sid, {"c:me", tricky_field});
-  REQUIRE(r);
-  CHECK(r->found);
-  CHECK(r->version == 3);
-  CHECK(r->fields == std::vector<field_write>{{tricky_field, false, "x"}});
-  auto cmds = commands_of(mock);
-  REQUIRE(cmds.size() == 2);
-  CHECK(cmds[0] == find_watermark());
-  ojson in = ojson::object();
-  in["$in"] = ojson::array({key_id(sid, "c:me"), key_id(sid, tricky_field)});
-  CHECK(cmds[1] == find_keys("_id", in));
+// The unconditional erase (a delete of a session Redis had no trace of)
+// travels as a persist with erase at version 0.
+persist_request erase_all() {
+  persist_request req{sid, 0, {}};
+  req.erase = true;
+  return req;
 }
 
-TEST_CASE("load_fields of no fields reads only the watermark") {
-  mock_mongod mock(plan({answer(cursor_of("sessions", {session_doc(5)}))}));
-  INFO(mock.log());
-  REQUIRE(mock.port() != 0);
-  auto store = open_store(config_for(mock));
-  auto r = store->load_fields(sid, {});
-  REQUIRE(r);
-  CHECK(r->found);
-  CHECK(r->version == 5);
-  CHECK(commands_of(mock).size() == 1);
-}
-
-TEST_CASE("erase deletes the watermark first, then every key doc and "
-          "tombstone",
+TEST_CASE("an unconditional erase deletes the watermark first, then every "
+          "key doc and tombstone",
           "[invariant-6]") {
   int sessions_n = 0, keys_n = 0;
-  bool existed = false;
   SECTION("a stored session") {
     sessions_n = 1;
     keys_n = 3;
-    existed = true;
   }
   SECTION("keys without a watermark") {
     keys_n = 2;
-    existed = true;
   }
   SECTION("nothing stored") {}
   mock_mongod mock(
@@ -294,9 +262,9 @@ TEST_CASE("erase deletes the watermark first, then every key doc and "
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
-  auto r = store->erase(sid);
+  auto r = store->persist(erase_all());
   REQUIRE(r);
-  CHECK(*r == existed);
+  CHECK(*r == 0);
   auto cmds = commands_of(mock);
   REQUIRE(cmds.size() == 2);
   ojson by_id = ojson::object();
@@ -305,8 +273,8 @@ TEST_CASE("erase deletes the watermark first, then every key doc and "
   ojson by_session = ojson::object();
   by_session["_id.s"] = sid;
   CHECK(cmds[1] == delete_command("keys", by_session, 0));
-  // The shared helpers spell the same two commands (persist's unconditional
-  // erase is asserted with them).
+  // The shared helpers spell the same two commands (persist's tests use
+  // them).
   CHECK(cmds[0] == delete_session(sid));
   CHECK(cmds[1] == delete_all_keys(sid));
 }
@@ -316,13 +284,13 @@ TEST_CASE("a refused erase of the watermark leaves the keys alone") {
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
-  auto r = store->erase(sid);
+  auto r = store->persist(erase_all());
   REQUIRE_FALSE(r);
   CHECK(r.error().code == errc::cold_error);
   CHECK(commands_of(mock).size() == 1);
 }
 
-TEST_CASE("ensure_indexes creates by_session on _id.s and reports a refusal") {
+TEST_CASE("prepare creates by_session on _id.s and reports a refusal") {
   ojson reply = writes_ok(0);
   bool ok = true;
   SECTION("created") {
@@ -337,7 +305,7 @@ TEST_CASE("ensure_indexes creates by_session on _id.s and reports a refusal") {
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
   auto store = open_store(config_for(mock));
-  auto r = store->ensure_indexes();
+  auto r = store->prepare();
   CHECK(static_cast<bool>(r) == ok);
   if (!ok)
     CHECK(r.error().code == errc::cold_error);
@@ -440,46 +408,4 @@ TEST_CASE("a load without an erase mark sends the key read unchanged") {
   REQUIRE(cmds.size() == 2);
   CHECK(cmds[1] == find_keys("_id.s", sid));
   CHECK_FALSE(cmds[1]["filter"].contains("v"));
-}
-
-TEST_CASE("load_fields after a versioned erase asks only for keys newer than "
-          "the mark",
-          "[invariant-3]") {
-  mock_mongod mock(
-    plan({answer(cursor_of("sessions", {erased_session_doc(7, 7)})),
-          answer(cursor_of("keys", {}))}));
-  INFO(mock.log());
-  REQUIRE(mock.port() != 0);
-  auto store = open_store(config_for(mock));
-  auto r = store->load_fields(sid, {"c:me", tricky_field});
-  REQUIRE(r);
-  CHECK(*r == session_snapshot{false, 7, {}});
-  auto cmds = commands_of(mock);
-  REQUIRE(cmds.size() == 2);
-  ojson in = ojson::object();
-  in["$in"] = ojson::array({key_id(sid, "c:me"), key_id(sid, tricky_field)});
-  CHECK(cmds[1] == find_keys("_id", in, 7));
-}
-
-TEST_CASE("load_fields of no fields after a versioned erase is found only "
-          "when written since") {
-  int64_t v = 0;
-  bool found = false;
-  SECTION("not written since the delete") {
-    v = 6;
-  }
-  SECTION("written since the delete") {
-    v = 9;
-    found = true;
-  }
-  mock_mongod mock(
-    plan({answer(cursor_of("sessions", {erased_session_doc(v, 6)}))}));
-  INFO(mock.log());
-  REQUIRE(mock.port() != 0);
-  auto store = open_store(config_for(mock));
-  auto r = store->load_fields(sid, {});
-  REQUIRE(r);
-  CHECK(r->found == found);
-  CHECK(r->version == static_cast<uint64_t>(v));
-  CHECK(commands_of(mock).size() == 1);
 }

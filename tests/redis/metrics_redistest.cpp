@@ -113,6 +113,11 @@ TEST_CASE("a scrape after a workload shows every metric family with "
   CHECK(sample(m, "process_open_fds") > 3);
   CHECK(sample(m, "process_start_time_seconds") > 1.7e9);
   CHECK(m.find("authstore_build_info{") != std::string::npos);
+  // Redis-only: the cold families are there, labelled backend="none".
+  // (sample() answers -1 for an absent series too: look for the line.)
+  CHECK(m.find("\n"
+               R"(authstore_cold_breaker_state{backend="none"} -1)")
+        != std::string::npos);
   // Bounded and secret-free: no session id, no value.
   CHECK(m.find("canary") == std::string::npos);
   CHECK(m.find(canary) == std::string::npos);
@@ -168,7 +173,9 @@ TEST_CASE("health and metrics see an open cold-store breaker, and readiness "
   auto http = start_ops_http(*e);
   REQUIRE(http);
   auto metrics = http_get(*port, "/metrics").body;
-  CHECK(sample(metrics, "authstore_cold_breaker_state") == 0);
+  // Every cold family is labelled with the store's backend().
+  CHECK(sample(metrics, R"(authstore_cold_breaker_state{backend="mongodb"})")
+        == 0);
   {
     caf::scoped_actor self{engine_system(*e)};
     self
@@ -182,10 +189,17 @@ TEST_CASE("health and metrics see an open cold-store breaker, and readiness "
   CHECK(ready.body.find(R"("cold_store":{)") != std::string::npos);
   CHECK(ready.body.find(R"("state":"forced_open")") != std::string::npos);
   metrics = http_get(*port, "/metrics").body;
-  CHECK(sample(metrics, "authstore_cold_breaker_state") == 3);
+  CHECK(sample(metrics, R"(authstore_cold_breaker_state{backend="mongodb"})")
+        == 3);
   CHECK(
     sample(
       metrics,
-      R"(authstore_cold_breaker_transitions_total{from="closed",to="forced_open"})")
+      R"(authstore_cold_breaker_transitions_total{backend="mongodb",from="closed",to="forced_open"})")
     == 1);
+  // The per-operation families carry the same label (no call was made).
+  CHECK(
+    sample(
+      metrics,
+      R"(authstore_cold_operations_total{backend="mongodb",op="persist",result="ok"})")
+    == 0);
 }

@@ -1,9 +1,11 @@
-// mongo_worker_mongowiretest.cpp -- the real mongo worker behind the real
-// cold supervisor, against scripted mockupdb servers
-// (tests/mongowire/mock_mongod.py): index creation at start and its failure,
-// a persist end to end, "already newer", a hang-up, and a server that never
-// answers (the supervisor's timeout, then the breaker).
-#include "actors/mongo_worker.hpp"
+// cold_worker_mongowiretest.cpp -- the real cold worker around a real
+// mongo_store, behind the real cold supervisor, against scripted mockupdb
+// servers (tests/mongowire/mock_mongod.py): index creation at start and its
+// failure, a persist end to end, "already newer", a hang-up, and a server
+// that never answers (the supervisor's timeout, then the breaker). The
+// worker's own protocol against a scripted store is in
+// tests/actor/cold_worker_actortest.cpp.
+#include "actors/cold_worker.hpp"
 
 #include <chrono>
 #include <string>
@@ -14,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/cold_supervisor.hpp"
+#include "mongo/store.hpp"
 #include "tests/actor/cold_supervisor_harness.hpp"
 #include "tests/mongowire/mock_mongod.hpp"
 #include "tests/mongowire/wire_docs.hpp"
@@ -49,8 +52,9 @@ struct fixture : cold_supervisor_harness {
     auto mc = config_for(mock);
     mc.max_retries = 0;
     scfg.make_worker = [mc](caf::actor_system& s) {
-      return spawn_mongo_worker(s, mc);
+      return spawn_cold_worker(s, opener_of<mongo_store>(mc));
     };
+    scfg.backend = std::string{mongo_store::backend_name};
     start_supervisor();
   }
 
@@ -73,7 +77,7 @@ TEST_CASE_METHOD(fixture,
                  "a new worker creates its indexes before serving, "
                  "and a persist through the supervisor reaches "
                  "MongoDB",
-                 "[mongo-worker][invariant-3]") {
+                 "[cold-worker][invariant-3]") {
   mock_mongod mock(
     plan({answer(indexes_ok()), answer(writes_ok(1)), answer(writes_ok(1))}));
   INFO(mock.log());
@@ -93,12 +97,13 @@ TEST_CASE_METHOD(fixture,
   CHECK(cmds[2]
         == update_command("sessions", ojson::array({watermark_item(sid, 3)})));
   CHECK(status().calls_succeeded == 1);
+  CHECK(status().backend == "mongodb");
 }
 
 TEST_CASE_METHOD(fixture,
                  "an index failure at start is reported in the "
                  "supervisor's status, not ignored",
-                 "[mongo-worker]") {
+                 "[cold-worker]") {
   mock_mongod mock(plan({answer(command_failed(13))}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
@@ -112,7 +117,7 @@ TEST_CASE_METHOD(fixture,
 TEST_CASE_METHOD(fixture,
                  "an already-newer duplicate key is a success for "
                  "the caller and the breaker",
-                 "[mongo-worker][invariant-3]") {
+                 "[cold-worker][invariant-3]") {
   scfg.breaker.consecutive_failures = 1;
   // Keys, their confirm round, the watermark, its confirm round: all E11000.
   mock_mongod mock(
@@ -135,7 +140,7 @@ TEST_CASE_METHOD(fixture,
 TEST_CASE_METHOD(fixture,
                  "a hang-up mid-command reaches the caller as "
                  "cold_unavailable and counts as a failure",
-                 "[mongo-worker][invariant-4]") {
+                 "[cold-worker][invariant-4]") {
   mock_mongod mock(plan({answer(indexes_ok()), hang_up()}));
   INFO(mock.log());
   REQUIRE(mock.port() != 0);
@@ -153,7 +158,7 @@ TEST_CASE_METHOD(fixture,
                  "a server that never answers: the caller gets a "
                  "timeout within the call timeout, and the open "
                  "breaker stops calling it",
-                 "[mongo-worker][invariant-5]") {
+                 "[cold-worker][invariant-5]") {
   // socketTimeoutMS is 1 s (wire_docs.hpp); the supervisor gives up first.
   scfg.call_timeout = 200ms;
   scfg.breaker.consecutive_failures = 1;

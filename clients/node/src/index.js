@@ -94,6 +94,15 @@ function checkOptions(options) {
   }
 }
 
+function inUse(err, sessionId) {
+  const expires = err.holderExpiresInMs === undefined
+    ? ''
+    : ` (its lease expires in ${err.holderExpiresInMs} ms)`
+  return new AuthstoreError('session_in_use',
+    `session ${sessionId} is open in another process${expires}; two processes on one account cause "Bad MAC" errors: stop the other one, wait for its lease, or open with takeover: true`,
+    { status: err.status, holderExpiresInMs: err.holderExpiresInMs })
+}
+
 async function open(session, opts, transport) {
   if (opts.lease) {
     const lease = new Lease(transport, session.path, {
@@ -107,6 +116,7 @@ async function open(session, opts, transport) {
       // A lost reply may hide a granted lease: give it back rather than
       // block the account until it expires.
       if (err.mayHaveApplied) await lease.release()
+      if (err.code === 'session_in_use') throw inUse(err, opts.sessionId)
       throw err
     }
     session.lease = lease

@@ -120,9 +120,9 @@ function route(method, path) {
   return { name: known ? 'method_not_allowed' : 'no_route', args: [] }
 }
 
-/// Starts the fake on a free loopback port. `token`: the shared secret
-/// (undefined = no auth). Resolves to the control object described above.
-export async function startFakeServer({ token, now = () => Date.now() } = {}) {
+/// Starts the fake on loopback `port` (0 = a free one). `token`: the shared
+/// secret (undefined = no auth). Resolves to the control object described above.
+export async function startFakeServer({ token, port: wanted = 0, now = () => Date.now() } = {}) {
   const store = new Store()
   const log = []
   const applied = []
@@ -245,7 +245,7 @@ export async function startFakeServer({ token, now = () => Date.now() } = {}) {
       })
     })
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise((resolve) => server.listen(wanted, '127.0.0.1', resolve))
   const { port } = server.address()
 
   return {

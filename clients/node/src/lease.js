@@ -89,8 +89,7 @@ export class Lease {
         method: 'DELETE',
         path: this.path_,
         body: JSON.stringify({ holder: this.holder }),
-        write: true,
-        idempotent: true
+        write: true
       })
       return JSON.parse(text).released === true
     } catch {
@@ -120,8 +119,7 @@ export class Lease {
       method: 'POST',
       path: this.path_,
       body: JSON.stringify({ holder: this.holder, ttl_ms: this.ttlMs_, takeover }),
-      write: true,
-      idempotent: true
+      write: true
     })
     const reply = JSON.parse(text)
     if (!Number.isSafeInteger(reply?.epoch) || !(reply.ttl_ms > 0)) {

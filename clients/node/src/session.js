@@ -74,7 +74,7 @@ export class Session {
     const text = await this.read_({
       method: 'POST',
       path: `${this.path}/keys/${encodeURIComponent(type)}/read`,
-      body: JSON.stringify({ ids })
+      body: JSON.stringify({ ids: ids.map(String) })
     })
     const reply = parseReply(text, 'keys read')
     const keys = reply?.keys
@@ -189,7 +189,7 @@ export class Session {
   // A read waits for the writes issued before it, then runs unordered.
   async read_(request) {
     this.checkOpen_()
-    const run = this.tail_.then(() => this.transport_.request({ ...request, idempotent: true }))
+    const run = this.tail_.then(() => this.transport_.request(request))
     this.reads_.add(run)
     try {
       return await run
@@ -198,5 +198,3 @@ export class Session {
     }
   }
 }
-
-export { sessionsPath }

@@ -12,11 +12,11 @@
 //   - every request ends within timeoutMs per attempt (an AbortSignal), and
 //     its body is always consumed, so a socket is never left half-read;
 //   - a request is retried (at most `retries` times, backoff.js) only when it
-//     cannot have been applied: the connection was refused or never made, or
-//     the server said 429/503 with may_have_applied false; a request marked
-//     idempotent (reads, lease calls) is also retried after a broken
-//     connection. Timeouts and 504 are never retried (the server is slow:
-//     asking again adds load, and a write's outcome is unknown).
+//     cannot have been applied: the connection was refused or never made,
+//     the server said 429/503 with may_have_applied false, or -- for a read,
+//     which applies nothing -- the connection broke. Timeouts and 504 are
+//     never retried (the server is slow: asking again adds load, and a
+//     write's outcome is unknown).
 // Ordering is NOT this layer's job: two requests may travel on two sockets
 // and be answered in either order; session.js keeps one write in flight.
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -50,10 +50,11 @@ function acquirePool(origin, connections) {
   }
 }
 
-function shouldRetry(err, idempotent) {
+// mayHaveApplied is false for every failure of a read, and for a write only
+// when the server or the socket says nothing ran.
+function shouldRetry(err) {
   if (!(err instanceof AuthstoreError) || err.mayHaveApplied) return false
-  if (err.code === 'unreachable') return true
-  if (err.code === 'connection_lost') return idempotent
+  if (err.code === 'unreachable' || err.code === 'connection_lost') return true
   return err.retryable && (err.status === 429 || err.status === 503)
 }
 
@@ -72,15 +73,14 @@ export class Transport {
     this.release_ = release
   }
 
-  /// `write`: the request can change state (decides mayHaveApplied);
-  /// `idempotent`: repeating it is harmless (allows retry after a broken
-  /// connection).
-  async request({ method, path, body, write = false, idempotent = false }) {
+  /// `write`: the request can change state (decides mayHaveApplied when no
+  /// reply says otherwise, and so whether a broken connection is retried).
+  async request({ method, path, body, write = false }) {
     for (let attempt = 0; ; ++attempt) {
       try {
         return await this.once_(method, path, body, write)
       } catch (err) {
-        if (attempt >= this.retries_ || !shouldRetry(err, idempotent)) {
+        if (attempt >= this.retries_ || !shouldRetry(err)) {
           throw err
         }
         await sleep(backoffMs(attempt))

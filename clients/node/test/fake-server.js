@@ -134,6 +134,9 @@ export async function startFakeServer({ token, port: wanted = 0, now = () => Dat
     const url = new URL(req.url, 'http://fake')
     let body
     if (text !== '') {
+      if (!String(req.headers['content-type']).startsWith('application/json')) {
+        return sendError(res, 400, 'invalid_argument', { detail: 'a body needs Content-Type: application/json' })
+      }
       try {
         body = JSON.parse(text)
       } catch {

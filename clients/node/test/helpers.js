@@ -1,6 +1,7 @@
 // helpers.js -- what several test files share: a silent logger, the repo's
 // real Baileys fixtures, an opener with test defaults, and a poll helper.
 import { readdir, readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -45,9 +46,9 @@ export async function loadFixtures(owner) {
     }
     const type = types.find((t) => name.startsWith(`${t}-`))
     if (!type) throw new Error(`fixture ${file}: unknown key type`)
-    // The file store maps '/' to '__' and ':' to '-' in names; the fixture
-    // ids used here contain neither except the session/identity addresses,
-    // whose ':' became '-' -- keep the file's spelling as the id.
+    // The id is the file name's spelling: the file store had mapped ':' to
+    // '-' (a sender key's "g.us::1555::12" is "g.us--1555--12" here), which
+    // is still a valid id; the values are what matter.
     keys.push({ type, id: name.slice(type.length + 1), text })
   }
   return { keys, creds }
@@ -65,4 +66,15 @@ export async function eventually(predicate, what, ms = 5000) {
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`)
     await sleep(10)
   }
+}
+
+/// A loopback port nothing listens on (the kernel picked it, then it was
+/// closed again).
+export function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address()
+      probe.close(() => resolve(port))
+    })
+  })
 }

@@ -125,6 +125,23 @@ describe('one process per account', () => {
     await s.close()
   })
 
+  test('renewals failing past the ttl, then succeeding: lost without a write, and the lease given back on close', async () => {
+    const lost = []
+    const s = await open(fake, 'expired-quiet', { leaseTtlMs: 300, onLeaseLost: (e) => lost.push(e) })
+    const outage = fake.failNext({ status: 503, error: 'hot_unavailable', count: 1000,
+      match: (e) => e.route === 'lease' && e.sid === 'expired-quiet' })
+    await sleep(400)
+    outage.count = 0
+    await eventually(() => lost.length === 1, 'the first renewal after the outage noticed')
+    assert.equal(lost[0].code, 'fenced')
+    const writes = writesOf('expired-quiet')
+    await assert.rejects(s.saveCreds(), { code: 'fenced' })
+    assert.equal(writesOf('expired-quiet'), writes, 'refused locally')
+    await s.close()
+    const next = await open(fake, 'expired-quiet')
+    await next.close()
+  })
+
   test('lease: false takes no lease and sends writes without one', async () => {
     const a = await open(fake, 'no-lease', { lease: false })
     const b = await open(fake, 'no-lease', { lease: false })

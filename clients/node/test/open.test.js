@@ -3,11 +3,10 @@
 // nothing -- a fresh identity for an existing account logs it out
 // (invariant 4, "the worst bug a Baileys store can have").
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { AuthstoreError, useAuthstoreAuthState } from '../src/index.js'
 import { startFakeServer } from './fake-server.js'
-import { TOKEN, open } from './helpers.js'
+import { TOKEN, freePort, open } from './helpers.js'
 
 let fake
 before(async () => { fake = await startFakeServer({ token: TOKEN }) })
@@ -124,12 +123,7 @@ describe('every failure while reading creds rejects, never fresh creds', () => {
   })
 
   test('nothing listening (connection refused) rejects with unreachable after the bounded retries', async () => {
-    const port = await new Promise((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address()
-        probe.close(() => resolve(port))
-      })
-    })
+    const port = await freePort()
     await assert.rejects(
       useAuthstoreAuthState({ url: `http://127.0.0.1:${port}`, token: TOKEN, sessionId: 'x', retries: 2 }),
       (err) => err.code === 'unreachable' && err.mayHaveApplied === false && err.status === 0)

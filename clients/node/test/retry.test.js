@@ -2,12 +2,11 @@
 // (429/503 with may_have_applied false, a refused connection; reads also
 // after a broken connection). The fake counts the requests it received.
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, afterEach, before, describe, test } from 'node:test'
 import { backoffMs, CAP_MS } from '../src/backoff.js'
 import { startFakeServer } from './fake-server.js'
-import { TOKEN, open } from './helpers.js'
+import { TOKEN, freePort, open } from './helpers.js'
 
 let fake
 before(async () => { fake = await startFakeServer({ token: TOKEN }) })
@@ -64,12 +63,7 @@ describe('retried: nothing can have been applied', () => {
   })
 
   test('a refused connection is retried until the server is there', async () => {
-    const port = await new Promise((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address()
-        probe.close(() => resolve(port))
-      })
-    })
+    const port = await freePort()
     const opening = open({ url: `http://127.0.0.1:${port}` }, 'late', { retries: 10 })
     await sleep(150)
     const late = await startFakeServer({ token: TOKEN, port })

@@ -59,7 +59,9 @@ export async function openParty(who, sessionId, { mustExist = false, ...options 
 }
 
 /// The pre-key bundle a server would hand out for `party` (one-time pre-key
-/// `preKeyId`), as parseAndInjectE2ESessions builds it.
+/// `preKeyId`), as parseAndInjectE2ESessions builds it (the same bundle as
+/// tests/fixtures/make-fixtures.mjs's preKeyBundle, which runs on import and
+/// so cannot be imported).
 export async function preKeyBundle(party, preKeyId) {
   const { creds, keys } = party.auth
   const { [preKeyId]: preKey } = await keys.get('pre-key', [String(preKeyId)])

@@ -68,11 +68,15 @@ export function encodeKeysPatch(data) {
     const ids = data[type]
     if (!ids) continue
     const out = {}
+    let inType = 0
     for (const id in ids) {
       out[id] = ids[id] ? ids[id] : null
-      ++count
+      ++inType
     }
-    keys[type] = out
+    // A type left empty (Baileys' pre-key validation drops deletions of
+    // absent pre-keys from the map) is not sent.
+    if (inType > 0) keys[type] = out
+    count += inType
   }
   return count === 0 ? undefined : `"keys":${encodeValue(keys)}`
 }

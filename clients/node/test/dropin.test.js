@@ -151,6 +151,8 @@ describe('keys: the file store\'s semantics, value for value', () => {
     await remote.state.keys.set({})
     await remote.state.keys.set({ session: {} })
     assert.equal(fake.log.length, before)
+    await remote.state.keys.set({ session: {}, 'sender-key': { g: Buffer.from([1]) } })
+    assert.deepEqual(Object.keys(fake.applied.at(-1).body.keys), ['sender-key'], 'an empty type is not sent')
     await remote.close()
   })
 })

@@ -66,7 +66,7 @@ export interface AuthstoreAuthState {
   saveCreds: () => Promise<void>
   /** Resolves once every write issued so far is acknowledged; rejects with the first failure among the writes since the previous flush(). */
   flush: () => Promise<void>
-  /** Waits for queued writes, releases the lease and the connections; later calls reject with `closed`. */
+  /** Waits for queued writes, releases the lease and the connections (idempotent); later reads and writes reject with `closed`. */
   close: () => Promise<void>
   /** Logout: deletes the session (after the writes issued before), then closes. */
   removeSession: () => Promise<void>

@@ -10,6 +10,8 @@
 #   mongowire  mockupdb, a scripted MongoDB wire-protocol server (each test
 #              starts its own); NOT a real MongoDB
 #   real MongoDB: only when AUTHSTORE_TEST_MONGODB_URI is set
+#   node       the Node client against an in-test fake HTTP API; its
+#              real-server tests only when AUTHSTORE_TEST_API_URL is set
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +43,13 @@ if [ -n "${AUTHSTORE_TEST_MONGODB_URI:-}" ]; then
   echo "test.sh: AUTHSTORE_TEST_MONGODB_URI is set: the real-MongoDB contract suite runs"
 else
   echo "test.sh: AUTHSTORE_TEST_MONGODB_URI is not set: the real-MongoDB contract suite does NOT run"
+fi
+
+echo "test.sh: node tests (clients/node) run against an in-test fake of the HTTP API, not the real server"
+if [ -n "${AUTHSTORE_TEST_API_URL:-}" ]; then
+  echo "test.sh: AUTHSTORE_TEST_API_URL is set: the real-server Node tests run against it"
+else
+  echo "test.sh: AUTHSTORE_TEST_API_URL is not set: the real-server Node tests do NOT run (CTest: skipped)"
 fi
 
 # libmongoc (auto-initialized by every authstore process) keeps its counters

@@ -1,0 +1,16 @@
+// pg_store_contract_pgtest.cpp -- the cold-store contract suite
+// (tests/contract/cold_store_contract.hpp) against pg_store on a real
+// PostgreSQL 15 (a private server this process starts: pg_server.hpp).
+//
+// Each case runs on a schema of its own (created by pg_store::init, i.e.
+// by the real migration, and dropped afterwards) on one shared server.
+#include "postgres/store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "tests/contract/cold_store_contract.hpp"
+#include "tests/postgres/pg_fixture.hpp"
+
+using authstore::test::pg_fixture;
+
+AUTHSTORE_COLD_STORE_CONTRACT(pg_fixture, "[postgres]")

@@ -371,9 +371,12 @@ pg_batch_result pg_connection::run(const std::vector<pg_statement>& batch,
     run_serial(batch, deadline, out);
   if (out.ok())
     return out;
-  // A timeout or broken socket leaves the protocol state unknown.
+  // A timeout, a broken socket, a failure to send or sync (statements may
+  // sit queued in the pipeline) or an answer out of protocol: the state of
+  // the connection is unknown, and a new one is cheaper than finding out.
   if (out.kind == pg_error_kind::io_timeout
-      || out.kind == pg_error_kind::connection_lost)
+      || out.kind == pg_error_kind::connection_lost
+      || out.kind == pg_error_kind::protocol || out.failed_at >= batch.size())
     close();
   else
     roll_back_if_needed();

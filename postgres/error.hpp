@@ -20,7 +20,7 @@
 // too many clients and a wrong password are different pages for an
 // operator), and each maps to one errc (to_errc) and one retry class:
 //   is_conflict:  serialization failure, deadlock -- the transaction is
-//                 retried at once, a bounded number of times;
+//                 retried after a short pause, a bounded number of times;
 //   is_transient: the connection or the server's role changed -- close the
 //                 connection, back off, reconnect, retry (bounded);
 //   neither:      reported as it is.
@@ -122,7 +122,7 @@ pg_error_kind classify(const pg_result* result, const pg_conn* conn);
 /// every client-side failure.
 pg_error_kind classify_connect(const pg_conn* conn);
 
-/// Serialization failures and deadlocks: retry the transaction at once.
+/// Serialization failures and deadlocks: retry the transaction (soon).
 bool is_conflict(pg_error_kind x);
 
 /// Kinds where a new connection may succeed: close, back off, retry.

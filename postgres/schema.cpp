@@ -165,10 +165,16 @@ outcome<int32_t> apply(pg_connection& conn, const std::string& schema,
 // Step 4: the privileges the store needs and an encoding that keeps text.
 outcome<bool> check_access(pg_connection& conn, const std::string& schema,
                            clock::time_point deadline, pg_error_kind* kind) {
+  // One has_table_privilege per privilege: given a list, it answers
+  // whether *any* of them is held.
   static const char* const query
     = "SELECT has_schema_privilege($1, 'USAGE'),"
-      " has_table_privilege($2, 'SELECT, INSERT, UPDATE, DELETE'),"
-      " has_table_privilege($3, 'SELECT, INSERT, UPDATE, DELETE'),"
+      " has_table_privilege($2, 'SELECT') AND has_table_privilege($2, "
+      "'INSERT') AND has_table_privilege($2, 'UPDATE') AND "
+      "has_table_privilege($2, 'DELETE'),"
+      " has_table_privilege($3, 'SELECT') AND has_table_privilege($3, "
+      "'INSERT') AND has_table_privilege($3, 'UPDATE') AND "
+      "has_table_privilege($3, 'DELETE'),"
       " current_setting('server_encoding') IN ('UTF8', 'SQL_ASCII')";
   auto r = conn.run(
     {sql(query, {text_param(schema),

@@ -5,9 +5,9 @@
 // Design: every public call builds one batch (BEGIN ... COMMIT, or one
 // query) and hands it to call(), the one retry loop: it (re)connects and
 // prepares when the connection is gone, runs the batch in one round trip,
-// and on failure retries by kind (error.hpp: conflicts at once, transient
-// kinds after closing and a doubling backoff). Every batch is idempotent,
-// so repeating one whose COMMIT answer was lost is safe.
+// and on failure retries by kind (error.hpp: conflicts after a short pause,
+// transient kinds after closing and a doubling backoff). Every batch is
+// idempotent, so repeating one whose COMMIT answer was lost is safe.
 #include "postgres/store.hpp"
 
 #include <algorithm>
@@ -187,6 +187,7 @@ struct pg_store::impl {
       if (is_conflict(r.kind) && conflicts < cfg.max_conflict_retries) {
         ++conflicts;
         ++stats.conflict_retries;
+        std::this_thread::sleep_for(cfg.conflict_backoff * conflicts);
         continue;
       }
       if (is_transient(r.kind)) {
@@ -316,7 +317,7 @@ outcome<std::unique_ptr<pg_store>> pg_store::open(const pg_store_config& cfg) {
       || cfg.connect_timeout.count() <= 0)
     return failure{errc::invalid_config, "postgres timeouts: out of range"};
   if (cfg.max_retries < 0 || cfg.max_conflict_retries < 0
-      || cfg.retry_backoff.count() < 0)
+      || cfg.retry_backoff.count() < 0 || cfg.conflict_backoff.count() < 0)
     return failure{errc::invalid_config, "postgres retries: negative"};
   auto x = std::make_unique<impl>();
   x->cfg = cfg;

@@ -31,13 +31,14 @@
 //   transaction committed: the call fails (cold_unavailable), the outbox
 //   keeps its marks, and the retry is harmless because every statement is
 //   idempotent under its version guard.
-// - Serialization failures and deadlocks are retried at once, up to
-//   max_conflict_retries times (fields are upserted in name order, so two
-//   persists of one session lock rows in the same order). Transient kinds
-//   (connection lost, io_timeout, shutdown, too many connections, a
-//   read-only server) close the connection, back off (retry_backoff,
-//   doubling) and reconnect, up to max_retries times. Everything else fails
-//   at once. A call that found the connection gone reconnects first.
+// - Serialization failures and deadlocks are retried after a short
+//   growing pause (conflict_backoff), up to max_conflict_retries times (fields
+//   are upserted in name order, so two persists of one session lock rows in the
+//   same order). Transient kinds (connection lost, io_timeout, shutdown, too
+//   many connections, a read-only server) close the connection, back off
+//   (retry_backoff, doubling) and reconnect, up to max_retries times.
+//   Everything else fails at once. A call that found the connection gone
+//   reconnects first.
 // - load() is one statement in a REPEATABLE READ READ ONLY transaction: one
 //   snapshot. Field rows at or below dv and tombstones are left out; found
 //   is false only when no live field row exists and the session row is
@@ -90,6 +91,9 @@ struct pg_store_config {
   std::chrono::milliseconds retry_backoff{50};
   /// Retries of a transaction that met a serialization failure or deadlock.
   int max_conflict_retries = 5;
+  /// Wait before conflict retry n: n x this (a retry at once tends to meet
+  /// the same competitor at the same row again).
+  std::chrono::milliseconds conflict_backoff{5};
   /// init() may create the schema or apply missing migrations; when false
   /// it only checks (and fails on anything but the current version).
   bool migrate = true;

@@ -12,12 +12,13 @@
 //     my_fixture();          // a fresh, empty store (may REQUIRE/FAIL)
 //     Store& store();        // persist, load, load_fields, erase as in
 //   };                       //   mongo_store / pg_store
-//   AUTHSTORE_COLD_STORE_CONTRACT(my_fixture, "[postgres]")
+//   AUTHSTORE_COLD_STORE_CONTRACT(my_fixture, "postgres", "[postgres]")
 //
-// The second argument is an expression convertible to std::string that
-// prefixes every case's tags (a suite that must not run without its server
-// can pass "[.][...]"). Case names start with "cold store contract: " so
-// one backend's file can hold them beside its own. Each case is a template
+// The second argument (a string literal) names the backend in every case
+// name ("cold store contract (postgres): ..."), so one file can expand the
+// cases for several fixtures. The third is an expression convertible to
+// std::string that prefixes every case's tags (a suite that must not run
+// without its server can pass "[.][...]"). Each case is a template
 // function below, so a failure points at a line of this file with the
 // fixture's type in the expansion.
 //
@@ -317,55 +318,54 @@ void invalid_requests_are_refused_before_anything_is_sent() {
 
 } // namespace authstore::contract
 
-#define AUTHSTORE_CONTRACT_CASE(F, TAGS, NAME, FN, INV)                        \
-  TEST_CASE("cold store contract: " NAME, std::string(TAGS) + INV) {           \
+#define AUTHSTORE_CONTRACT_CASE(F, B, TAGS, NAME, FN, INV)                     \
+  TEST_CASE("cold store contract (" B "): " NAME, std::string(TAGS) + INV) {   \
     authstore::contract::FN<F>();                                              \
   }
 
-/// Expands every contract case for fixture `F`, tagged TAGS + invariant.
-#define AUTHSTORE_COLD_STORE_CONTRACT(F, TAGS)                                 \
-  AUTHSTORE_CONTRACT_CASE(F, TAGS, "a persisted session loads back exactly",   \
+/// Expands every contract case for fixture `F`, named after backend `B` (a
+/// string literal), tagged TAGS + the invariant.
+#define AUTHSTORE_COLD_STORE_CONTRACT(F, B, TAGS)                              \
+  AUTHSTORE_CONTRACT_CASE(F, B, TAGS,                                          \
+                          "a persisted session loads back exactly",            \
                           persisted_session_loads_back, "[invariant-1]")       \
   AUTHSTORE_CONTRACT_CASE(                                                     \
-    F, TAGS, "a session never stored is a successful empty read",              \
+    F, B, TAGS, "a session never stored is a successful empty read",           \
     missing_session_is_a_successful_empty_read, "[invariant-4]")               \
-  AUTHSTORE_CONTRACT_CASE(F, TAGS,                                             \
+  AUTHSTORE_CONTRACT_CASE(F, B, TAGS,                                          \
                           "persisting the same request twice changes nothing", \
                           same_request_twice_changes_nothing, "[invariant-3]") \
   AUTHSTORE_CONTRACT_CASE(                                                     \
-    F, TAGS, "an older persist never overwrites a newer one",                  \
+    F, B, TAGS, "an older persist never overwrites a newer one",               \
     older_persist_never_overwrites_newer, "[invariant-3]")                     \
   AUTHSTORE_CONTRACT_CASE(                                                     \
-    F, TAGS, "a deleted key is never resurrected by an older write",           \
+    F, B, TAGS, "a deleted key is never resurrected by an older write",        \
     deleted_key_not_resurrected_by_older_write, "[invariant-3]")               \
-  AUTHSTORE_CONTRACT_CASE(F, TAGS,                                             \
-                          "any order of the same persists stores the newest "  \
-                          "state",                                             \
-                          any_order_stores_the_newest_state, "[invariant-3]")  \
-  AUTHSTORE_CONTRACT_CASE(F, TAGS,                                             \
-                          "erase removes a session for good, and only by "     \
-                          "request",                                           \
-                          erase_removes_for_good_and_only_by_request,          \
-                          "[invariant-6]")                                     \
   AUTHSTORE_CONTRACT_CASE(                                                     \
-    F, TAGS, "a deleted session is never resurrected by a late persist",       \
+    F, B, TAGS, "any order of the same persists stores the newest state",      \
+    any_order_stores_the_newest_state, "[invariant-3]")                        \
+  AUTHSTORE_CONTRACT_CASE(                                                     \
+    F, B, TAGS, "erase removes a session for good, and only by request",       \
+    erase_removes_for_good_and_only_by_request, "[invariant-6]")               \
+  AUTHSTORE_CONTRACT_CASE(                                                     \
+    F, B, TAGS, "a deleted session is never resurrected by a late persist",    \
     deleted_session_not_resurrected_by_late_persist, "[invariant-3]")          \
   AUTHSTORE_CONTRACT_CASE(                                                     \
-    F, TAGS, "a session re-created after a delete loads only the new fields",  \
+    F, B, TAGS,                                                                \
+    "a session re-created after a delete loads only the new fields",           \
     recreated_session_loads_only_new_fields, "[invariant-3]")                  \
   AUTHSTORE_CONTRACT_CASE(                                                     \
-    F, TAGS, "a versioned erase is idempotent and never undoes a newer write", \
+    F, B, TAGS,                                                                \
+    "a versioned erase is idempotent and never undoes a newer write",          \
     versioned_erase_idempotent_never_undoes_newer, "[invariant-3]")            \
   AUTHSTORE_CONTRACT_CASE(                                                     \
-    F, TAGS, "an erase at version 0 through persist removes everything",       \
+    F, B, TAGS, "an erase at version 0 through persist removes everything",    \
     erase_at_version_zero_removes_everything, "[invariant-6]")                 \
-  AUTHSTORE_CONTRACT_CASE(F, TAGS, "an empty patch moves the watermark",       \
+  AUTHSTORE_CONTRACT_CASE(F, B, TAGS, "an empty patch moves the watermark",    \
                           empty_patch_moves_the_watermark, "[invariant-2]")    \
-  AUTHSTORE_CONTRACT_CASE(F, TAGS,                                             \
+  AUTHSTORE_CONTRACT_CASE(F, B, TAGS,                                          \
                           "every Baileys fixture reads back byte for byte",    \
                           fixtures_read_back_byte_for_byte, "[invariant-1]")   \
   AUTHSTORE_CONTRACT_CASE(                                                     \
-    F, TAGS,                                                                   \
-    "invalid persists are refused before anything is "                         \
-    "sent",                                                                    \
+    F, B, TAGS, "invalid persists are refused before anything is sent",        \
     invalid_requests_are_refused_before_anything_is_sent, "[invariant-3]")

@@ -31,16 +31,17 @@ inline std::unique_ptr<pg_store> open_pg_store(const pg_store_config& cfg) {
 }
 
 /// A store on a new schema of the shared server (or `server`), created by
-/// init() and dropped by the destructor.
+/// init() and dropped by the destructor; `pipeline` as in pg_store_config.
 class pg_fixture {
 public:
-  explicit pg_fixture(pg_server* server = nullptr) {
+  explicit pg_fixture(pg_server* server = nullptr, bool pipeline = true) {
     std::string why;
     server_ = server ? server : shared_pg_server(&why);
     if (!server_)
       FAIL("no PostgreSQL server: " << why);
     schema_ = fresh_schema();
     cfg_ = pg_test_config(*server_, schema_);
+    cfg_.pipeline = pipeline;
     store_ = open_pg_store(cfg_);
     auto ready = store_->init();
     if (!ready)

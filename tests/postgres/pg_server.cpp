@@ -82,7 +82,11 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& cwd,
   pid_t pid = fork();
   if (pid != 0)
     return pid;
-  // Child: only async-signal-safe-ish calls until exec.
+  // Child: only async-signal-safe calls until exec. The log is opened as
+  // the server user, so that pg_ctl (which appends as that user) can too.
+  if (geteuid() == 0
+      && (setgid(gid) != 0 || setgroups(1, &gid) != 0 || setuid(uid) != 0))
+    _exit(126);
   int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd >= 0) {
     dup2(fd, 1);
@@ -92,9 +96,6 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& cwd,
   int null = ::open("/dev/null", O_RDONLY);
   if (null >= 0)
     dup2(null, 0);
-  if (geteuid() == 0
-      && (setgid(gid) != 0 || setgroups(1, &gid) != 0 || setuid(uid) != 0))
-    _exit(126);
   if (chdir(cwd.c_str()) != 0)
     _exit(126);
   std::vector<char*> args;
@@ -445,6 +446,43 @@ pg_server* shared_pg_server(std::string* why) {
   if (!started && why)
     *why = server.last_error();
   return started ? &server : nullptr;
+}
+
+pg_client::pg_client(const std::string& uri) {
+  conn_ = PQconnectdb(uri.c_str());
+  if (PQstatus(conn_) != CONNECTION_OK)
+    error_ = PQerrorMessage(conn_);
+  PQsetNoticeProcessor(
+    conn_, [](void*, const char*) {}, nullptr);
+}
+
+pg_client::~pg_client() {
+  PQfinish(conn_);
+}
+
+bool pg_client::is_open() const {
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool pg_client::exec(const std::string& sql, std::string* value) {
+  error_.clear();
+  sqlstate_.clear();
+  if (!is_open()) {
+    error_ = "not connected: " + std::string(PQerrorMessage(conn_));
+    return false;
+  }
+  PGresult* r = PQexec(conn_, sql.c_str());
+  auto status = PQresultStatus(r);
+  bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  if (!ok) {
+    error_ = PQresultErrorMessage(r);
+    if (const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE))
+      sqlstate_ = state;
+  } else if (value) {
+    *value = PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+  }
+  PQclear(r);
+  return ok;
 }
 
 std::string fresh_schema() {

@@ -38,6 +38,8 @@
 
 #include <sys/types.h>
 
+struct pg_conn; // libpq's PGconn
+
 namespace authstore::test {
 
 /// How a private server is set up.
@@ -112,6 +114,30 @@ private:
   int port_ = 0;
   pid_t postmaster_ = -1;
   std::string error_;
+};
+
+/// A blocking libpq session for tests: holding locks, opening
+/// transactions, counting connections (things a one-shot exec() cannot).
+class pg_client {
+public:
+  /// Connects to `uri` (check is_open()).
+  explicit pg_client(const std::string& uri);
+  ~pg_client();
+  pg_client(const pg_client&) = delete;
+  pg_client& operator=(const pg_client&) = delete;
+
+  bool is_open() const;
+  /// Runs `sql`; the first column of the first row into `value` when
+  /// given. False on failure, with the message in last_error() and the
+  /// SQLSTATE in last_sqlstate().
+  bool exec(const std::string& sql, std::string* value = nullptr);
+  const std::string& last_error() const { return error_; }
+  const std::string& last_sqlstate() const { return sqlstate_; }
+
+private:
+  pg_conn* conn_ = nullptr;
+  std::string error_;
+  std::string sqlstate_;
 };
 
 /// A PostgreSQL schema name unique in this process ("t_<pid>_<n>").

@@ -65,13 +65,15 @@ pgb() { # label, pgbench args...
   local label=$1
   shift
   pgbench -h 127.0.0.1 -p "$port" -U postgres -n -T "$seconds" "$@" \
-    -f bench/pg/upsert.sql postgres >"$raw/$label.txt" 2>&1
+    -f bench/pg/upsert.sql postgres >"$raw/$label.txt" 2>&1 \
+    || { cat "$raw/$label.txt" >&2; return 1; }
   grep -oP 'tps = \K[0-9.]+(?= \(without initial connection time\))' "$raw/$label.txt"
 }
 store() { # label, persist_bench args...
   local label=$1
   shift
-  "$bench" --uri "$uri" --schema bench --seconds "$seconds" "$@" >"$raw/$label.json"
+  "$bench" --uri "$uri" --schema bench --seconds "$seconds" "$@" >"$raw/$label.json" \
+    || { cat "$raw/$label.json" >&2; return 1; }
   python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["persists_per_s"], 1))' "$raw/$label.json"
 }
 
@@ -95,7 +97,13 @@ fs=$(df -T "$raw" | awk 'NR==2 {print $2}')
 ratio() { python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; }
 cp "$raw"/*.txt "$raw"/*.json "$out/" 2>/dev/null || true
 for f in "$out"/pgbench-*.txt "$out"/store-*.json; do mv "$f" "$(dirname "$f")/pg-$(basename "$f")"; done
-model=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"{d[\"fields_per_persist\"]:.2f} field rows and {d[\"value_bytes_per_persist\"]:.0f} value bytes per persist; p50 {d[\"p50_us\"]:.0f} us, p99 {d[\"p99_us\"]:.0f} us")' "$out/pg-store-t8-r1.json")
+model=$(python3 - "$out/pg-store-t8-r1.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"{d['fields_per_persist']:.2f} field rows and {d['value_bytes_per_persist']:.0f} "
+      f"value bytes per persist; p50 {d['p50_us']:.0f} us, p99 {d['p99_us']:.0f} us")
+PY
+)
 
 {
   echo "# PostgreSQL persist throughput, $(date -u '+%Y-%m-%d %H:%M') UTC"

@@ -14,9 +14,14 @@
 // (pipelined: one round trip) -- what the cold worker does per call.
 // Latency per persist goes into a log-linear histogram (within 1.6 %).
 //
+// --shape fixed replaces the model by upsert.sql's transaction exactly:
+// two field rows of 1495 and 127 bytes per persist, named after the thread
+// (pgbench: the client), in a random one of 10 000 shared sessions, so the
+// ratio to pgbench compares the same work on the same rows.
+//
 // Usage: persist_bench --uri URI [--threads T] [--seconds D]
 //        [--sessions S] [--seed N] [--no-pipeline] [--schema NAME]
-//        [--init-only]
+//        [--shape model|fixed] [--init-only]
 // Prints one JSON object on stdout. --init-only creates the schema (the
 // real migration, pg_store::init) and exits: bench/pg/run.sh uses it
 // before pgbench, so both write the same tables.
@@ -49,6 +54,8 @@ struct options {
   uint64_t seed = 1;
   bool pipeline = true;
   bool init_only = false;
+  /// "model": the traffic model's writes; "fixed": upsert.sql's shape.
+  std::string shape = "model";
 };
 
 bool parse(int argc, char** argv, options& o) {
@@ -73,11 +80,18 @@ bool parse(int argc, char** argv, options& o) {
       o.pipeline = false;
     else if (a == "--init-only")
       o.init_only = true;
+    else if (a == "--shape")
+      o.shape = value();
     else
       return false;
   }
-  return !o.uri.empty() && o.threads > 0 && o.seconds > 0 && o.sessions > 0;
+  return !o.uri.empty() && o.threads > 0 && o.seconds > 0 && o.sessions > 0
+         && (o.shape == "model" || o.shape == "fixed");
 }
+
+// --shape fixed: one version clock for all threads (upsert.sql uses the
+// wall clock in microseconds for the same purpose).
+std::atomic<uint64_t> fixed_clock{0};
 
 struct thread_result {
   uint64_t persists = 0;
@@ -104,12 +118,45 @@ void drive(const pg_store_config& cfg, const options& o, int index,
                             + static_cast<uint64_t>(i));
     versions.push_back(0);
   }
+  // upsert.sql's shape: a 1495-byte session record and a 127-byte tctoken
+  // (the same lengths; pseudo-random base64-like bytes, not compressible).
+  auto filler = [x = uint64_t{0x9e3779b97f4a7c15}](size_t n) mutable {
+    static const char alphabet[]
+      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out = R"({"type":"Buffer","data":")";
+    while (out.size() < n - 2) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      out.push_back(alphabet[x % 64]);
+    }
+    return out + "\"}";
+  };
+  const std::string record = filler(1495), token = filler(127);
+  uint64_t rng = 0x2545f4914f6cdd1dULL ^ static_cast<uint64_t>(index + 1);
   for (size_t next = 0; !stop.load(std::memory_order_relaxed); ++next) {
     size_t i = next % sessions.size();
-    auto op = sessions[i].next_steady(0.0); // writes only
-    if (op.kind != sim_op_kind::set || op.writes.writes.empty())
-      continue;
-    persist_request req{sessions[i].id(), ++versions[i], op.writes.writes};
+    std::vector<field_write> fields;
+    if (o.shape == "fixed") {
+      auto id = std::to_string(index);
+      fields = {{"k:session/" + id + ".0", false, record},
+                {"k:tctoken/" + id, false, token}};
+    } else {
+      auto op = sessions[i].next_steady(0.0); // writes only
+      if (op.kind != sim_op_kind::set || op.writes.writes.empty())
+        continue;
+      fields = std::move(op.writes.writes);
+    }
+    persist_request req{sessions[i].id(), ++versions[i], std::move(fields)};
+    if (o.shape == "fixed") {
+      // As upsert.sql: a random one of 10 000 sessions shared by all
+      // threads, versions from one increasing clock (so every upsert wins).
+      rng ^= rng << 13;
+      rng ^= rng >> 7;
+      rng ^= rng << 17;
+      req.session_id = "fx" + std::to_string(1 + rng % 10000);
+      req.version = fixed_clock.fetch_add(1) + 1;
+    }
     for (const auto& w : req.fields)
       out.value_bytes += w.value.size();
     out.fields += req.fields.size();
@@ -143,7 +190,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, o)) {
     std::cerr << "usage: persist_bench --uri URI [--threads T] [--seconds D] "
                  "[--sessions S] [--seed N] [--no-pipeline] [--schema NAME] "
-                 "[--init-only]\n";
+                 "[--shape model|fixed] [--init-only]\n";
     return 2;
   }
   pg_store_config cfg;
@@ -193,7 +240,8 @@ int main(int argc, char** argv) {
   auto us = [&](double q) {
     return static_cast<double>(latency.quantile(q)) / 1000.0;
   };
-  std::cout << "{\"threads\":" << o.threads << ",\"connections\":" << o.threads
+  std::cout << "{\"shape\":\"" << o.shape << "\",\"threads\":" << o.threads
+            << ",\"connections\":" << o.threads
             << ",\"pipeline\":" << (o.pipeline ? "true" : "false")
             << ",\"seconds\":" << elapsed
             << ",\"sessions_per_thread\":" << o.sessions

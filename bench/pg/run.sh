@@ -9,10 +9,12 @@
 # out). Stopped by pid (SIGINT, fast shutdown) at exit.
 #
 # Limit: pgbench -n -c 8 -T 10 -f bench/pg/upsert.sql (a transaction shaped
-# like one persist; see its header), also with -M prepared (the store
-# prepares its statements) and with -c 1.
+# like one persist; see its header), and the same transaction in one
+# pipeline (upsert-pipelined.sql, -M prepared -j 2), which sends it in one
+# round trip as the store does; -c 1 for the single-connection case.
 # Store: bench/pg/persist_bench.cpp (8 threads x 8 connections, and 1 x 1;
-# pipelined and not), the traffic model's writes, the same tables.
+# pipelined and not): the traffic model's writes, and upsert.sql's exact
+# shape (--shape fixed) for the like-for-like ratio; the same tables.
 # The runs alternate pgbench and the store ROUNDS times (default 2), so
 # drift (table growth, checkpoints) hits both alike. About 3 minutes.
 set -euo pipefail
@@ -61,11 +63,11 @@ done
 uri="postgresql://postgres@127.0.0.1:$port/postgres"
 "$bench" --uri "$uri" --schema bench --init-only
 
-pgb() { # label, pgbench args...
+pgb() { # label, pgbench args... (the script included)
   local label=$1
   shift
   pgbench -h 127.0.0.1 -p "$port" -U postgres -n -T "$seconds" "$@" \
-    -f bench/pg/upsert.sql postgres >"$raw/$label.txt" 2>&1 \
+    postgres >"$raw/$label.txt" 2>&1 \
     || { cat "$raw/$label.txt" >&2; return 1; }
   grep -oP 'tps = \K[0-9.]+(?= \(without initial connection time\))' "$raw/$label.txt"
 }
@@ -78,15 +80,18 @@ store() { # label, persist_bench args...
 }
 
 declare -A r
+plain=(-f bench/pg/upsert.sql)
+piped=(-M prepared -f bench/pg/upsert-pipelined.sql)
 for round in $(seq 1 "$rounds"); do
   echo "bench/pg: round $round of $rounds" >&2
-  r[pgb_c8_$round]=$(pgb "pgbench-c8-r$round" -c 8)
-  r[store_t8_$round]=$(store "store-t8-r$round" --threads 8)
-  r[pgbp_c8_$round]=$(pgb "pgbench-prepared-c8-r$round" -c 8 -M prepared)
-  r[store_t8_np_$round]=$(store "store-t8-nopipe-r$round" --threads 8 --no-pipeline)
-  r[pgbp_c1_$round]=$(pgb "pgbench-prepared-c1-r$round" -c 1 -M prepared)
-  r[store_t1_$round]=$(store "store-t1-r$round" --threads 1)
-  r[store_t1_np_$round]=$(store "store-t1-nopipe-r$round" --threads 1 --no-pipeline)
+  r[pgb_c8_$round]=$(pgb "pgbench-c8-r$round" -c 8 "${plain[@]}")
+  r[store_model_$round]=$(store "store-model-t8-r$round" --threads 8)
+  r[pgbp_c8_$round]=$(pgb "pgbench-pipelined-c8-j2-r$round" -c 8 -j 2 "${piped[@]}")
+  r[store_fixed_$round]=$(store "store-fixed-t8-r$round" --threads 8 --shape fixed)
+  r[store_fixed_np_$round]=$(store "store-fixed-t8-nopipe-r$round" --threads 8 --shape fixed --no-pipeline)
+  r[pgbp_c1_$round]=$(pgb "pgbench-pipelined-c1-r$round" -c 1 "${piped[@]}")
+  r[store_fixed_t1_$round]=$(store "store-fixed-t1-r$round" --threads 1 --shape fixed)
+  r[store_fixed_t1_np_$round]=$(store "store-fixed-t1-nopipe-r$round" --threads 1 --shape fixed --no-pipeline)
 done
 fsync_rate=$(cd "$raw" && "$bin/pg_test_fsync" -s 1 -f "$raw/fsync.test" 2>/dev/null \
   | grep -m1 -oP 'fdatasync\s+\K[0-9.,]+(?= ops/sec)' || echo "?")
@@ -97,7 +102,7 @@ fs=$(df -T "$raw" | awk 'NR==2 {print $2}')
 ratio() { python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; }
 cp "$raw"/*.txt "$raw"/*.json "$out/" 2>/dev/null || true
 for f in "$out"/pgbench-*.txt "$out"/store-*.json; do mv "$f" "$(dirname "$f")/pg-$(basename "$f")"; done
-model=$(python3 - "$out/pg-store-t8-r1.json" <<'PY'
+model=$(python3 - "$out/pg-store-model-t8-r1.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(f"{d['fields_per_persist']:.2f} field rows and {d['value_bytes_per_persist']:.0f} "
@@ -111,21 +116,24 @@ PY
   echo "Machine: $(nproc) cores, $cpu, Linux $(uname -r); $pgver; data dir on $fs; \`pg_test_fsync\` fdatasync: $fsync_rate ops/s. Everything on loopback."
   echo "Server: private, \`fsync = on\`, \`synchronous_commit = on\`, \`full_page_writes = on\`, \`shared_buffers = 128MB\`."
   echo "Method: \`bash bench/pg/run.sh\` (see its header): ${seconds} s per run, ${rounds} rounds alternating pgbench and the store on the same tables."
-  echo "Limit: \`pgbench -n -c 8 -T $seconds -f bench/pg/upsert.sql\` (one transaction shaped like a persist: two field rows in one guarded multi-row upsert, 1.5 KB + 127 B, then the watermark)."
-  echo "Store: \`pg_persist_bench\` driving \`pg_store::persist\` (one transaction per persist) with the Baileys traffic model's writes: $model (8 threads, round 1)."
+  echo "Limit: \`pgbench -n -c 8 -T $seconds -f bench/pg/upsert.sql\` (one transaction shaped like a persist: two field rows in one guarded multi-row upsert, 1495 B + 127 B, then the watermark; simple protocol, one round trip per statement), and the same transaction pipelined (\`upsert-pipelined.sql\`, \`-M prepared -j 2\`: one round trip, as the store sends it)."
+  echo "Store: \`pg_persist_bench\` driving \`pg_store::persist\` (one transaction per persist): the Baileys traffic model's writes ($model; 8 threads, round 1), and upsert.sql's exact shape (\`--shape fixed\`)."
   echo
-  echo "| run | round | transactions/s | vs. pgbench -c 8 (simple) | vs. pgbench -c 8 -M prepared |"
+  echo "| run | round | transactions/s | vs. the exact command | vs. pgbench pipelined |"
   echo "|---|---:|---:|---:|---:|"
   for round in $(seq 1 "$rounds"); do
     base=${r[pgb_c8_$round]}
-    prep=${r[pgbp_c8_$round]}
-    echo "| pgbench -c 8 | $round | $base | 100 % | $(ratio "$base" "$prep") |"
-    echo "| pgbench -c 8 -M prepared | $round | $prep | $(ratio "$prep" "$base") | 100 % |"
-    echo "| store, 8 threads x 8 connections, pipelined | $round | ${r[store_t8_$round]} | $(ratio "${r[store_t8_$round]}" "$base") | $(ratio "${r[store_t8_$round]}" "$prep") |"
-    echo "| store, 8 x 8, one round trip per statement | $round | ${r[store_t8_np_$round]} | $(ratio "${r[store_t8_np_$round]}" "$base") | $(ratio "${r[store_t8_np_$round]}" "$prep") |"
-    echo "| pgbench -c 1 -M prepared | $round | ${r[pgbp_c1_$round]} | | |"
-    echo "| store, 1 thread x 1 connection, pipelined | $round | ${r[store_t1_$round]} | | vs. -c 1: $(ratio "${r[store_t1_$round]}" "${r[pgbp_c1_$round]}") |"
-    echo "| store, 1 x 1, one round trip per statement | $round | ${r[store_t1_np_$round]} | | vs. -c 1: $(ratio "${r[store_t1_np_$round]}" "${r[pgbp_c1_$round]}") |"
+    best=${r[pgbp_c8_$round]}
+    row() { echo "| $1 | $round | $2 | $(ratio "$2" "$base") | $(ratio "$2" "$best") |"; }
+    row "\`pgbench -n -c 8 -T $seconds -f upsert.sql\` (the exact command)" "$base"
+    row "pgbench -c 8 -j 2 -M prepared, upsert-pipelined.sql" "$best"
+    row "store, 8 threads x 8 connections, traffic model" "${r[store_model_$round]}"
+    row "store, 8 x 8, upsert.sql's shape" "${r[store_fixed_$round]}"
+    row "store, 8 x 8, upsert.sql's shape, one round trip per statement" "${r[store_fixed_np_$round]}"
+    one=${r[pgbp_c1_$round]}
+    echo "| pgbench -c 1 -M prepared, upsert-pipelined.sql | $round | $one | | 100 % (of -c 1) |"
+    echo "| store, 1 thread x 1 connection, upsert.sql's shape | $round | ${r[store_fixed_t1_$round]} | | $(ratio "${r[store_fixed_t1_$round]}" "$one") (of -c 1) |"
+    echo "| store, 1 x 1, upsert.sql's shape, one round trip per statement | $round | ${r[store_fixed_t1_np_$round]} | | $(ratio "${r[store_fixed_t1_np_$round]}" "$one") (of -c 1) |"
   done
   echo
   echo "Raw outputs: \`pg-pgbench-*.txt\`, \`pg-store-*.json\` beside this file."

@@ -93,8 +93,9 @@ for round in $(seq 1 "$rounds"); do
   r[store_fixed_t1_$round]=$(store "store-fixed-t1-r$round" --threads 1 --shape fixed)
   r[store_fixed_t1_np_$round]=$(store "store-fixed-t1-nopipe-r$round" --threads 1 --shape fixed --no-pipeline)
 done
-fsync_rate=$(cd "$raw" && "$bin/pg_test_fsync" -s 1 -f "$raw/fsync.test" 2>/dev/null \
-  | grep -m1 -oP 'fdatasync\s+\K[0-9.,]+(?= ops/sec)' || echo "?")
+fsync_rate=$(cd "$raw" && { "$bin/pg_test_fsync" -s 1 -f "$raw/fsync.test" 2>/dev/null || true; } \
+  | grep -m1 -oP 'fdatasync\s+\K[0-9.,]+(?= ops/sec)' || true)
+fsync_rate=${fsync_rate:-?}
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 pgver=$("$bin/postgres" --version)

@@ -177,14 +177,11 @@ bool is_transient(pg_error_kind x) {
 }
 
 errc to_errc(pg_error_kind x) {
+  // Exactly the kinds a new connection may cure: the server is not there
+  // for us now, which is what cold_unavailable tells a caller.
+  if (is_transient(x))
+    return errc::cold_unavailable;
   switch (x) {
-    case pg_error_kind::read_only:
-    case pg_error_kind::too_many_connections:
-    case pg_error_kind::admin_shutdown:
-    case pg_error_kind::connection_lost:
-    case pg_error_kind::connect_failed:
-    case pg_error_kind::io_timeout:
-      return errc::cold_unavailable;
     case pg_error_kind::statement_timeout:
     case pg_error_kind::lock_timeout:
       return errc::timeout;

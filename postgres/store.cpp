@@ -314,7 +314,7 @@ outcome<std::unique_ptr<pg_store>> pg_store::open(const pg_store_config& cfg) {
       errc::invalid_config,
       "postgres schema: the name must match [a-z_][a-z0-9_]{0,62}"};
   if (cfg.call_timeout.count() <= 0 || cfg.reply_margin.count() < 0
-      || cfg.connect_timeout.count() <= 0)
+      || cfg.connect_timeout.count() <= 0 || cfg.init_timeout.count() <= 0)
     return failure{errc::invalid_config, "postgres timeouts: out of range"};
   if (cfg.max_retries < 0 || cfg.max_conflict_retries < 0
       || cfg.retry_backoff.count() < 0 || cfg.conflict_backoff.count() < 0)
@@ -367,14 +367,16 @@ outcome<bool> pg_store::init() {
     return x.fail("init connect", r.kind, r.sqlstate, 1);
   }
   pg_error_kind kind = pg_error_kind::none;
+  auto init_deadline = [&] {
+    return clock::now() + x.cfg.init_timeout;
+  };
   auto mode = x.cfg.migrate ? migrate_mode::apply : migrate_mode::check;
-  auto schema
-    = migrate(x.conn, x.cfg.schema, mode, x.round_trip_deadline(), &kind);
+  auto schema = migrate(x.conn, x.cfg.schema, mode, init_deadline(), &kind);
   if (!schema) {
     count(kind);
     return schema.error();
   }
-  r = x.conn.run({sql(read_only_sql)}, x.round_trip_deadline());
+  r = x.conn.run({sql(read_only_sql)}, init_deadline());
   bool read_only = false;
   if (r.ok() && !read_bool(r.results[0].get(), 0, 0, read_only))
     r.kind = pg_error_kind::protocol;

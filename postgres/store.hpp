@@ -85,6 +85,10 @@ struct pg_store_config {
   std::chrono::milliseconds reply_margin{500};
   /// Bound of one connect, unless the URI sets connect_timeout (seconds).
   std::chrono::milliseconds connect_timeout{5000};
+  /// Bound of each round trip of init() (a migration's DDL and its commit
+  /// may take longer than a data call; init runs at start, not under load
+  /// of callers).
+  std::chrono::milliseconds init_timeout{30000};
   /// Retries after the first attempt, for transient kinds.
   int max_retries = 2;
   /// Wait before the first transient retry; doubles on each further one.

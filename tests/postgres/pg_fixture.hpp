@@ -11,14 +11,16 @@
 
 namespace authstore::test {
 
-/// The config of a store on `server`'s schema `schema` with test timeouts.
+/// The config of a store on `server`'s schema `schema`. The timeouts are
+/// generous: the suite runs beside others on 2 loaded cores, and a case
+/// that wants a timeout sets its own short one.
 inline pg_store_config pg_test_config(const pg_server& server,
                                       const std::string& schema) {
   pg_store_config cfg;
   cfg.uri = server.uri();
   cfg.schema = schema;
-  cfg.call_timeout = std::chrono::milliseconds{2000};
-  cfg.connect_timeout = std::chrono::milliseconds{2000};
+  cfg.call_timeout = std::chrono::milliseconds{10000};
+  cfg.connect_timeout = std::chrono::milliseconds{5000};
   return cfg;
 }
 

@@ -33,9 +33,10 @@ namespace {
 pg_store_config fault_config(const pg_server& server,
                              const std::string& schema) {
   auto cfg = pg_test_config(server, schema);
-  cfg.call_timeout = std::chrono::milliseconds{500};
-  cfg.reply_margin = std::chrono::milliseconds{200};
-  cfg.connect_timeout = std::chrono::milliseconds{500};
+  // Short enough for a quick failure, long enough for a loaded machine.
+  cfg.call_timeout = std::chrono::milliseconds{1000};
+  cfg.reply_margin = std::chrono::milliseconds{500};
+  cfg.connect_timeout = std::chrono::milliseconds{2000};
   cfg.retry_backoff = std::chrono::milliseconds{20};
   return cfg;
 }

@@ -8,6 +8,10 @@
 // and on failure retries by kind (error.hpp: conflicts after a short pause,
 // transient kinds after closing and a doubling backoff). Every batch is
 // idempotent, so repeating one whose COMMIT answer was lost is safe.
+//
+// Size: about 460 lines, above the ~400-line aim; a fifth of it is the SQL
+// of the prepared statements, kept beside the code that binds their
+// parameters by position (a coupling the compiler cannot check).
 #include "postgres/store.hpp"
 
 #include <algorithm>

@@ -9,11 +9,15 @@ packages=(
   libcaf-dev                               # CAF 0.17.6 core + io (+ openssl)
   libhiredis-dev                           # Redis client
   libmongoc-dev                            # MongoDB C driver
+  libpq-dev                                # PostgreSQL C client (libpq)
   nlohmann-json3-dev                       # JSON
   prometheus-cpp-dev                       # metrics
   catch2                                   # tests (v2)
   redis-server redis-tools                 # hot store for tests and sim
   python3 python3-mockupdb                 # scripted MongoDB wire server
+  postgresql-15 postgresql-client-15       # real PostgreSQL for the postgres tests
+                                           # (pgbench for bench/pg); the tests start
+                                           # private clusters, never the system one
 )
 
 missing=()

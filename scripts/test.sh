@@ -9,6 +9,9 @@
 #              tests start and pause/kill themselves)
 #   mongowire  mockupdb, a scripted MongoDB wire-protocol server (each test
 #              starts its own); NOT a real MongoDB
+#   postgres   a real PostgreSQL 15: each test process initdb's and starts
+#              private clusters (as the postgres user when run as root) on
+#              free loopback ports, and stops them by pid
 #   real MongoDB: only when AUTHSTORE_TEST_MONGODB_URI is set
 #   node       the Node client against an in-test fake HTTP API; its
 #              real-server tests only when AUTHSTORE_TEST_API_URL is set
@@ -39,6 +42,8 @@ export AUTHSTORE_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 echo "test.sh: redis-server pid $redis_pid on 127.0.0.1:$port (shared by redis tests)"
 echo "test.sh: MongoDB wire tests run against mockupdb (a scripted wire server) and mini_mongod (a stateful wire"
 echo "test.sh: server in Python, used by the outbox end-to-end tests); neither is a real MongoDB"
+echo "test.sh: PostgreSQL tests (label postgres) run against a real PostgreSQL 15 ($(/usr/lib/postgresql/15/bin/postgres --version 2>/dev/null || echo 'postgres missing')):"
+echo "test.sh: private clusters the tests initdb and start themselves on free loopback ports"
 if [ -n "${AUTHSTORE_TEST_MONGODB_URI:-}" ]; then
   echo "test.sh: AUTHSTORE_TEST_MONGODB_URI is set: the real-MongoDB contract suite runs"
 else

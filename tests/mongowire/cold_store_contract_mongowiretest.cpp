@@ -48,9 +48,9 @@ std::unique_ptr<mongo_store> open_store(const mongo_store_config& cfg) {
   auto store = mongo_store::open(cfg);
   if (!store)
     FAIL("mongo_store::open: " << store.error().render());
-  auto indexes = (*store)->ensure_indexes();
+  auto indexes = (*store)->prepare();
   if (!indexes)
-    FAIL("ensure_indexes: " << indexes.error().render());
+    FAIL("prepare: " << indexes.error().render());
   return std::move(*store);
 }
 

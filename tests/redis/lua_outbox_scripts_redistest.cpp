@@ -40,11 +40,14 @@ TEST_CASE("read_dirty reads every mark with the value it names, at one "
           "[lua][outbox]") {
   lua_redis db{lua_database::outbox_scripts};
   auto s = db.session();
-  db.raw.command({"HSET", s.m, "v", "3"});
-  db.raw.command({"HSET", s.c, "me", "1"});
-  db.raw.command({"HSET", s.k, "pre-key/1", "2"});
-  db.raw.command({"HSET", s.o, "c:me", "3", "k:pre-key/1", "2", "k:pre-key/9",
-                  "3", "!erase", "1", "!v", "3"});
+  db.plant(s, {"3",
+               {{"me", "1"}},
+               {{"pre-key/1", "2"}},
+               {{"c:me", "3"},
+                {"k:pre-key/1", "2"},
+                {"k:pre-key/9", "3"},
+                {"!erase", "1"},
+                {"!v", "3"}}});
   auto r = db.call(redis_script::read_dirty, outbox_read_keys(s));
   // The outbox is a small hash: HGETALL keeps insertion order.
   CHECK(items_of(r)
@@ -64,7 +67,7 @@ TEST_CASE("read_dirty reads every mark with the value it names, at one "
   CHECK(req.fields[2] == field_write{"k:pre-key/9", true, ""});
   // A clean session answers its version alone.
   auto t = db.session();
-  db.raw.command({"HSET", t.m, "v", "8"});
+  db.plant(t, {"8"});
   CHECK(items_of(db.call(redis_script::read_dirty, outbox_read_keys(t)))
         == std::vector<std::string>{"8"});
 }
@@ -74,9 +77,7 @@ TEST_CASE("claim_dirty reads for the first reconciler and answers claimed to "
           "[lua][outbox]") {
   lua_redis db{lua_database::outbox_scripts};
   auto s = db.session();
-  db.raw.command({"HSET", s.m, "v", "2"});
-  db.raw.command({"HSET", s.c, "me", "1"});
-  db.raw.command({"HSET", s.o, "c:me", "2"});
+  db.plant(s, {"2", {{"me", "1"}}, {}, {{"c:me", "2"}}});
   auto keys = outbox_read_keys(s);
   keys.push_back(s.l);
   auto first = db.call(redis_script::claim_dirty, keys, {"node-a", "60000"});
@@ -103,10 +104,10 @@ TEST_CASE("clear_dirty clears only marks at or below the persisted version",
           "[lua][outbox][invariant-1]") {
   lua_redis db{lua_database::outbox_scripts};
   auto s = db.session();
-  db.raw.command({"HSET", s.m, "v", "5"});
-  db.raw.command({"HSET", s.c, "me", "1"});
-  db.raw.command({"HSET", s.k, "pre-key/1", "2"});
-  db.raw.command({"HSET", s.o, "c:me", "3", "k:pre-key/1", "5"});
+  db.plant(s, {"5",
+               {{"me", "1"}},
+               {{"pre-key/1", "2"}},
+               {{"c:me", "3"}, {"k:pre-key/1", "5"}}});
   db.raw.command({"SET", s.fields, "2"});
   db.raw.command({"ZADD", s.index, "100", s.sid});
   db.raw.command({"SET", s.l, "node-a"});
@@ -146,15 +147,14 @@ TEST_CASE("clear_dirty keeps marks that are not versions, sets no TTL with "
           "[lua][outbox]") {
   lua_redis db{lua_database::outbox_scripts};
   auto s = db.session();
-  db.raw.command({"HSET", s.m, "v", "2"});
-  db.raw.command({"HSET", s.o, "c:me", "x"});
+  db.plant(s, {"2", {}, {}, {{"c:me", "x"}}});
   CHECK(items_of(db.call(redis_script::clear_dirty, clear_keys(s),
                          {"2", s.sid, "", "1", "0"}))
         == std::vector<std::string>{"0", "1"});
   CHECK(db.hash(s.o) == fields{{"c:me", "x"}});
 
   auto t = db.session();
-  db.raw.command({"HSET", t.m, "v", "1"});
+  db.plant(t, {"1"});
   const int n = beyond_unpack_limit;
   require_unpack_refuses(db, n);
   std::vector<std::string> marks{"HSET", t.o};
@@ -226,7 +226,7 @@ TEST_CASE("sweep_dirty re-indexes lost outboxes, but not quarantined ones",
   const auto& index = lost.index;
   const auto& quarantine = lost.quarantine;
   for (const auto* s : {&lost, &indexed, &parked})
-    db.raw.command({"HSET", s->o, "c:me", "1"});
+    db.plant(s->o, {{"c:me", "1"}});
   db.raw.command({"ZADD", index, "1", indexed.sid});
   db.raw.command({"ZADD", quarantine, "1", parked.sid});
   auto all = db.raw.command({"KEYS", "as:{*}:o"});

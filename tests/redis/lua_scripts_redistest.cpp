@@ -266,9 +266,9 @@ TEST_CASE("apply_patch: a patch without writes leaves the watermark mark; "
 TEST_CASE("read_creds and read_keys read values and the version", "[lua]") {
   lua_redis db{lua_database::session_scripts};
   auto s = db.session();
-  db.raw.command({"HSET", s.m, "v", "3"});
-  db.raw.command({"HSET", s.c, "me", R"({"id":"x"})", "n", "5"});
-  db.raw.command({"HSET", s.k, "pre-key/1", "\"A\"", "pre-key/3", "\"C\""});
+  db.plant(s, {"3",
+               {{"me", R"({"id":"x"})"}, {"n", "5"}},
+               {{"pre-key/1", "\"A\""}, {"pre-key/3", "\"C\""}}});
   auto creds = db.call(redis_script::read_creds, {s.m, s.c}, {"1"});
   CHECK(items_of(creds).size() == 5);
   auto c = redis_layout::parse_read_creds(creds);
@@ -283,7 +283,7 @@ TEST_CASE("read_creds and read_keys read values and the version", "[lua]") {
         == std::vector<std::string>{"3", "\"A\"", "<nil>", "\"C\""});
   // A session with a version but no creds: a successful not-found.
   auto t = db.session();
-  db.raw.command({"HSET", t.m, "v", "2"});
+  db.plant(t, {"2"});
   auto none = redis_layout::parse_read_creds(
     db.call(redis_script::read_creds, {t.m, t.c}, {"1"}));
   REQUIRE(none);
@@ -296,10 +296,10 @@ TEST_CASE("delete_session takes the next version, keeps a tombstone and "
           "[lua][invariant-2]") {
   lua_redis db{lua_database::session_scripts};
   auto s = db.session();
-  db.raw.command({"HSET", s.m, "v", "4"});
-  db.raw.command({"HSET", s.c, "me", "1"});
-  db.raw.command({"HSET", s.k, "pre-key/1", "2"});
-  db.raw.command({"HSET", s.o, "c:me", "4", "k:pre-key/1", "3"});
+  db.plant(s, {"4",
+               {{"me", "1"}},
+               {{"pre-key/1", "2"}},
+               {{"c:me", "4"}, {"k:pre-key/1", "3"}}});
   db.raw.command({"SET", s.fields, "2"});
   db.raw.command({"ZADD", s.index, "100", s.sid});
   auto r = db.call(redis_script::delete_session, write_keys(s),
@@ -324,7 +324,7 @@ TEST_CASE("delete_session takes the next version, keeps a tombstone and "
 
   // Without a cold store: marks and index entry go.
   auto t = db.session();
-  db.raw.command({"HSET", t.m, "v", "1"});
+  db.plant(t, {"1"});
   db.raw.command({"ZADD", t.index, "100", t.sid});
   CHECK(items_of(db.call(redis_script::delete_session, write_keys(t),
                          {t.sid, "0", "200", "0"}))
@@ -349,9 +349,7 @@ TEST_CASE("touch_session and exists_session tell live sessions from "
   auto live = db.session();
   auto dead = db.session();
   auto unknown = db.session();
-  db.raw.command({"HSET", live.m, "v", "2"});
-  db.raw.command({"HSET", live.c, "me", "1"});
-  db.raw.command({"HSET", live.k, "pre-key/1", "1"});
+  db.plant(live, {"2", {{"me", "1"}}, {{"pre-key/1", "1"}}});
   db.raw.command({"HSET", dead.m, "v", "3", "d", "1"});
   auto exists = [&](const lua_keys& s) {
     return redis_layout::parse_flag(
@@ -376,7 +374,7 @@ TEST_CASE("touch_session and exists_session tell live sessions from "
   CHECK(*touch(live, "0"));
   CHECK(db.raw.integer({"PTTL", live.m}) == -1);
   // Dirty (an outbox exists): answered, but no TTL is set.
-  db.raw.command({"HSET", live.o, "c:me", "2"});
+  db.plant(live.o, {{"c:me", "2"}});
   CHECK(*touch(live, in_a_minute()));
   for (const auto& key : {live.m, live.c, live.k})
     CHECK(db.raw.integer({"PTTL", key}) == -1);
@@ -412,7 +410,7 @@ TEST_CASE("warm_session fills Redis only while it has no trace of the "
 
   // Marks without a meta hash, or a bad field: an error, nothing written.
   auto u = db.session();
-  db.raw.command({"HSET", u.o, "c:me", "1"});
+  db.plant(u.o, {{"c:me", "1"}});
   auto broken = db.try_call(redis_script::warm_session, {u.m, u.c, u.k, u.o},
                             {"0", "1", "1", "c:me", "1"});
   REQUIRE_FALSE(broken);

@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -113,6 +114,45 @@ public:
     INFO(describe(r));
     REQUIRE(r);
     return *r;
+  }
+
+  /// Field-value pairs, in the order they are written (a small hash's
+  /// HGETALL answers in that order).
+  using pairs = std::vector<std::pair<std::string, std::string>>;
+
+  /// A session as a test writes it by hand before a script runs: the meta
+  /// hash's version ("" = no meta hash), creds, keys, dirty marks.
+  struct planted {
+    planted(std::string version, pairs creds = {}, pairs keys = {},
+            pairs marks = {})
+        : version(std::move(version)), creds(std::move(creds)),
+          keys(std::move(keys)), marks(std::move(marks)) {}
+
+    std::string version;
+    pairs creds;
+    pairs keys;
+    pairs marks;
+  };
+
+  /// Writes `x` into the keys of `s` (HSET), leaving out what is empty.
+  void plant(const lua_keys& s, const planted& x) {
+    if (!x.version.empty())
+      plant(s.m, {{"v", x.version}});
+    plant(s.c, x.creds);
+    plant(s.k, x.keys);
+    plant(s.o, x.marks);
+  }
+
+  /// HSET of `x` into `key` (nothing when `x` is empty).
+  void plant(const std::string& key, const pairs& x) {
+    if (x.empty())
+      return;
+    std::vector<std::string> argv{"HSET", key};
+    for (const auto& [field, value] : x) {
+      argv.push_back(field);
+      argv.push_back(value);
+    }
+    REQUIRE(raw.integer(argv) == static_cast<long long>(x.size()));
   }
 
   /// All fields of a hash.

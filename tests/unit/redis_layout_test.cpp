@@ -7,6 +7,7 @@
 
 #include "redis/connection.hpp"
 #include "redis/scripts.hpp"
+#include "tests/redis_replies.hpp"
 
 using namespace authstore;
 
@@ -215,49 +216,21 @@ TEST_CASE("a snapshot from the cold store is checked before it reaches Redis",
   CHECK_FALSE(redis_layout::check_snapshot(no_value));
 }
 
-namespace {
-
-/// An array reply of `items`, none of them nil unless listed in `nil`.
-redis_reply array_of(std::vector<std::string> items,
-                     std::vector<uint8_t> nil = {}) {
-  redis_reply r;
-  r.kind = redis_reply::array;
-  if (nil.empty())
-    nil.assign(items.size(), 0);
-  r.items = std::move(items);
-  r.item_nil = std::move(nil);
-  return r;
-}
-
-redis_reply integer_of(int64_t x) {
-  redis_reply r;
-  r.kind = redis_reply::integer;
-  r.number = x;
-  return r;
-}
-
-redis_reply text_of(std::string s) {
-  redis_reply r;
-  r.kind = redis_reply::text;
-  r.str = std::move(s);
-  return r;
-}
-
-} // namespace
+using testing::array;
+using testing::integer;
+using testing::text;
 
 TEST_CASE("sentinel answers are named, and only their exact shape is one",
           "[redis-layout]") {
   using redis_layout::answer_of;
-  CHECK(answer_of(array_of({"-1", "9"}))
-        == redis_layout::script_answer::conflict);
-  CHECK(answer_of(array_of({"-2"})) == redis_layout::script_answer::claimed);
-  CHECK(answer_of(array_of({"-3"})) == redis_layout::script_answer::untraced);
+  CHECK(answer_of(array({"-1", "9"})) == redis_layout::script_answer::conflict);
+  CHECK(answer_of(array({"-2"})) == redis_layout::script_answer::claimed);
+  CHECK(answer_of(array({"-3"})) == redis_layout::script_answer::untraced);
   // Anything else is a payload for the script's own reader to judge.
   for (const auto& r :
-       {array_of({"-1"}), array_of({"-2", "x"}), array_of({"-3", "x"}),
-        array_of({"-4"}), array_of({"-3 "}), array_of({"3"}), array_of({}),
-        array_of({"-3"}, {1}), array_of({"abc"}), integer_of(-3), text_of("-3"),
-        redis_reply{}}) {
+       {array({"-1"}), array({"-2", "x"}), array({"-3", "x"}), array({"-4"}),
+        array({"-3 "}), array({"3"}), array({}), array({"-3"}, {1}),
+        array({"abc"}), integer(-3), text("-3"), redis_reply{}}) {
     INFO("kind " << int{r.kind} << ", " << r.items.size() << " items");
     CHECK(answer_of(r) == redis_layout::script_answer::payload);
   }
@@ -276,8 +249,8 @@ TEST_CASE("each reader refuses a reply of the wrong shape with hot_error",
     REQUIRE_FALSE(result);
     CHECK(result.error().code == errc::hot_error);
   };
-  for (const auto& r : {integer_of(1), text_of("1"), redis_reply{},
-                        array_of({"-3"}), array_of({"-2"})}) {
+  for (const auto& r :
+       {integer(1), text("1"), redis_reply{}, array({"-3"}), array({"-2"})}) {
     INFO("kind " << int{r.kind} << ", first item "
                  << (r.items.empty() ? "-" : r.items[0]));
     check_hot_error(parse_apply_patch(r), "apply_patch");
@@ -288,61 +261,59 @@ TEST_CASE("each reader refuses a reply of the wrong shape with hot_error",
     check_hot_error(parse_outbox_stats(r, 0), "outbox_stats");
     check_hot_error(parse_sweep_dirty(r), "sweep_dirty");
   }
-  check_hot_error(parse_apply_patch(array_of({})), "apply_patch: empty");
-  check_hot_error(parse_apply_patch(array_of({"x"})), "apply_patch: text");
-  check_hot_error(parse_apply_patch(array_of({"4", "5"})),
+  check_hot_error(parse_apply_patch(array({})), "apply_patch: empty");
+  check_hot_error(parse_apply_patch(array({"x"})), "apply_patch: text");
+  check_hot_error(parse_apply_patch(array({"4", "5"})),
                   "apply_patch: two items");
-  check_hot_error(parse_apply_patch(array_of({"-1", "x"})),
+  check_hot_error(parse_apply_patch(array({"-1", "x"})),
                   "apply_patch: conflict without a version");
-  check_hot_error(parse_read_creds(array_of({"x"})), "read_creds: version");
-  check_hot_error(parse_read_creds(array_of({"", "me", "1"}, {1, 0, 0})),
+  check_hot_error(parse_read_creds(array({"x"})), "read_creds: version");
+  check_hot_error(parse_read_creds(array({"", "me", "1"}, {1, 0, 0})),
                   "read_creds: nil version");
-  check_hot_error(parse_read_keys(array_of({"1", "A"}), ids),
+  check_hot_error(parse_read_keys(array({"1", "A"}), ids),
                   "read_keys: fewer values than ids");
-  check_hot_error(parse_read_keys(array_of({"x", "A", "B"}), ids),
+  check_hot_error(parse_read_keys(array({"x", "A", "B"}), ids),
                   "read_keys: version");
   redis_reply nil_short{redis_reply::array, 0, {}, {"1", "A", "B"}, {0}};
   check_hot_error(parse_read_keys(nil_short, ids),
                   "read_keys: nil flags do not cover the items");
-  check_hot_error(parse_delete_session(array_of({"1"})), "delete: one item");
-  check_hot_error(parse_delete_session(array_of({"2", "5"})),
+  check_hot_error(parse_delete_session(array({"1"})), "delete: one item");
+  check_hot_error(parse_delete_session(array({"2", "5"})),
                   "delete: existed is not 0/1");
-  check_hot_error(parse_delete_session(array_of({"1", "x"})),
-                  "delete: version");
-  check_hot_error(parse_read_dirty(integer_of(1), "s"), "read_dirty: integer");
-  check_hot_error(parse_read_dirty(array_of({}), "s"), "read_dirty: empty");
-  check_hot_error(parse_read_dirty(array_of({"3", "c:me"}), "s"),
+  check_hot_error(parse_delete_session(array({"1", "x"})), "delete: version");
+  check_hot_error(parse_read_dirty(integer(1), "s"), "read_dirty: integer");
+  check_hot_error(parse_read_dirty(array({}), "s"), "read_dirty: empty");
+  check_hot_error(parse_read_dirty(array({"3", "c:me"}), "s"),
                   "read_dirty: not triples");
-  check_hot_error(parse_read_dirty(array_of({"x"}), "s"),
-                  "read_dirty: version");
-  check_hot_error(parse_read_dirty(array_of({"-3"}), "s"),
+  check_hot_error(parse_read_dirty(array({"x"}), "s"), "read_dirty: version");
+  check_hot_error(parse_read_dirty(array({"-3"}), "s"),
                   "read_dirty: untraced is not an outbox reply");
-  check_hot_error(parse_clear_dirty(array_of({"1", "x"})), "clear: remaining");
-  check_hot_error(parse_clear_dirty(array_of({"1"})), "clear: one item");
-  check_hot_error(parse_outbox_stats(array_of({"1", "2", ""}), 0),
+  check_hot_error(parse_clear_dirty(array({"1", "x"})), "clear: remaining");
+  check_hot_error(parse_clear_dirty(array({"1"})), "clear: one item");
+  check_hot_error(parse_outbox_stats(array({"1", "2", ""}), 0),
                   "stats: three items");
-  check_hot_error(parse_outbox_stats(array_of({"x", "2", "", "0"}), 0),
+  check_hot_error(parse_outbox_stats(array({"x", "2", "", "0"}), 0),
                   "stats: sessions");
-  check_hot_error(parse_sweep_dirty(array_of({"0", "x"})), "sweep: count");
-  check_hot_error(parse_dirty_candidates(integer_of(0)), "candidates");
-  check_hot_error(parse_flag(array_of({"1"})), "flag: array");
-  check_hot_error(parse_flag(text_of("1")), "flag: text");
+  check_hot_error(parse_sweep_dirty(array({"0", "x"})), "sweep: count");
+  check_hot_error(parse_dirty_candidates(integer(0)), "candidates");
+  check_hot_error(parse_flag(array({"1"})), "flag: array");
+  check_hot_error(parse_flag(text("1")), "flag: text");
 }
 
 TEST_CASE("readers of the other scripts' payloads", "[redis-layout]") {
   using namespace redis_layout;
-  auto d = parse_delete_session(array_of({"1", "8"}));
+  auto d = parse_delete_session(array({"1", "8"}));
   REQUIRE(d);
   CHECK(d->existed);
   CHECK(d->version == 8);
-  auto none = parse_delete_session(array_of({"0", "0"}));
+  auto none = parse_delete_session(array({"0", "0"}));
   REQUIRE(none);
   CHECK_FALSE(none->existed);
-  auto c = parse_clear_dirty(array_of({"3", "1"}));
+  auto c = parse_clear_dirty(array({"3", "1"}));
   REQUIRE(c);
   CHECK(c->cleared == 3);
   CHECK(c->remaining == 1);
-  auto s = parse_outbox_stats(array_of({"2", "7", "1000", "1"}), 1500);
+  auto s = parse_outbox_stats(array({"2", "7", "1000", "1"}), 1500);
   REQUIRE(s);
   CHECK(s->sessions == 2);
   CHECK(s->fields == 7);
@@ -350,23 +321,23 @@ TEST_CASE("readers of the other scripts' payloads", "[redis-layout]") {
   CHECK(s->quarantined == 1);
   // An empty index has no oldest entry; a counter edited below zero and a
   // clock behind the stamp both read as zero.
-  auto empty = parse_outbox_stats(array_of({"0", "-4", "", "0"}), 1500);
+  auto empty = parse_outbox_stats(array({"0", "-4", "", "0"}), 1500);
   REQUIRE(empty);
   CHECK(empty->fields == 0);
   CHECK(empty->oldest_age_ms == 0);
-  auto ahead = parse_outbox_stats(array_of({"1", "1", "2000", "0"}), 1500);
+  auto ahead = parse_outbox_stats(array({"1", "1", "2000", "0"}), 1500);
   REQUIRE(ahead);
   CHECK(ahead->oldest_age_ms == 0);
-  auto w = parse_sweep_dirty(array_of({"17", "2"}));
+  auto w = parse_sweep_dirty(array({"17", "2"}));
   REQUIRE(w);
   CHECK(w->cursor == "17");
   CHECK(w->reindexed == 2);
   // A session id may be any text, even one that looks like a sentinel.
-  auto ids = parse_dirty_candidates(array_of({"-3"}));
+  auto ids = parse_dirty_candidates(array({"-3"}));
   REQUIRE(ids);
   CHECK(*ids == std::vector<std::string>{"-3"});
-  auto yes = parse_flag(integer_of(1));
-  auto no = parse_flag(integer_of(0));
+  auto yes = parse_flag(integer(1));
+  auto no = parse_flag(integer(0));
   REQUIRE(yes);
   REQUIRE(no);
   CHECK(*yes);

@@ -267,6 +267,12 @@ TEST_CASE("a Redis Cluster node is refused with a clear error, never "
   REQUIRE(bus);
   auto redis = start_redis(
     {"--cluster-enabled", "yes", "--cluster-port", std::to_string(*bus)});
+  // private_redis counts a completed TCP handshake as "up", but a server in
+  // cluster mode listens a while (its node setup) before it answers; under
+  // load that outlasted the engine's short INFO timeout here. Wait for a
+  // PING answer (raw_redis waits up to 2 s) so the test sees the refusal.
+  raw_redis raw{redis->port()};
+  REQUIRE(raw.text({"PING"}) == "PONG");
   auto e = start_engine(redis->url(), fault_settings());
   auto sid = unique_sid("cluster");
   auto v = e->set_json(sid, R"({"creds":{"registered":true}})");

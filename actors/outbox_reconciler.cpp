@@ -168,7 +168,7 @@ void clear(reconciler_pointer self, const std::string& sid, uint64_t version,
                               redis_layout::wall_ms(),
                               self->state.cfg.hot_ttl.count()),
     [self, sid, version, start, persisted](const redis_reply& r) {
-      auto cleared = redis_layout::read_clear_dirty(r);
+      auto cleared = redis_layout::parse_clear_dirty(r);
       if (!cleared)
         return failed(self, sid, cleared.error());
       if (auto* c = counters(self)) {
@@ -204,7 +204,7 @@ void reconcile(reconciler_pointer self, const std::string& sid) {
   ask_redis(
     self, redis_layout::claim_dirty(sid, cfg.owner, cfg.lease.count()),
     [self, sid, start](const redis_reply& r) {
-      auto read = redis_layout::read_read_dirty(r, sid);
+      auto read = redis_layout::parse_read_dirty(r, sid);
       if (!read)
         return is_malformed(read.error()) ? quarantine(self, sid, read.error())
                                           : failed(self, sid, read.error());
@@ -240,7 +240,7 @@ void update_backlog(reconciler_pointer self) {
     self, redis_layout::outbox_stats(),
     [self](const redis_reply& r) {
       self->state.stats_pending = false;
-      auto x = redis_layout::read_outbox_stats(r, redis_layout::wall_ms());
+      auto x = redis_layout::parse_outbox_stats(r, redis_layout::wall_ms());
       auto* c = counters(self);
       if (!x || !c)
         return;
@@ -263,7 +263,7 @@ void sweep_step(reconciler_pointer self) {
                               redis_layout::wall_ms()),
     [self](const redis_reply& r) {
       self->state.sweep_pending = false;
-      auto x = redis_layout::read_sweep_dirty(r);
+      auto x = redis_layout::parse_sweep_dirty(r);
       if (!x)
         return;
       self->state.sweep_cursor = x->cursor;
@@ -293,7 +293,7 @@ void scan(reconciler_pointer self) {
     [self](const redis_reply& r) {
       auto& st = self->state;
       st.scan_pending = false;
-      auto sids = redis_layout::read_candidates(r);
+      auto sids = redis_layout::parse_dirty_candidates(r);
       if (!sids)
         return;
       auto now = clock::now();

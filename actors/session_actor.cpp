@@ -329,7 +329,7 @@ void start_read_through(session_pointer self) {
                     redis_layout::warm_session(st.sid, snap, expire))
           .then(
             [self, found, version, fields](redis_reply& r) {
-              auto filled = redis_layout::read_flag(r);
+              auto filled = redis_layout::parse_flag(r);
               if (!filled)
                 return read_through_done(self, &filled.error());
               auto slot = !*filled ? read_through_result::raced
@@ -434,7 +434,7 @@ void clear_persisted(session_pointer self, uint64_t version,
                                         ttl_ms(self->state.cfg->hot_ttl)))
     .then(
       [self, version, start](redis_reply& reply) {
-        auto cleared = redis_layout::read_clear_dirty(reply);
+        auto cleared = redis_layout::parse_clear_dirty(reply);
         if (!cleared)
           return persist_failed(self, cleared.error());
         auto& st = self->state;
@@ -481,7 +481,7 @@ void start_persist(session_pointer self) {
               redis_layout::read_dirty(st.sid))
     .then(
       [self, start](redis_reply& reply) {
-        auto read = redis_layout::read_read_dirty(reply, self->state.sid);
+        auto read = redis_layout::parse_read_dirty(reply, self->state.sid);
         if (!read)
           return persist_failed(self, read.error());
         if (read->marks == 0) {
@@ -542,7 +542,7 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
   return ask_redis<uint64_t>(
     self, op_kind::set, std::move(make),
     [self, shared](const redis_reply& r, bool) -> outcome<uint64_t> {
-      auto v = redis_layout::read_apply_patch(r);
+      auto v = redis_layout::parse_apply_patch(r);
       if (v) {
         if (log::enabled(log::level::debug))
           log::write(log::level::debug, "session", "set",
@@ -571,7 +571,7 @@ caf::result<creds_reply> handle_get_creds(session_pointer self) {
                                       self->state.cfg->with_cold());
     },
     [self](const redis_reply& r, bool warmed) -> outcome<creds_reply> {
-      auto result = redis_layout::read_read_creds(r);
+      auto result = redis_layout::parse_read_creds(r);
       if (result) {
         count_read(self, result->found, warmed);
         auto& c = self->state.cache;
@@ -625,7 +625,7 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
     [self, type, shared_ids](const redis_reply& r,
                              bool warmed) -> outcome<keys_reply> {
       const auto& ids = *shared_ids;
-      auto result = redis_layout::read_read_keys(r, ids);
+      auto result = redis_layout::parse_read_keys(r, ids);
       if (!result)
         return result;
       count_read(self, !result->values.empty(), warmed);
@@ -659,7 +659,7 @@ caf::result<bool> handle_delete(session_pointer self) {
     },
     [self](const redis_reply& r, bool) -> outcome<bool> {
       self->state.cache.clear(0);
-      auto deleted = redis_layout::read_delete(r);
+      auto deleted = redis_layout::parse_delete_session(r);
       if (!deleted)
         return deleted.error();
       wrote_dirty(self);
@@ -689,7 +689,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
           return redis_layout::touch_session(self->state.sid, expire_at(cfg),
                                              cfg.with_cold());
         },
-        [](const redis_reply& r, bool) { return redis_layout::read_flag(r); });
+        [](const redis_reply& r, bool) { return redis_layout::parse_flag(r); });
     },
     [=](exists_atom, const std::string&) {
       return ask_redis<bool>(
@@ -698,7 +698,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
           return redis_layout::exists_session(self->state.sid,
                                               self->state.cfg->with_cold());
         },
-        [](const redis_reply& r, bool) { return redis_layout::read_flag(r); });
+        [](const redis_reply& r, bool) { return redis_layout::parse_flag(r); });
     },
     [=](passivate_atom) {
       self->state.passivating = true;

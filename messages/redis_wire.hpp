@@ -2,7 +2,7 @@
 //
 // The Redis actor is a generic pipelined executor: it knows connections,
 // scripts (EVALSHA with NOSCRIPT reload) and error classification, not the
-// session layout. redis_layout (actors/) builds requests and reads replies.
+// session layout. redis/layout.hpp builds requests and reads replies.
 // Data always travels as argv elements (KEYS/ARGV), never as command text.
 #pragma once
 
@@ -12,36 +12,16 @@
 
 namespace authstore {
 
-/// Scripts the Redis actor loads once and calls with EVALSHA.
+/// Scripts the Redis actor loads once and calls with EVALSHA: one value
+/// per entry of messages/redis_scripts.def (the registry; each script's
+/// KEYS, ARGV and reply are in redis/scripts/<name>.lua). The values cross
+/// the wire inside redis_request, so they are pinned there.
 enum class redis_script : uint8_t {
   /// Not a script: `args` is a plain command argv.
   none = 0,
-  /// Apply a patch: writes, version, dirty marks, TTL (redis_layout.cpp).
-  apply_patch = 1,
-  /// Read creds and version.
-  read_creds = 2,
-  /// Read some keys and the version.
-  read_keys = 3,
-  /// Delete a session and its dirty marks.
-  delete_session = 4,
-  /// Refresh the TTL of a session.
-  touch_session = 5,
-  /// Outbox: read the dirty fields' current values and the version.
-  read_dirty = 6,
-  /// Outbox: claim a session for one reconciler, then read_dirty.
-  claim_dirty = 7,
-  /// Outbox: compare-and-clear dirty marks at versions <= V.
-  clear_dirty = 8,
-  /// Outbox: hold (extend) or release a reconciler's claim.
-  hold_claim = 9,
-  /// Outbox: backlog figures (sessions, fields, oldest, quarantined).
-  outbox_stats = 10,
-  /// Outbox: one SCAN step re-indexing dirty sessions the index lost.
-  sweep_dirty = 11,
-  /// Read-through: fill Redis with a session loaded from the cold store.
-  warm_session = 12,
-  /// Whether a session exists (meta hash present, not a tombstone).
-  exists_session = 13,
+#define AUTHSTORE_REDIS_SCRIPT(name, value) name = value,
+#include "messages/redis_scripts.def"
+#undef AUTHSTORE_REDIS_SCRIPT
 };
 
 /// One command: a script call with `num_keys` keys then arguments, or a

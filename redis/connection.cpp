@@ -1,4 +1,4 @@
-// connection.cpp -- see redis_connection.hpp.
+// connection.cpp -- see redis/connection.hpp.
 #include "redis/connection.hpp"
 
 #include <algorithm>
@@ -7,7 +7,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include "redis/layout.hpp"
+#include "redis/scripts.hpp"
 
 namespace authstore {
 

@@ -1,24 +1,15 @@
-// layout.hpp -- how a session lives in Redis, and the scripts that
-// change it. CAF-free: builds redis_requests and reads redis_replies.
+// layout.hpp -- how a session lives in Redis: the requests that call the
+// scripts, and the readers of their replies. CAF-free: builds
+// redis_requests and reads redis_replies.
 //
-// Keys of session S (all share the hash tag {S}, so one script call stays in
-// one Redis Cluster slot; session ids never contain braces):
-//   as:{S}:m   hash  v -> version; d -> 1 after a delete (a tombstone that
-//                    keeps versions monotonic across delete + re-create)
-//   as:{S}:c   hash  creds field -> JSON value
-//   as:{S}:k   hash  "<type>/<id>" -> JSON value
-//   as:{S}:o   hash  outbox: field name ("c:.."/"k:..") -> version that last
-//                    wrote it (dirty marks for the cold path; no values, so
-//                    no second plaintext copy of key material)
-//              and "!erase" -> version a delete happened at, "!v" ->
-//                    version of a patch without writes (watermark only)
-//   as:{S}:l   string a reconciler's claim on S (owner token, expires)
-//   as:dirty   zset  session id -> ms when it became dirty (the index the
-//                    reconciler reads; re-stamped when a persist leaves
-//                    marks behind). NOT in the session's slot, see
-//                    docs/ARCHITECTURE.md "Cluster"
-//   as:dirty:fields  integer: dirty marks in all outboxes (backlog gauge)
-//   as:quarantine    zset  session id -> ms quarantined (malformed outbox)
+// The key names are in redis/keys.hpp (included here: whoever builds a
+// request also stamps it with wall_ms()); the scripts are Lua files,
+// redis/scripts/<name>.lua, each stating its KEYS, ARGV and reply
+// (redis/scripts.hpp). A builder here passes exactly those KEYS and ARGV
+// and derives num_keys from the keys it passes. A reader parse_<builder>
+// reads that builder's reply into a named result; the sentinel answers that
+// replace a payload ({-1, current}, {-2}, {-3}) are named once, as
+// script_answer, and a reply of any other shape is hot_error.
 //
 // Guarantees of apply_patch (one Lua script, so all or nothing): every check
 // (expected version, field names) runs before the first write; then writes
@@ -29,11 +20,15 @@
 // Read-through (with a cold store): Redis is a cache of the cold store, so
 // "no meta hash" means "not known here", not "does not exist". Every
 // session operation then passes require_trace, and a script that finds no
-// meta hash answers {-3} (untraced()) without touching anything; the
+// meta hash answers script_answer::untraced without touching anything; the
 // session actor loads the session from the cold store, fills Redis with
 // warm_session, and sends the operation again. Only a clean session has a
 // TTL (a dirty one keeps its values until the cold store has them), so an
 // expiry never drops a value the cold store lacks.
+//
+// Size: one header for every script's builder and reader (about 240 lines,
+// above the house's 150) because each pair is read together; the outbox
+// half is the candidate for a split of its own.
 #pragma once
 
 #include <cstdint>
@@ -44,32 +39,26 @@
 #include "messages/errors.hpp"
 #include "messages/model.hpp"
 #include "messages/redis_wire.hpp"
+#include "redis/keys.hpp"
 
 namespace authstore::redis_layout {
 
-/// Source text of a script (what SCRIPT LOAD receives).
-std::string_view script_source(redis_script which);
+/// How a script answered: its payload, or one of the sentinel answers that
+/// stand in for it. Coupled with the Lua: CONFLICT in apply_patch.lua,
+/// CLAIMED in claim_dirty.lua, UNTRACED in include/require_trace.lua.
+enum class script_answer : uint8_t {
+  /// The script's ordinary reply: read it with its parse_ function.
+  payload,
+  /// apply_patch: the expected version is not the current one; {-1, cur}.
+  conflict,
+  /// claim_dirty: another reconciler holds the claim; {-2}.
+  claimed,
+  /// A session script called with require_trace found no meta hash; {-3}.
+  untraced,
+};
 
-/// Every script, for loading at connect.
-const std::vector<redis_script>& all_scripts();
-
-/// Key names of one session.
-std::string meta_key(std::string_view sid);
-std::string creds_key(std::string_view sid);
-std::string keys_key(std::string_view sid);
-std::string outbox_key(std::string_view sid);
-/// A reconciler's claim on the session.
-std::string lease_key(std::string_view sid);
-/// The node-independent index of dirty sessions.
-std::string dirty_index_key();
-/// The count of dirty marks over all sessions.
-std::string dirty_fields_key();
-/// Sessions whose outbox could not be read (never dropped, parked here).
-std::string quarantine_key();
-
-/// Wall clock now, in ms since the epoch: the time base of every stamp
-/// the layout stores (dirty index, quarantine, claims' callers).
-int64_t wall_ms();
+/// Which answer `r` is: a sentinel only in its exact shape, else payload.
+script_answer answer_of(const redis_reply& r);
 
 /// Options of a write.
 struct write_options {
@@ -79,7 +68,8 @@ struct write_options {
   int64_t now_ms = 0;
   /// Record dirty marks for the cold path (false without a cold store).
   bool track_dirty = false;
-  /// Answer {-3} instead of writing when Redis has no trace of the session.
+  /// Answer script_answer::untraced instead of writing when Redis has no
+  /// trace of the session.
   bool require_trace = false;
 };
 
@@ -89,13 +79,13 @@ redis_request apply_patch(std::string_view sid, const patch& p,
 
 /// Result of apply_patch: the new version, or version_conflict (with the
 /// current version in the detail).
-outcome<uint64_t> read_apply_patch(const redis_reply& r);
+outcome<uint64_t> parse_apply_patch(const redis_reply& r);
 
 /// Request reading creds and version (see untraced() for require_trace).
 redis_request read_creds(std::string_view sid, bool require_trace = false);
 
 /// Result of read_creds (found=false when no creds field is stored).
-outcome<creds_reply> read_read_creds(const redis_reply& r);
+outcome<creds_reply> parse_read_creds(const redis_reply& r);
 
 /// Request reading keys `ids` of `type` and the version.
 redis_request read_keys(std::string_view sid, std::string_view type,
@@ -103,8 +93,8 @@ redis_request read_keys(std::string_view sid, std::string_view type,
                         bool require_trace = false);
 
 /// Result of read_keys.
-outcome<keys_reply> read_read_keys(const redis_reply& r,
-                                   const std::vector<std::string>& ids);
+outcome<keys_reply> parse_read_keys(const redis_reply& r,
+                                    const std::vector<std::string>& ids);
 
 /// Request deleting a session's hot state. With `track_dirty`, its dirty
 /// marks become one erase mark (the cold delete goes through the outbox);
@@ -122,7 +112,7 @@ struct delete_result {
 };
 
 /// Reads delete_session's reply.
-outcome<delete_result> read_delete(const redis_reply& r);
+outcome<delete_result> parse_delete_session(const redis_reply& r);
 
 // -- the outbox (issue #5) ---------------------------------------------------
 
@@ -149,7 +139,8 @@ redis_request claim_dirty(std::string_view sid, std::string_view token,
 /// Reads read_dirty's and claim_dirty's reply. A malformed outbox (a mark
 /// that is not a version or is newer than the session, an unknown field)
 /// is invalid_argument: the caller quarantines it.
-outcome<dirty_read> read_read_dirty(const redis_reply& r, std::string_view sid);
+outcome<dirty_read> parse_read_dirty(const redis_reply& r,
+                                     std::string_view sid);
 
 /// Request clearing the marks at versions <= `version` after the cold store
 /// confirmed it; releases the claim when `token` holds it ("" = no claim).
@@ -166,7 +157,7 @@ struct clear_result {
 };
 
 /// Reads clear_dirty's reply.
-outcome<clear_result> read_clear_dirty(const redis_reply& r);
+outcome<clear_result> parse_clear_dirty(const redis_reply& r);
 
 /// Request extending (ms > 0) or releasing (ms == 0) a claim held by
 /// `token`.
@@ -179,7 +170,7 @@ redis_request dirty_candidates(int64_t dirty_before_ms, size_t offset,
                                size_t count);
 
 /// Reads dirty_candidates' reply: session ids.
-outcome<std::vector<std::string>> read_candidates(const redis_reply& r);
+outcome<std::vector<std::string>> parse_dirty_candidates(const redis_reply& r);
 
 /// Requests moving `sid` from the index to the quarantine, in this order.
 std::vector<redis_request> quarantine(std::string_view sid, int64_t now_ms);
@@ -197,7 +188,8 @@ struct outbox_figures {
 };
 
 /// Reads outbox_stats' reply at wall time `now_ms`.
-outcome<outbox_figures> read_outbox_stats(const redis_reply& r, int64_t now_ms);
+outcome<outbox_figures> parse_outbox_stats(const redis_reply& r,
+                                           int64_t now_ms);
 
 /// Request one SCAN step ("0" starts a pass) re-indexing dirty sessions the
 /// index lost.
@@ -213,18 +205,19 @@ struct sweep_result {
 };
 
 /// Reads sweep_dirty's reply.
-outcome<sweep_result> read_sweep_dirty(const redis_reply& r);
+outcome<sweep_result> parse_sweep_dirty(const redis_reply& r);
 
 /// Request refreshing the TTL (expire_at_ms 0: persist) of an existing
-/// session; a dirty session keeps none.
+/// session; a dirty session keeps none. Read its reply with parse_flag.
 redis_request touch_session(std::string_view sid, int64_t expire_at_ms,
                             bool require_trace = false);
 
 // -- read-through ------------------------------------------------------------
 
 /// Whether `r`, the reply of a session script called with require_trace,
-/// says that Redis has no trace of the session: it must be loaded from the
-/// cold store before the request is sent again.
+/// says that Redis has no trace of the session (answer_of(r) is
+/// script_answer::untraced): it must be loaded from the cold store before
+/// the request is sent again.
 bool untraced(const redis_reply& r);
 
 /// Checks a snapshot from the cold store before it reaches Redis: field
@@ -232,15 +225,17 @@ bool untraced(const redis_reply& r);
 outcome<bool> check_snapshot(const session_snapshot& snap);
 
 /// Request filling Redis with `snap` if Redis still has no trace of the
-/// session (a not-found snapshot leaves the tombstone {v, d=1}).
+/// session (a not-found snapshot leaves the tombstone {v, d=1}). Read its
+/// reply with parse_flag.
 redis_request warm_session(std::string_view sid, const session_snapshot& snap,
                            int64_t expire_at_ms);
 
 /// Request asking whether the session exists (read its reply with
-/// read_flag; see untraced() for require_trace).
+/// parse_flag; see untraced() for require_trace).
 redis_request exists_session(std::string_view sid, bool require_trace = false);
 
-/// Result of touch and exists: whether the session exists.
-outcome<bool> read_flag(const redis_reply& r);
+/// Result of touch_session and exists_session (whether the session
+/// exists) and of warm_session (whether it filled Redis).
+outcome<bool> parse_flag(const redis_reply& r);
 
 } // namespace authstore::redis_layout

@@ -58,7 +58,7 @@ outcome<redis_layout::outbox_figures> engine_outbox_backlog(engine& e) {
               redis_layout::outbox_stats())
     .receive(
       [&](redis_reply& r) {
-        result = redis_layout::read_outbox_stats(r, redis_layout::wall_ms());
+        result = redis_layout::parse_outbox_stats(r, redis_layout::wall_ms());
       },
       [&](caf::error& err) { result = to_failure(err); });
   return result;

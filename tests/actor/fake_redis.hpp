@@ -8,6 +8,7 @@
 
 #include "messages/interfaces.hpp"
 #include "redis/layout.hpp"
+#include "tests/redis_replies.hpp"
 
 namespace authstore::testing {
 
@@ -58,17 +59,6 @@ fake_redis(redis_actor::stateful_pointer<fake_state> self, answer_fn answer,
   };
 }
 
-inline redis_reply array(std::vector<std::string> items,
-                         std::vector<uint8_t> nil = {}) {
-  redis_reply r;
-  r.kind = redis_reply::array;
-  if (nil.empty())
-    nil.assign(items.size(), 0);
-  r.items = std::move(items);
-  r.item_nil = std::move(nil);
-  return r;
-}
-
 /// A Redis that holds creds {"a":1} and pre-key 1 = "K" at `*version`, and
 /// acknowledges writes at `*next_write_version`.
 inline answer_fn scripted(uint64_t* version, uint64_t* next_write_version) {
@@ -90,12 +80,8 @@ inline answer_fn scripted(uint64_t* version, uint64_t* next_write_version) {
       case redis_script::apply_patch:
         *version = (*next_write_version)++;
         return array({std::to_string(*version)});
-      case redis_script::exists_session: {
-        redis_reply exists;
-        exists.kind = redis_reply::integer;
-        exists.number = 1;
-        return exists;
-      }
+      case redis_script::exists_session:
+        return integer(1);
       default:
         return failure{errc::hot_error, "unexpected script in test"};
     }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "messages/errors.hpp"
+#include "redis/connection.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/node/config.hpp"
 #include "runtime/sim/private_redis.hpp"
@@ -96,12 +97,27 @@ class raw_redis {
 public:
   using reply = std::unique_ptr<redisReply, void (*)(void*)>;
 
-  explicit raw_redis(uint16_t port) {
+  /// To 127.0.0.1:`port`, database 0.
+  explicit raw_redis(uint16_t port) : raw_redis(loopback(port)) {}
+
+  /// To `ep`: TCP or unix socket, AUTH and SELECT as the URL says.
+  explicit raw_redis(const redis_endpoint& ep) {
     timeval tv{2, 0};
-    ctx_ = redisConnectWithTimeout("127.0.0.1", port, tv);
+    ctx_ = ep.transport == "unix"
+             ? redisConnectUnixWithTimeout(ep.socket_path.c_str(), tv)
+             : redisConnectWithTimeout(ep.host.c_str(), ep.port, tv);
     REQUIRE(ctx_ != nullptr);
     REQUIRE(ctx_->err == 0);
     redisSetTimeout(ctx_, tv);
+    if (!ep.password.empty()) {
+      std::vector<std::string> auth{"AUTH"};
+      if (!ep.user.empty())
+        auth.push_back(ep.user);
+      auth.push_back(ep.password);
+      REQUIRE(text(auth) == "OK");
+    }
+    if (ep.database != 0)
+      REQUIRE(text({"SELECT", std::to_string(ep.database)}) == "OK");
   }
   ~raw_redis() {
     if (ctx_)
@@ -149,6 +165,12 @@ public:
   }
 
 private:
+  static redis_endpoint loopback(uint16_t port) {
+    redis_endpoint ep;
+    ep.port = port;
+    return ep;
+  }
+
   redisContext* ctx_ = nullptr;
 };
 

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "redis/connection.hpp"
+#include "redis/scripts.hpp"
+#include "tests/redis_replies.hpp"
 
 using namespace authstore;
 
@@ -45,22 +47,22 @@ TEST_CASE("apply_patch sends data only as arguments, last write per field",
 TEST_CASE("apply_patch replies: a version, or a conflict naming the current",
           "[redis-layout]") {
   redis_reply ok{redis_reply::array, 0, {}, {"42"}, {0}};
-  auto v = redis_layout::read_apply_patch(ok);
+  auto v = redis_layout::parse_apply_patch(ok);
   REQUIRE(v);
   CHECK(*v == 42);
   redis_reply conflict{redis_reply::array, 0, {}, {"-1", "9"}, {0, 0}};
-  auto c = redis_layout::read_apply_patch(conflict);
+  auto c = redis_layout::parse_apply_patch(conflict);
   REQUIRE_FALSE(c);
   CHECK(c.error().code == errc::version_conflict);
   CHECK(c.error().detail.find('9') != std::string::npos);
   redis_reply junk{redis_reply::integer, 5, {}, {}, {}};
-  CHECK(redis_layout::read_apply_patch(junk).error().code == errc::hot_error);
+  CHECK(redis_layout::parse_apply_patch(junk).error().code == errc::hot_error);
 }
 
 TEST_CASE("read_creds: no creds field is a successful not-found",
           "[redis-layout][invariant-4]") {
   redis_reply empty{redis_reply::array, 0, {}, {"0"}, {0}};
-  auto r = redis_layout::read_read_creds(empty);
+  auto r = redis_layout::parse_read_creds(empty);
   REQUIRE(r);
   CHECK_FALSE(r->found);
   CHECK(r->creds_json == "{}");
@@ -69,13 +71,13 @@ TEST_CASE("read_creds: no creds field is a successful not-found",
                    {},
                    {"3", "me", R"({"id":"x"})", "n", "5"},
                    {0, 0, 0, 0, 0}};
-  auto s = redis_layout::read_read_creds(some);
+  auto s = redis_layout::parse_read_creds(some);
   REQUIRE(s);
   CHECK(s->found);
   CHECK(s->version == 3);
   CHECK(s->creds_json == R"({"me":{"id":"x"},"n":5})");
   redis_reply odd{redis_reply::array, 0, {}, {"3", "me"}, {0, 0}};
-  CHECK_FALSE(redis_layout::read_read_creds(odd));
+  CHECK_FALSE(redis_layout::parse_read_creds(odd));
 }
 
 TEST_CASE("read_keys leaves absent ids out", "[redis-layout]") {
@@ -85,7 +87,7 @@ TEST_CASE("read_keys leaves absent ids out", "[redis-layout]") {
         == std::vector<std::string>{"as:{s}:m", "as:{s}:k", "1", "pre-key/1",
                                     "pre-key/2", "pre-key/3"});
   redis_reply r{redis_reply::array, 0, {}, {"4", "A", "", "C"}, {0, 0, 1, 0}};
-  auto k = redis_layout::read_read_keys(r, ids);
+  auto k = redis_layout::parse_read_keys(r, ids);
   REQUIRE(k);
   CHECK(k->version == 4);
   CHECK(k->values
@@ -142,7 +144,7 @@ TEST_CASE("an outbox read becomes a persist at the version it was read at",
     {},
     {"9", "c:me", "7", "{\"id\":1}", "k:pre-key/1", "9", "", "!erase", "5", ""},
     {0, 0, 0, 0, 0, 0, 1, 0, 0, 1}};
-  auto read = redis_layout::read_read_dirty(r, "s1");
+  auto read = redis_layout::parse_read_dirty(r, "s1");
   REQUIRE(read);
   CHECK_FALSE(read->claimed_elsewhere);
   CHECK(read->marks == 3);
@@ -160,23 +162,23 @@ TEST_CASE("an outbox read becomes a persist at the version it was read at",
 TEST_CASE("a malformed outbox is invalid_argument, a claimed one is skipped",
           "[redis-layout][outbox]") {
   redis_reply claimed{redis_reply::array, 0, {}, {"-2"}, {0}};
-  auto c = redis_layout::read_read_dirty(claimed, "s1");
+  auto c = redis_layout::parse_read_dirty(claimed, "s1");
   REQUIRE(c);
   CHECK(c->claimed_elsewhere);
   redis_reply bad_mark{
     redis_reply::array, 0, {}, {"3", "c:me", "x", "1"}, {0, 0, 0, 0}};
-  CHECK(redis_layout::read_read_dirty(bad_mark, "s1").error().code
+  CHECK(redis_layout::parse_read_dirty(bad_mark, "s1").error().code
         == errc::invalid_argument);
   redis_reply future{
     redis_reply::array, 0, {}, {"3", "c:me", "4", "1"}, {0, 0, 0, 0}};
-  CHECK(redis_layout::read_read_dirty(future, "s1").error().code
+  CHECK(redis_layout::parse_read_dirty(future, "s1").error().code
         == errc::invalid_argument);
   redis_reply bad_field{
     redis_reply::array, 0, {}, {"3", "zz", "2", "1"}, {0, 0, 0, 0}};
-  CHECK(redis_layout::read_read_dirty(bad_field, "s1").error().code
+  CHECK(redis_layout::parse_read_dirty(bad_field, "s1").error().code
         == errc::invalid_argument);
   redis_reply clean{redis_reply::array, 0, {}, {"3"}, {0}};
-  CHECK(redis_layout::read_read_dirty(clean, "s1")->marks == 0);
+  CHECK(redis_layout::parse_read_dirty(clean, "s1")->marks == 0);
 }
 
 TEST_CASE("untraced replies are told apart from every ordinary reply",
@@ -212,4 +214,166 @@ TEST_CASE("a snapshot from the cold store is checked before it reaches Redis",
   CHECK(b.error().code == errc::cold_error);
   session_snapshot no_value{true, 3, {{"c:me", false, ""}}};
   CHECK_FALSE(redis_layout::check_snapshot(no_value));
+}
+
+using testing::array;
+using testing::integer;
+using testing::text;
+
+TEST_CASE("sentinel answers are named, and only their exact shape is one",
+          "[redis-layout]") {
+  using redis_layout::answer_of;
+  CHECK(answer_of(array({"-1", "9"})) == redis_layout::script_answer::conflict);
+  CHECK(answer_of(array({"-2"})) == redis_layout::script_answer::claimed);
+  CHECK(answer_of(array({"-3"})) == redis_layout::script_answer::untraced);
+  // Anything else is a payload for the script's own reader to judge.
+  for (const auto& r :
+       {array({"-1"}), array({"-2", "x"}), array({"-3", "x"}), array({"-4"}),
+        array({"-3 "}), array({"3"}), array({}), array({"-3"}, {1}),
+        array({"abc"}), integer(-3), text("-3"), redis_reply{}}) {
+    INFO("kind " << int{r.kind} << ", " << r.items.size() << " items");
+    CHECK(answer_of(r) == redis_layout::script_answer::payload);
+  }
+  // item_nil not covering the items is no sentinel either.
+  redis_reply short_nil{redis_reply::array, 0, {}, {"-3"}, {}};
+  CHECK(answer_of(short_nil) == redis_layout::script_answer::payload);
+}
+
+TEST_CASE("each reader refuses a reply of the wrong shape with hot_error",
+          "[redis-layout][invariant-4]") {
+  // A malformed reply is a backend failure, never "not found".
+  using namespace redis_layout;
+  std::vector<std::string> ids = {"1", "2"};
+  auto check_hot_error = [](const auto& result, const char* what) {
+    INFO(what);
+    REQUIRE_FALSE(result);
+    CHECK(result.error().code == errc::hot_error);
+  };
+  for (const auto& r :
+       {integer(1), text("1"), redis_reply{}, array({"-3"}), array({"-2"})}) {
+    INFO("kind " << int{r.kind} << ", first item "
+                 << (r.items.empty() ? "-" : r.items[0]));
+    check_hot_error(parse_apply_patch(r), "apply_patch");
+    check_hot_error(parse_read_creds(r), "read_creds");
+    check_hot_error(parse_read_keys(r, ids), "read_keys");
+    check_hot_error(parse_delete_session(r), "delete_session");
+    check_hot_error(parse_clear_dirty(r), "clear_dirty");
+    check_hot_error(parse_outbox_stats(r, 0), "outbox_stats");
+    check_hot_error(parse_sweep_dirty(r), "sweep_dirty");
+  }
+  check_hot_error(parse_apply_patch(array({})), "apply_patch: empty");
+  check_hot_error(parse_apply_patch(array({"x"})), "apply_patch: text");
+  check_hot_error(parse_apply_patch(array({"4", "5"})),
+                  "apply_patch: two items");
+  check_hot_error(parse_apply_patch(array({"-1", "x"})),
+                  "apply_patch: conflict without a version");
+  check_hot_error(parse_read_creds(array({"x"})), "read_creds: version");
+  check_hot_error(parse_read_creds(array({"", "me", "1"}, {1, 0, 0})),
+                  "read_creds: nil version");
+  check_hot_error(parse_read_keys(array({"1", "A"}), ids),
+                  "read_keys: fewer values than ids");
+  check_hot_error(parse_read_keys(array({"x", "A", "B"}), ids),
+                  "read_keys: version");
+  redis_reply nil_short{redis_reply::array, 0, {}, {"1", "A", "B"}, {0}};
+  check_hot_error(parse_read_keys(nil_short, ids),
+                  "read_keys: nil flags do not cover the items");
+  check_hot_error(parse_delete_session(array({"1"})), "delete: one item");
+  check_hot_error(parse_delete_session(array({"2", "5"})),
+                  "delete: existed is not 0/1");
+  check_hot_error(parse_delete_session(array({"1", "x"})), "delete: version");
+  check_hot_error(parse_read_dirty(integer(1), "s"), "read_dirty: integer");
+  check_hot_error(parse_read_dirty(array({}), "s"), "read_dirty: empty");
+  check_hot_error(parse_read_dirty(array({"3", "c:me"}), "s"),
+                  "read_dirty: not triples");
+  check_hot_error(parse_read_dirty(array({"x"}), "s"), "read_dirty: version");
+  check_hot_error(parse_read_dirty(array({"-3"}), "s"),
+                  "read_dirty: untraced is not an outbox reply");
+  check_hot_error(parse_clear_dirty(array({"1", "x"})), "clear: remaining");
+  check_hot_error(parse_clear_dirty(array({"1"})), "clear: one item");
+  check_hot_error(parse_outbox_stats(array({"1", "2", ""}), 0),
+                  "stats: three items");
+  check_hot_error(parse_outbox_stats(array({"x", "2", "", "0"}), 0),
+                  "stats: sessions");
+  check_hot_error(parse_sweep_dirty(array({"0", "x"})), "sweep: count");
+  check_hot_error(parse_dirty_candidates(integer(0)), "candidates");
+  check_hot_error(parse_flag(array({"1"})), "flag: array");
+  check_hot_error(parse_flag(text("1")), "flag: text");
+}
+
+TEST_CASE("readers of the other scripts' payloads", "[redis-layout]") {
+  using namespace redis_layout;
+  auto d = parse_delete_session(array({"1", "8"}));
+  REQUIRE(d);
+  CHECK(d->existed);
+  CHECK(d->version == 8);
+  auto none = parse_delete_session(array({"0", "0"}));
+  REQUIRE(none);
+  CHECK_FALSE(none->existed);
+  auto c = parse_clear_dirty(array({"3", "1"}));
+  REQUIRE(c);
+  CHECK(c->cleared == 3);
+  CHECK(c->remaining == 1);
+  auto s = parse_outbox_stats(array({"2", "7", "1000", "1"}), 1500);
+  REQUIRE(s);
+  CHECK(s->sessions == 2);
+  CHECK(s->fields == 7);
+  CHECK(s->oldest_age_ms == 500);
+  CHECK(s->quarantined == 1);
+  // An empty index has no oldest entry; a counter edited below zero and a
+  // clock behind the stamp both read as zero.
+  auto empty = parse_outbox_stats(array({"0", "-4", "", "0"}), 1500);
+  REQUIRE(empty);
+  CHECK(empty->fields == 0);
+  CHECK(empty->oldest_age_ms == 0);
+  auto ahead = parse_outbox_stats(array({"1", "1", "2000", "0"}), 1500);
+  REQUIRE(ahead);
+  CHECK(ahead->oldest_age_ms == 0);
+  auto w = parse_sweep_dirty(array({"17", "2"}));
+  REQUIRE(w);
+  CHECK(w->cursor == "17");
+  CHECK(w->reindexed == 2);
+  // A session id may be any text, even one that looks like a sentinel.
+  auto ids = parse_dirty_candidates(array({"-3"}));
+  REQUIRE(ids);
+  CHECK(*ids == std::vector<std::string>{"-3"});
+  auto yes = parse_flag(integer(1));
+  auto no = parse_flag(integer(0));
+  REQUIRE(yes);
+  REQUIRE(no);
+  CHECK(*yes);
+  CHECK_FALSE(*no);
+}
+
+TEST_CASE("each builder passes as many keys as it declares, keys first",
+          "[redis-layout]") {
+  using namespace redis_layout;
+  patch p;
+  p.set_creds("me", "1");
+  session_snapshot snap{true, 2, {{"c:me", false, "1"}}};
+  const std::vector<std::pair<redis_request, uint32_t>> calls = {
+    {apply_patch("s", p, {}), 6},
+    {read_creds("s"), 2},
+    {read_keys("s", "pre-key", {"1"}), 2},
+    {delete_session("s", true, 1), 6},
+    {touch_session("s", 0), 4},
+    {read_dirty("s"), 4},
+    {claim_dirty("s", "t", 100), 5},
+    {clear_dirty("s", 3, "t", 1), 7},
+    {hold_claim("s", "t", 100), 1},
+    {outbox_stats(), 3},
+    {sweep_dirty("0", 10, 1), 2},
+    {warm_session("s", snap, 0), 4},
+    {exists_session("s"), 1},
+  };
+  CHECK(calls.size() == all_scripts().size());
+  for (const auto& [req, keys] : calls) {
+    INFO(script_name(req.script));
+    CHECK(req.num_keys == keys);
+    REQUIRE(req.args.size() >= keys);
+    for (uint32_t i = 0; i < keys; ++i)
+      CHECK(req.args[i].rfind("as:", 0) == 0);
+    // The first argument after the keys is never a key name.
+    if (req.args.size() > keys)
+      CHECK(req.args[keys].rfind("as:", 0) != 0);
+  }
 }

@@ -1,0 +1,57 @@
+#!lua flags=allow-oom
+--[[
+  delete_session -- deletes session S's hot state, keeping a tombstone.
+
+  KEYS[1] as:{S}:m          meta hash
+  KEYS[2] as:{S}:c          creds
+  KEYS[3] as:{S}:k          keys
+  KEYS[4] as:{S}:o          outbox
+  KEYS[5] as:dirty          index of dirty sessions
+  KEYS[6] as:dirty:fields   count of dirty marks
+  ARGV[1] S (the index member)
+  ARGV[2] track_dirty ('1' with a cold store, else '0')
+  ARGV[3] now_ms (the index stamp)
+  ARGV[4] require_trace ('1'/'0', see include/require_trace.lua)
+
+  Reply:
+    {existed, version}   existed 1 when a live session was deleted; version
+                         D the delete got (0 when Redis had no trace)
+    {-3}                 UNTRACED (require_trace, no meta hash): the session
+                         is loaded first, so that the erase mark carries the
+                         cold store's version and fences off late persists
+
+  Deleting a live session is a write: it gets the next version D. The meta
+  hash stays as a tombstone {v=D, d=1} so that versions never go backwards
+  across a delete and a re-creation (invariant 2); apply_patch clears d.
+  With a cold store, the dirty marks of the deleted fields are replaced by
+  one erase mark "!erase" -> D (0 when Redis had no trace of the session:
+  erase everything), so the cold delete travels through the outbox like any
+  write and survives a crash. D must be above every version a persist in
+  flight has read: that persist's clear_dirty(V) clears marks <= V, and an
+  erase mark at V would go with them, unpersisted (found by the
+  read-through tests: the deleted session came back from the cold store).
+
+  Why allow-oom: deleting must work when Redis is full -- it is how an
+  operator frees memory (it adds at most two small fields).
+]]
+--@include "require_trace.lua"
+
+local meta = traced_meta(ARGV[4])
+if not meta then return UNTRACED end
+local existed = (meta[1] and not meta[2]) and 1 or 0
+local v = tonumber(meta[1] or '0') + existed
+local dropped = 0
+if ARGV[2] == '1' then dropped = redis.call('HLEN', KEYS[4]) end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[4], '!erase', v)
+  redis.call('ZADD', KEYS[5], 'NX', ARGV[3], ARGV[1])
+  if dropped ~= 1 then redis.call('INCRBY', KEYS[6], 1 - dropped) end
+else
+  redis.call('ZREM', KEYS[5], ARGV[1])
+end
+if meta[1] then
+  redis.call('HSET', KEYS[1], 'v', v, 'd', '1')
+  redis.call('PERSIST', KEYS[1])
+end
+return {existed, v}

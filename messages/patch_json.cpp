@@ -90,12 +90,12 @@ std::string creds_document(const std::vector<field_write>& fields) {
   std::string doc = "{";
   bool first = true;
   for (const auto& f : fields) {
-    if (f.erase || f.field.compare(0, 2, "c:") != 0)
+    if (f.erase || !is_creds_field(f.field))
       continue;
     if (!first)
       doc += ',';
     first = false;
-    doc += json(f.field.substr(2)).dump();
+    doc += json(field_subject(f.field)).dump();
     doc += ':';
     doc += f.value;
   }

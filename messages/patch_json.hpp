@@ -17,15 +17,6 @@
 
 namespace authstore {
 
-/// Limits on a whole patch, on top of the per-value codec limits.
-struct patch_limits {
-  codec_limits value;
-  /// Bytes of the whole patch JSON text (default 16 MiB).
-  size_t max_patch_bytes = 16u << 20;
-  /// Number of field writes in one patch.
-  size_t max_writes = 10000;
-};
-
 /// Parses and validates a patch document; values come out normalized.
 outcome<patch> parse_patch(std::string_view text, const patch_limits& limits);
 

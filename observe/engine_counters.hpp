@@ -11,6 +11,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "messages/errors.hpp"
@@ -31,8 +32,8 @@ struct op_result {
   static constexpr size_t ok = 0;
   static constexpr size_t not_found = 1;
   /// Slot of an error code.
-  static size_t of(errc code) { return 2 + static_cast<size_t>(code); }
-  static constexpr size_t slots = 2 + 256;
+  static size_t of(errc code) { return 2 + errc_slot(code); }
+  static constexpr size_t slots = 2 + errc_slots;
 };
 
 /// Per operation of an enum `Op` with `N` values: a latency histogram and
@@ -51,9 +52,9 @@ struct op_counters {
              .fetch_add(1, std::memory_order_relaxed);
   }
 
-  /// Records one finished operation that took `ns`.
-  void record(Op op, size_t result_slot, uint64_t ns) {
-    latency[static_cast<size_t>(op)].record(ns);
+  /// Records one finished operation that took `took`.
+  void record(Op op, size_t result_slot, std::chrono::nanoseconds took) {
+    latency[static_cast<size_t>(op)].record(took);
     count(op, result_slot);
   }
 };
@@ -105,8 +106,8 @@ struct redis_counters {
   /// Pipeline sizes (requests per round trip); the histogram's unit is one
   /// request, not nanoseconds.
   latency_histogram batch_sizes;
-  /// Failed requests by error code.
-  std::array<std::atomic<uint64_t>, 256> errors{};
+  /// Failed requests by error code (errc_slot).
+  std::array<std::atomic<uint64_t>, errc_slots> errors{};
 };
 
 /// Cold-store operations, as the supervisor forwards them.
@@ -136,8 +137,8 @@ struct outbox_counters {
   std::array<std::atomic<uint64_t>, persist_path_count> persists{};
   /// Outbox reads that found nothing to persist.
   std::array<std::atomic<uint64_t>, persist_path_count> clean_reads{};
-  /// Failed persists by path and error code (the reason).
-  std::array<std::array<std::atomic<uint64_t>, 256>, persist_path_count>
+  /// Failed persists by path and error code (the reason, errc_slot).
+  std::array<std::array<std::atomic<uint64_t>, errc_slots>, persist_path_count>
     failures{};
   /// Dirty marks cleared after a confirmed persist.
   std::atomic<uint64_t> marks_cleared{0};

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "actors/circuit_breaker.hpp"
+#include "messages/breaker_state.hpp"
 #include "messages/interfaces.hpp"
 #include "observe/build_info.hpp"
 
@@ -208,7 +208,7 @@ void redis_families(const redis_counters& r, std::vector<MetricFamily>& out) {
   auto errors = family("authstore_redis_errors_total",
                        "Failed Redis requests by kind.", MetricType::Counter);
   for (auto kind : redis_error_kinds)
-    errors.metric.push_back(scalar(load(r.errors[static_cast<uint8_t>(kind)]),
+    errors.metric.push_back(scalar(load(r.errors[errc_slot(kind)]),
                                    MetricType::Counter,
                                    {{"kind", std::string{to_string(kind)}}}));
   out.push_back(std::move(errors));
@@ -234,12 +234,13 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
                       "in the outbox; writes continue.",
                       MetricType::Gauge);
   state.metric.push_back(
-    scalar(cold ? cold->state : -1, MetricType::Gauge, backend));
+    scalar(cold ? static_cast<int>(cold->state) : -1, MetricType::Gauge,
+           backend));
   out.push_back(std::move(state));
   auto transitions = family("authstore_cold_breaker_transitions_total",
                             "Breaker state changes by from and to state.",
                             MetricType::Counter);
-  constexpr int n = 5;
+  constexpr int n = static_cast<int>(breaker_state_count);
   for (int from = 0; from < n; ++from)
     for (int to = 0; to < n; ++to) {
       if (from == to)
@@ -396,9 +397,9 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
     clean.metric.push_back(
       scalar(load(o.clean_reads[p]), MetricType::Counter, {{"path", path}}));
     for (size_t i = 0; i < n_errc; ++i)
-      failures.metric.push_back(scalar(
-        load(o.failures[p][static_cast<size_t>(codes[i])]), MetricType::Counter,
-        {{"path", path}, {"reason", std::string{to_string(codes[i])}}}));
+      failures.metric.push_back(
+        scalar(load(o.failures[p][errc_slot(codes[i])]), MetricType::Counter,
+               {{"path", path}, {"reason", std::string{to_string(codes[i])}}}));
     latency.metric.push_back(
       histogram(o.latency[p], latency_bounds, 1e9, {{"path", path}}));
   }

@@ -14,6 +14,8 @@ packages=(
   catch2                                   # tests (v2)
   redis-server redis-tools                 # hot store for tests and sim
   python3 python3-mockupdb                 # scripted MongoDB wire server
+  dpkg-dev systemd adduser                 # the .deb: dpkg-shlibdeps, systemd-analyze
+                                           # verify (systemd need not run), postinst
 )
 
 missing=()

@@ -151,14 +151,8 @@ TEST_CASE("config --example prints a config file that config --check "
   auto with_env = run("config --example");
   ::unsetenv("AUTHSTORE_REDIS_POOL_SIZE");
   CHECK(with_env.stdout == example.stdout);
-  std::string file = "/tmp/authstore-cli-e2e-example.conf";
-  {
-    FILE* f = std::fopen(file.c_str(), "w");
-    REQUIRE(f != nullptr);
-    std::fwrite(example.stdout.data(), 1, example.stdout.size(), f);
-    std::fclose(f);
-  }
-  auto check = run("config --check --config " + file);
+  // The example as the config file (run() feeds it on stdin).
+  auto check = run("config --check --config /dev/stdin", example.stdout);
   CHECK(check.code == 0);
   CHECK(check.stdout.find("redis.pool-size = 2  # default")
         != std::string::npos);

@@ -126,7 +126,7 @@ TEST_CASE("the unit runs serve as its own user, unprivileged, on a read-only "
     {"MemoryDenyWriteExecute", "yes"},
     {"LockPersonality", "yes"},
     {"Restart", "on-failure"},
-    {"RestartPreventExitStatus", "2"},
+    {"RestartPreventExitStatus", "2 243"},
     {"LoadCredential", "secret:@AUTHSTORE_SECRET_FILE@"},
     {"ExecStart", "@AUTHSTORE_BINARY@ serve --config @AUTHSTORE_CONF_FILE@ "
                   "--secret-file %d/secret"},

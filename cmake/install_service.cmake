@@ -34,8 +34,11 @@ set(AUTHSTORE_CONF_FILE ${etc_dir}/authstore.conf)
 set(AUTHSTORE_SECRET_FILE ${etc_dir}/secret)
 set(AUTHSTORE_DOC_DIR ${CMAKE_INSTALL_PREFIX}/${authstore_docdir})
 
+# One file per destination: installs to two prefixes may run at once (CTest
+# runs cpack and the cmake --install test in parallel).
 get_filename_component(example_dir ${authstore_example_conf} DIRECTORY)
-set(unit_file ${example_dir}/install/authstore.service)
+string(MD5 destination "$ENV{DESTDIR}|${CMAKE_INSTALL_PREFIX}")
+set(unit_file ${example_dir}/install/${destination}/authstore.service)
 configure_file(${authstore_unit_template} ${unit_file} @ONLY)
 file(INSTALL ${unit_file} DESTINATION ${unit_dir}
      PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

@@ -18,6 +18,8 @@ packages=(
   postgresql-15 postgresql-client-15       # real PostgreSQL for the postgres tests
                                            # (pgbench for bench/pg); the tests start
                                            # private clusters, never the system one
+  dpkg-dev systemd adduser                 # the .deb: dpkg-shlibdeps, systemd-analyze
+                                           # verify (systemd need not run), postinst
 )
 
 missing=()

@@ -114,11 +114,18 @@ const std::vector<cli_command> commands = {
    "error on stderr and exit 1 when it is invalid or over a limit.",
    {}, true,
    "  echo '{\"type\":\"Buffer\",\"data\":[1,2,3]}' | authstore normalize"},
-  {"config", cmd_config, "authstore config --check",
-   "Print the effective configuration (secrets redacted) with the source "
-   "of each value, or every problem with its setting name (exit 2).",
-   {{"check", nullptr, "validate and print", nullptr}},
-   true, "  AUTHSTORE_REDIS_POOL_SIZE=4 authstore config --check"},
+  {"config", cmd_config, "authstore config --check | --example",
+   "--check: print the effective configuration (secrets redacted) with the "
+   "source of each value, or every problem with its setting name (exit 2). "
+   "--example: print a config file listing every setting commented out at "
+   "its default, with its help (the package installs it as "
+   "/etc/authstore/authstore.conf); it reads no configuration.",
+   {{"check", nullptr, "validate and print", nullptr},
+    {"example", nullptr, "print the example config file", nullptr}},
+   true,
+   "  AUTHSTORE_REDIS_POOL_SIZE=4 authstore config --check\n"
+   "  authstore config --check --config /etc/authstore/authstore.conf\n"
+   "  authstore config --example > authstore.conf"},
 };
 // clang-format on
 

@@ -16,7 +16,8 @@
 // is made from one. Shutdown is bounded: closing the port and draining take
 // at most the forward timeout (every forwarded request has it), and a
 // watchdog ends the process if tearing down takes longer than that plus a
-// margin.
+// margin (serve_watchdog_margin; the systemd unit's TimeoutStopSec covers
+// both, checked by tests/unit/deploy_test.cpp).
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -35,10 +36,6 @@
 namespace authstore {
 
 namespace {
-
-/// Time the watchdog allows beyond the drain bound for tearing down the
-/// actor system (stopping Redis actors, closing sockets).
-constexpr std::chrono::seconds watchdog_margin{5};
 
 /// Ends the process if shutdown does not finish in time.
 class watchdog {
@@ -158,7 +155,7 @@ int cmd_serve(const cli_args& args) {
   std::cerr << "authstore serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
             << ": port closed, draining sessions (at most " << bound.count()
             << " ms)\n";
-  watchdog guard{bound + watchdog_margin};
+  watchdog guard{bound + serve_watchdog_margin};
   auto report = (*server)->stop(bound);
   (*server).reset();
   (*ops).reset();

@@ -60,6 +60,39 @@ outcome<std::string> check(const setting_spec& spec, const std::string& value,
   return value;
 }
 
+// -- the example file --------------------------------------------------------
+
+/// Width of the example file's comment lines: it is read in terminals and
+/// editors, and the setting lines themselves are short.
+constexpr size_t example_width = 79;
+
+/// Appends `text` as "# "-prefixed lines of at most example_width columns,
+/// broken at spaces (a longer word gets a line of its own).
+void append_comment(std::ostringstream& out, const std::string& text) {
+  std::istringstream words{text};
+  std::string line;
+  std::string word;
+  while (words >> word) {
+    if (!line.empty() && 2 + line.size() + 1 + word.size() > example_width) {
+      out << "# " << line << '\n';
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty())
+    out << "# " << line << '\n';
+}
+
+/// "Range 1..64", "true or false", or "" for text.
+std::string value_domain(const setting_spec& s) {
+  if (s.is_number())
+    return "Range " + std::to_string(s.min) + ".." + std::to_string(s.max)
+           + ".";
+  if (s.kind == setting_kind::boolean)
+    return "true or false.";
+  return {};
+}
+
 // -- cross-setting rules ------------------------------------------------------
 // A rule states a bound between settings; check() returns "" when it holds,
 // else the problem for people. Rules run once every single value is valid
@@ -298,6 +331,50 @@ std::string settings_help() {
     out << " <" << (s.is_number() ? "n" : "value") << ">\n      " << s.help
         << " (default " << (*s.default_value ? s.default_value : "empty")
         << "; env " << env_name(s.key) << ")\n";
+  }
+  return out.str();
+}
+
+std::string settings_example() {
+  std::ostringstream out;
+  append_comment(
+    out, "authstore configuration: `key = value` lines, `#` starts a comment. "
+         "Every setting is listed below, commented out at its default; "
+         "uncomment a line and change its value to set it. Precedence: "
+         "command-line flags, then AUTHSTORE_* environment variables, then "
+         "this file, then the default. Check the result with `authstore "
+         "config --check --config FILE` (secrets redacted).");
+  out << "#\n";
+  append_comment(
+    out, "No secret belongs here: the shared secret of remote access is read "
+         "from the file named by remote.secret-file (the systemd unit passes "
+         "its credential) or AUTHSTORE_SECRET, and a password in a URL is "
+         "best given in the environment (AUTHSTORE_REDIS_URL, "
+         "AUTHSTORE_MONGODB_URI).");
+  out << "#\n";
+  append_comment(out, "Generated from the settings table by `authstore "
+                      "config --example`.");
+  std::string section;
+  for (const auto& s : specs) {
+    std::string key = s.key;
+    auto prefix = key.substr(0, key.find('.'));
+    if (prefix != section) {
+      section = prefix;
+      auto banner = "\n# -- " + section + " ";
+      out << banner << std::string(example_width - banner.size() + 1, '-')
+          << '\n';
+    }
+    out << '\n';
+    std::string help = s.help;
+    if (help.back() != '.')
+      help += '.';
+    append_comment(out, help);
+    auto domain = value_domain(s);
+    out << "# " << (domain.empty() ? "" : domain + " ") << "Env "
+        << env_name(key) << ".\n";
+    // No trailing blank when the default is empty ("key =" loads as "").
+    out << '#' << key << " =" << (*s.default_value ? " " : "")
+        << s.default_value << '\n';
   }
   return out.str();
 }

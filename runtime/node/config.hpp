@@ -170,4 +170,12 @@ std::string redact_url(const std::string& url);
 /// Help text for all settings (used by --help and docs/CONFIG.md).
 std::string settings_help();
 
+/// A config file listing every setting of the table commented out at its
+/// default, after its help, bounds and environment variable: what
+/// `authstore config --example` prints and the package installs as
+/// /etc/authstore/authstore.conf. Depends on the table only (not on the
+/// environment or a file), so a new row appears in it with no other edit.
+/// Uncommenting any line leaves the effective value unchanged.
+std::string settings_example();
+
 } // namespace authstore

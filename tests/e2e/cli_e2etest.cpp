@@ -137,6 +137,33 @@ TEST_CASE("help describes every command and config --check redacts secrets",
         != std::string::npos);
 }
 
+TEST_CASE("config --example prints a config file that config --check "
+          "accepts, and reads no configuration",
+          "[cli][config]") {
+  auto example = run("config --example");
+  CHECK(example.code == 0);
+  CHECK(example.stdout.rfind("# authstore configuration", 0) == 0);
+  CHECK(example.stdout.find("\n#redis.url = redis://127.0.0.1:6379/0\n")
+        != std::string::npos);
+  // The environment does not leak into the file (it is generated at build
+  // time, where AUTHSTORE_* may be set).
+  ::setenv("AUTHSTORE_REDIS_POOL_SIZE", "7", 1);
+  auto with_env = run("config --example");
+  ::unsetenv("AUTHSTORE_REDIS_POOL_SIZE");
+  CHECK(with_env.stdout == example.stdout);
+  // The example as the config file (run() feeds it on stdin).
+  auto check = run("config --check --config /dev/stdin", example.stdout);
+  CHECK(check.code == 0);
+  CHECK(check.stdout.find("redis.pool-size = 2  # default")
+        != std::string::npos);
+  CHECK(run("config --example --redis redis://h:1/0").code == 2);
+  CHECK(run("config --example --check").code == 2);
+  CHECK(run("config").code == 2);
+  auto help = run("config --help");
+  CHECK(help.code == 0);
+  CHECK(help.out.find("--example") != std::string::npos);
+}
+
 TEST_CASE("sim runs against its own redis-server and verifies every write",
           "[cli][sim]") {
   auto r = run("sim --sessions 20 --concurrency 5 --ops 2000 --seed 3 --quiet "

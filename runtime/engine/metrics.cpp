@@ -426,6 +426,59 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
           o.ticks_cold_open);
 }
 
+/// The HTTP front door (runtime/http/): requests by route and status, their
+/// latency, connections and why the server dropped some.
+void api_families(const api_counters& a, std::vector<MetricFamily>& out) {
+  auto requests = family("authstore_api_requests_total",
+                         "HTTP requests answered, by route and status (the "
+                         "API and /metrics, /healthz, /readyz; route unknown: "
+                         "no route matched). 429 means a bound on requests "
+                         "in flight was hit, 503 a backend is down.",
+                         MetricType::Counter);
+  auto latency = family("authstore_api_request_duration_seconds",
+                        "From a complete HTTP request to its reply, by "
+                        "route (the engine's time plus the bridge's hops).",
+                        MetricType::Histogram);
+  for (size_t r = 0; r < api_route_count; ++r) {
+    std::string route = to_string(static_cast<api_route>(r));
+    for (size_t k = 0; k < api_status_count; ++k)
+      requests.metric.push_back(
+        scalar(load(a.requests[r][k]), MetricType::Counter,
+               {{"route", route}, {"status", api_status_label(k)}}));
+    latency.metric.push_back(
+      histogram(a.latency[r], latency_bounds, 1e9, {{"route", route}}));
+  }
+  out.push_back(std::move(requests));
+  out.push_back(std::move(latency));
+  auto gauge = [&](const char* name, const char* help, double x) {
+    auto f = family(name, help, MetricType::Gauge);
+    f.metric.push_back(scalar(x, MetricType::Gauge));
+    out.push_back(std::move(f));
+  };
+  gauge("authstore_api_open_connections",
+        "HTTP connections open now (bounded by api.max-connections).",
+        load(a.open_connections));
+  gauge("authstore_api_in_flight_requests",
+        "HTTP requests waiting for the engine now (bounded by "
+        "api.max-in-flight).",
+        load(a.in_flight));
+  auto accepted = family("authstore_api_connections_total",
+                         "HTTP connections accepted.", MetricType::Counter);
+  accepted.metric.push_back(scalar(load(a.accepted), MetricType::Counter));
+  out.push_back(std::move(accepted));
+  auto dropped = family("authstore_api_dropped_connections_total",
+                        "HTTP connections the server closed itself, by "
+                        "reason: read_timeout (slow client), idle_timeout, "
+                        "tls_handshake, over_limit (at accept), rejected "
+                        "(after a 413, 431, 400 or an early refusal).",
+                        MetricType::Counter);
+  for (size_t d = 0; d < api_drop_count; ++d)
+    dropped.metric.push_back(
+      scalar(load(a.dropped[d]), MetricType::Counter,
+             {{"reason", to_string(static_cast<api_drop>(d))}}));
+  out.push_back(std::move(dropped));
+}
+
 } // namespace
 
 std::string render_metrics(const engine_counters& counters,
@@ -436,6 +489,7 @@ std::string render_metrics(const engine_counters& counters,
   cold_families(cold, families);
   cold_op_families(counters.cold, families);
   outbox_families(counters.outbox, families);
+  api_families(counters.api, families);
   process_families(families);
   auto info = family("authstore_build_info",
                      "Always 1; the labels say which build is running.",
@@ -448,7 +502,7 @@ std::string render_metrics(const engine_counters& counters,
 }
 
 std::vector<std::string> metric_family_names() {
-  auto empty = std::make_unique<engine_counters>(); // ~300 KB: not on the stack
+  auto empty = std::make_unique<engine_counters>(); // ~1 MB: not on the stack
   std::vector<std::string> names;
   std::istringstream in{render_metrics(*empty)};
   for (std::string line; std::getline(in, line);)

@@ -128,9 +128,40 @@ const std::vector<setting_spec> specs = {
    "CAF work-stealing idle poll sleep; 0 wakes workers at once (CAF's own "
    "default is 50, which adds ~50 us to every hop from a detached actor)"},
   {"http.port", S::integer, "0", 0, 65535,
-   "Serve /metrics, /healthz and /readyz on this port (0: off)"},
+   "Serve /metrics, /healthz and /readyz on this port (0: off). The same "
+   "port as api.port serves both on one listener (with api.bind)"},
   {"http.bind", S::text, "127.0.0.1", 0, 0,
    "Address the HTTP endpoint binds to; loopback unless you mean otherwise"},
+  {"api.port", S::integer, "", 0, 65535,
+   "`authstore serve`: serve the HTTP API (docs/HTTP-API.md) on this port "
+   "(0: any free port; `authstore: api listening on ADDR:PORT` is printed "
+   "at start; unset: no API)"},
+  {"api.bind", S::text, "127.0.0.1", 0, 0,
+   "Address the HTTP API binds to; loopback unless you mean otherwise "
+   "(HTTPS only when remote.tls-* are set)"},
+  {"api.max-body-bytes", S::integer, "16777216", 64, 1073741824,
+   "Largest request body; a larger one is answered 413 body_too_large "
+   "without reading it"},
+  {"api.max-header-bytes", S::integer, "16384", 512, 1048576,
+   "Largest request line plus headers; larger is answered 431"},
+  {"api.max-connections", S::integer, "1024", 1, 1000000,
+   "Most HTTP connections open at once (API and ops listeners together); "
+   "more are closed at accept"},
+  {"api.max-in-flight-per-connection", S::integer, "64", 1, 100000,
+   "Most requests of one connection waiting for the engine (pipelining); "
+   "more are answered 429 overloaded (not applied)"},
+  {"api.max-in-flight", S::integer, "4096", 1, 1000000,
+   "Most HTTP requests waiting for the engine on this node; more are "
+   "answered 429 overloaded (not applied)"},
+  {"api.read-timeout-ms", S::integer, "10000", 10, 600000,
+   "A client must send a whole request (from its first byte) and take a "
+   "response within this; a slower one is dropped (slowloris)"},
+  {"api.idle-timeout-ms", S::integer, "60000", 10, 86400000,
+   "Close a keep-alive connection that sent no new request for this long"},
+  {"api.tls-require-client-cert", S::boolean, "true", 0, 0,
+   "With remote.tls-*: HTTPS clients must present a certificate signed by "
+   "remote.tls-ca (mutual TLS, as for remote access); false: server-side "
+   "TLS only (the bearer secret still applies)"},
   {"remote.port", S::integer, "7447", 0, 65535,
    "Port `authstore serve` listens on (0: any free port; the port is "
    "printed at start)"},
@@ -198,6 +229,9 @@ outcome<std::string> check(const setting_spec& spec, const std::string& value,
   };
   switch (spec.kind) {
     case S::integer: {
+      // An integer whose default is empty may be unset (api.port: off).
+      if (value.empty() && !*spec.default_value)
+        return std::string{};
       int64_t x = 0;
       auto [p, ec]
         = std::from_chars(value.data(), value.data() + value.size(), x);
@@ -409,6 +443,10 @@ const std::string& settings::text(const std::string& key) const {
   return values_.at(key);
 }
 
+bool settings::is_set(const std::string& key) const {
+  return !values_.at(key).empty();
+}
+
 int64_t settings::integer(const std::string& key) const {
   return std::stoll(values_.at(key));
 }
@@ -436,8 +474,10 @@ std::string settings_help() {
       out << ", --" << s.alias;
     out << " <" << (s.kind == S::integer ? "n" : "value") << ">\n      "
         << s.help << " (default "
-        << (*s.default_value ? s.default_value : "empty") << "; env "
-        << env_name(s.key) << ")\n";
+        << (*s.default_value       ? s.default_value
+            : s.kind == S::integer ? "unset"
+                                   : "empty")
+        << "; env " << env_name(s.key) << ")\n";
   }
   return out.str();
 }

@@ -51,6 +51,9 @@ public:
                                 std::vector<failure>* problems = nullptr);
 
   const std::string& text(const std::string& key) const;
+  /// Whether `key` has a value; only integers whose default is empty
+  /// (api.port) can be unset, and integer() must not be called then.
+  bool is_set(const std::string& key) const;
   int64_t integer(const std::string& key) const;
   bool boolean(const std::string& key) const;
 

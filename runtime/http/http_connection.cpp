@@ -16,6 +16,7 @@
 #include "runtime/http/http_server_impl.hpp"
 
 #include <deque>
+#include <limits>
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -157,6 +158,11 @@ private:
     head_.emplace();
     head_->header_limit(
       static_cast<std::uint32_t>(core_.limits.max_header_bytes));
+    // Beast's own default (1 MiB) would refuse a larger Content-Length at
+    // the header; on_head applies api.max-body-bytes itself, with a 413.
+    // Not boost::none: Beast 1.74 compares `len > body_limit_` as
+    // optionals, and every length is greater than none.
+    head_->body_limit(std::numeric_limits<std::uint64_t>::max());
     if (buffer_.size() > 0) {
       read_head();
       return;
@@ -188,6 +194,10 @@ private:
     if (closed_)
       return;
     target_.clear();
+    if (ec == http::error::body_limit) { // cannot happen: no limit set
+      refuse(413, "body_too_large", "the body is too large");
+      return;
+    }
     if (ec == http::error::header_limit) {
       refuse(431, "headers_too_large",
              "the request line and headers exceed api.max-header-bytes");

@@ -157,7 +157,7 @@ TEST_CASE("bad input is a 400 with its token, and nothing is applied",
     {R"({"creds":{"a":1},"expected_version":-1})", "invalid_argument"},
     {R"({"keys":{"bad type!":{"1":1}}})", "invalid_argument"},
     {R"({"creds":{"a":{"type":"Buffer","data":[1,300]}}})", "invalid_buffer"},
-    {R"({"creds":{"a":{"b":{"c":{"d":{"e":1}}}}}})", "too_deep"},
+    {R"({"creds":{"a":{"b":{"c":{"d":{"e":{"f":1}}}}}}})", "too_deep"},
     {R"({"creds":{"a":")" + std::string(100, 'x') + R"("}})",
      "value_too_large"},
   };
@@ -226,8 +226,8 @@ TEST_CASE("unknown routes are 404 no_route, wrong methods 405 with Allow",
   auto node = start_api_node();
   auto c = node.connect();
   for (const auto& target :
-       {"/", "/v1", "/v1/", "/v2/health", "/v1/sessions/x",
-        "/v1/sessions/x/creds/", "/v1/sessions/x/unknown", "/metrics"}) {
+       {"/", "/v1", "/v1/", "/v2/health", "/v1/sessions/x/creds/",
+        "/v1/sessions/x/unknown", "/metrics"}) {
     INFO(target);
     auto r = call(*c, "GET", target);
     CHECK(r.status == 404);
@@ -237,6 +237,7 @@ TEST_CASE("unknown routes are 404 no_route, wrong methods 405 with Allow",
   CHECK(r.status == 405);
   CHECK(error_of(r) == "method_not_allowed");
   CHECK(r.header("allow") == "GET");
+  CHECK(call(*c, "GET", "/v1/sessions/x").header("allow") == "DELETE");
   auto lease = call(*c, "GET", "/v1/sessions/x/lease");
   CHECK(lease.status == 405);
   CHECK(lease.header("allow") == "POST, DELETE");

@@ -160,7 +160,13 @@ api_bridge::~api_bridge() {
 
 void api_bridge::submit(api_call call, std::function<void(http_reply)> done) {
   auto& x = *impl_;
-  auto i = x.next.fetch_add(1, std::memory_order_relaxed) % x.actors.size();
+  // One session's requests go through one actor, so they reach the router
+  // in the order the HTTP thread read them (a pipelined client's writes
+  // with expected_version 0, 1, 2... stay in that order); the rest round
+  // robin.
+  auto i = call.sid.empty()
+             ? x.next.fetch_add(1, std::memory_order_relaxed) % x.actors.size()
+             : std::hash<std::string>{}(call.sid) % x.actors.size();
   caf::anon_send(x.actors[i], api_job{std::move(call), std::move(done)});
 }
 

@@ -60,6 +60,8 @@ public:
 
   /// Hands `call` to an actor and returns at once; `done` is called once,
   /// from an actor's thread, with the reply (also with an error reply).
+  /// Calls for one session, submitted from one thread, reach the engine in
+  /// the order submitted.
   void submit(api_call call, std::function<void(http_reply)> done);
 
   /// Stops the actors. Idempotent.

@@ -101,23 +101,35 @@ public:
     write_ready();
   }
 
+  /// Runs on the I/O thread or inside ~io_context (connection lifetime:
+  /// http_server_impl.hpp), never elsewhere.
+  ~connection() override {
+    if (!closed_)
+      forget();
+  }
+
   void close_now() override {
     if (closed_)
       return;
-    closed_ = true;
     disarm(read_deadline_);
     disarm(write_deadline_);
     error_code ec;
     beast::get_lowest_layer(stream_).close(ec);
-    core_.connections.erase(registered_);
-    --core_.open_connections;
-    core_.counters->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    forget();
   }
 
   bool idle() const override { return closed_ || queue_.empty(); }
 
 private:
   using self_ptr = std::shared_ptr<connection>;
+
+  /// Off the registry and the open-connections count.
+  void forget() {
+    closed_ = true;
+    core_.connections.erase(registered_);
+    --core_.open_connections;
+    core_.counters->open_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   self_ptr self() { return this->shared_from_this(); }
 
@@ -303,8 +315,8 @@ private:
     }
     auto seq = push_slot(close, keep_alive_header);
     ++pending_;
-    auto st = std::make_shared<http_responder::state>(
-      core_shared(), this->weak_from_this(), seq);
+    auto st
+      = std::make_shared<http_responder::state>(core_shared(), self(), seq);
     handler_->on_request(std::move(req), http_responder{std::move(st)});
   }
 

@@ -71,12 +71,13 @@ void http_responder::state::send(http_reply r) {
   if (done.exchange(true))
     return;
   core->release();
-  // Posted even when the connection is gone: the handler then finds
-  // nothing to complete. Never run after stop (the io_context is stopped).
-  boost::asio::post(core->ioc, [w = conn, s = seq, r = std::move(r)]() mutable {
-    if (auto c = w.lock())
-      c->complete(s, std::move(r));
-  });
+  // The connection travels with the handler, so its last reference (if
+  // this is it) is dropped on the I/O thread. Never run after stop (the
+  // io_context is stopped); then it is destroyed with the io_context.
+  boost::asio::post(core->ioc,
+                    [c = std::move(conn), s = seq, r = std::move(r)]() mutable {
+                      c->complete(s, std::move(r));
+                    });
 }
 
 http_responder::state::~state() {
@@ -241,7 +242,10 @@ void finish_when_drained(std::shared_ptr<http_detail::core> core,
     if (auto c = w.lock(); c && !c->idle())
       drained = false;
   if (drained || std::chrono::steady_clock::now() >= deadline) {
-    for (auto& w : core->connections)
+    // A copy: close_now() takes each connection off the list.
+    std::vector<std::weak_ptr<http_detail::connection_base>> all{
+      core->connections.begin(), core->connections.end()};
+    for (auto& w : all)
       if (auto c = w.lock())
         c->close_now();
     core->ioc.stop();

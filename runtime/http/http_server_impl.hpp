@@ -2,12 +2,15 @@
 // share: the server's core and the connection's interface. Private to
 // runtime/http/ (it includes Asio).
 //
-// Lifetime: the core owns the io_context. Connections live only inside
-// the io_context's handlers (and the core's registry holds them weakly),
-// so they die with it; they keep a plain pointer to the core. A responder
-// keeps the core alive (it may outlive the http_server, e.g. inside an
-// actor that answers late) and the connection weakly: posting to a
-// stopped io_context only queues a handler that never runs.
+// Lifetime: the core owns the io_context. A connection is owned by its
+// pending operations' handlers and by the responders of its requests
+// waiting for the engine (the core's registry holds it weakly); it keeps a
+// plain pointer to the core. A responder keeps the core alive (it may
+// outlive the http_server, e.g. inside an actor that answers late) and
+// hands its connection to the handler it posts, so a connection is always
+// released on the I/O thread (or with the io_context): posting to a
+// stopped io_context only queues a handler that never runs and is
+// destroyed with it.
 #pragma once
 
 #include <atomic>
@@ -77,14 +80,15 @@ namespace authstore {
 /// One request's answer: where it goes, and whether it was sent.
 struct http_responder::state {
   state(std::shared_ptr<http_detail::core> c,
-        std::weak_ptr<http_detail::connection_base> w, uint64_t s)
+        std::shared_ptr<http_detail::connection_base> w, uint64_t s)
       : core(std::move(c)), conn(std::move(w)), seq(s) {}
   /// Answers 500 internal when no copy of the responder ever did.
   ~state();
   void send(http_reply r);
 
   std::shared_ptr<http_detail::core> core;
-  std::weak_ptr<http_detail::connection_base> conn;
+  /// Moved into the posted handler by send().
+  std::shared_ptr<http_detail::connection_base> conn;
   uint64_t seq;
   std::atomic<bool> done{false};
 };

@@ -36,52 +36,6 @@ using steady = std::chrono::steady_clock;
 /// (3000 ms by default): CAF reports TLS failures as a closed connection.
 constexpr int64_t refusal_bound_ms = 3000;
 
-auto signed_by = [&](const std::string& name, const std::string& ca) {
-  sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-     "-keyout "
-     + name + ".key -out " + name + ".csr -subj /CN=" + name);
-  sh("openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca
-     + ".key -CAcreateserial -out " + name + ".pem -days 2");
-};
-self_signed("ca");
-self_signed("other-ca");
-signed_by("server", "ca");
-signed_by("client", "ca");
-signed_by("rogue", "other-ca");
-}
-
-~pki() {
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
-
-/// The path of `name` (e.g. "server.pem") in the directory.
-std::string path(const std::string& name) const {
-  return dir_ + "/" + name;
-}
-
-/// Files of one side: NAME.pem, NAME.key, CA.pem.
-tls_files files(const std::string& name, const std::string& ca) const {
-  return {path(name + ".pem"), path(name + ".key"), path(ca + ".pem")};
-}
-
-/// `serve` flags for `f`.
-static std::vector<std::string> flags(const tls_files& f) {
-  return {"--remote.tls-cert", f.cert, "--remote.tls-key", f.key,
-          "--remote.tls-ca",   f.ca};
-}
-
-private:
-void sh(const std::string& cmd) {
-  auto full = "cd " + dir_ + " && " + cmd + " >/dev/null 2>&1";
-  INFO(full);
-  REQUIRE(std::system(full.c_str()) == 0);
-}
-
-std::string dir_;
-}
-;
-
 patch creds_patch(const std::string& field, const std::string& json) {
   patch p;
   p.set_creds(field, json);

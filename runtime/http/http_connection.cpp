@@ -243,9 +243,15 @@ private:
     }
     if (auto early = handler_->on_head(h)) {
       // A body still unread would have to be read to keep the connection;
-      // a refused client does not get that.
-      push_ready(std::move(*early), h.has_body, api_drop::rejected);
-      if (!h.has_body)
+      // a refused client does not get that. Without one, the connection
+      // goes on as the client asked (HTTP/1.0 or Connection: close ends it).
+      bool keep_alive = req.keep_alive();
+      if (h.has_body)
+        push_ready(std::move(*early), true, api_drop::rejected);
+      else
+        push_ready(std::move(*early), !keep_alive, std::nullopt,
+                   keep_alive && req.version() < 11);
+      if (!h.has_body && keep_alive)
         read_next();
       return;
     }
@@ -338,15 +344,18 @@ private:
     complete(seq, std::move(r));
   }
 
-  /// A reply ready now; `close` ends the connection after it.
-  void push_ready(http_reply r, bool close, api_drop reason) {
+  /// A reply ready now; `close` ends the connection after it, counted
+  /// as `reason` (none: the client asked for the end).
+  void push_ready(http_reply r, bool close, std::optional<api_drop> reason,
+                  bool keep_alive_header = false) {
     if (close) {
       no_more_requests_ = true;
       disarm(read_deadline_);
-      core_.counters->dropped[static_cast<size_t>(reason)].fetch_add(
-        1, std::memory_order_relaxed);
+      if (reason)
+        core_.counters->dropped[static_cast<size_t>(*reason)].fetch_add(
+          1, std::memory_order_relaxed);
     }
-    auto seq = push_slot(close, false);
+    auto seq = push_slot(close, keep_alive_header);
     complete_refusal(seq, std::move(r));
   }
 

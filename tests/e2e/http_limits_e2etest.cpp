@@ -477,3 +477,34 @@ TEST_CASE("SIGTERM answers the HTTP requests in flight, then serve exits 0",
   node.redis->resume();
   CHECK(node.serve->wait(milliseconds{10000}) == 0);
 }
+
+TEST_CASE("HTTP/1.0 and Connection: close end the connection after the "
+          "reply, also for a request refused from its head",
+          "[http][keepalive]") {
+  auto node = start_api_node({"--api.idle-timeout-ms", "30000"});
+  for (const auto& req :
+       {std::string{"GET /v1/health HTTP/1.0\r\n\r\n"},
+        std::string{"GET /v1/nope HTTP/1.0\r\n\r\n"},
+        std::string{"GET /v1/sessions/x/creds HTTP/1.0\r\n\r\n"},
+        request("GET", "/v1/nope", {}, {auth(), "Connection: close"}),
+        request("GET", "/v1/sessions/x/exists", {},
+                {auth(), "Connection: close"})}) {
+    INFO(req);
+    auto c = node.connect();
+    REQUIRE(c->send(req));
+    auto r = c->read(milliseconds{2000});
+    REQUIRE(r);
+    CHECK(r->header("connection") == "close");
+    auto t0 = steady::now();
+    CHECK(c->closed_within(milliseconds{2000}));
+    CHECK(elapsed_ms(t0) < 1500);
+  }
+  // HTTP/1.0 with keep-alive is kept (and told so).
+  auto c = node.connect();
+  REQUIRE(c->send("GET /v1/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  auto r = c->read();
+  REQUIRE(r);
+  CHECK(r->header("connection") == "keep-alive");
+  REQUIRE(c->send("GET /v1/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  CHECK(c->read());
+}

@@ -74,6 +74,14 @@ ClientMetric histogram(const latency_histogram& h, const double (&bounds)[N],
   return m;
 }
 
+/// A family of one unlabelled sample.
+void single(std::vector<MetricFamily>& out, const char* name, const char* help,
+            MetricType type, double value) {
+  auto f = family(name, help, type);
+  f.metric.push_back(scalar(value, type));
+  out.push_back(std::move(f));
+}
+
 double load(const std::atomic<uint64_t>& x) {
   return static_cast<double>(x.load(std::memory_order_relaxed));
 }
@@ -330,9 +338,7 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
         out.push_back(std::move(f));
       };
   auto gauge = [&](const char* name, const char* help, double x) {
-    auto f = family(name, help, MetricType::Gauge);
-    f.metric.push_back(scalar(x, MetricType::Gauge));
-    out.push_back(std::move(f));
+    single(out, name, help, MetricType::Gauge, x);
   };
   counter("authstore_outbox_dirty_writes_total",
           "Acknowledged writes (sets and deletes) that left dirty marks for "
@@ -450,22 +456,15 @@ void api_families(const api_counters& a, std::vector<MetricFamily>& out) {
   }
   out.push_back(std::move(requests));
   out.push_back(std::move(latency));
-  auto gauge = [&](const char* name, const char* help, double x) {
-    auto f = family(name, help, MetricType::Gauge);
-    f.metric.push_back(scalar(x, MetricType::Gauge));
-    out.push_back(std::move(f));
-  };
-  gauge("authstore_api_open_connections",
-        "HTTP connections open now (bounded by api.max-connections).",
-        load(a.open_connections));
-  gauge("authstore_api_in_flight_requests",
-        "HTTP requests waiting for the engine now (bounded by "
-        "api.max-in-flight).",
-        load(a.in_flight));
-  auto accepted = family("authstore_api_connections_total",
-                         "HTTP connections accepted.", MetricType::Counter);
-  accepted.metric.push_back(scalar(load(a.accepted), MetricType::Counter));
-  out.push_back(std::move(accepted));
+  single(out, "authstore_api_open_connections",
+         "HTTP connections open now (bounded by api.max-connections).",
+         MetricType::Gauge, load(a.open_connections));
+  single(out, "authstore_api_in_flight_requests",
+         "HTTP requests waiting for the engine now (bounded by "
+         "api.max-in-flight).",
+         MetricType::Gauge, load(a.in_flight));
+  single(out, "authstore_api_connections_total", "HTTP connections accepted.",
+         MetricType::Counter, load(a.accepted));
   auto dropped = family("authstore_api_dropped_connections_total",
                         "HTTP connections the server closed itself, by "
                         "reason: read_timeout (slow client), idle_timeout, "

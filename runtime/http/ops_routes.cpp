@@ -72,6 +72,20 @@ json cold_component(const cold_status* cs, bool configured) {
           {"indexes_ok", cs->indexes_ok}};
 }
 
+/// Calls `render` with the cold supervisor's status (null without a cold
+/// store, or when it did not answer within probe_timeout).
+template <class Render>
+void with_cold_status(caf::event_based_actor* self, const bridge_config& cfg,
+                      Render render) {
+  if (!cfg.cold) {
+    render(nullptr);
+    return;
+  }
+  self->request(cfg.cold, probe_timeout, cold_status_atom::value)
+    .then([render](const cold_status& cs) { render(&cs); },
+          [render](caf::error&) { render(nullptr); });
+}
+
 void finish_readiness(caf::event_based_actor* self, const bridge_config& cfg,
                       std::shared_ptr<readiness_state> st, reply_fn done) {
   auto render
@@ -85,13 +99,7 @@ void finish_readiness(caf::event_based_actor* self, const bridge_config& cfg,
         body["status"] = ready ? "ready" : "not_ready";
         done(json_status(ready, 503, body));
       };
-  if (!cfg.cold) {
-    render(nullptr);
-    return;
-  }
-  self->request(cfg.cold, probe_timeout, cold_status_atom::value)
-    .then([render](const cold_status& cs) { render(&cs); },
-          [render](caf::error&) { render(nullptr); });
+  with_cold_status(self, cfg, render);
 }
 
 void readiness(caf::event_based_actor* self, const bridge_config& cfg,
@@ -131,13 +139,7 @@ void metrics(caf::event_based_actor* self, const bridge_config& cfg,
     r.body = render_metrics(*counters, cs);
     done(std::move(r));
   };
-  if (!cfg.cold) {
-    render(nullptr);
-    return;
-  }
-  self->request(cfg.cold, probe_timeout, cold_status_atom::value)
-    .then([render](const cold_status& cs) { render(&cs); },
-          [render](caf::error&) { render(nullptr); });
+  with_cold_status(self, cfg, render);
 }
 
 } // namespace

@@ -14,11 +14,15 @@
 #include <thread>
 
 #include "tests/e2e/test_pki.hpp"
+#include "tests/metrics_sample.hpp"
+#include "tests/polling.hpp"
 
 using namespace http_test;
 using remote_test::elapsed_ms;
 using std::chrono::milliseconds;
 using steady = std::chrono::steady_clock;
+using authstore::test::sample;
+using authstore::test::wait_until;
 
 namespace {
 
@@ -32,14 +36,6 @@ std::vector<std::string> plus(std::vector<std::string> a,
                               const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
-}
-
-/// The value of one sample line of a /metrics text, or -1.
-double sample(const std::string& text, const std::string& series) {
-  auto pos = text.find("\n" + series + " ");
-  if (pos == std::string::npos)
-    return -1;
-  return std::stod(text.substr(pos + series.size() + 2));
 }
 
 std::string metrics_of(uint16_t port) {
@@ -305,15 +301,13 @@ TEST_CASE("429 overloaded when the node's in-flight bound is hit",
   node.redis->resume();
   // The bound is free again: b's next request is admitted (and answered
   // 200 once the Redis connection is back; its reconnect backs off).
-  auto start = steady::now();
-  int status = 0;
-  while (status != 200 && elapsed_ms(start) < 5000) {
-    status = call(*b, "GET", "/v1/sessions/n2/exists").status;
-    CHECK(status != 429);
-    if (status != 200)
-      std::this_thread::sleep_for(milliseconds{50});
-  }
-  CHECK(status == 200);
+  CHECK(wait_until(
+    [&] {
+      auto status = call(*b, "GET", "/v1/sessions/n2/exists").status;
+      CHECK(status != 429);
+      return status == 200;
+    },
+    milliseconds{5000}, milliseconds{50}));
 }
 
 TEST_CASE("Redis paused: 503 hot_unavailable, never 404; a write says it "
@@ -338,14 +332,9 @@ TEST_CASE("Redis paused: 503 hot_unavailable, never 404; a write says it "
   CHECK(error_of(w) == "hot_unavailable");
   CHECK(body_of(w)["may_have_applied"] == true);
   node.redis->resume();
-  auto start = steady::now();
-  int status = 0;
-  while (status != 200 && elapsed_ms(start) < 5000) {
-    status = call(*c, "GET", "/v1/sessions/p1/creds").status;
-    if (status != 200)
-      std::this_thread::sleep_for(milliseconds{50});
-  }
-  CHECK(status == 200);
+  CHECK(wait_until(
+    [&] { return call(*c, "GET", "/v1/sessions/p1/creds").status == 200; },
+    milliseconds{5000}, milliseconds{50}));
 }
 
 TEST_CASE("a cold store that hangs gives 504 timeout; one that is down "

@@ -13,6 +13,7 @@
 
 #include "runtime/engine/engine_actors.hpp"
 #include "runtime/http/endpoint.hpp"
+#include "tests/metrics_sample.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
 #include <caf/all.hpp>
@@ -52,15 +53,6 @@ scrape_reply http_get(uint16_t port, const std::string& path) {
   REQUIRE(body != std::string::npos);
   r.body = resp.substr(body + 4);
   return r;
-}
-
-/// The value of the sample line `name{labels}` (exact match of the part
-/// before the value), or -1 when absent.
-double sample(const std::string& text, const std::string& series) {
-  auto pos = text.find("\n" + series + " ");
-  if (pos == std::string::npos)
-    return -1;
-  return std::stod(text.substr(pos + series.size() + 2));
 }
 
 } // namespace

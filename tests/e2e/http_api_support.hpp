@@ -51,6 +51,13 @@ inline api_node start_api_node(std::vector<std::string> args = {},
   return n;
 }
 
+/// `a` followed by `b` (command-line arguments).
+inline std::vector<std::string> plus(std::vector<std::string> a,
+                                     const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 /// The test secret's Authorization header.
 inline std::string auth() {
   return bearer(remote_test::secret);

@@ -5,15 +5,14 @@
 // bounds (429, per connection and per node), Redis paused (503, never
 // 404), the engine's timeout (504) and the cold store down (503
 // cold_unavailable, never 404) with scripted stand-ins for MongoDB (a
-// silent TCP listener, a closed port; no real MongoDB here), HTTPS with
-// the remote.tls-* files, the ops routes on the API's port, and SIGTERM
-// answering what is in flight.
+// silent TCP listener, a closed port; no real MongoDB here), the ops
+// routes on the API's port, and SIGTERM answering what is in flight.
+// HTTPS: http_tls_e2etest.cpp.
 #include "tests/e2e/http_api_support.hpp"
 
 #include <csignal>
 #include <thread>
 
-#include "tests/e2e/test_pki.hpp"
 #include "tests/metrics_sample.hpp"
 #include "tests/polling.hpp"
 
@@ -31,12 +30,6 @@ namespace {
 const std::vector<std::string> fast_redis_faults
   = {"--redis.command-timeout-ms", "300", "--session.request-timeout-ms", "600",
      "--session.cache-max-age-ms", "0"};
-
-std::vector<std::string> plus(std::vector<std::string> a,
-                              const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 std::string metrics_of(uint16_t port) {
   auto c = connection::open(port);
@@ -367,57 +360,6 @@ TEST_CASE("a cold store that hangs gives 504 timeout; one that is down "
     auto e = call(*c, "GET", "/v1/sessions/cold-3/exists");
     CHECK(e.status == 503);
   }
-}
-
-TEST_CASE("HTTPS with the remote.tls-* files: client certificates from the "
-          "CA, nothing in plain text",
-          "[http][tls]") {
-  remote_test::pki certs;
-  auto server_files = certs.files("server", "ca");
-  auto client = certs.files("client", "ca");
-  auto rogue = certs.files("rogue", "other-ca");
-  auto node = start_api_node(remote_test::pki::flags(server_files));
-  std::string why;
-  auto c
-    = connection::open_tls(node.port(), certs.path("ca.pem"), &client, &why);
-  INFO(why);
-  REQUIRE(c);
-  auto w = call(*c, "POST", "/v1/sessions/tls-1/write", R"({"creds":{"a":1}})");
-  CHECK(w.status == 200);
-  CHECK(body_of(call(*c, "GET", "/v1/sessions/tls-1/creds"))
-        == json::parse(R"({"version":1,"creds":{"a":1}})"));
-  // Without a client certificate, or with one another CA signed: refused
-  // (at the handshake, or at the first read under TLS 1.3).
-  for (const auto* files :
-       {static_cast<authstore::tls_files*>(nullptr), &rogue}) {
-    auto bad = connection::open_tls(node.port(), certs.path("ca.pem"), files);
-    if (bad) {
-      bad->send(request("GET", "/v1/health"));
-      CHECK_FALSE(bad->read(milliseconds{2000}));
-    }
-  }
-  // Plain HTTP to the HTTPS port gets no HTTP answer.
-  auto plain = node.connect();
-  plain->send(request("GET", "/v1/health"));
-  CHECK_FALSE(plain->read(milliseconds{2000}));
-  // The good connection still works.
-  CHECK(call(*c, "GET", "/v1/sessions/tls-1/exists").status == 200);
-}
-
-TEST_CASE("HTTPS without client certificates when api.tls-require-client-cert "
-          "is false; the bearer secret still applies",
-          "[http][tls]") {
-  remote_test::pki certs;
-  auto node
-    = start_api_node(plus(remote_test::pki::flags(certs.files("server", "ca")),
-                          {"--api.tls-require-client-cert", "false"}));
-  auto c = connection::open_tls(node.port(), certs.path("ca.pem"), nullptr);
-  REQUIRE(c);
-  CHECK(call(*c, "GET", "/v1/sessions/tls-2/exists").status == 200);
-  REQUIRE(c->send(request("GET", "/v1/sessions/tls-2/exists")));
-  auto r = c->read();
-  REQUIRE(r);
-  CHECK(r->status == 401);
 }
 
 TEST_CASE("with http.port equal to api.port one listener serves the API and "

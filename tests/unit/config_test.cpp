@@ -174,3 +174,46 @@ TEST_CASE("TLS files can come from the environment", "[config][tls]") {
                            "AUTHSTORE_REMOTE_TLS_KEY")
         != std::string::npos);
 }
+
+TEST_CASE("api.port is unset (the HTTP API off) unless given; 0 is a port "
+          "to pick",
+          "[config][http]") {
+  auto s = settings::load({});
+  REQUIRE(s);
+  CHECK_FALSE(s->is_set("api.port"));
+  CHECK(s->is_set("http.port"));
+  CHECK(s->integer("http.port") == 0);
+  auto zero = settings::load({{"api.port", "0"}});
+  REQUIRE(zero);
+  CHECK(zero->is_set("api.port"));
+  CHECK(zero->integer("api.port") == 0);
+  {
+    env_var e{"AUTHSTORE_API_PORT", "8447"};
+    auto from_env = settings::load({});
+    REQUIRE(from_env);
+    CHECK(from_env->integer("api.port") == 8447);
+  }
+  {
+    env_var e{"AUTHSTORE_API_PORT", ""};
+    auto empty = settings::load({});
+    REQUIRE(empty);
+    CHECK_FALSE(empty->is_set("api.port"));
+  }
+  CHECK_FALSE(settings::load({{"api.port", "65536"}}));
+  CHECK_FALSE(settings::load({{"api.port", "x"}}));
+  // Integers with a default stay required.
+  CHECK_FALSE(settings::load({{"http.port", ""}}));
+  CHECK(settings_help().find("--api.port <n>") != std::string::npos);
+  CHECK(settings_help().find("(default unset; env AUTHSTORE_API_PORT)")
+        != std::string::npos);
+  for (const char* key :
+       {"api.bind", "api.max-body-bytes", "api.max-header-bytes",
+        "api.max-connections", "api.max-in-flight-per-connection",
+        "api.max-in-flight", "api.read-timeout-ms", "api.idle-timeout-ms",
+        "api.tls-require-client-cert"}) {
+    INFO(key);
+    CHECK(s->is_set(key));
+    CHECK(settings_help().find(std::string{"--"} + key + " <")
+          != std::string::npos);
+  }
+}

@@ -20,6 +20,16 @@ namespace authstore {
 /// Parses and validates a patch document; values come out normalized.
 outcome<patch> parse_patch(std::string_view text, const patch_limits& limits);
 
+/// The bounds a whole patch document is parsed under (parse_limited): the
+/// patch byte limit, and depth and fields with room for the wrapper levels.
+codec_limits patch_document_limits(const patch_limits& limits);
+
+/// parse_patch on a document parsed already (under patch_document_limits),
+/// for envelopes that carry a patch beside other members: the HTTP API's
+/// write body takes out expected_version first (runtime/http/api_bodies).
+outcome<patch> parse_patch_document(const json& doc,
+                                    const patch_limits& limits);
+
 /// Builds {"field": value, ...} from creds fields ("c:..." names, JSON text
 /// values) -- the inverse of the creds part of a patch.
 std::string creds_document(const std::vector<field_write>& fields);

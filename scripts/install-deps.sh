@@ -12,6 +12,7 @@ packages=(
   libpq-dev                                # PostgreSQL C client (libpq)
   nlohmann-json3-dev                       # JSON
   prometheus-cpp-dev                       # metrics
+  libboost-dev libssl-dev                  # HTTP API: Boost.Beast (headers), TLS
   catch2                                   # tests (v2)
   redis-server redis-tools                 # hot store for tests and sim
   python3 python3-mockupdb                 # scripted MongoDB wire server

@@ -13,14 +13,19 @@ namespace {
 
 // clang-format off
 const std::vector<cli_command> commands = {
-  {"serve", cmd_serve, "authstore serve [--port P] [--bind ADDR]",
+  {"serve", cmd_serve,
+   "authstore serve [--port P] [--bind ADDR] [--api.port P]",
    "Start the engine and publish it for remote clients (`authstore "
    "get|set|del --connect`, runtime/remote/client.hpp) through CAF's "
    "middleman. A peer must prove the shared secret (--secret-file PATH or "
    "AUTHSTORE_SECRET; never a command-line value) before any request is "
-   "served; the traffic itself is NOT encrypted (README: Remote access). "
-   "Prints `authstore: listening on ADDR:PORT` once ready. SIGTERM/SIGINT: "
-   "close the port, answer every request in flight, exit 0.",
+   "served; the traffic itself is NOT encrypted unless remote.tls-* are "
+   "set (README: Remote access). With --api.port, also serves the HTTP API "
+   "(docs/HTTP-API.md; `Authorization: Bearer` with the same secret; "
+   "HTTPS with the remote.tls-* files). Prints `authstore: listening on "
+   "ADDR:PORT` once ready, then `authstore: api listening on ADDR:PORT` "
+   "with the API. SIGTERM/SIGINT: close the ports, answer every request in "
+   "flight, exit 0.",
    {{"port", "P", "TCP port; 0 picks a free one (overrides remote.port)",
      "7447"},
     {"bind", "ADDR", "address to listen on (overrides remote.bind)",
@@ -30,7 +35,11 @@ const std::vector<cli_command> commands = {
    true,
    "  authstore serve --port 7447 --secret-file /etc/authstore/secret\n"
    "  AUTHSTORE_SECRET=$(cat /run/secrets/authstore) authstore serve "
-   "--port 0 --redis redis://127.0.0.1:6379/0"},
+   "--port 0 --redis redis://127.0.0.1:6379/0\n"
+   "  authstore serve --secret-file /etc/authstore/secret --api.port 8447 "
+   "--http.port 9447\n"
+   "  curl -H \"Authorization: Bearer $(cat /etc/authstore/secret)\" "
+   "http://127.0.0.1:8447/v1/sessions/5511999/creds"},
   {"sim", cmd_sim, "authstore sim [options]",
    "Drive simulated WhatsApp sessions through the engine and report "
    "latency, throughput and verification (lost/unexpected writes).",

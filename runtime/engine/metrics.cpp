@@ -74,6 +74,14 @@ ClientMetric histogram(const latency_histogram& h, const double (&bounds)[N],
   return m;
 }
 
+/// A family of one unlabelled sample.
+void single(std::vector<MetricFamily>& out, const char* name, const char* help,
+            MetricType type, double value) {
+  auto f = family(name, help, type);
+  f.metric.push_back(scalar(value, type));
+  out.push_back(std::move(f));
+}
+
 double load(const std::atomic<uint64_t>& x) {
   return static_cast<double>(x.load(std::memory_order_relaxed));
 }
@@ -358,9 +366,7 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
         out.push_back(std::move(f));
       };
   auto gauge = [&](const char* name, const char* help, double x) {
-    auto f = family(name, help, MetricType::Gauge);
-    f.metric.push_back(scalar(x, MetricType::Gauge));
-    out.push_back(std::move(f));
+    single(out, name, help, MetricType::Gauge, x);
   };
   counter("authstore_outbox_dirty_writes_total",
           "Acknowledged writes (sets and deletes) that left dirty marks for "
@@ -454,6 +460,52 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
           o.ticks_cold_open);
 }
 
+/// The HTTP front door (runtime/http/): requests by route and status, their
+/// latency, connections and why the server dropped some.
+void api_families(const api_counters& a, std::vector<MetricFamily>& out) {
+  auto requests = family("authstore_api_requests_total",
+                         "HTTP requests answered, by route and status (the "
+                         "API and /metrics, /healthz, /readyz; route unknown: "
+                         "no route matched). 429 means a bound on requests "
+                         "in flight was hit, 503 a backend is down.",
+                         MetricType::Counter);
+  auto latency = family("authstore_api_request_duration_seconds",
+                        "From a complete HTTP request to its reply, by "
+                        "route (the engine's time plus the bridge's hops).",
+                        MetricType::Histogram);
+  for (size_t r = 0; r < api_route_count; ++r) {
+    std::string route = to_string(static_cast<api_route>(r));
+    for (size_t k = 0; k < api_status_count; ++k)
+      requests.metric.push_back(
+        scalar(load(a.requests[r][k]), MetricType::Counter,
+               {{"route", route}, {"status", api_status_label(k)}}));
+    latency.metric.push_back(
+      histogram(a.latency[r], latency_bounds, 1e9, {{"route", route}}));
+  }
+  out.push_back(std::move(requests));
+  out.push_back(std::move(latency));
+  single(out, "authstore_api_open_connections",
+         "HTTP connections open now (bounded by api.max-connections).",
+         MetricType::Gauge, load(a.open_connections));
+  single(out, "authstore_api_in_flight_requests",
+         "HTTP requests waiting for the engine now (bounded by "
+         "api.max-in-flight).",
+         MetricType::Gauge, load(a.in_flight));
+  single(out, "authstore_api_connections_total", "HTTP connections accepted.",
+         MetricType::Counter, load(a.accepted));
+  auto dropped = family("authstore_api_dropped_connections_total",
+                        "HTTP connections the server closed itself, by "
+                        "reason: read_timeout (slow client), idle_timeout, "
+                        "tls_handshake, over_limit (at accept), rejected "
+                        "(after a 413, 431, 400 or an early refusal).",
+                        MetricType::Counter);
+  for (size_t d = 0; d < api_drop_count; ++d)
+    dropped.metric.push_back(
+      scalar(load(a.dropped[d]), MetricType::Counter,
+             {{"reason", to_string(static_cast<api_drop>(d))}}));
+  out.push_back(std::move(dropped));
+}
+
 } // namespace
 
 std::string render_metrics(const engine_counters& counters,
@@ -464,6 +516,7 @@ std::string render_metrics(const engine_counters& counters,
   cold_families(cold, families);
   cold_op_families(counters.cold, cold, families);
   outbox_families(counters.outbox, families);
+  api_families(counters.api, families);
   process_families(families);
   auto info = family("authstore_build_info",
                      "Always 1; the labels say which build is running.",
@@ -476,7 +529,7 @@ std::string render_metrics(const engine_counters& counters,
 }
 
 std::vector<std::string> metric_family_names() {
-  auto empty = std::make_unique<engine_counters>(); // ~300 KB: not on the stack
+  auto empty = std::make_unique<engine_counters>(); // ~1 MB: not on the stack
   std::vector<std::string> names;
   std::istringstream in{render_metrics(*empty)};
   for (std::string line; std::getline(in, line);)

@@ -37,6 +37,9 @@ outcome<std::string> check(const setting_spec& spec, const std::string& value,
                    std::string{spec.key} + " (from " + source + "): " + why};
   };
   if (spec.is_number()) {
+    // A number whose default is empty may be unset (api.port: off).
+    if (value.empty() && spec.kind == setting_kind::maybe_integer)
+      return std::string{};
     int64_t x = 0;
     auto [p, ec]
       = std::from_chars(value.data(), value.data() + value.size(), x);
@@ -224,7 +227,7 @@ outcome<bool> settings::set(const std::string& key, const std::string& value,
   auto& e = values_[static_cast<size_t>(spec - specs.data())];
   e.text = *v;
   e.number = spec->kind == setting_kind::boolean ? (*v == "true")
-             : spec->is_number()                 ? std::stoll(*v)
+             : spec->is_number() && !v->empty()  ? std::stoll(*v)
                                                  : 0;
   e.source = source;
   return true;
@@ -329,7 +332,10 @@ std::string settings_help() {
     if (s.alias)
       out << ", --" << s.alias;
     out << " <" << (s.is_number() ? "n" : "value") << ">\n      " << s.help
-        << " (default " << (*s.default_value ? s.default_value : "empty")
+        << " (default "
+        << (*s.default_value                               ? s.default_value
+            : s.kind == setting_kind::maybe_integer ? "unset"
+                                                           : "empty")
         << "; env " << env_name(s.key) << ")\n";
   }
   return out.str();

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,10 @@ enum class setting_kind : uint8_t {
   boolean,
   millis,
   seconds,
-  micros
+  micros,
+  /// A whole number that may be unset (empty default): its accessor
+  /// returns std::optional<int64_t> (api.port: unset = no API).
+  maybe_integer
 };
 
 /// One row of the configuration table (runtime/node/settings.def).
@@ -100,6 +104,10 @@ template <>
 struct setting_value<setting_kind::micros> {
   using type = std::chrono::microseconds;
 };
+template <>
+struct setting_value<setting_kind::maybe_integer> {
+  using type = std::optional<int64_t>;
+};
 
 } // namespace detail
 
@@ -149,6 +157,9 @@ private:
       return e.number != 0;
     else if constexpr (K == setting_kind::integer)
       return e.number;
+    else if constexpr (K == setting_kind::maybe_integer)
+      return e.text.empty() ? std::optional<int64_t>{}
+                            : std::optional<int64_t>{e.number};
     else
       return typename detail::setting_value<K>::type{e.number};
   }

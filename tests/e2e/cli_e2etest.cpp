@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -26,13 +27,15 @@ struct run_result {
 run_result run(const std::string& args, const std::string& input = "") {
   const char* bin = std::getenv("AUTHSTORE_BINARY");
   REQUIRE(bin != nullptr);
-  std::string in_file = "/tmp/authstore-cli-e2e-stdin";
+  // Per process: several checkouts' suites share /tmp on this machine.
+  auto tag = std::to_string(::getpid());
+  std::string in_file = "/tmp/authstore-cli-e2e-stdin-" + tag;
   {
     FILE* f = std::fopen(in_file.c_str(), "w");
     std::fwrite(input.data(), 1, input.size(), f);
     std::fclose(f);
   }
-  std::string err_file = "/tmp/authstore-cli-e2e-stderr";
+  std::string err_file = "/tmp/authstore-cli-e2e-stderr-" + tag;
   std::string cmd
     = std::string{bin} + " " + args + " <" + in_file + " 2>" + err_file;
   run_result r;
@@ -51,6 +54,8 @@ run_result run(const std::string& args, const std::string& input = "") {
     std::fclose(f);
   }
   r.out = r.stdout + err;
+  ::unlink(in_file.c_str());
+  ::unlink(err_file.c_str());
   return r;
 }
 

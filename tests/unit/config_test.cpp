@@ -327,4 +327,45 @@ TEST_CASE("the example config loads to the defaults, as it is and with every "
     return out;
   };
   CHECK(values(all->describe()) == values(defaults->describe()));
+
+TEST_CASE("api.port is unset (the HTTP API off) unless given; 0 is a port "
+          "to pick",
+          "[config][http]") {
+  auto s = settings::load({});
+  REQUIRE(s);
+  CHECK_FALSE(s->api_port().has_value());
+  CHECK(s->http_port() == 0);
+  auto zero = settings::load({{"api.port", "0"}});
+  REQUIRE(zero);
+  CHECK(zero->api_port() == std::optional<int64_t>{0});
+  {
+    env_var e{"AUTHSTORE_API_PORT", "8447"};
+    auto from_env = settings::load({});
+    REQUIRE(from_env);
+    CHECK(from_env->api_port() == std::optional<int64_t>{8447});
+  }
+  {
+    env_var e{"AUTHSTORE_API_PORT", ""};
+    auto empty = settings::load({});
+    REQUIRE(empty);
+    CHECK_FALSE(empty->api_port().has_value());
+  }
+  CHECK_FALSE(settings::load({{"api.port", "65536"}}));
+  CHECK_FALSE(settings::load({{"api.port", "x"}}));
+  // Integers with a default stay required.
+  CHECK_FALSE(settings::load({{"http.port", ""}}));
+  CHECK(settings_help().find("--api.port <n>") != std::string::npos);
+  CHECK(settings_help().find("(default unset; env AUTHSTORE_API_PORT)")
+        != std::string::npos);
+  for (const char* key :
+       {"api.bind", "api.max-body-bytes", "api.max-header-bytes",
+        "api.max-connections", "api.max-in-flight-per-connection",
+        "api.max-in-flight", "api.read-timeout-ms", "api.idle-timeout-ms",
+        "api.tls-require-client-cert"}) {
+    INFO(key);
+    REQUIRE(find_setting(key) != nullptr);
+    CHECK(*find_setting(key)->default_value != '\0');
+    CHECK(settings_help().find(std::string{"--"} + key + " <")
+          != std::string::npos);
+  }
 }

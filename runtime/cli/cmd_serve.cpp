@@ -20,8 +20,9 @@
 // is made from one. Shutdown is bounded: closing the ports and draining take
 // at most twice the forward timeout (the HTTP front door, then the remote
 // sessions; every forwarded request has it), and a watchdog ends the
-// process if tearing down takes longer than that plus a margin (serve_watchdog_margin; the systemd unit's TimeoutStopSec covers
-// both, checked by tests/unit/deploy_test.cpp).
+// process if tearing down takes longer than that plus a margin
+// (serve_watchdog_margin; the systemd unit's TimeoutStopSec covers both,
+// checked by tests/unit/deploy_test.cpp).
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -133,8 +134,7 @@ int cmd_serve(const cli_args& args) {
     return rc;
   auto scfg = remote_server_config::from(*cfg);
   auto http = http_front_config::from(*cfg, true);
-  if (int rc
-      = load_server_secret(args, cfg->remote_secret_file(), http, scfg);
+  if (int rc = load_server_secret(args, cfg->remote_secret_file(), http, scfg);
       rc != exit_ok)
     return rc;
   http.secret = scfg.secret;

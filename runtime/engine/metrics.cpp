@@ -241,9 +241,8 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
                       "cold store (or no answer). Open means persists wait "
                       "in the outbox; writes continue.",
                       MetricType::Gauge);
-  state.metric.push_back(
-    scalar(cold ? static_cast<int>(cold->state) : -1, MetricType::Gauge,
-           backend));
+  state.metric.push_back(scalar(cold ? static_cast<int>(cold->state) : -1,
+                                MetricType::Gauge, backend));
   out.push_back(std::move(state));
   auto transitions = family("authstore_cold_breaker_transitions_total",
                             "Breaker state changes by from and to state.",

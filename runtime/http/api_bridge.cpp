@@ -141,13 +141,10 @@ std::shared_ptr<api_bridge> api_bridge::start(engine& e, size_t actors) {
   cfg.counters = &engine_counts(e);
   cfg.limits = e.limits();
   const auto& s = e.config();
-  cfg.timeout
-    = s.session_request_timeout_ms()
-      + reply_margin;
+  cfg.timeout = s.session_request_timeout_ms() + reply_margin;
   cfg.batch_timeout = session_router_config{}.batch_timeout + reply_margin;
   cfg.ping_timeout
-    = s.redis_command_timeout_ms()
-      + std::chrono::milliseconds{500};
+    = s.redis_command_timeout_ms() + std::chrono::milliseconds{500};
   auto x = std::make_unique<impl>();
   for (size_t i = 0; i < std::max<size_t>(actors, 1); ++i)
     x->actors.push_back(engine_system(e).spawn(bridge_actor, cfg));

@@ -333,9 +333,9 @@ std::string settings_help() {
       out << ", --" << s.alias;
     out << " <" << (s.is_number() ? "n" : "value") << ">\n      " << s.help
         << " (default "
-        << (*s.default_value                               ? s.default_value
+        << (*s.default_value                        ? s.default_value
             : s.kind == setting_kind::maybe_integer ? "unset"
-                                                           : "empty")
+                                                    : "empty")
         << "; env " << env_name(s.key) << ")\n";
   }
   return out.str();

@@ -68,7 +68,9 @@ TEST_CASE("two reconcilers on one Redis persist each dirty session, never "
   // counts the round in its reply handler: wait for the counts to catch up
   // rather than read them at the instant the last mark went.
   wait_until(
-    [&] { return oa.persists[1].load() + ob.persists[1].load() >= sids.size(); },
+    [&] {
+      return oa.persists[1].load() + ob.persists[1].load() >= sids.size();
+    },
     5s);
   auto by_a = oa.persists[1].load();
   auto by_b = ob.persists[1].load();

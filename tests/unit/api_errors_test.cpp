@@ -90,7 +90,8 @@ TEST_CASE("a version conflict read from Redis carries current_version",
   redis_reply r;
   r.kind = redis_reply::array;
   r.items = {"-1", "41"};
-  auto read = redis_layout::read_apply_patch(r);
+  r.item_nil = {false, false};
+  auto read = redis_layout::parse_apply_patch(r);
   REQUIRE_FALSE(read);
   auto e = from_failure(read.error(), true);
   CHECK(e.status == 409);

@@ -327,6 +327,7 @@ TEST_CASE("the example config loads to the defaults, as it is and with every "
     return out;
   };
   CHECK(values(all->describe()) == values(defaults->describe()));
+}
 
 TEST_CASE("api.port is unset (the HTTP API off) unless given; 0 is a port "
           "to pick",

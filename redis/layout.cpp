@@ -166,6 +166,12 @@ outcome<creds_reply> parse_read_creds(const redis_reply& r) {
   // without re-parsing them.
   std::string doc = "{";
   for (size_t i = 1; i + 1 < r.items.size(); i += 2) {
+    // A name the store cannot have written (not UTF-8, too long) cannot be
+    // a JSON key either: dump() would throw (issue #17, found by fuzzing).
+    if (!validate_creds_field(r.items[i]))
+      return failure{errc::hot_error,
+                     "Redis holds a creds field name the store cannot have "
+                     "written (not 1..128 bytes of UTF-8 text)"};
     if (i > 1)
       doc += ',';
     doc += json(r.items[i]).dump();

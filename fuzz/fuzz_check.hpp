@@ -13,8 +13,8 @@
 #define FUZZ_CHECK(cond)                                                       \
   do {                                                                         \
     if (!(cond)) {                                                             \
-      std::fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__,          \
-                   __LINE__, #cond);                                           \
+      std::fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, \
+                   #cond);                                                     \
       std::abort();                                                            \
     }                                                                          \
   } while (false)

@@ -224,3 +224,51 @@ auth = target("remote_auth_fuzz")
 write(auth, "handshake", hs_seed(secret, cn, sn, client, b"\n"))
 write(auth, "short-secret", hs_seed(b"short", cn, sn, b"", b" \t\r\n"))
 write(auth, "long-key", hs_seed(b"k" * 100, cn.upper(), sn, cn, b"x" * 70))
+
+# -- the HTTP API's request path ----------------------------------------------
+# One flag byte (bits 0-1: routes served; 2: no secret; 3: the right bearer
+# header), then method, target, Authorization, each ending in '\n', then
+# the body (fuzz/http_api_fuzz.cpp). Bodies: the write examples of
+# docs/HTTP-API.md and the Baileys fixtures wrapped as patches.
+def http_seed(flags, method, target_, auth, body=b""):
+    if isinstance(body, str):
+        body = body.encode()
+    return bytes([flags]) + f"{method}\n{target_}\n{auth}\n".encode() + body
+
+
+http = target("http_api_fuzz")
+ok = 8 | 2
+write(http, "health", http_seed(0, "GET", "/v1/health", ""))
+write(http, "creds", http_seed(ok, "GET", "/v1/sessions/5511999/creds", ""))
+write(http, "creds-encoded",
+      http_seed(ok, "GET", "/v1/sessions/alice%40s.whatsapp.net%3A12/creds?x=1", ""))
+write(http, "no-auth", http_seed(2, "GET", "/v1/sessions/s/creds",
+                                 "bearer  fuzz-secret-0123456789abcdef"))
+write(http, "wrong-auth", http_seed(2, "POST", "/v1/sessions/s/write",
+                                    "Basic abc", "{}"))
+write(http, "slash", http_seed(ok, "GET", "/v1/sessions/a%2Fb/creds", ""))
+write(http, "bad-escape", http_seed(ok, "GET", "/v1/sessions/a%G1/exists", ""))
+write(http, "405", http_seed(ok, "PUT", "/v1/sessions/s", ""))
+write(http, "ops", http_seed(1, "GET", "/metrics", ""))
+write(http, "readyz", http_seed(3, "GET", "/readyz?verbose", ""))
+write(http, "read-keys", http_seed(ok, "POST", "/v1/sessions/s/keys/pre-key/read",
+                                   "", '{"ids":["1","2","3"]}'))
+write(http, "list-keys", http_seed(ok, "GET", "/v1/sessions/s/keys/session", ""))
+write(http, "batch", http_seed(ok, "POST", "/v1/batch/creds", "",
+                               '{"sessions":["a","b"]}'))
+write(http, "lease", http_seed(ok, "POST", "/v1/sessions/s/lease", "",
+                               '{"holder":"h","ttl_ms":30000}'))
+write(http, "delete", http_seed(ok, "DELETE", "/v1/sessions/s", ""))
+write(http, "touch", http_seed(4, "POST", "/v1/sessions/s/touch", ""))
+write(http, "write-version", http_seed(
+    ok, "POST", "/v1/sessions/s/write", "",
+    '{"expected_version":3,"creds":{"me":{"id":"1@s.whatsapp.net"}},'
+    '"keys":{"pre-key":{"1":{"type":"Buffer","data":"AQI="},"2":null}}}'))
+write(http, "write-lease", http_seed(ok, "POST", "/v1/sessions/s/write", "",
+                                     '{"lease":{"epoch":1},"creds":{}}'))
+for i, (sub, f) in enumerate(fixtures()):
+    if i % 4:
+        continue  # a few are enough; patch_fuzz has them all
+    body = (patch / f"{sub}.{f.name}").read_bytes()
+    write(http, f"write-{sub}.{f.name}",
+          http_seed(ok, "POST", "/v1/sessions/5511999/write", "", body))

@@ -23,12 +23,10 @@ void check_patch(std::string_view text, const patch_limits& limits) {
   if (!p)
     return;
   FUZZ_CHECK(p->writes.size() <= limits.max_writes);
-  patch_bounds bounds;
-  bounds.max_value_bytes = limits.value.max_value_bytes;
+  patch_limits bounds = limits;
   // Normalizing can lengthen values (1e21 is written out), so the payload
   // of a patch is bounded by the value limit, not by the text's length.
   bounds.max_patch_bytes = SIZE_MAX;
-  bounds.max_writes = limits.max_writes;
   FUZZ_CHECK(validate_patch(*p, bounds));
   size_t creds = 0;
   for (const auto& w : p->writes) {

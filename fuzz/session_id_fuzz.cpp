@@ -81,10 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   patch p;
   p.set_key(type, id, "1");
   bool key_ok = validate_key_type(type) && validate_key_id(id);
-  FUZZ_CHECK(static_cast<bool>(validate_patch(p, patch_bounds{})) == key_ok);
+  FUZZ_CHECK(static_cast<bool>(validate_patch(p, patch_limits{})) == key_ok);
   patch c;
   c.set_creds(text, "true");
-  FUZZ_CHECK(static_cast<bool>(validate_patch(c, patch_bounds{}))
+  FUZZ_CHECK(static_cast<bool>(validate_patch(c, patch_limits{}))
              == static_cast<bool>(validate_creds_field(text)));
   return 0;
 }

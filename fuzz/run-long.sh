@@ -17,10 +17,11 @@ seconds=${2:-600}
 dir=$build/fuzz
 mkdir -p "$dir/long"
 targets=(codec_fuzz patch_fuzz session_id_fuzz config_fuzz redis_reply_fuzz
-         mongo_documents_fuzz pg_rows_fuzz remote_auth_fuzz)
+         mongo_documents_fuzz pg_rows_fuzz remote_auth_fuzz http_api_fuzz)
 declare -A dicts=([codec_fuzz]=fuzz/dict/json.dict [patch_fuzz]=fuzz/dict/json.dict
                   [config_fuzz]=$dir/config.dict [redis_reply_fuzz]=fuzz/dict/resp.dict
-                  [mongo_documents_fuzz]=fuzz/dict/bson.dict)
+                  [mongo_documents_fuzz]=fuzz/dict/bson.dict
+                  [http_api_fuzz]=fuzz/dict/http.dict)
 status=0
 printf '%-22s %8s %12s %9s %7s %7s %9s  %s\n' target seconds executions exec/s cov ft corpus found
 for t in "${targets[@]}"; do

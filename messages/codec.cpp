@@ -15,8 +15,14 @@
 //   else with the tag is invalid_buffer. A Uint8Array object has n >= 1
 //   members, keys exactly the canonical decimals 0..n-1 in any order, values
 //   integers 0..255; anything else, {} included, is an ordinary object and
-//   stays as it is. Baileys' reviver is laxer (parseInt keys, any number,
-//   taken mod 256); a look-alike left alone beats invented bytes.
+//   stays as it is. An integer may be written as an integral double (1.0,
+//   1e0): JavaScript does not tell them apart, and neither does the text
+//   normalize writes (see byte_of). Baileys' reviver is laxer (parseInt
+//   keys, any number, taken mod 256); a look-alike left alone beats
+//   invented bytes.
+// - Normalized text stays within every limit the input was held to, so it
+//   normalizes again to itself: its size is checked, and its field count,
+//   which a rewrite can raise ({"0":1} has one member, its Buffer two).
 // - normalize_buffers is two passes: the first walks the tree (an explicit
 //   stack, no recursion) and computes every rewrite, the second applies
 //   them. A failure is found in the first pass, so on failure the value is
@@ -162,16 +168,30 @@ private:
 
 // -- recognizing Buffers -----------------------------------------------------
 
-/// True for an integer in 0..255 (doubles are never bytes: JSON.stringify
-/// writes integral numbers without a fraction).
-bool is_byte(const json& x) {
-  if (x.is_number_unsigned())
-    return x.get<uint64_t>() <= 255;
+/// The byte `x` stands for: an integer in 0..255, written as an integer or
+/// as an integral double (1.0, 1e0, -0.0). The text is what JSON.stringify
+/// would write (1.0 comes out as 1, codec.hpp), so a double must count as
+/// its integer: were {"0":1.0} an ordinary object, its normalized text
+/// {"0":1} would be a Uint8Array, and normalizing twice would differ from
+/// normalizing once (issue #17, found by the codec's property test).
+std::optional<uint8_t> byte_of(const json& x) {
+  if (x.is_number_unsigned()) {
+    auto v = x.get<uint64_t>();
+    return v <= 255 ? std::optional<uint8_t>{static_cast<uint8_t>(v)}
+                    : std::nullopt;
+  }
   if (x.is_number_integer()) {
     auto v = x.get<int64_t>();
-    return v >= 0 && v <= 255;
+    return v >= 0 && v <= 255 ? std::optional<uint8_t>{static_cast<uint8_t>(v)}
+                              : std::nullopt;
   }
-  return false;
+  if (x.is_number_float()) {
+    auto v = x.get<double>();
+    // NaN fails both comparisons; -0.0 is 0, as in JavaScript.
+    if (v >= 0 && v <= 255 && v == std::floor(v))
+      return static_cast<uint8_t>(v);
+  }
+  return std::nullopt;
 }
 
 /// True when `x` carries the Buffer tag: a member "type" equal to "Buffer".
@@ -205,9 +225,10 @@ std::optional<std::string> byte_object(const json& x) {
   std::string bytes(x.size(), '\0');
   for (auto it = x.begin(); it != x.end(); ++it) {
     auto i = index_key(it.key(), x.size());
-    if (!i || !is_byte(*it))
+    auto b = byte_of(*it);
+    if (!i || !b)
       return std::nullopt;
-    bytes[*i] = static_cast<char>(it->get<uint64_t>());
+    bytes[*i] = static_cast<char>(*b);
   }
   return bytes;
 }
@@ -241,12 +262,12 @@ outcome<std::string> tagged_base64(const json& x) {
   std::string bytes;
   bytes.reserve(data->size());
   for (size_t i = 0; i < data->size(); ++i) {
-    auto& element = (*data)[i];
-    if (!is_byte(element))
+    auto b = byte_of((*data)[i]);
+    if (!b)
       return failure{errc::invalid_buffer, "Buffer data element "
                                              + std::to_string(i)
                                              + " is not an integer in 0..255"};
-    bytes.push_back(static_cast<char>(element.get<uint64_t>()));
+    bytes.push_back(static_cast<char>(*b));
   }
   return base64_encode(bytes);
 }
@@ -266,6 +287,17 @@ void walk(Json& root, Visit visit) {
       if (child.is_structured())
         todo.push_back(&child);
   }
+}
+
+/// Object members plus array elements in all of `root` (what max_fields
+/// bounds).
+size_t count_fields(const json& root) {
+  size_t n = 0;
+  walk(root, [&](const json& node) {
+    n += node.size();
+    return true;
+  });
+  return n;
 }
 
 // -- writing like JSON.stringify ---------------------------------------------
@@ -504,13 +536,18 @@ outcome<std::string> normalize_text(std::string_view text,
     return failure{errc::internal, "normalize left a non-v7 Buffer"};
   try {
     auto out = stringify(*value);
-    // Rewriting can lengthen text (1e21 is written out in full), and the
-    // limit is a promise about what is stored.
+    // Rewriting can lengthen text (1e21 is written out in full) and add
+    // fields (a one-byte Uint8Array becomes a two-member Buffer), and the
+    // limits are a promise about what is stored.
     if (out.size() > limits.max_value_bytes)
       return failure{errc::value_too_large,
                      "normalized text is " + std::to_string(out.size())
                        + " bytes, limit "
                        + std::to_string(limits.max_value_bytes)};
+    if (auto n = count_fields(*value); n > limits.max_fields)
+      return failure{errc::too_many_fields,
+                     "normalized value has " + std::to_string(n)
+                       + " fields, limit " + std::to_string(limits.max_fields)};
     return out;
   } catch (const std::exception& e) {
     return failure{errc::internal, std::string{"stringify: "} + e.what()};

@@ -10,7 +10,9 @@
 //   3. {"0":1,"1":2,...}                       -- a serialized Uint8Array:
 //                                                 an object whose keys are
 //                                                 exactly 0..n-1, all with
-//                                                 integer values 0..255.
+//                                                 integer values 0..255
+//                                                 (1.0 counts as 1, as in
+//                                                 JavaScript).
 // Input may use any of them at any depth (inside objects and arrays); output
 // always uses form 1. Base64 strings without a Buffer tag (protobuf-derived
 // fields) stay byte-for-byte as they are; an empty buffer is data:"".
@@ -53,8 +55,9 @@ outcome<bool> normalize_buffers(json& value);
 bool has_only_v7_buffers(const json& value);
 
 /// parse_limited + normalize_buffers + has_only_v7_buffers + JSON.stringify
-/// style text. The output is checked against max_value_bytes too (rewriting
-/// can lengthen a document).
+/// style text. The output is checked against max_value_bytes and
+/// max_fields too (rewriting can lengthen a document and add fields), so
+/// text this returns normalizes to itself under the same limits.
 outcome<std::string> normalize_text(std::string_view text,
                                     const codec_limits& limits);
 

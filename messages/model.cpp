@@ -1,6 +1,8 @@
 // model.cpp -- field naming and validation for the data model (model.hpp).
 #include "messages/model.hpp"
 
+#include "messages/utf8.hpp"
+
 namespace authstore {
 
 const std::vector<std::string> baileys_key_types = {
@@ -67,7 +69,15 @@ outcome<bool> validate_key_id(std::string_view id) {
 }
 
 outcome<bool> validate_creds_field(std::string_view name) {
-  return validate_name("creds field name", name, max_creds_field_bytes);
+  if (auto ok = validate_name("creds field name", name, max_creds_field_bytes);
+      !ok)
+    return ok;
+  // The name becomes a key of the creds document (JSON) on every read.
+  if (!is_utf8(name))
+    return {errc::invalid_argument, "a creds field name ("
+                                      + std::to_string(name.size())
+                                      + " bytes) is not UTF-8 text"};
+  return true;
 }
 
 std::string creds_field_name(std::string_view name) {

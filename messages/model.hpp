@@ -11,6 +11,8 @@
 // Key types are restricted to [A-Za-z0-9._-]{1,64}, so the first '/' after
 // "k:" always separates type from id; ids are any non-empty string up to 256
 // bytes (ids such as "123@s.whatsapp.net::0" contain dots and colons).
+// Creds field names are 1..128 bytes of UTF-8 text (keys of a JSON
+// document).
 //
 // The structs here cross actor boundaries and the middleman; their inspect()
 // templates are CAF-free (generic over the inspector) so this header stays
@@ -50,7 +52,8 @@ outcome<bool> validate_key_type(std::string_view type);
 /// Checks a key id (1..256 bytes, no NUL).
 outcome<bool> validate_key_id(std::string_view id);
 
-/// Checks a creds field name (1..128 bytes, no NUL).
+/// Checks a creds field name (1..128 bytes of UTF-8, no NUL): a key of the
+/// creds document every read assembles.
 outcome<bool> validate_creds_field(std::string_view name);
 
 /// "c:" + name.

@@ -14,12 +14,12 @@
 // parameters by position (a coupling the compiler cannot check).
 #include "postgres/store.hpp"
 
-#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <thread>
 
 #include "postgres/connection.hpp"
+#include "postgres/rows.hpp"
 #include "postgres/schema.hpp"
 #include "postgres/wire.hpp"
 
@@ -74,7 +74,9 @@ const statement_def statement_defs[] = {
    " ON CONFLICT (sid) DO UPDATE SET v = excluded.v WHERE s.v < excluded.v",
    {pg_oid::text, pg_oid::int8}},
   // One statement, one snapshot: the session row (field NULL), then every
-  // live field row above the delete mark.
+  // live field row above the delete mark. The rows of both loads are
+  // decoded by read_load_rows (postgres/rows.hpp), which relies on this
+  // column order.
   {"as_load",
    "SELECT s.v, s.dv, NULL::text, NULL::bigint, NULL::bytea"
    " FROM {schema}.sessions s WHERE s.sid = $1"
@@ -272,34 +274,9 @@ pg_store::impl::read(const std::string& sid,
   auto r = call("load", {sql(begin_read), with_timeout(), query, sql(commit)});
   if (!r)
     return r.error();
-  const PGresult* rows = r->results[2].get();
   session_snapshot snap;
-  bool session_row = false;
-  int64_t v = 0, dv = 0;
-  for (int i = 0, n = PQntuples(rows); i < n; ++i) {
-    if (is_null(rows, i, 2)) {
-      if (session_row || !read_int8(rows, i, 0, v) || !read_int8(rows, i, 1, dv)
-          || v < 0 || dv < 0)
-        return fail("load", pg_error_kind::protocol, "", 1);
-      session_row = true;
-      continue;
-    }
-    field_write w;
-    int64_t fv = 0;
-    if (!read_bytes(rows, i, 2, w.field) || !read_int8(rows, i, 3, fv) || fv < 0
-        || !read_bytes(rows, i, 4, w.value))
-      return fail("load", pg_error_kind::protocol, "", 1);
-    snap.version = std::max(snap.version, static_cast<uint64_t>(fv));
-    snap.fields.push_back(std::move(w));
-  }
-  if (session_row)
-    snap.version = std::max(snap.version, static_cast<uint64_t>(v));
-  // A session row whose v is its delete mark is the trace of a delete.
-  snap.found = (session_row && v > dv) || !snap.fields.empty();
-  std::sort(snap.fields.begin(), snap.fields.end(),
-            [](const field_write& a, const field_write& b) {
-              return a.field < b.field;
-            });
+  if (!read_load_rows(r->results[2].get(), snap))
+    return fail("load", pg_error_kind::protocol, "", 1);
   return snap;
 }
 

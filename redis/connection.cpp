@@ -7,6 +7,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "redis/reply.hpp"
 #include "redis/scripts.hpp"
 
 namespace authstore {
@@ -28,43 +29,6 @@ struct reply_ptr {
       freeReplyObject(p);
   }
 };
-
-redis_reply flatten(const redisReply* r) {
-  redis_reply out;
-  switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-      out.kind = redis_reply::integer;
-      out.number = r->integer;
-      break;
-    case REDIS_REPLY_STRING:
-      out.kind = redis_reply::text;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.kind = redis_reply::status;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.kind = redis_reply::array;
-      out.items.reserve(r->elements);
-      out.item_nil.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i) {
-        const auto* e = r->element[i];
-        if (e->type == REDIS_REPLY_INTEGER)
-          out.items.push_back(std::to_string(e->integer));
-        else if (e->type == REDIS_REPLY_NIL)
-          out.items.emplace_back();
-        else
-          out.items.emplace_back(e->str ? std::string(e->str, e->len)
-                                        : std::string{});
-        out.item_nil.push_back(e->type == REDIS_REPLY_NIL ? 1 : 0);
-      }
-      break;
-    default:
-      out.kind = redis_reply::nil;
-  }
-  return out;
-}
 
 bool starts_with(const std::string& s, std::string_view prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
@@ -352,7 +316,7 @@ redis_connection::execute(const std::vector<const redis_request*>& batch) {
       results.emplace_back(classify_redis_error(msg), msg);
       continue;
     }
-    results.emplace_back(flatten(r.p));
+    results.emplace_back(flatten_reply(*r.p));
   }
   if (!noscript.empty()) {
     // Scripts were flushed behind our back. Items that answered NOSCRIPT ran

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <iterator>
 #include <unordered_map>
@@ -166,6 +167,12 @@ outcome<creds_reply> parse_read_creds(const redis_reply& r) {
   // without re-parsing them.
   std::string doc = "{";
   for (size_t i = 1; i + 1 < r.items.size(); i += 2) {
+    // A name the store cannot have written (not UTF-8, too long) cannot be
+    // a JSON key either: dump() would throw (issue #17, found by fuzzing).
+    if (!validate_creds_field(r.items[i]))
+      return failure{errc::hot_error,
+                     "Redis holds a creds field name the store cannot have "
+                     "written (not 1..128 bytes of UTF-8 text)"};
     if (i > 1)
       doc += ',';
     doc += json(r.items[i]).dump();
@@ -361,9 +368,18 @@ outcome<outbox_figures> parse_outbox_stats(const redis_reply& r,
   x.fields = fields > 0 ? static_cast<uint64_t>(fields) : 0;
   x.quarantined = *quarantined;
   if (!r.items[2].empty()) {
-    double oldest = std::strtod(r.items[2].c_str(), nullptr);
-    x.oldest_age_ms
-      = std::max<int64_t>(0, now_ms - static_cast<int64_t>(oldest));
+    // The score is a double (wall ms). A score that is not a number or lies
+    // outside int64 (a foreign writer; a ZADD of 1e300) must not reach a
+    // cast, which would be undefined: the age is taken in double, then
+    // clamped to 0..INT64_MAX (issue #17, found by fuzzing).
+    double age
+      = static_cast<double>(now_ms) - std::strtod(r.items[2].c_str(), nullptr);
+    if (std::isnan(age) || age <= 0)
+      x.oldest_age_ms = 0;
+    else if (age >= 0x1p63)
+      x.oldest_age_ms = INT64_MAX;
+    else
+      x.oldest_age_ms = static_cast<int64_t>(age);
   }
   return x;
 }

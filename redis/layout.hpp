@@ -84,7 +84,9 @@ outcome<uint64_t> parse_apply_patch(const redis_reply& r);
 /// Request reading creds and version (see untraced() for require_trace).
 redis_request read_creds(std::string_view sid, bool require_trace = false);
 
-/// Result of read_creds (found=false when no creds field is stored).
+/// Result of read_creds (found=false when no creds field is stored);
+/// hot_error for a field name validate_creds_field refuses (one the store
+/// cannot have written).
 outcome<creds_reply> parse_read_creds(const redis_reply& r);
 
 /// Request reading keys `ids` of `type` and the version.

@@ -6,6 +6,9 @@ set -euo pipefail
 
 packages=(
   g++ cmake make pkg-config git           # toolchain
+  clang-14 libclang-rt-14-dev              # fuzz build: libFuzzer, ASan and UBSan
+                                           # runtimes (fuzz/README.md)
+  ccache                                   # reused objects across build dirs/runs
   libcaf-dev                               # CAF 0.17.6 core + io (+ openssl)
   libhiredis-dev                           # Redis client
   libmongoc-dev                            # MongoDB C driver

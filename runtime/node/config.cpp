@@ -3,11 +3,13 @@
 
 #include "messages/timing.hpp"
 #include "observe/log.hpp"
+#include "runtime/node/config_file.hpp"
 
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace authstore {
@@ -20,14 +22,6 @@ const std::vector<setting_spec> specs = {
 #include "runtime/node/settings.def"
 #undef AUTHSTORE_SETTING
 };
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos)
-    return {};
-  auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 /// Checks `value` against `spec`; returns the canonical value.
 outcome<std::string> check(const setting_spec& spec, const std::string& value,
@@ -257,25 +251,18 @@ settings::load(const std::map<std::string, std::string>& flags,
     file_source = "AUTHSTORE_CONFIG";
   }
   if (!file.empty()) {
-    std::ifstream in{file};
+    std::ifstream in{file, std::ios::binary};
     if (!in) {
       errors.push_back({errc::invalid_config, "config file '" + file
                                                 + "' (from " + file_source
                                                 + ") cannot be read"});
     } else {
-      std::string line;
-      for (int no = 1; std::getline(in, line); ++no) {
-        line = trim(line.substr(0, line.find('#')));
-        if (line.empty())
-          continue;
-        auto eq = line.find('=');
-        auto where = file + ":" + std::to_string(no);
-        if (eq == std::string::npos) {
-          errors.push_back(
-            {errc::invalid_config, where + ": expected 'key = value'"});
-          continue;
-        }
-        apply(trim(line.substr(0, eq)), trim(line.substr(eq + 1)), where);
+      std::string text{std::istreambuf_iterator<char>{in}, {}};
+      for (auto& line : parse_config_text(text, file)) {
+        if (line)
+          apply(line->key, line->value, line->where);
+        else
+          errors.push_back(line.error());
       }
     }
   }

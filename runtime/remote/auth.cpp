@@ -118,26 +118,6 @@ std::string transcript(const char* role, uint32_t version, std::string_view a,
   return result;
 }
 
-/// Drops trailing whitespace (a secret file usually ends with a newline).
-std::string trim_right(std::string s) {
-  while (!s.empty() && std::strchr(" \t\r\n", s.back()) != nullptr)
-    s.pop_back();
-  return s;
-}
-
-outcome<std::string> check_secret(std::string secret, const std::string& src) {
-  secret = trim_right(std::move(secret));
-  if (secret.empty())
-    return failure{errc::invalid_config,
-                   "the shared secret from " + src + " is empty"};
-  if (secret.size() < min_secret_bytes)
-    return failure{errc::invalid_config,
-                   "the shared secret from " + src + " is too short ("
-                     + std::to_string(secret.size()) + " bytes; at least "
-                     + std::to_string(min_secret_bytes) + ")"};
-  return secret;
-}
-
 } // namespace
 
 sha256_digest sha256(std::string_view data) {
@@ -225,6 +205,26 @@ bool proofs_equal(std::string_view a, std::string_view b) {
   return equal_in_constant_time(a, b);
 }
 
+outcome<std::string> parse_secret(std::string_view text,
+                                  const std::string& source) {
+  // A secret file usually ends with a newline. (Not strchr(" \t\r\n", c):
+  // it finds the terminating NUL too, and a NUL is not whitespace.)
+  auto blank = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
+  while (!text.empty() && blank(text.back()))
+    text.remove_suffix(1);
+  if (text.empty())
+    return failure{errc::invalid_config,
+                   "the shared secret from " + source + " is empty"};
+  if (text.size() < min_secret_bytes)
+    return failure{errc::invalid_config,
+                   "the shared secret from " + source + " is too short ("
+                     + std::to_string(text.size()) + " bytes; at least "
+                     + std::to_string(min_secret_bytes) + ")"};
+  return std::string{text};
+}
+
 outcome<std::string> load_secret(const std::string& path) {
   if (!path.empty()) {
     std::ifstream in{path, std::ios::binary};
@@ -234,10 +234,10 @@ outcome<std::string> load_secret(const std::string& path) {
                        + "' cannot be read: " + std::strerror(errno)};
     std::ostringstream text;
     text << in.rdbuf();
-    return check_secret(text.str(), "secret file '" + path + "'");
+    return parse_secret(text.str(), "secret file '" + path + "'");
   }
   if (const char* env = std::getenv(secret_env_var))
-    return check_secret(env, secret_env_var);
+    return parse_secret(env, secret_env_var);
   return std::string{};
 }
 

@@ -83,6 +83,13 @@ constexpr size_t min_secret_bytes = 16;
 /// The environment variable that may hold the secret.
 constexpr const char* secret_env_var = "AUTHSTORE_SECRET";
 
+/// The secret in `text`, the contents of the file or variable `source`
+/// names: trailing whitespace and newlines dropped. Errors (invalid_config):
+/// empty, or shorter than min_secret_bytes; the texts name `source`, never
+/// the secret.
+outcome<std::string> parse_secret(std::string_view text,
+                                  const std::string& source);
+
 /// The shared secret: the contents of `path` when it is not empty (trailing
 /// whitespace and newlines dropped), else the environment variable
 /// AUTHSTORE_SECRET, else "" (no secret configured). The file takes

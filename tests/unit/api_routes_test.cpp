@@ -110,7 +110,8 @@ TEST_CASE("path parameters are percent-decoded once, then allow-listed",
   CHECK(match_route("GET", "/v1/sessions/" + longest + "a/creds", api_only)
           .error->token
         == "invalid_session_id");
-  for (auto type : {"pre%2Fkey", "bad!", "%", std::string(65, 't').c_str()}) {
+  const std::string too_long(65, 't');
+  for (auto type : {"pre%2Fkey", "bad!", "%", too_long.c_str()}) {
     INFO(type);
     auto m = match_route(
       "POST", std::string{"/v1/sessions/s/keys/"} + type + "/read", api_only);

@@ -174,3 +174,19 @@ TEST_CASE("short, empty or unreadable secrets are refused without showing "
   CHECK(short_env.error().detail.find(secret_env_var) != std::string::npos);
   CHECK(short_env.error().detail.find("short-env") == std::string::npos);
 }
+
+TEST_CASE("parse_secret drops trailing blanks only: a trailing NUL is kept",
+          "[auth]") {
+  auto s = parse_secret(" lead-0123456789abcdef \t\r\n", "the test");
+  REQUIRE(s);
+  CHECK(*s == " lead-0123456789abcdef");
+  // strchr(" \t\r\n", '\0') finds the terminator: the old trim took a
+  // trailing NUL for a blank (seen while writing fuzz/remote_auth_fuzz.cpp).
+  std::string with_nul{"0123456789abcdef\0", 17};
+  auto n = parse_secret(with_nul, "the test");
+  REQUIRE(n);
+  CHECK(*n == with_nul);
+  auto blank = parse_secret(" \t\r\n", "the test");
+  REQUIRE_FALSE(blank);
+  CHECK(blank.error().detail.find("the test is empty") != std::string::npos);
+}

@@ -99,6 +99,25 @@ TEST_CASE("malformed field names and empty upserts are rejected", "[model]") {
   }
 }
 
+TEST_CASE("issue #17 - a creds field name must be UTF-8 text, or no read of "
+          "the creds could succeed",
+          "[model][issue-17]") {
+  // Every read assembles the creds document (JSON) from the names; a name
+  // that is not UTF-8 would make each one fail. Key ids are not JSON keys
+  // of a stored document and stay any bytes but NUL.
+  CHECK(validate_creds_field("caf\xc3\xa9"));
+  CHECK(validate_creds_field("\xf0\x9f\x98\x80"));
+  for (std::string bad : {"\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80"}) {
+    auto r = validate_creds_field(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::invalid_argument);
+    patch p;
+    p.set_creds(bad, "1");
+    CHECK_FALSE(validate_patch(p, {}));
+  }
+  CHECK(validate_key_id("\xff\xfe"));
+}
+
 TEST_CASE("field names are built and read back by the same prefix rule",
           "[model]") {
   auto c = creds_field_name("me");

@@ -377,3 +377,43 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
       CHECK(req.args[keys].rfind("as:", 0) != 0);
   }
 }
+
+TEST_CASE("issue #17 - a creds field name that is not UTF-8 is hot_error, "
+          "not an exception",
+          "[redis-layout][issue-17]") {
+  // Found by fuzz/redis_reply_fuzz.cpp: the creds document is assembled
+  // from the stored names, and nlohmann's dump() threw on a name that is
+  // not UTF-8 -- an exception out of the session actor's handler.
+  using namespace redis_layout;
+  for (std::string name :
+       {std::string{"m\xa0"}, std::string{"\xc3"}, std::string{"\xed\xa0\x80"},
+        std::string(129, 'a'), std::string{}}) {
+    auto r = parse_read_creds(array({"3", name, "true"}));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::hot_error);
+  }
+  auto ok = parse_read_creds(array({"3", "caf\xc3\xa9", "true"}));
+  REQUIRE(ok);
+  CHECK(ok->creds_json == "{\"caf\xc3\xa9\":true}");
+}
+
+TEST_CASE("issue #17 - an oldest-entry score outside int64 gives a clamped "
+          "age, not undefined behaviour",
+          "[redis-layout][issue-17]") {
+  // Found by fuzz/redis_reply_fuzz.cpp under UBSan: the score was cast to
+  // int64 as it came (-9223372036854775808:2 parses as -9.2e18).
+  using namespace redis_layout;
+  auto age = [](const std::string& score) {
+    auto s = parse_outbox_stats(array({"1", "1", score, "0"}), 1500);
+    REQUIRE(s);
+    return s->oldest_age_ms;
+  };
+  CHECK(age("-9223372036854775808:217000000") == INT64_MAX);
+  CHECK(age("-1e300") == INT64_MAX);
+  CHECK(age("1e300") == 0);
+  CHECK(age("inf") == 0);
+  CHECK(age("-inf") == INT64_MAX);
+  CHECK(age("nan") == 0);
+  CHECK(age("1000") == 500);
+  CHECK(age("1000.9") == 499); // the age is truncated, as before
+}

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "messages/cold_store.hpp"
 #include "messages/errors.hpp"
 #include "observe/latency_histogram.hpp"
 
@@ -169,6 +170,9 @@ struct engine_counters {
   session_counters sessions;
   redis_counters redis;
   cold_counters cold;
+  /// What the cold store itself counts (failed attempts by its kinds,
+  /// connects, retries), from every worker's store.
+  cold_store_counters cold_store;
   outbox_counters outbox;
 };
 

@@ -70,6 +70,10 @@ void record(driver_pointer self, sim_op_kind kind, clock::time_point start,
                                                                  - start);
   c.latency[static_cast<size_t>(kind)].record(
     static_cast<uint64_t>(ns.count()));
+  auto phase = c.phase.load(std::memory_order_relaxed);
+  c.phase_latency[phase < c.phase_latency.size() ? phase : 0]
+                 [static_cast<size_t>(kind)]
+                   .record(static_cast<uint64_t>(ns.count()));
   if (err) {
     c.errors[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
     auto code = static_cast<uint8_t>(to_failure(*err).code);

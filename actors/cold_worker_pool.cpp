@@ -35,8 +35,6 @@
 
 #include <caf/all.hpp>
 
-#include "actors/cold_worker.hpp"
-
 namespace authstore {
 
 namespace {
@@ -97,12 +95,19 @@ caf::result<bool, std::string> init_all(pool_pointer self) {
 }
 
 cold_worker_actor::behavior_type pool_impl(pool_pointer self,
-                                           cold_store_opener open,
+                                           cold_worker_factory make_worker,
                                            cold_worker_pool_config cfg) {
   auto& st = self->state;
   st.cfg = cfg;
   for (size_t i = 0; i < std::max<size_t>(cfg.workers, 1); ++i) {
-    auto w = spawn_cold_worker(self->system(), open);
+    auto w = make_worker(self->system());
+    if (!w) {
+      // As if the worker had died at once: the pool ends (taking the
+      // workers it made along) and the supervisor restarts it after its
+      // backoff.
+      self->quit(caf::sec::runtime_error);
+      break;
+    }
     self->link_to(w);
     st.workers.push_back(std::move(w));
   }
@@ -122,9 +127,9 @@ cold_worker_actor::behavior_type pool_impl(pool_pointer self,
 } // namespace
 
 cold_worker_actor spawn_cold_worker_pool(caf::actor_system& sys,
-                                         cold_store_opener open,
+                                         cold_worker_factory make_worker,
                                          cold_worker_pool_config cfg) {
-  return sys.spawn(pool_impl, std::move(open), cfg);
+  return sys.spawn(pool_impl, std::move(make_worker), cfg);
 }
 
 } // namespace authstore

@@ -6,14 +6,15 @@
 // exactly one at a time: about 130 persists/s on this machine's disk,
 // where eight connections reach six times that because the server commits
 // them together (bench/results/2026-12-06/PG-PERSIST.md). The pool runs N
-// generic cold workers (actors/cold_worker.hpp), each with its own store
-// and connection, and hands each call to the worker of its session.
+// workers (production: generic cold workers, actors/cold_worker.hpp, each
+// with its own store and connection) and hands each call to the worker of
+// its session.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 
-#include "messages/cold_store.hpp"
+#include "actors/cold_supervisor.hpp"
 #include "messages/interfaces.hpp"
 
 namespace caf {
@@ -31,14 +32,15 @@ struct cold_worker_pool_config {
   std::chrono::milliseconds init_timeout{50000};
 };
 
-/// Spawns the pool (a scheduled actor; it never blocks) and its workers,
-/// each opened by `open` on its own thread. A session always uses worker
-/// hash(sid) % workers, so its calls stay in arrival order. The workers are
-/// linked to the pool: when one dies the pool dies with it (the supervisor
-/// sees its worker go down and restarts the whole pool), and when the pool
-/// is stopped every worker stops.
+/// Spawns the pool (a scheduled actor; it never blocks) and `cfg.workers`
+/// workers made by `make_worker` (production: spawn_cold_worker with the
+/// backend's opener, each opening its own store on its own thread). A
+/// session always uses worker hash(sid) % workers, so its calls stay in
+/// arrival order. The workers are linked to the pool: when one dies the
+/// pool dies with it (the supervisor sees its worker go down and restarts
+/// the whole pool), and when the pool is stopped every worker stops.
 cold_worker_actor spawn_cold_worker_pool(caf::actor_system& sys,
-                                         cold_store_opener open,
+                                         cold_worker_factory make_worker,
                                          cold_worker_pool_config cfg);
 
 } // namespace authstore

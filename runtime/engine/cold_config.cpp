@@ -127,17 +127,18 @@ make_cold_config(const settings& cfg, cold_store_counters* counters) {
   // One worker runs the store itself; more run behind a pool that keeps
   // each session on one of them. Either way the supervisor sees one worker
   // and opens nothing itself: each worker opens its store on its thread.
+  cold_worker_factory one = [open = *open](caf::actor_system& sys) {
+    return spawn_cold_worker(sys, open);
+  };
   auto workers = static_cast<size_t>(cfg.cold_workers());
   if (workers <= 1) {
-    c.make_worker = [open = *open](caf::actor_system& sys) {
-      return spawn_cold_worker(sys, open);
-    };
+    c.make_worker = std::move(one);
   } else {
     cold_worker_pool_config pool;
     pool.workers = workers;
     pool.init_timeout = c.init_timeout - reply_margin;
-    c.make_worker = [open = *open, pool](caf::actor_system& sys) {
-      return spawn_cold_worker_pool(sys, open, pool);
+    c.make_worker = [one, pool](caf::actor_system& sys) {
+      return spawn_cold_worker_pool(sys, one, pool);
     };
   }
   return c;

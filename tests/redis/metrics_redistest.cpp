@@ -3,65 +3,19 @@
 // Redis, and no session id or value in any output.
 #include "runtime/engine/metrics.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "runtime/engine/engine_actors.hpp"
 #include "runtime/http/endpoint.hpp"
+#include "tests/http_get.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
 #include <caf/all.hpp>
 
 using namespace authstore;
 using namespace authstore::test;
-
-namespace {
-
-struct http_reply {
-  int status = 0;
-  std::string body;
-};
-
-http_reply http_get(uint16_t port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-  REQUIRE(::send(fd, req.data(), req.size(), 0)
-          == static_cast<ssize_t>(req.size()));
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
-    resp.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  http_reply r;
-  REQUIRE(resp.rfind("HTTP/1.0 ", 0) == 0);
-  r.status = std::stoi(resp.substr(9, 3));
-  auto body = resp.find("\r\n\r\n");
-  REQUIRE(body != std::string::npos);
-  r.body = resp.substr(body + 4);
-  return r;
-}
-
-/// The value of the sample line `name{labels}` (exact match of the part
-/// before the value), or -1 when absent.
-double sample(const std::string& text, const std::string& series) {
-  auto pos = text.find("\n" + series + " ");
-  if (pos == std::string::npos)
-    return -1;
-  return std::stod(text.substr(pos + series.size() + 2));
-}
-
-} // namespace
 
 TEST_CASE("a scrape after a workload shows every metric family with "
           "plausible values",

@@ -15,19 +15,29 @@ outcome<std::string> value_text(const json& v, const codec_limits& limits) {
 
 } // namespace
 
-outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
-  if (text.size() > limits.max_patch_bytes)
-    return {errc::value_too_large,
-            "patch has " + std::to_string(text.size()) + " bytes, at most "
-              + std::to_string(limits.max_patch_bytes) + " are allowed"};
+codec_limits patch_document_limits(const patch_limits& limits) {
   // Whole-document bounds: depth counts the two wrapper levels.
   codec_limits doc_limits = limits.value;
   doc_limits.max_value_bytes = limits.max_patch_bytes;
   doc_limits.max_depth = limits.value.max_depth + 3;
   doc_limits.max_fields = limits.value.max_fields + limits.max_writes * 2;
-  auto doc = parse_limited(text, doc_limits);
+  return doc_limits;
+}
+
+outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
+  if (text.size() > limits.max_patch_bytes)
+    return {errc::value_too_large,
+            "patch has " + std::to_string(text.size()) + " bytes, at most "
+              + std::to_string(limits.max_patch_bytes) + " are allowed"};
+  auto doc = parse_limited(text, patch_document_limits(limits));
   if (!doc)
     return doc.error();
+  return parse_patch_document(*doc, limits);
+}
+
+outcome<patch> parse_patch_document(const json& doc_in,
+                                    const patch_limits& limits) {
+  const json* doc = &doc_in;
   if (!doc->is_object())
     return {errc::invalid_argument, "a patch is a JSON object"};
   patch result;
@@ -90,12 +100,12 @@ std::string creds_document(const std::vector<field_write>& fields) {
   std::string doc = "{";
   bool first = true;
   for (const auto& f : fields) {
-    if (f.erase || f.field.compare(0, 2, "c:") != 0)
+    if (f.erase || !is_creds_field(f.field))
       continue;
     if (!first)
       doc += ',';
     first = false;
-    doc += json(f.field.substr(2)).dump();
+    doc += json(field_subject(f.field)).dump();
     doc += ':';
     doc += f.value;
   }

@@ -1,6 +1,7 @@
 // http_get.hpp -- a minimal HTTP/1.0 GET for tests that scrape /metrics or
-// read /healthz, and the value of one Prometheus sample. Header-only;
-// needs Catch2 included first (it REQUIREs a well-formed answer).
+// read /healthz (and, through tests/metrics_sample.hpp, the value of one
+// Prometheus sample). Header-only; needs Catch2 included first (it
+// REQUIREs a well-formed answer).
 #pragma once
 
 #include <string>
@@ -9,6 +10,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "tests/metrics_sample.hpp"
 
 namespace authstore::test {
 
@@ -35,21 +38,14 @@ inline http_reply http_get(uint16_t port, const std::string& path) {
     resp.append(buf, static_cast<size_t>(n));
   ::close(fd);
   http_reply r;
-  REQUIRE(resp.rfind("HTTP/1.0 ", 0) == 0);
+  // The server answers an HTTP/1.0 request as an HTTP/1.1 server does
+  // (RFC 9110 §6.2): with its own version, and closes after it.
+  REQUIRE(resp.rfind("HTTP/1.1 ", 0) == 0);
   r.status = std::stoi(resp.substr(9, 3));
   auto body = resp.find("\r\n\r\n");
   REQUIRE(body != std::string::npos);
   r.body = resp.substr(body + 4);
   return r;
-}
-
-/// The value of the sample line `name{labels}` (exact match of the part
-/// before the value), or -1 when absent.
-inline double sample(const std::string& text, const std::string& series) {
-  auto pos = text.find("\n" + series + " ");
-  if (pos == std::string::npos)
-    return -1;
-  return std::stod(text.substr(pos + series.size() + 2));
 }
 
 } // namespace authstore::test

@@ -3,6 +3,7 @@
 // one line that starts with the error's stable token.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,12 @@
 #include "runtime/node/config.hpp"
 
 namespace authstore {
+
+/// Time `authstore serve`'s watchdog allows beyond the drain bound for
+/// tearing down the actor system (stopping Redis actors, closing sockets)
+/// before it ends the process. deploy/systemd/authstore.service.in's
+/// TimeoutStopSec must exceed the drain bound plus this (deploy_test).
+constexpr std::chrono::seconds serve_watchdog_margin{5};
 
 /// Loads settings from the command's config flags, env and file. On failure
 /// prints every problem to stderr and returns nullopt (exit_usage).

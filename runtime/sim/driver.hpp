@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "messages/errors.hpp"
 #include "observe/latency_histogram.hpp"
 #include "runtime/sim/traffic.hpp"
 
@@ -51,8 +52,8 @@ struct sim_counters {
   /// The phase now, set by the main loop as faults start and end.
   std::atomic<uint8_t> phase{0};
   std::array<std::atomic<uint64_t>, 3> errors{};
-  /// Errors by errc value.
-  std::array<std::atomic<uint64_t>, 256> errors_by_code{};
+  /// Errors by errc value (errc_slot).
+  std::array<std::atomic<uint64_t>, errc_slots> errors_by_code{};
   std::atomic<uint64_t> steady_tickets{0};
   std::atomic<uint64_t> fields_written{0};
   std::atomic<uint64_t> verified{0};

@@ -10,10 +10,13 @@
 //     session back from PostgreSQL alone, value for value, at its version.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -75,6 +78,72 @@ inline std::string scrape(uint16_t http_port) {
   REQUIRE(r.status == 200);
   return r.body;
 }
+
+/// One writer thread: one remote client, its own sessions, one write in
+/// flight, a short pause between writes. Each write sets two creds fields,
+/// overwrites a session record, adds a pre-key and deletes an older one --
+/// the shape of Baileys' writes. When `phase` is set, each write's latency
+/// is recorded under the phase it started in (-1: not recorded).
+struct writer {
+  std::vector<std::string> sids;
+  const std::atomic<int>* phase = nullptr;
+  std::unique_ptr<remote_client> client;
+  std::thread thread;
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  uint64_t next = 0;
+  /// Write latencies in ns by phase; read only after join.
+  std::array<std::vector<int64_t>, 3> latency;
+  std::string last_error;
+
+  patch next_patch(uint64_t i) const {
+    patch p;
+    p.set_creds("me", "{\"id\":\"" + std::to_string(i % 97)
+                        + "@s.whatsapp.net\",\"name\":\"n\"}");
+    p.set_creds("lastWrite", std::to_string(i));
+    std::string record(600, 'a' + static_cast<char>(i % 26));
+    p.set_key("session", "peer" + std::to_string(i % 3),
+              "{\"type\":\"Buffer\",\"data\":\"" + record + "\"}");
+    p.set_key("pre-key", std::to_string(i),
+              "{\"public\":{\"type\":\"Buffer\",\"data\":\"AQID\"}}");
+    if (i >= 3)
+      p.erase_key("pre-key", std::to_string(i - 3));
+    return p;
+  }
+
+  void start(std::unique_ptr<remote_client> c) {
+    client = std::move(c);
+    stop = false;
+    thread = std::thread{[this] {
+      while (!stop) {
+        auto i = next++;
+        const auto& sid = sids[i % sids.size()];
+        auto p = phase ? phase->load() : -1;
+        auto t0 = std::chrono::steady_clock::now();
+        auto v = client->set(sid, next_patch(i / sids.size()));
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now() - t0)
+                    .count();
+        if (v) {
+          ++ok;
+          if (p >= 0)
+            latency[static_cast<size_t>(p)].push_back(ns);
+        } else {
+          ++failed;
+          last_error = v.error().render();
+        }
+        std::this_thread::sleep_for(4ms);
+      }
+    }};
+  }
+
+  void halt() {
+    stop = true;
+    if (thread.joinable())
+      thread.join();
+    client.reset();
+  }
+};
 
 /// A session as PostgreSQL holds it, read with plain SQL: the watermark v,
 /// the delete mark dv, and the live fields (above dv, not tombstones).

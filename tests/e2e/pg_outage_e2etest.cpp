@@ -42,68 +42,6 @@ namespace {
 std::atomic<int> phase{-1};
 constexpr int healthy_before = 0, outage = 1, healthy_after = 2;
 
-/// One writer thread: one remote client, its own sessions, one write in
-/// flight, a short pause between writes.
-struct writer {
-  std::vector<std::string> sids;
-  std::unique_ptr<remote_client> client;
-  std::thread thread;
-  std::atomic<bool> stop{false};
-  std::atomic<int> ok{0}, failed{0};
-  uint64_t next = 0;
-  /// Write latencies in ns by phase; read only after join.
-  std::array<std::vector<int64_t>, 3> latency;
-  std::string last_error;
-
-  patch next_patch(uint64_t i) const {
-    patch p;
-    p.set_creds("me", "{\"id\":\"" + std::to_string(i % 97)
-                        + "@s.whatsapp.net\",\"name\":\"n\"}");
-    p.set_creds("lastWrite", std::to_string(i));
-    std::string record(600, 'a' + static_cast<char>(i % 26));
-    p.set_key("session", "peer" + std::to_string(i % 3),
-              "{\"type\":\"Buffer\",\"data\":\"" + record + "\"}");
-    p.set_key("pre-key", std::to_string(i),
-              "{\"public\":{\"type\":\"Buffer\",\"data\":\"AQID\"}}");
-    if (i >= 3)
-      p.erase_key("pre-key", std::to_string(i - 3));
-    return p;
-  }
-
-  void start(std::unique_ptr<remote_client> c) {
-    client = std::move(c);
-    stop = false;
-    thread = std::thread{[this] {
-      while (!stop) {
-        auto i = next++;
-        const auto& sid = sids[i % sids.size()];
-        auto p = phase.load();
-        auto t0 = std::chrono::steady_clock::now();
-        auto v = client->set(sid, next_patch(i / sids.size()));
-        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::steady_clock::now() - t0)
-                    .count();
-        if (v) {
-          ++ok;
-          if (p >= 0)
-            latency[static_cast<size_t>(p)].push_back(ns);
-        } else {
-          ++failed;
-          last_error = v.error().render();
-        }
-        std::this_thread::sleep_for(4ms);
-      }
-    }};
-  }
-
-  void halt() {
-    stop = true;
-    if (thread.joinable())
-      thread.join();
-    client.reset();
-  }
-};
-
 double p99_ms(std::vector<int64_t> xs) {
   REQUIRE(xs.size() >= 100);
   std::sort(xs.begin(), xs.end());
@@ -149,11 +87,13 @@ TEST_CASE("PostgreSQL stopped for 30 s and then killed under steady writes "
 
   std::array<writer, 4> ws;
   std::vector<std::string> all_sids;
-  for (size_t w = 0; w < ws.size(); ++w)
+  for (size_t w = 0; w < ws.size(); ++w) {
+    ws[w].phase = &phase;
     for (int i = 0; i < 10; ++i) {
       ws[w].sids.push_back(unique_sid("pgout" + std::to_string(w)));
       all_sids.push_back(ws[w].sids.back());
     }
+  }
   // Writers 0, 1 on node A; 2, 3 on node B.
   for (size_t w = 0; w < ws.size(); ++w)
     ws[w].start(connect(w < 2 ? *a : *b));

@@ -26,7 +26,7 @@ TEST_CASE("a scrape after a workload shows every metric family with "
   auto e = start_engine(redis->url(), {{"http.port", std::to_string(*port)}});
   auto http = start_ops_http(*e);
   REQUIRE(http);
-  REQUIRE((*http)->port() == *port);
+  REQUIRE((*http)->ops_port() == *port);
   auto sid = unique_sid("metrics-canary-sid");
   const std::string canary = "CANARY-VALUE-3f9a";
   for (int i = 0; i < 25; ++i)

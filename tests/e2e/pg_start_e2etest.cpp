@@ -56,8 +56,8 @@ void require_refused(const run_result& r, const std::string& needle) {
 } // namespace
 
 TEST_CASE("serve refuses a cold store it cannot use with exit 2 before it "
-          "serves: unknown scheme, two URIs, unreachable, privileges, "
-          "newer schema, missing schema",
+          "serves (unknown scheme, two URIs, unreachable, privileges, "
+          "newer schema, missing schema)",
           "[e2e][postgres][cli]") {
   auto& pg = shared();
   auto schema = fresh_schema();

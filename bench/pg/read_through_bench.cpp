@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     auto t2 = clock_type::now();
     auto again = e.get_creds(sid_of(i));
     hot.record(clock_type::now() - t2);
-    if (!again || *again != *r)
+    if (!again || !(*again == *r))
       ++wrong;
   }
   out["read_through"] = summary(cold);

@@ -20,7 +20,9 @@
 #      after it).
 # Knobs: SESSIONS (1000), CONCURRENCY (64), DURATION (45), OUTAGE_AT (10),
 # OUTAGE_S (30), SEED (7), RT_SESSIONS (2000), WORKERS (cold.workers, 8),
-# AUTHSTORE_BUILD_DIR (build-release), AUTHSTORE_BUILD_TYPE (Release).
+# AUTHSTORE_BUILD_DIR (build-release), AUTHSTORE_BUILD_TYPE (Release);
+# AUTHSTORE_BENCH_PREBUILT=DIR uses the binaries in DIR as they are (the
+# report names DIR's build type).
 # Loopback only; every process it starts is stopped by pid at exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,9 +34,13 @@ outage_s=${OUTAGE_S:-30}
 seed=${SEED:-7}
 rt_sessions=${RT_SESSIONS:-2000}
 workers=${WORKERS:-8}
-build_dir=$(AUTHSTORE_BUILD_DIR=${AUTHSTORE_BUILD_DIR:-build-release} \
-  AUTHSTORE_BUILD_TYPE=${AUTHSTORE_BUILD_TYPE:-Release} \
-  bash scripts/build.sh --target authstore pg_read_through_bench | tail -n 1)
+if [ -n "${AUTHSTORE_BENCH_PREBUILT:-}" ]; then
+  build_dir=$AUTHSTORE_BENCH_PREBUILT # binaries built already; not rebuilt
+else
+  build_dir=$(AUTHSTORE_BUILD_DIR=${AUTHSTORE_BUILD_DIR:-build-release} \
+    AUTHSTORE_BUILD_TYPE=${AUTHSTORE_BUILD_TYPE:-Release} \
+    bash scripts/build.sh --target authstore pg_read_through_bench | tail -n 1)
+fi
 bin=$build_dir/authstore
 rt=$build_dir/bench/pg_read_through_bench
 build_type=$(grep -m1 '^CMAKE_BUILD_TYPE' "$build_dir/CMakeCache.txt" | cut -d= -f2)

@@ -41,6 +41,11 @@ pg_pids() {
 pg_signal() { # SIGNAL: to the postmaster and every backend
   # shellcheck disable=SC2046
   kill -"$1" $(pg_pids) 2>/dev/null || true
+  # runuser stops itself when its child stops (as su does) and stays
+  # stopped: it must be continued too, or it never reaps the postmaster.
+  if [ "$1" = CONT ] && [ -n "${pg_runner:-}" ]; then
+    kill -CONT "$pg_runner" 2>/dev/null || true
+  fi
 }
 pg_server_stop() {
   if [ -n "${pg_raw:-}" ] && [ -f "$pg_raw/data/postmaster.pid" ]; then

@@ -55,8 +55,9 @@ struct cold_supervisor_config {
   size_t max_in_flight = 1024;
   /// Spawns the worker (required).
   cold_worker_factory make_worker;
-  /// The backend() of the stores the workers open ("mongodb"): the
-  /// `backend` label of the cold metrics and logs (one value per backend).
+  /// The backend() of the stores the workers open ("mongodb",
+  /// "postgresql"): the `backend` label of the cold metrics and logs (one
+  /// value per backend).
   std::string backend;
   /// Where calls are counted by operation (may be null).
   cold_counters* counters = nullptr;

@@ -38,7 +38,7 @@ struct session_config {
   patch_limits limits;
   /// Where operations, cache hits and misses are counted (may be null).
   session_counters* counters = nullptr;
-  /// The cold store's supervisor; null in Redis-only mode (no mongodb.uri).
+  /// The cold store's supervisor; null in Redis-only mode (no cold store).
   /// With it, every acknowledged write is followed by a persist
   /// (write-behind, coalesced; see session_actor.cpp).
   cold_actor cold;

@@ -2,7 +2,7 @@
 // abstract class.
 //
 // Why: the cold supervisor and its worker must not know which database sits
-// behind them. A backend (mongo/ today, postgres/ next, issue #15) is one
+// behind them. A backend (mongo/, postgres/: issue #15) is one
 // folder with one store class implementing this interface and one error
 // classifier of its own; actors/cold_worker.hpp runs any of them on a
 // thread of its own. This header is CAF-free and sits in messages/ so that
@@ -30,6 +30,9 @@
 //   escapes into errc::internal for that call.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,13 +44,48 @@
 
 namespace authstore {
 
+/// The checks every store makes on a persist before anything is sent (one
+/// statement of the request's rules, shared by every backend): version 0
+/// only for an erase without fields (the unconditional erase of a session
+/// Redis had no trace of), no version above INT64_MAX (stored as a signed
+/// 64-bit number), erase_version at most version, and fields written after
+/// a delete at D carry a version above D (Redis never reuses a version; at
+/// D they would be hidden by the erase). invalid_argument otherwise.
+outcome<bool> validate_persist(const persist_request& req);
+
+/// What a store counts for the metrics, by its own classifier's kinds (a
+/// backend's closed enum, e.g. pg_error_kind), and its reconnects and
+/// retries. Written by the store on its worker's thread, read at scrape
+/// time by the metrics (relaxed atomics: independent statistics). One per
+/// engine, shared by every worker of it; the engine knows the backend and
+/// so the names of the kinds (runtime/engine/metrics.cpp).
+struct cold_store_counters {
+  /// Room for every backend's kinds (pg_error_kind has 21).
+  static constexpr size_t max_kinds = 32;
+  /// Failed attempts by kind, retried ones included.
+  std::array<std::atomic<uint64_t>, max_kinds> failures{};
+  /// Connections opened (PostgreSQL; MongoDB's client connects by itself).
+  std::atomic<uint64_t> connects{0};
+  /// Attempts repeated inside one call: after a conflict (serialization
+  /// failure, deadlock) and after a transient failure (reconnect).
+  std::atomic<uint64_t> conflict_retries{0};
+  std::atomic<uint64_t> transient_retries{0};
+
+  /// Counts one failed attempt of kind `kind` (ignored beyond max_kinds).
+  void failed(size_t kind) {
+    if (kind < max_kinds)
+      failures[kind].fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
 /// A durable store for persisted sessions (see the file comment).
 class cold_store {
 public:
   virtual ~cold_store() = default;
 
-  /// The backend's stable name ("mongodb"): the `backend` label of metrics
-  /// and logs. One value per store class, never per session.
+  /// The backend's stable name ("mongodb", "postgresql"): the `backend`
+  /// label of metrics and logs. One value per store class, never per
+  /// session.
   virtual std::string_view backend() const = 0;
 
   /// Makes the store ready to serve: creates indexes, or checks the schema.

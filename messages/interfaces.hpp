@@ -162,8 +162,8 @@ struct cold_status {
   bool indexes_ok = false;
   /// Why index creation failed or is pending ("" when indexes_ok).
   std::string index_detail;
-  /// The cold store's backend() ("mongodb"): the `backend` label of the
-  /// cold metrics.
+  /// The cold store's backend() ("mongodb", "postgresql"): the `backend`
+  /// label of the cold metrics.
   std::string backend;
 };
 

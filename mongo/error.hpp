@@ -22,6 +22,7 @@
 //   collide with libmongoc's client-side codes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,10 @@ enum class mongo_error_kind : uint8_t {
   /// Anything else: authentication, protocol, our own invalid arguments.
   other,
 };
+
+/// Number of mongo_error_kind values (for per-kind counters and metrics).
+constexpr size_t mongo_error_kind_count
+  = static_cast<size_t>(mongo_error_kind::other) + 1;
 
 /// The stable token for `x` ("duplicate_key", ...), for details and metrics.
 std::string_view to_string(mongo_error_kind x);

@@ -93,8 +93,12 @@ struct mongo_store::impl {
     for (int attempt = 1;; ++attempt) {
       mongo_status s = step();
       s.attempts = attempt;
+      if (!s.ok() && cfg.counters)
+        cfg.counters->failed(static_cast<size_t>(s.kind));
       if (s.ok() || !is_retryable(s.kind) || attempt > cfg.max_retries)
         return s;
+      if (cfg.counters)
+        cfg.counters->transient_retries.fetch_add(1, std::memory_order_relaxed);
       std::this_thread::sleep_for(wait.next());
     }
   }
@@ -432,20 +436,9 @@ outcome<bool> mongo_store::prepare() {
 }
 
 outcome<uint64_t> mongo_store::persist(const persist_request& req) {
-  // Only an erase without fields may carry version 0 (an unconditional
-  // erase of a session Redis had no trace of).
+  if (auto ok = validate_persist(req); !ok)
+    return ok.error();
   bool erase_only = req.erase && req.fields.empty();
-  if ((req.version == 0 && !erase_only) || req.version > uint64_t{INT64_MAX})
-    return failure{errc::invalid_argument, "persist: version out of range"};
-  if (req.erase_version > req.version)
-    return failure{errc::invalid_argument,
-                   "persist: erase_version above version"};
-  // Fields written after a delete at D carry a version above D (Redis
-  // never reuses a version); at D they would be hidden by the erase.
-  if (req.erase && !req.fields.empty() && req.erase_version != 0
-      && req.erase_version >= req.version)
-    return failure{errc::invalid_argument,
-                   "persist: fields at or below the erase version"};
   // The erase first: the fields are what was written after the delete.
   if (req.erase) {
     auto erased = req.erase_version == 0

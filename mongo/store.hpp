@@ -103,6 +103,9 @@ struct mongo_store_config {
   int max_retries = 2;
   /// Wait before the first retry; doubles on each further retry.
   std::chrono::milliseconds retry_backoff{50};
+  /// Where failed attempts are counted by mongo_error_kind (may be null;
+  /// must outlive the store).
+  cold_store_counters* counters = nullptr;
 };
 
 /// A blocking MongoDB store for persisted sessions (see the file comment).
@@ -125,13 +128,14 @@ public:
   outcome<bool> prepare() override;
 
   /// Writes `req` and returns req.version, which the stored watermark now is
-  /// at least. In order: when req.erase, the erase (erase_version D > 0: the
-  /// mark v = dv = D, then the key docs with v <= D are deleted; D == 0: the
-  /// unconditional erase, the session doc first, then every key doc and
-  /// tombstone); then, with fields, the key docs and the watermark; without
-  /// fields and without erase, the watermark alone. invalid_argument, before
-  /// anything is sent, when version is 0 (allowed only for an erase without
-  /// fields) or above INT64_MAX, or when erase_version > version.
+  /// at least (after validate_persist, messages/cold_store.hpp). In order: when
+  /// req.erase, the erase (erase_version D > 0: the mark v = dv = D, then the
+  /// key docs with v <= D are deleted; D == 0: the unconditional erase, the
+  /// session doc first, then every key doc and tombstone); then, with fields,
+  /// the key docs and the watermark; without fields and without erase, the
+  /// watermark alone. invalid_argument, before anything is sent, when version
+  /// is 0 (allowed only for an erase without fields) or above INT64_MAX, or
+  /// when erase_version > version.
   outcome<uint64_t> persist(const persist_request& req) override;
 
   /// Reads the watermark and every live field of `sid`; key docs at or below

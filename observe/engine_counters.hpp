@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <iterator>
 
+#include "messages/cold_store.hpp"
 #include "messages/errors.hpp"
 #include "observe/latency_histogram.hpp"
 
@@ -249,6 +250,9 @@ struct engine_counters {
   session_counters sessions;
   redis_counters redis;
   cold_counters cold;
+  /// What the cold store itself counts (failed attempts by its kinds,
+  /// connects, retries), from every worker's store.
+  cold_store_counters cold_store;
   outbox_counters outbox;
   api_counters api;
 };

@@ -203,7 +203,7 @@ std::string_view hint(pg_error_kind x) {
              "default_transaction_read_only): point the URI at the primary "
              "(target_session_attrs=read-write)";
     case pg_error_kind::disk_full:
-      return "free disk space on the server; writes continue to Redis";
+      return "free disk space on the server";
     case pg_error_kind::too_many_connections:
       return "raise max_connections or lower the number of clients";
     case pg_error_kind::auth_failed:
@@ -223,7 +223,7 @@ std::string_view hint(pg_error_kind x) {
     case pg_error_kind::connection_lost:
     case pg_error_kind::io_timeout:
     case pg_error_kind::admin_shutdown:
-      return "the server is unreachable; writes continue to Redis";
+      return "the server is unreachable";
     default:
       return "";
   }

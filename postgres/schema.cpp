@@ -253,10 +253,14 @@ outcome<schema_report> migrate(pg_connection& conn, const std::string& schema,
     return mismatch(kind, schema, *found,
                     "upgrade authstore (an older build must not write it)");
   if (*found < latest_schema_version) {
-    if (mode == migrate_mode::check)
+    // if-missing creates a schema where there is none, but an existing one
+    // is upgraded only on purpose (always-up or `authstore migrate`): other
+    // nodes of an older build may still be writing into it.
+    if (mode == migrate_mode::check
+        || (mode == migrate_mode::create && *found != 0))
       return mismatch(kind, schema, *found,
                       "run `authstore migrate --cold URI`, or allow the "
-                      "migration at start");
+                      "migration at start (cold.migrate = always-up)");
     auto now = apply(conn, schema, deadline, kind);
     if (!now)
       return now.error();

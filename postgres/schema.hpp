@@ -6,8 +6,10 @@
 // format. Each migration is a version and the statements that take the
 // previous version to it; `schema_version` holds one row with the version
 // applied. migrate() is the one way to apply them: `authstore migrate
-// --cold URI` calls it explicitly, and pg_store::init() calls it at start
-// when allowed (pg_store_config::migrate), or only checks otherwise.
+// --cold URI` calls it explicitly (migrate_mode::apply), and
+// pg_store::prepare() calls it at start in the mode `cold.migrate` allows
+// (pg_store_config::migrate: never = only check, if-missing = create a
+// missing schema but upgrade nothing, always-up = create or upgrade).
 //
 // Layout (version 1), in one PostgreSQL schema (pg_store_config::schema):
 //   sessions(sid text PK, v bigint, dv bigint)
@@ -42,6 +44,7 @@
 
 #include "messages/errors.hpp"
 #include "postgres/connection.hpp"
+#include "postgres/migrate_mode.hpp"
 
 namespace authstore {
 
@@ -58,25 +61,10 @@ struct pg_migration {
 /// Every migration, in order (version 1 first).
 const std::vector<pg_migration>& pg_migrations();
 
-/// What migrate() may do.
-enum class migrate_mode : uint8_t {
-  /// Only read the version; anything but latest_schema_version fails.
-  check,
-  /// Create the schema or apply missing migrations; refuse a newer one.
-  apply,
-};
-
-/// What migrate() found and did.
-struct schema_report {
-  /// The version found before (0: no schema_version table).
-  int32_t found = 0;
-  /// The version now in place.
-  int32_t now = 0;
-};
-
-/// Checks (and with migrate_mode::apply, brings up to date) the schema
-/// `schema` over `conn`, every round trip before `deadline`. Failures:
-/// schema_mismatch (a newer version; or an older one in check mode), as
+/// Checks (with migrate_mode::create, creates in a database without one;
+/// with migrate_mode::apply, brings up to date) the schema `schema` over
+/// `conn`, every round trip before `deadline`. Failures: schema_mismatch (a
+/// newer version; or an older one the mode may not upgrade), as
 /// invalid_config naming both versions and what to do; the connection's
 /// own kinds (insufficient_privilege, ...) via to_errc. `kind`, when
 /// given, receives the kind of a failure.

@@ -1,14 +1,17 @@
 // store.hpp -- the blocking PostgreSQL adapter of the cold path.
 //
 // Why: the cold store is the durable copy of every session (invariant 1);
-// this is its PostgreSQL implementation, with exactly the operations and
-// semantics of mongo_store (persist, load, load_fields, erase, init, ping),
-// so one cold-store interface and one detached worker can drive either.
-// CAF-free and blocking: its owner is one detached worker thread. Not
-// thread-safe: one owner, one connection.
+// pg_store is the PostgreSQL implementation of cold_store
+// (messages/cold_store.hpp), with mongo_store's semantics, so the generic
+// detached worker (actors/cold_worker.hpp) drives either and the supervisor
+// in front of it names no backend. CAF-free and blocking: its owner is one
+// worker thread. Not thread-safe: one owner, one connection.
 //
 // Tables (schema.hpp): sessions(sid, v, dv) and fields(sid, field, v, val),
-// val the exact Baileys JSON bytes or NULL for a tombstone.
+// val the exact Baileys JSON bytes or NULL for a tombstone. Creds fields
+// are rows of `fields`, not columns of `sessions`: each needs its own
+// version (a late persist of one field must land beside a newer one of
+// another), which is the design, not a shortcut.
 //
 // Guarantees (the same invariants as mongo_store, one transaction each):
 // - persist(req) is one transaction, sent as one pipelined round trip:
@@ -48,14 +51,17 @@
 // - A backend failure is never "not found" (invariant 4); kinds map to errc
 //   in error.hpp. Details carry the operation, the kind, the SQLSTATE and
 //   the attempts: never values, session ids, field names or server text.
-// - Durable state is deleted only by erase() or a persist carrying erase
-//   (invariant 6).
+// - Durable state is deleted only by a persist carrying erase (invariant
+//   6).
 // - Time: statement_timeout = call_timeout for every statement; every
 //   round trip also has a client-side deadline of call_timeout +
 //   reply_margin (a stopped server never answers); a connect at most
-//   connect_timeout. One call blocks at most about (1 + max_retries) x
-//   (connect_timeout + call_timeout + reply_margin + backoff), plus the
-//   conflict retries.
+//   connect_timeout; and the whole call, retries and reconnects included,
+//   at most call_budget when set (the engine sets it to cold.call-timeout-ms,
+//   so the worker stops working on a call about when the supervisor stops
+//   waiting for it). Without a budget one call blocks at most about
+//   (1 + max_retries) x (connect_timeout + call_timeout + reply_margin +
+//   backoff), plus the conflict retries.
 #pragma once
 
 #include <array>
@@ -65,9 +71,11 @@
 #include <string>
 #include <vector>
 
+#include "messages/cold_store.hpp"
 #include "messages/errors.hpp"
 #include "messages/model.hpp"
 #include "postgres/error.hpp"
+#include "postgres/migrate_mode.hpp"
 
 namespace authstore {
 
@@ -98,12 +106,19 @@ struct pg_store_config {
   /// Wait before conflict retry n: n x this (a retry at once tends to meet
   /// the same competitor at the same row again).
   std::chrono::milliseconds conflict_backoff{5};
-  /// init() may create the schema or apply missing migrations; when false
-  /// it only checks (and fails on anything but the current version).
-  bool migrate = true;
+  /// Bound on one whole data call (persist, load): connects, round trips
+  /// and retries together; 0 for none. Each wait ends at the earlier of its
+  /// own deadline and the budget's.
+  std::chrono::milliseconds call_budget{0};
+  /// What prepare() may do to the schema (cold.migrate): check only,
+  /// create a missing one, or create and upgrade.
+  migrate_mode migrate = migrate_mode::apply;
   /// Send each transaction as one pipelined round trip (false: one round
   /// trip per statement; kept to measure what pipelining buys).
   bool pipeline = true;
+  /// Where failed attempts (by pg_error_kind), connects and retries are
+  /// counted for the metrics (may be null; must outlive the store).
+  cold_store_counters* counters = nullptr;
 };
 
 /// What the store has done since it was opened (for metrics and tests).
@@ -116,45 +131,45 @@ struct pg_store_stats {
 };
 
 /// A blocking PostgreSQL store for persisted sessions (see the file comment).
-class pg_store {
+class pg_store final : public cold_store {
 public:
+  /// The backend() of every pg_store: the `backend` label of the metrics.
+  static constexpr std::string_view backend_name = "postgresql";
+
   /// Checks the config and parses the URI (PQconninfoParse); does not
   /// connect (the first call does). invalid_config on a bad URI, another
   /// scheme, a bad schema name or a bound out of range.
   static outcome<std::unique_ptr<pg_store>> open(const pg_store_config& cfg);
 
-  ~pg_store();
-  pg_store(const pg_store&) = delete;
-  pg_store& operator=(const pg_store&) = delete;
+  ~pg_store() override;
 
-  /// "postgres": the backend label of metrics and status.
-  const char* backend() const { return "postgres"; }
+  /// "postgresql".
+  std::string_view backend() const override;
 
-  /// Connects and checks the schema (migrate_mode::apply when
-  /// config.migrate, check otherwise), the role's privileges and that the
-  /// server accepts writes. Call at start; a failure names what to fix.
-  outcome<bool> init();
+  /// Connects and checks the schema (migrate() in config.migrate's mode:
+  /// check, create a missing one, or create and upgrade), the role's
+  /// privileges and that the server accepts writes, every round trip
+  /// bounded by init_timeout. Called by every new worker and at start by
+  /// `authstore serve` and `authstore migrate`; a failure names what to fix
+  /// (unreachable, auth, privileges, a newer schema, a read-only server).
+  outcome<bool> prepare() override;
+
+  /// prepare(), and what it found and did to the schema.
+  outcome<schema_report> prepare_schema();
 
   /// Writes `req` in one transaction and returns req.version, which the
   /// stored watermark now is at least. invalid_argument, before anything is
-  /// sent, exactly as mongo_store::persist.
-  outcome<uint64_t> persist(const persist_request& req);
+  /// sent, by validate_persist (messages/cold_store.hpp).
+  outcome<uint64_t> persist(const persist_request& req) override;
 
   /// The watermark and every live field of `sid`, from one snapshot.
-  outcome<session_snapshot> load(const std::string& sid);
+  outcome<session_snapshot> load(const std::string& sid) override;
 
-  /// As load(), restricted to the named fields (absent ones left out).
-  outcome<session_snapshot> load_fields(const std::string& sid,
-                                        const std::vector<std::string>& fields);
-
-  /// Deletes the session row and every field row of `sid` in one
-  /// transaction; true if anything existed.
-  outcome<bool> erase(const std::string& sid);
-
-  /// One round trip (the readiness probe); not retried.
+  /// One round trip (the tests' probe); not retried. Not part of
+  /// cold_store: readiness does not depend on the cold store.
   outcome<bool> ping();
 
-  /// The kind of the last failure, none after a success (metrics label).
+  /// The kind of the last failure, none after a success.
   pg_error_kind last_error_kind() const;
 
   /// Counters since open().

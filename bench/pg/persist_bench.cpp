@@ -23,7 +23,7 @@
 //        [--sessions S] [--seed N] [--no-pipeline] [--schema NAME]
 //        [--shape model|fixed] [--init-only]
 // Prints one JSON object on stdout. --init-only creates the schema (the
-// real migration, pg_store::init) and exits: bench/pg/run.sh uses it
+// real migration, pg_store::prepare) and exits: bench/pg/run.sh uses it
 // before pgbench, so both write the same tables.
 #include <atomic>
 #include <chrono>
@@ -204,7 +204,7 @@ int main(int argc, char** argv) {
       std::cerr << store.error().render() << "\n";
       return 2;
     }
-    auto ready = (*store)->init();
+    auto ready = (*store)->prepare();
     if (!ready) {
       std::cerr << ready.error().render() << "\n";
       return 2;

@@ -17,15 +17,20 @@ const std::vector<cli_command> commands = {
    "authstore serve [--port P] [--bind ADDR] [--api.port P]",
    "Start the engine and publish it for remote clients (`authstore "
    "get|set|del --connect`, runtime/remote/client.hpp) through CAF's "
-   "middleman. A peer must prove the shared secret (--secret-file PATH or "
-   "AUTHSTORE_SECRET; never a command-line value) before any request is "
-   "served; the traffic itself is NOT encrypted unless remote.tls-* are "
-   "set (README: Remote access). With --api.port, also serves the HTTP API "
-   "(docs/HTTP-API.md; `Authorization: Bearer` with the same secret; "
-   "HTTPS with the remote.tls-* files). Prints `authstore: listening on "
-   "ADDR:PORT` once ready, then `authstore: api listening on ADDR:PORT` "
-   "with the API. SIGTERM/SIGINT: close the ports, answer every request in "
-   "flight, exit 0.",
+   "middleman. With a cold store (--cold URI) it is made ready first: "
+   "PostgreSQL's schema as cold.migrate allows, the role's privileges and "
+   "a writable server; MongoDB's index. An unknown scheme, an unreachable "
+   "server, missing privileges or a schema of another version stop it "
+   "there (exit 2), before any session is served. A peer must prove the "
+   "shared secret (--secret-file PATH or AUTHSTORE_SECRET; never a "
+   "command-line value) before any request is served; the traffic itself "
+   "is NOT encrypted unless remote.tls-* are set (README: Remote access). "
+   "With --api.port, also serves the HTTP API (docs/HTTP-API.md; "
+   "`Authorization: Bearer` with the same secret; HTTPS with the "
+   "remote.tls-* files). Prints `authstore: listening on ADDR:PORT` once "
+   "ready, then `authstore: api listening on ADDR:PORT` with the API. "
+   "SIGTERM/SIGINT: close the ports, answer every request in flight, exit "
+   "0.",
    {{"port", "P", "TCP port; 0 picks a free one (overrides remote.port)",
      "7447"},
     {"bind", "ADDR", "address to listen on (overrides remote.bind)",
@@ -36,6 +41,8 @@ const std::vector<cli_command> commands = {
    "  authstore serve --port 7447 --secret-file /etc/authstore/secret\n"
    "  AUTHSTORE_SECRET=$(cat /run/secrets/authstore) authstore serve "
    "--port 0 --redis redis://127.0.0.1:6379/0\n"
+   "  AUTHSTORE_COLD_URI='postgresql://authstore:PASSWORD@db/authstore' "
+   "authstore serve --secret-file /etc/authstore/secret\n"
    "  authstore serve --secret-file /etc/authstore/secret --api.port 8447 "
    "--http.port 9447\n"
    "  curl -H \"Authorization: Bearer $(cat /etc/authstore/secret)\" "
@@ -62,15 +69,22 @@ const std::vector<cli_command> commands = {
      "secret from --secret-file or AUTHSTORE_SECRET", nullptr},
     {"no-connect-burst", nullptr, "skip the connect bursts (sessions start "
      "connected; for runs with very many sessions)", nullptr},
-    {"fault", "SPEC", "inject faults into the redis-server the simulator "
-     "started or the cold store: redis-pause@T:D (SIGSTOP at T s for D "
-     "s), redis-kill@T:D "
-     "(SIGKILL at T s, restart after D s; the server then runs with "
-     "appendfsync always, so acknowledged writes must survive), "
-     "cold-open@T:D (with --mongodb: the cold store's circuit forced open "
-     "at T s for D s, every persist refused; the outbox must drain after); "
-     "several separated by commas", nullptr},
-    {"drain-timeout-s", "SECONDS", "with a cold store (--mongodb): after the "
+    {"cold-server", "postgresql", "start a private PostgreSQL 15 (initdb "
+     "into a temp dir, a free loopback port, fsync on; stopped at exit) and "
+     "use it as the cold store instead of cold.uri", nullptr},
+    {"postgres-bin", "DIR", "where --cold-server finds initdb, postgres and "
+     "pg_ctl", "/usr/lib/postgresql/15/bin"},
+    {"fault", "SPEC", "inject faults into what the simulator started: "
+     "redis-pause@T:D (SIGSTOP its redis-server at T s for D s), "
+     "redis-kill@T:D (SIGKILL at T s, restart after D s; the server then "
+     "runs with appendfsync always, so acknowledged writes must survive), "
+     "cold-open@T:D (with a cold store: its circuit forced open at T s for "
+     "D s, every persist refused; the outbox must drain after), "
+     "cold-pause@T:D and cold-kill@T:D (with --cold-server: SIGSTOP, or "
+     "SIGKILL and restart with crash recovery, of the PostgreSQL and every "
+     "backend); several separated by commas. The report splits latencies "
+     "into before, during and after the faults", nullptr},
+    {"drain-timeout-s", "SECONDS", "with a cold store (--cold): after the "
      "load, wait this long for the outbox backlog to empty (the run fails "
      "if it does not), then compare every session's cold and hot version",
      "120"},
@@ -82,6 +96,10 @@ const std::vector<cli_command> commands = {
    "  authstore sim --sessions 1000000 --concurrency 1000 --ops 2000000 "
    "--no-connect-burst --session.max-live 100000\n"
    "  authstore sim --duration 20 --fault redis-pause@5:2,redis-kill@12:1\n"
+   "  authstore sim --cold-server postgresql --duration 60 --fault "
+   "cold-pause@15:30\n"
+   "  authstore sim --cold postgresql://authstore@db.internal/authstore "
+   "--duration 30\n"
    "  AUTHSTORE_REDIS_URL=redis://127.0.0.1:6379/0 authstore sim"},
   {"get", cmd_get, "authstore get SID [--keys TYPE ID...]",
    "Print a session's creds as {\"creds\": {...}, \"version\": N}, or with "
@@ -95,6 +113,8 @@ const std::vector<cli_command> commands = {
    true,
    "  authstore get 5511999 --redis redis://127.0.0.1:6379/0\n"
    "  authstore get 5511999 --keys pre-key 1 2 3\n"
+   "  authstore get 5511999 --cold postgresql://authstore@db/authstore   "
+   "# a session Redis lacks is read from the cold store\n"
    "  authstore get 5511999 --connect 127.0.0.1:7447 --secret-file "
    "/etc/authstore/secret"},
   {"set", cmd_set, "authstore set SID < patch.json",
@@ -123,6 +143,25 @@ const std::vector<cli_command> commands = {
    "error on stderr and exit 1 when it is invalid or over a limit.",
    {}, true,
    "  echo '{\"type\":\"Buffer\",\"data\":[1,2,3]}' | authstore normalize"},
+  {"migrate", cmd_migrate, "authstore migrate --cold URI [--check]",
+   "Create or upgrade the cold store's schema to this build's version. "
+   "PostgreSQL: the tables in postgresql.schema, in one transaction under "
+   "an advisory lock (nodes starting at once apply it once), then the "
+   "role's privileges and a writable server are checked; a schema newer "
+   "than this build's is refused and left alone. MongoDB has no schema: "
+   "its index is created. Prints what it found and did. Exit 0 when the "
+   "store is ready, 1 when it could not be reached or refused "
+   "(credentials, privileges, a newer schema), 2 on a usage or "
+   "configuration error (no cold.uri, an unknown scheme).",
+   {{"check", nullptr, "change nothing: report the schema version; exit 1 "
+     "unless it is this build's (MongoDB: only reach the server)",
+     nullptr}},
+   true,
+   "  authstore migrate --cold postgresql://postgres@127.0.0.1:5432/"
+   "authstore\n"
+   "  AUTHSTORE_COLD_URI='postgresql://admin:PASSWORD@db/authstore"
+   "?sslmode=require' authstore migrate --postgresql.schema authstore\n"
+   "  authstore migrate --check --cold postgresql://authstore@db/authstore"},
   {"config", cmd_config, "authstore config --check | --example",
    "--check: print the effective configuration (secrets redacted) with the "
    "source of each value, or every problem with its setting name (exit 2). "
@@ -146,8 +185,9 @@ const cli_command* find_command(const std::string& name) {
 }
 
 void print_overview(std::ostream& out) {
-  out << "authstore -- WhatsApp/Baileys auth state in Redis (hot) and "
-         "MongoDB (cold)\n\nUsage: authstore <command> [options]\n\n"
+  out << "authstore -- WhatsApp/Baileys auth state in Redis (hot) and a "
+         "durable cold store (PostgreSQL or MongoDB)\n\nUsage: authstore "
+         "<command> [options]\n\n"
          "Commands:\n";
   for (const auto& c : commands)
     out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ')

@@ -62,6 +62,7 @@ int cmd_set(const cli_args& args);
 int cmd_del(const cli_args& args);
 int cmd_normalize(const cli_args& args);
 int cmd_config(const cli_args& args);
+int cmd_migrate(const cli_args& args);
 int cmd_sim(const cli_args& args);
 int cmd_serve(const cli_args& args);
 

@@ -9,6 +9,11 @@
 // "every local user may read and write every session" can be a deliberate
 // choice).
 //
+// Cold store (cold.uri): made ready here, before the engine starts
+// (prepare_cold: schema, privileges, a writable server); a cold store that
+// cannot be used is a start error (exit 2), never a node that serves and
+// then fails every persist.
+//
 // TLS (remote.tls-*): the certificate files are checked here, before the
 // engine's actor system loads CAF's OpenSSL module, because CAF reads them
 // again at every connection and aborts the process on one it cannot load.
@@ -121,6 +126,27 @@ int load_server_secret(const cli_args& args, const std::string& path,
   return exit_ok;
 }
 
+/// With a cold store: checks its configuration, then connects and makes it
+/// ready (the schema as cold.migrate allows, privileges, a writable
+/// server), on this thread, before the engine starts. Any failure is a
+/// start error (exit 2) naming what to fix: nothing has been served yet.
+int prepare_cold(const settings& cfg) {
+  if (cfg.cold_store_uri().empty())
+    return exit_ok;
+  auto fail = [](const failure& f) {
+    std::cerr << "authstore serve: " << f.render() << '\n';
+    return exit_usage;
+  };
+  if (auto ok = check_cold_config(cfg); !ok)
+    return fail(ok.error());
+  auto ready = prepare_cold_store(cfg, cold_prepare::as_configured);
+  if (!ready)
+    return fail(ready.error());
+  std::cerr << "authstore serve: cold store " << ready->backend << " at "
+            << ready->target << ": " << ready->detail << '\n';
+  return exit_ok;
+}
+
 } // namespace
 
 int cmd_serve(const cli_args& args) {
@@ -142,6 +168,8 @@ int cmd_serve(const cli_args& args) {
     std::cerr << "authstore serve: " << ok.error().render() << '\n';
     return exit_usage;
   }
+  if (int rc = prepare_cold(*cfg); rc != exit_ok)
+    return rc;
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);

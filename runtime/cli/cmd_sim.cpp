@@ -4,12 +4,15 @@
 // JSON with --json), and exits 1 when any acknowledged write was lost or an
 // unexpected value was found.
 //
-// With a cold store (mongodb.uri) in-process, it also watches the outbox:
-// the backlog is sampled every 250 ms from the load's start, the run waits
-// (up to --drain-timeout-s after the load) for the backlog to empty, then
-// every session's cold version is compared with its hot one. A backlog that
-// does not drain, or a cold copy that differs from the hot one, is a failed
-// run (exit 1) like a lost write.
+// With a cold store (cold.uri) in-process, it also watches the outbox: the
+// backlog is sampled every 250 ms from the load's start, the run waits (up
+// to --drain-timeout-s after the load) for the backlog to empty, then every
+// session's cold version is compared with its hot one. A backlog that does
+// not drain, or a cold copy that differs from the hot one, is a failed run
+// (exit 1) like a lost write. `--cold-server postgresql` starts a private
+// PostgreSQL (runtime/sim/private_postgres.hpp) as that cold store, which
+// the cold-pause and cold-kill faults act on (runtime/sim/faults.hpp); the
+// cold store is prepared (schema, privileges) before the load starts.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -27,6 +30,8 @@
 #include "runtime/http/endpoint.hpp"
 #include "runtime/remote/client.hpp"
 #include "runtime/sim/driver.hpp"
+#include "runtime/sim/faults.hpp"
+#include "runtime/sim/private_postgres.hpp"
 #include "runtime/sim/private_redis.hpp"
 #include "runtime/sim/report.hpp"
 
@@ -99,98 +104,6 @@ std::string read_drain_timeout(const cli_args& args, double& out) {
   return {};
 }
 
-/// One injected fault: at `at_s`, pause or kill the simulator's own
-/// redis-server; after `for_s` more, resume or restart it.
-struct fault {
-  bool kill = false;
-  /// cold-open: the cold store's circuit forced open (every persist refused
-  /// at once, as with an unreachable MongoDB), then back to automatic.
-  bool cold = false;
-  double at_s = 0;
-  double for_s = 0;
-  bool started = false;
-  bool ended = false;
-};
-
-/// Parses "redis-pause@T:D,redis-kill@T:D,cold-open@T:D"; returns an error
-/// text or "".
-std::string read_faults(const std::string& spec, std::vector<fault>& out) {
-  size_t pos = 0;
-  while (pos < spec.size()) {
-    auto end = spec.find(',', pos);
-    auto item = spec.substr(pos, end == std::string::npos ? end : end - pos);
-    pos = end == std::string::npos ? spec.size() : end + 1;
-    fault f;
-    auto at = item.find('@');
-    auto colon = item.find(':', at == std::string::npos ? 0 : at);
-    if (at == std::string::npos || colon == std::string::npos)
-      return "--fault: expected redis-pause@T:D, redis-kill@T:D or "
-             "cold-open@T:D, got '"
-             + item + "'";
-    auto kind = item.substr(0, at);
-    if (kind != "redis-pause" && kind != "redis-kill" && kind != "cold-open")
-      return "--fault: unknown fault '" + kind + "'";
-    f.kill = kind == "redis-kill";
-    f.cold = kind == "cold-open";
-    try {
-      f.at_s = std::stod(item.substr(at + 1, colon - at - 1));
-      f.for_s = std::stod(item.substr(colon + 1));
-    } catch (...) {
-      return "--fault: T and D must be seconds, got '" + item + "'";
-    }
-    if (f.at_s < 0 || f.for_s <= 0)
-      return "--fault: T must be >= 0 and D > 0";
-    out.push_back(f);
-  }
-  return {};
-}
-
-/// Starts and ends faults that are due at `elapsed_s`.
-void run_faults(std::vector<fault>& faults, private_redis* redis, engine* eng,
-                double elapsed_s) {
-  for (auto& f : faults) {
-    if (f.cold) {
-      if (!f.started && elapsed_s >= f.at_s) {
-        f.started = true;
-        auto ok = eng->force_cold_open(true);
-        std::cerr << "\nsim: fault at " << elapsed_s
-                  << " s: cold store circuit forced open"
-                  << (ok ? "" : " FAILED: " + ok.error().render()) << '\n';
-      }
-      if (f.started && !f.ended && elapsed_s >= f.at_s + f.for_s) {
-        f.ended = true;
-        auto ok = eng->force_cold_open(false);
-        std::cerr << "sim: cold store circuit back to automatic"
-                  << (ok ? "" : " FAILED: " + ok.error().render()) << '\n';
-      }
-      continue;
-    }
-    if (!redis)
-      continue;
-    if (!f.started && elapsed_s >= f.at_s) {
-      f.started = true;
-      std::cerr << "\nsim: fault at " << elapsed_s
-                << " s: " << (f.kill ? "SIGKILL" : "SIGSTOP")
-                << " redis-server\n";
-      if (f.kill)
-        redis->kill();
-      else
-        redis->pause();
-    }
-    if (f.started && !f.ended && elapsed_s >= f.at_s + f.for_s) {
-      f.ended = true;
-      if (f.kill) {
-        auto ok = redis->restart();
-        std::cerr << "sim: redis-server restarted"
-                  << (ok ? "" : " FAILED: " + ok.error().render()) << '\n';
-      } else {
-        redis->resume();
-        std::cerr << "sim: redis-server resumed\n";
-      }
-    }
-  }
-}
-
 /// Prints one progress line (on a terminal, overwriting itself).
 void progress(const sim_counters& c, double elapsed_s, bool tty,
               const backlog_sample* backlog) {
@@ -224,14 +137,23 @@ int cmd_sim(const cli_args& args) {
   double drain_timeout_s = 0;
   if (auto err = read_drain_timeout(args, drain_timeout_s); !err.empty())
     return usage_error("sim", err);
-  std::vector<fault> faults;
-  if (auto err = read_faults(args.get("fault", ""), faults); !err.empty())
+  std::vector<sim_fault> faults;
+  if (auto err = parse_faults(args.get("fault", ""), faults); !err.empty())
     return usage_error("sim", err);
-  bool any_kill = std::any_of(faults.begin(), faults.end(),
-                              [](const fault& f) { return f.kill; });
+  bool any_kill = std::any_of(faults.begin(), faults.end(), [](auto& f) {
+    return f.what == sim_fault::kind::redis_kill;
+  });
   auto cfg = load_settings("sim", args);
   if (!cfg)
     return exit_usage;
+  auto cold_server = args.get("cold-server", "");
+  if (!cold_server.empty() && cold_server != "postgresql")
+    return usage_error("sim", "--cold-server: only postgresql (a private "
+                              "PostgreSQL 15) can be started, got '"
+                                + cold_server + "'");
+  if (!cold_server.empty() && !cfg->cold_store_uri().empty())
+    return usage_error("sim", "--cold-server starts the cold store itself; "
+                              "leave out cold.uri (--cold) and mongodb.uri");
   // With no Redis configured anywhere, the simulator brings its own.
   std::unique_ptr<private_redis> own_redis;
   bool redis_configured
@@ -239,18 +161,26 @@ int cmd_sim(const cli_args& args) {
       || std::getenv("AUTHSTORE_REDIS_URL") || args.config_flags.count("config")
       || std::getenv("AUTHSTORE_CONFIG");
   bool remote = args.has("connect");
-  bool any_redis_fault = std::any_of(faults.begin(), faults.end(),
-                                     [](const fault& f) { return !f.cold; });
-  bool any_cold_fault = std::any_of(faults.begin(), faults.end(),
-                                    [](const fault& f) { return f.cold; });
+  auto any = [&](auto pred) {
+    return std::any_of(faults.begin(), faults.end(), pred);
+  };
   if (remote && !faults.empty())
     return usage_error("sim", "--fault acts on the simulator's own "
                               "redis-server or in-process cold store; it "
                               "cannot act on a remote node");
-  if (any_cold_fault && cfg->mongodb_uri().empty())
-    return usage_error("sim", "--fault cold-open needs a cold store "
-                              "(--mongodb URI)");
-  if (any_redis_fault && redis_configured)
+  if (remote && !cold_server.empty())
+    return usage_error("sim", "--cold-server is for an in-process engine; "
+                              "with --connect the remote node has its own "
+                              "cold store");
+  if (any([](auto& f) { return f.what == sim_fault::kind::cold_open; })
+      && cfg->cold_store_uri().empty() && cold_server.empty())
+    return usage_error("sim", "--fault cold-open needs a cold store (--cold "
+                              "URI or --cold-server postgresql)");
+  if (any([](auto& f) { return f.on_cold_server(); }) && cold_server.empty())
+    return usage_error("sim", "--fault cold-pause and cold-kill act on the "
+                              "PostgreSQL the simulator starts: add "
+                              "--cold-server postgresql");
+  if (any([](auto& f) { return f.on_redis(); }) && redis_configured)
     return usage_error("sim", "--fault acts on the redis-server the "
                               "simulator starts; leave out --redis");
   if (!redis_configured && !remote) {
@@ -267,6 +197,31 @@ int cmd_sim(const cli_args& args) {
     cfg->set("redis.url", own_redis->url(), "sim (own redis-server)");
     std::cerr << "sim: started redis-server pid " << own_redis->pid()
               << " on 127.0.0.1:" << own_redis->port() << '\n';
+  }
+  // With --cold-server, the simulator's own PostgreSQL: durable (fsync,
+  // full_page_writes), so a cold-kill fault exercises real crash recovery.
+  std::unique_ptr<private_postgres> own_postgres;
+  if (!cold_server.empty()) {
+    private_postgres_options po;
+    po.fsync = true;
+    po.bin_dir = args.get("postgres-bin", po.bin_dir);
+    own_postgres = std::make_unique<private_postgres>(po);
+    if (!own_postgres->start())
+      return report_failure(
+        "sim", {errc::cold_unavailable,
+                "could not start PostgreSQL: " + own_postgres->last_error()});
+    cfg->set("cold.uri", own_postgres->uri(), "sim (own PostgreSQL)");
+    std::cerr << "sim: started PostgreSQL pid " << own_postgres->pid()
+              << " on 127.0.0.1:" << own_postgres->port() << " (fsync on)\n";
+  }
+  // The cold store is made ready (schema, privileges, a writable server)
+  // before the first session is simulated, as `authstore serve` does.
+  if (!remote && !cfg->cold_store_uri().empty()) {
+    auto ready = prepare_cold_store(*cfg, cold_prepare::as_configured);
+    if (!ready)
+      return report_failure("sim", ready.error());
+    std::cerr << "sim: cold store " << ready->backend << " at " << ready->target
+              << ": " << ready->detail << '\n';
   }
   std::cerr << "sim: seed " << plan.seed << ", " << plan.sessions
             << " sessions, concurrency " << plan.concurrency << ", "
@@ -323,6 +278,11 @@ int cmd_sim(const cli_args& args) {
       watch->sample(std::chrono::duration<double>(now - start).count());
     };
     double load_seconds = 0;
+    fault_targets targets{own_redis.get(), own_postgres.get(), eng.get()};
+    // The start of each phase reached (before, during, after the faults).
+    std::vector<double> phase_starts;
+    if (!faults.empty())
+      phase_starts.push_back(0);
     while (counters->drivers_done.load() < plan.concurrency) {
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
       auto now = std::chrono::steady_clock::now();
@@ -330,7 +290,12 @@ int cmd_sim(const cli_args& args) {
       std::chrono::duration<double> elapsed = now - start;
       if (load_seconds == 0 && counters->steady_done.load() == plan.concurrency)
         load_seconds = elapsed.count();
-      run_faults(faults, own_redis.get(), eng.get(), elapsed.count());
+      auto phase = run_faults(faults, targets, elapsed.count());
+      if (!faults.empty() && load_seconds == 0) {
+        while (phase_starts.size() <= static_cast<size_t>(phase))
+          phase_starts.push_back(elapsed.count());
+        counters->phase = static_cast<uint8_t>(phase);
+      }
       if (!args.has("quiet") && now - last_print >= std::chrono::seconds{1}) {
         progress(*counters, elapsed.count(), tty,
                  watch ? watch->latest() : nullptr);
@@ -343,6 +308,9 @@ int cmd_sim(const cli_args& args) {
                        .count();
     if (tty)
       std::cerr << '\n';
+    // Faults still active when the drivers finished end now, so the drain
+    // and the verification see the servers back.
+    end_active_faults(faults, targets);
     if (watch && watch->backlog_available()) {
       // The drain: until a sample after the load's end reads empty.
       auto deadline
@@ -366,8 +334,8 @@ int cmd_sim(const cli_args& args) {
         }
       }
     }
-    report
-      = make_sim_report(eng.get(), plan, *counters, load_seconds, rss_before);
+    report = make_sim_report(eng.get(), plan, *counters, load_seconds,
+                             rss_before, phase_starts);
     if (watch)
       report.outbox = watch->finish(plan, load_seconds, drain_timeout_s);
     if (client)

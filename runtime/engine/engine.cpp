@@ -2,8 +2,9 @@
 // it in reverse (engine.hpp).
 //
 //   redis pool (detached, one per connection)
-//     <- cold supervisor (scheduled) -> cold worker (detached) around a
-//        mongo_store, only with mongodb.uri
+//     <- cold supervisor (scheduled) -> cold worker (detached; or a pool of
+//        cold.workers of them) around the configured backend's store
+//        (cold_config.cpp), only with a cold store (cold.uri)
 //     <- session router (scheduled) <- session actors (spawned on demand)
 //
 // The CAF configuration is set from code only: parse() is never called, so
@@ -19,68 +20,15 @@
 #include <caf/io/all.hpp>
 
 #include "actors/cold_supervisor.hpp"
-#include "actors/cold_worker.hpp"
 #include "actors/outbox_reconciler.hpp"
 #include "actors/redis_actor.hpp"
 #include "actors/session_router.hpp"
 #include "messages/timing.hpp"
-#include "mongo/store.hpp"
 #include "observe/log.hpp"
 #include "runtime/engine/metrics.hpp"
 #include "runtime/node/node_settings.hpp"
 
 namespace authstore {
-
-namespace {
-
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
-/// First wait before restarting a crashed cold worker (the config sets
-/// only the cap): short, because a crash is usually a one-off.
-constexpr milliseconds cold_restart_backoff_base{100};
-
-/// The cold supervisor's settings from the table; checks the URI and write
-/// concern (mongo_store::open does not connect) and the breaker's bounds,
-/// so that a bad value fails start instead of every later call.
-outcome<cold_supervisor_config> make_cold_config(const settings& cfg) {
-  mongo_store_config mc;
-  mc.uri = cfg.mongodb_uri();
-  mc.database = cfg.mongodb_database();
-  mc.write_w = cfg.mongodb_write_concern();
-  mc.write_journal = cfg.mongodb_write_journal();
-  auto probe = mongo_store::open(mc);
-  if (!probe)
-    return probe.error();
-  cold_supervisor_config c;
-  c.backend = std::string{(*probe)->backend()};
-  auto& b = c.breaker;
-  b.window = cfg.cold_window_s();
-  b.min_calls = static_cast<uint32_t>(cfg.cold_min_calls());
-  b.failure_rate_percent = static_cast<uint32_t>(cfg.cold_failure_rate_pct());
-  b.consecutive_failures
-    = static_cast<uint32_t>(cfg.cold_consecutive_failures());
-  b.slow_call = cfg.cold_slow_call_ms();
-  b.slow_call_rate_percent
-    = static_cast<uint32_t>(cfg.cold_slow_call_rate_pct());
-  b.open_base = cfg.cold_open_base_s();
-  b.open_max = cfg.cold_open_max_s();
-  b.half_open_probes = static_cast<uint32_t>(cfg.cold_half_open_probes());
-  if (auto ok = validate(b); !ok)
-    return ok.error();
-  c.call_timeout = cfg.cold_call_timeout_ms();
-  c.restart_backoff_max = cfg.cold_restart_backoff_max_ms();
-  c.restart_backoff_base
-    = std::min(cold_restart_backoff_base, c.restart_backoff_max);
-  // The worker opens its own store on its own thread; the probe above only
-  // checked the configuration and named the backend.
-  c.make_worker = [open = opener_of<mongo_store>(mc)](caf::actor_system& sys) {
-    return spawn_cold_worker(sys, open);
-  };
-  return c;
-}
-
-} // namespace
 
 engine_system_config::engine_system_config(const settings& cfg) {
   load<caf::io::middleman>();
@@ -109,9 +57,11 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
     return url.error();
   // Checked before the actor system exists: returning an error after
   // spawning would leave actors that ~actor_system waits for.
+  // The counters come first: the stores count into them.
+  auto counters = std::make_unique<engine_counters>();
   std::optional<cold_supervisor_config> cold_cfg;
-  if (!cfg.mongodb_uri().empty()) {
-    auto c = make_cold_config(cfg);
+  if (!cfg.cold_store_uri().empty()) {
+    auto c = make_cold_config(cfg, &counters->cold_store);
     if (!c)
       return c.error();
     cold_cfg = std::move(*c);
@@ -119,7 +69,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
       cold_cfg->make_worker = std::move(opts.cold_worker);
   }
   log::set_level(*log::parse_level(cfg.log_level())); // validated
-  auto x = std::make_unique<impl>(cfg);
+  auto x = std::make_unique<impl>(cfg, std::move(counters));
   // Limits: the codec's per-value bounds and the patch bounds.
   x->limits.value.max_value_bytes = cfg.codec_max_value_bytes();
   x->limits.value.max_depth = cfg.codec_max_depth();
@@ -135,7 +85,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   for (int64_t i = 0; i < cfg.redis_pool_size(); ++i)
     x->redis_pool.push_back(spawn_redis_actor(x->sys, rc));
   // 2. The cold store's supervisor, which spawns its worker, and the outbox
-  //    reconciler (only with mongodb.uri; without it the engine runs
+  //    reconciler (only with a cold store; without one the engine runs
   //    Redis-only and writes leave no dirty marks).
   auto cold_timeout = cfg.cold_call_timeout_ms() + reply_margin;
   if (cold_cfg) {

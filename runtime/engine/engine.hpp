@@ -44,6 +44,7 @@
 // "Not found" is never an error: get_creds answers found=false.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +60,45 @@ namespace authstore {
 
 struct engine_options;
 class engine;
+
+/// How prepare_cold_store treats the schema.
+enum class cold_prepare : uint8_t {
+  /// As a starting node: PostgreSQL's schema as cold.migrate allows.
+  as_configured,
+  /// As `authstore migrate`: create or upgrade PostgreSQL's schema.
+  migrate,
+  /// As `authstore migrate --check`: change nothing; PostgreSQL's schema
+  /// must be this build's version (MongoDB: the server must answer).
+  check,
+};
+
+/// Checks the cold store's configuration without connecting: a known
+/// scheme, a URI the backend's client parses, bounds in range (what
+/// engine::start checks first). invalid_config naming the problem, or
+/// no_cold_store without one.
+outcome<bool> check_cold_config(const settings& cfg);
+
+/// What prepare_cold_store found and did.
+struct cold_store_report {
+  /// "mongodb" or "postgresql".
+  std::string backend;
+  /// The URI, password redacted.
+  std::string target;
+  /// PostgreSQL: the schema version found and now in place (-1: MongoDB).
+  int32_t schema_found = -1;
+  int32_t schema_now = -1;
+  /// One line for people: what is in place.
+  std::string detail;
+};
+
+/// Connects to the configured cold store on this thread and makes it ready
+/// (PostgreSQL: the schema as `how` allows, the role's privileges, a
+/// writable server; MongoDB: its index), before anything is served. The
+/// error names what to fix: no_cold_store, invalid_config (a bad URI, auth,
+/// privileges, a schema of another version), cold_unavailable (the server
+/// cannot be reached).
+outcome<cold_store_report> prepare_cold_store(const settings& cfg,
+                                              cold_prepare how);
 
 /// engine::start with options (runtime/engine/engine_actors.hpp).
 outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
@@ -107,7 +147,7 @@ public:
 
   /// Operator control of the cold store's circuit: `open` rejects every
   /// cold-store call until called again with false (back to automatic,
-  /// closed with a fresh window). no_cold_store without mongodb.uri.
+  /// closed with a fresh window). no_cold_store without a cold store.
   outcome<bool> force_cold_open(bool open);
 
   struct impl;

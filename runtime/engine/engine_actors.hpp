@@ -15,10 +15,10 @@ namespace authstore {
 
 /// What engine::start(cfg) does not take from the settings.
 struct engine_options {
-  /// Spawns the cold worker instead of the one around a mongo_store
-  /// (tests: a fake store that fails, hangs or crashes on command).
-  /// mongodb.uri must still be set: it switches the cold path and its dirty
-  /// marks on.
+  /// Spawns the cold worker instead of the one around the configured
+  /// store (tests: a fake store that fails, hangs or crashes on command).
+  /// A cold store (cold.uri, or mongodb.uri) must still be configured: it
+  /// switches the cold path and its dirty marks on.
   cold_worker_factory cold_worker;
 };
 
@@ -41,7 +41,7 @@ caf::actor_system& engine_system(engine& e);
 router_actor engine_router(engine& e);
 
 /// The cold store's supervisor (status, operator controls); null in
-/// Redis-only mode (no mongodb.uri).
+/// Redis-only mode (no cold store).
 cold_actor engine_cold(engine& e);
 
 /// Redis round trips and commands so far, summed over the pool.

@@ -16,6 +16,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/cold_supervisor.hpp"
+#include "messages/cold_store.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/patch_json.hpp"
 #include "observe/engine_counters.hpp"
@@ -33,11 +35,11 @@ struct engine_system_config : caf::actor_system_config {
 };
 
 struct engine::impl {
-  explicit impl(const settings& s) : cfg(s), sys_cfg(s), sys(sys_cfg) {}
-  /// Declared first: outlives the actor system and the actors counting in
-  /// it.
-  std::unique_ptr<engine_counters> counters
-    = std::make_unique<engine_counters>();
+  impl(const settings& s, std::unique_ptr<engine_counters> c)
+      : counters(std::move(c)), cfg(s), sys_cfg(s), sys(sys_cfg) {}
+  /// Declared first: outlives the actor system and the actors (and cold
+  /// stores) counting in it.
+  std::unique_ptr<engine_counters> counters;
   settings cfg;
   engine_system_config sys_cfg;
   caf::actor_system sys;
@@ -66,5 +68,17 @@ struct engine::impl {
 /// The cold supervisor's status, or false when there is none or it did not
 /// answer within 1 s.
 bool query_cold_status(engine::impl& x, cold_status& out);
+
+/// The configured cold store's opener (its store's configuration checked
+/// here: open() only parses), counting into `counters`; `backend` receives
+/// the store's backend(). no_cold_store without cold.uri (cold_config.cpp).
+outcome<cold_store_opener> make_cold_opener(const settings& cfg,
+                                            cold_store_counters* counters,
+                                            std::string* backend = nullptr);
+
+/// The cold supervisor's settings from the table, with its worker factory
+/// (one worker, or a pool of cold.workers); the breaker's bounds checked.
+outcome<cold_supervisor_config> make_cold_config(const settings& cfg,
+                                                 cold_store_counters* counters);
 
 } // namespace authstore

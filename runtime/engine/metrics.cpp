@@ -12,7 +12,9 @@
 
 #include "messages/breaker_state.hpp"
 #include "messages/interfaces.hpp"
+#include "mongo/error.hpp"
 #include "observe/build_info.hpp"
+#include "postgres/error.hpp"
 
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
@@ -223,8 +225,9 @@ void redis_families(const redis_counters& r, std::vector<MetricFamily>& out) {
 }
 
 /// The `backend` label of every cold family: the store's backend()
-/// ("mongodb"), "none" without a cold store (or when the supervisor did not
-/// answer). One closed value per backend, never per session.
+/// ("mongodb", "postgresql"), "none" without a cold store (or when the
+/// supervisor did not answer). One closed value per backend, never per
+/// session.
 std::vector<ClientMetric::Label> backend_label(const cold_status* cold) {
   std::string name = !cold                   ? "none"
                      : cold->backend.empty() ? "unknown"
@@ -297,6 +300,55 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
     scalar(cold ? static_cast<double>(cold->worker_restarts) : 0,
            MetricType::Counter, backend));
   out.push_back(std::move(restarts));
+}
+
+/// What the store counts by its own classifier's kinds. The kinds are the
+/// backend's closed enum: PostgreSQL's pg_error_kind, MongoDB's
+/// mongo_error_kind; none without a cold store (the families are then
+/// emitted without series).
+void cold_store_families(const cold_store_counters& c, const cold_status* cold,
+                         std::vector<MetricFamily>& out) {
+  auto backend = backend_label(cold);
+  const auto& name = backend.front().value;
+  auto errors = family("authstore_cold_store_errors_total",
+                       "Failed attempts inside the cold store by the "
+                       "backend's own kind (retried ones included): "
+                       "connect_failed, io_timeout, serialization_failure, "
+                       "read_only, disk_full, auth_failed, ... for "
+                       "PostgreSQL; network, not_primary, ... for MongoDB. "
+                       "A steady rate of one kind says what to fix.",
+                       MetricType::Counter);
+  auto kinds = cold_error_kind_names(name);
+  // Slot 0 of every kind enum is "none", never a failure.
+  for (size_t k = 1; k < kinds.size() && k < cold_store_counters::max_kinds;
+       ++k)
+    errors.metric.push_back(scalar(load(c.failures[k]), MetricType::Counter,
+                                   labelled(backend, {{"kind", kinds[k]}})));
+  out.push_back(std::move(errors));
+  auto retries = family("authstore_cold_store_retries_total",
+                        "Attempts the cold store repeated inside one call, "
+                        "by reason: conflict (a serialization failure or "
+                        "deadlock; PostgreSQL) or transient (reconnect after "
+                        "a lost connection, a restart, a failover).",
+                        MetricType::Counter);
+  if (cold) {
+    retries.metric.push_back(
+      scalar(load(c.conflict_retries), MetricType::Counter,
+             labelled(backend, {{"reason", "conflict"}})));
+    retries.metric.push_back(
+      scalar(load(c.transient_retries), MetricType::Counter,
+             labelled(backend, {{"reason", "transient"}})));
+  }
+  out.push_back(std::move(retries));
+  auto connects = family("authstore_cold_store_connects_total",
+                         "Connections the cold store opened (PostgreSQL: one "
+                         "per worker, again after each lost connection; a "
+                         "fast rise means connections keep breaking).",
+                         MetricType::Counter);
+  if (cold)
+    connects.metric.push_back(
+      scalar(load(c.connects), MetricType::Counter, backend));
+  out.push_back(std::move(connects));
 }
 
 /// The standard process metrics (names as the Prometheus client libraries
@@ -514,6 +566,7 @@ std::string render_metrics(const engine_counters& counters,
   redis_families(counters.redis, families);
   cold_families(cold, families);
   cold_op_families(counters.cold, cold, families);
+  cold_store_families(counters.cold_store, cold, families);
   outbox_families(counters.outbox, families);
   api_families(counters.api, families);
   process_families(families);
@@ -525,6 +578,17 @@ std::string render_metrics(const engine_counters& counters,
            {{"version", build_version()}, {"revision", build_revision()}}));
   families.push_back(std::move(info));
   return prometheus::TextSerializer{}.Serialize(families);
+}
+
+std::vector<std::string> cold_error_kind_names(const std::string& backend) {
+  std::vector<std::string> names;
+  if (backend == "postgresql")
+    for (size_t k = 0; k < pg_error_kind_count; ++k)
+      names.emplace_back(to_string(static_cast<pg_error_kind>(k)));
+  else if (backend == "mongodb")
+    for (size_t k = 0; k < mongo_error_kind_count; ++k)
+      names.emplace_back(to_string(static_cast<mongo_error_kind>(k)));
+  return names;
 }
 
 std::vector<std::string> metric_family_names() {

@@ -21,9 +21,15 @@ struct cold_status;
 /// `cold` is the cold supervisor's status at scrape time (null without a
 /// cold store, or when it did not answer: its families are then emitted
 /// with zeros, breaker state -1 and backend="none"). Every cold family
-/// carries the label backend=cold->backend ("mongodb").
+/// carries the label backend=cold->backend ("mongodb", "postgresql").
 std::string render_metrics(const engine_counters& counters,
                            const cold_status* cold = nullptr);
+
+/// The tokens of a backend's own failure kinds, indexed by the kind's value
+/// as its store counts them in cold_store_counters::failures (index 0 is
+/// "none"): pg_error_kind for "postgresql", mongo_error_kind for "mongodb";
+/// empty for any other backend.
+std::vector<std::string> cold_error_kind_names(const std::string& backend);
 
 /// Names of every metric family render_metrics emits (for tests and the
 /// dashboard/alert checks).

@@ -3,6 +3,7 @@
 
 #include "messages/timing.hpp"
 #include "observe/log.hpp"
+#include "postgres/migrate_mode.hpp"
 #include "runtime/node/config_file.hpp"
 
 #include <cctype>
@@ -104,7 +105,43 @@ std::string from(const settings& s, setting_id id) {
          + s.source(id) + ")";
 }
 
+/// The schemes a cold-store URI may have, for people.
+constexpr const char* known_schemes
+  = "mongodb:// or mongodb+srv:// (MongoDB), postgresql:// or postgres:// "
+    "(PostgreSQL)";
+
 const rule rules[] = {
+  // One URI picks the cold store; mongodb.uri is its older MongoDB-only
+  // name. Neither URI is quoted: it may carry a password.
+  {[](const settings& s) -> std::string {
+    if (cold_backend_of(s.cold_uri()))
+      return {};
+    return from(s, setting_id::cold_uri) + ": unknown scheme; use "
+           + known_schemes;
+  }},
+  {[](const settings& s) -> std::string {
+    auto b = cold_backend_of(s.mongodb_uri());
+    if (b == cold_backend::none || b == cold_backend::mongodb)
+      return {};
+    return from(s, setting_id::mongodb_uri)
+           + ": not a MongoDB URI (mongodb:// or mongodb+srv://); set "
+             "cold.uri for another backend";
+  }},
+  {[](const settings& s) -> std::string {
+    if (s.cold_uri().empty() || s.mongodb_uri().empty()
+        || s.cold_uri() == s.mongodb_uri())
+      return {};
+    return from(s, setting_id::cold_uri) + " and "
+           + from(s, setting_id::mongodb_uri)
+           + " are both set and differ: mongodb.uri is a synonym of "
+             "cold.uri; set one of them";
+  }},
+  {[](const settings& s) -> std::string {
+    if (migrate_mode_of(s.cold_migrate()))
+      return {};
+    return from(s, setting_id::cold_migrate)
+           + " must be one of never, if-missing, always-up";
+  }},
   {[](const settings& s) -> std::string {
     if (s.cold_open_max_s() >= s.cold_open_base_s())
       return {};
@@ -115,11 +152,11 @@ const rule rules[] = {
   // the hot copy is the only copy, and expiry would delete the session (a
   // Baileys account reading "not found" is logged out, invariant 4).
   {[](const settings& s) -> std::string {
-    if (s.redis_hot_ttl_s().count() == 0 || !s.mongodb_uri().empty())
+    if (s.redis_hot_ttl_s().count() == 0 || !s.cold_store_uri().empty())
       return {};
     return from(s, setting_id::redis_hot_ttl_s)
-           + " needs mongodb.uri: without a cold store the hot copy is the "
-             "only copy, and its expiry would delete the session";
+           + " needs a cold store (cold.uri): without one the hot copy is "
+             "the only copy, and its expiry would delete the session";
   }},
   {[](const settings& s) -> std::string {
     if (s.outbox_backoff_max_ms() >= s.outbox_backoff_base_ms())
@@ -187,6 +224,38 @@ std::string tls_files_incomplete(const std::string& cert,
            "certificate";
 }
 
+std::string_view to_string(cold_backend x) {
+  switch (x) {
+    case cold_backend::mongodb:
+      return "mongodb";
+    case cold_backend::postgresql:
+      return "postgresql";
+    default:
+      return "none";
+  }
+}
+
+std::optional<cold_backend> cold_backend_of(std::string_view uri) {
+  if (uri.empty())
+    return cold_backend::none;
+  auto starts = [&](std::string_view scheme) {
+    return uri.substr(0, scheme.size()) == scheme;
+  };
+  if (starts("mongodb://") || starts("mongodb+srv://"))
+    return cold_backend::mongodb;
+  if (starts("postgresql://") || starts("postgres://"))
+    return cold_backend::postgresql;
+  return std::nullopt;
+}
+
+const std::string& settings::cold_store_uri() const {
+  return cold_uri().empty() ? mongodb_uri() : cold_uri();
+}
+
+cold_backend settings::cold_store_backend() const {
+  return cold_backend_of(cold_store_uri()).value_or(cold_backend::none);
+}
+
 std::string env_name(const std::string& key) {
   std::string result = "AUTHSTORE_";
   for (char c : key)
@@ -197,15 +266,47 @@ std::string env_name(const std::string& key) {
   return result;
 }
 
+namespace {
+
+/// `url` with the value of every `password=` query parameter replaced.
+std::string redact_query(std::string url) {
+  auto query = url.find('?');
+  if (query == std::string::npos)
+    return url;
+  static const std::string key = "password=";
+  for (auto at = query + 1; at < url.size();) {
+    auto end = url.find('&', at);
+    if (end == std::string::npos)
+      end = url.size();
+    if (url.compare(at, key.size(), key) == 0) {
+      url.replace(at + key.size(), end - at - key.size(), "***");
+      end = at + key.size() + 3;
+    }
+    at = end + 1;
+  }
+  return url;
+}
+
+} // namespace
+
 std::string redact_url(const std::string& url) {
   auto scheme = url.find("://");
+  // The last '@' anywhere: a password with an unencoded '/' or '?' must
+  // not end the user info early (redacting too much is harmless).
   auto at = url.rfind('@');
   if (scheme == std::string::npos || at == std::string::npos || at < scheme)
-    return url;
+    return redact_query(url);
   auto auth = url.substr(scheme + 3, at - scheme - 3);
   auto colon = auth.find(':');
+  // In a Redis URL "redis://secret@host" is the password form; in the cold
+  // stores' URIs (libpq, libmongoc) "user@host" is a user name without a
+  // password, and stays readable.
+  bool redis = url.compare(0, 5, "redis") == 0;
+  if (colon == std::string::npos && !auth.empty() && !redis)
+    return redact_query(url);
   std::string user = colon == std::string::npos ? "" : auth.substr(0, colon);
-  return url.substr(0, scheme + 3) + user + ":***" + url.substr(at);
+  return redact_query(url.substr(0, scheme + 3) + user + ":***"
+                      + url.substr(at));
 }
 
 outcome<bool> settings::set(const std::string& key, const std::string& value,

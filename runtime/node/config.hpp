@@ -5,7 +5,8 @@
 // cross-setting rules (a bound that depends on another setting) are
 // declared beside the table in config.cpp. Sources, highest
 // precedence first:
-//   1. command-line flags   --redis.pool-size 4   (aliases: --redis, --mongodb)
+//   1. command-line flags   --redis.pool-size 4   (aliases: --redis, --cold,
+//                                                  --mongodb)
 //   2. environment          AUTHSTORE_REDIS_POOL_SIZE=4
 //   3. config file          redis.pool-size = 4   (--config FILE or
 //                                                  AUTHSTORE_CONFIG)
@@ -20,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "messages/errors.hpp"
@@ -111,6 +113,17 @@ struct setting_value<setting_kind::maybe_integer> {
 
 } // namespace detail
 
+/// The cold store a URI selects by its scheme.
+enum class cold_backend : uint8_t { none, mongodb, postgresql };
+
+/// The backend's token: "none", "mongodb", "postgresql".
+std::string_view to_string(cold_backend x);
+
+/// The backend of `uri` by its scheme: none for "", mongodb for mongodb://
+/// and mongodb+srv://, postgresql for postgresql:// and postgres://;
+/// nullopt for any other scheme.
+std::optional<cold_backend> cold_backend_of(std::string_view uri);
+
 /// Effective settings with where each came from. Read them through the
 /// typed accessors, one per row of the table: `cfg.redis_url()`,
 /// `cfg.session_request_timeout_ms()` (a std::chrono::milliseconds), so a
@@ -129,6 +142,14 @@ public:
   }
 #include "runtime/node/settings.def"
 #undef AUTHSTORE_SETTING
+
+  /// The cold store's URI: cold.uri, or its MongoDB synonym mongodb.uri
+  /// when cold.uri is empty ("" without a cold store). The loader has
+  /// checked that the two do not disagree and that the scheme is known.
+  const std::string& cold_store_uri() const;
+
+  /// The backend cold_store_uri() selects (none without a cold store).
+  cold_backend cold_store_backend() const;
 
   /// Where the value of `id` came from ("default", "--flag", an env
   /// variable, "file:line").
@@ -175,7 +196,9 @@ private:
 std::string tls_files_incomplete(const std::string& cert,
                                  const std::string& key, const std::string& ca);
 
-/// Redacts the password of a URL ("redis://:***@host").
+/// Redacts the password of a URL: the one in its user info
+/// ("redis://:***@host") and any `password=` query parameter (libpq's
+/// "postgresql://u@h/db?password=***").
 std::string redact_url(const std::string& url);
 
 /// Help text for all settings (used by --help and docs/CONFIG.md).

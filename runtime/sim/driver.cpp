@@ -66,7 +66,12 @@ void next(driver_pointer self);
 void record(driver_pointer self, sim_op_kind kind, clock::time_point start,
             const caf::error* err) {
   auto& c = *self->state.counters;
-  c.latency[static_cast<size_t>(kind)].record(clock::now() - start);
+  auto took = clock::now() - start;
+  c.latency[static_cast<size_t>(kind)].record(took);
+  auto phase = c.phase.load(std::memory_order_relaxed);
+  c.phase_latency[phase < c.phase_latency.size() ? phase : 0]
+                 [static_cast<size_t>(kind)]
+                   .record(took);
   if (err) {
     c.errors[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
     c.errors_by_code[errc_slot(to_failure(*err).code)].fetch_add(

@@ -45,6 +45,12 @@ std::string sim_session_id(const sim_plan& plan, size_t i);
 /// atomics: each is an independent statistic).
 struct sim_counters {
   std::array<latency_histogram, 3> latency; // by sim_op_kind
+  /// The same by phase of a run with faults (index: sim_phase,
+  /// runtime/sim/faults.hpp; all in the first without faults), then by
+  /// sim_op_kind. An operation counts in the phase it ended in.
+  std::array<std::array<latency_histogram, 3>, 3> phase_latency;
+  /// The phase now, set by the main loop as faults start and end.
+  std::atomic<uint8_t> phase{0};
   std::array<std::atomic<uint64_t>, 3> errors{};
   /// Errors by errc value (errc_slot).
   std::array<std::atomic<uint64_t>, errc_slots> errors_by_code{};

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "runtime/engine/engine_actors.hpp"
+#include "runtime/engine/metrics.hpp"
 #include "runtime/sim/driver.hpp"
+#include "runtime/sim/faults.hpp"
 
 namespace authstore {
 
@@ -121,6 +123,7 @@ public:
     r.quarantined = quarantined_;
     r.timeline = timeline_;
     fill_backlog(r, load_end_s);
+    fill_store(r);
     auto t0 = std::chrono::steady_clock::now();
     verify_cold(plan, r);
     r.verify_seconds
@@ -135,6 +138,25 @@ private:
       if (s.t_s >= from_s && s.sessions == 0 && s.fields == 0)
         return &s;
     return nullptr;
+  }
+
+  /// The backend, how often the circuit opened, and the store's failures
+  /// by its own kinds.
+  void fill_store(outbox_report& r) const {
+    cold_status st;
+    if (engine_cold_status(e_, st)) {
+      r.backend = st.backend;
+      constexpr size_t n = 5; // breaker states (cold_status::transitions)
+      auto open = static_cast<size_t>(breaker_state::open);
+      for (size_t from = 0; from < n; ++from)
+        if (from != open && from * n + open < st.transitions.size())
+          r.breaker_opened += st.transitions[from * n + open];
+    }
+    auto names = cold_error_kind_names(r.backend);
+    const auto& c = engine_counts(e_).cold_store;
+    for (size_t k = 1; k < names.size() && k < c.failures.size(); ++k)
+      if (auto v = c.failures[k].load(std::memory_order_relaxed); v > 0)
+        r.store_errors_by_kind[names[k]] = v;
   }
 
   void fill_counters(outbox_report& r) const {
@@ -279,9 +301,26 @@ std::unique_ptr<outbox_watch> outbox_watch::start(engine& e) {
   return std::make_unique<engine_outbox_watch>(e);
 }
 
+namespace {
+
+op_report summarize(const latency_histogram& h, uint64_t errors) {
+  op_report o;
+  o.count = h.count();
+  o.errors = errors;
+  o.p50_us = static_cast<double>(h.quantile(0.50)) / 1000.0;
+  o.p90_us = static_cast<double>(h.quantile(0.90)) / 1000.0;
+  o.p99_us = static_cast<double>(h.quantile(0.99)) / 1000.0;
+  o.p999_us = static_cast<double>(h.quantile(0.999)) / 1000.0;
+  o.max_us = static_cast<double>(h.max()) / 1000.0;
+  return o;
+}
+
+} // namespace
+
 sim_report make_sim_report(engine* e, const sim_plan& plan,
                            const sim_counters& c, double load_seconds,
-                           uint64_t rss_before) {
+                           uint64_t rss_before,
+                           const std::vector<double>& phase_starts) {
   sim_report r;
   r.seed = plan.seed;
   r.sessions = plan.sessions;
@@ -289,17 +328,20 @@ sim_report make_sim_report(engine* e, const sim_plan& plan,
   r.read_ratio = plan.read_ratio;
   uint64_t total = 0;
   for (size_t k = 0; k < c.latency.size(); ++k) {
-    const auto& h = c.latency[k];
-    op_report o;
-    o.count = h.count();
-    o.errors = c.errors[k].load();
-    o.p50_us = static_cast<double>(h.quantile(0.50)) / 1000.0;
-    o.p90_us = static_cast<double>(h.quantile(0.90)) / 1000.0;
-    o.p99_us = static_cast<double>(h.quantile(0.99)) / 1000.0;
-    o.p999_us = static_cast<double>(h.quantile(0.999)) / 1000.0;
-    o.max_us = static_cast<double>(h.max()) / 1000.0;
+    auto o = summarize(c.latency[k], c.errors[k].load());
     total += o.count;
     r.operations[to_string(static_cast<sim_op_kind>(k))] = o;
+  }
+  // Errors are not split by phase: a phase's count is its latency samples.
+  for (size_t p = 0; p < phase_starts.size() && p < sim_phase_count; ++p) {
+    phase_report ph;
+    ph.name = to_string(static_cast<sim_phase>(p));
+    ph.from_s = phase_starts[p];
+    ph.to_s = p + 1 < phase_starts.size() ? phase_starts[p + 1] : load_seconds;
+    for (size_t k = 0; k < c.latency.size(); ++k)
+      ph.operations[to_string(static_cast<sim_op_kind>(k))]
+        = summarize(c.phase_latency[p][k], 0);
+    r.phases.push_back(std::move(ph));
   }
   for (size_t code = 0; code < c.errors_by_code.size(); ++code)
     if (auto n = c.errors_by_code[code].load(); n > 0)
@@ -389,6 +431,14 @@ std::string render_outbox_text(const sim_report& r) {
           << std::setprecision(2) << o.peak_to_zero_s << " s)";
     out << '\n';
   }
+  out << "  backend " << (o.backend.empty() ? "unknown" : o.backend)
+      << ": circuit opened " << o.breaker_opened << " times; store failures "
+      << "by kind:";
+  for (const auto& [kind, n] : o.store_errors_by_kind)
+    out << ' ' << kind << '=' << n;
+  if (o.store_errors_by_kind.empty())
+    out << " none";
+  out << '\n';
   out << std::setprecision(1) << "  cold == hot: " << o.cold_verified
       << " sessions match, " << o.cold_mismatched << " mismatched, "
       << o.cold_errors << " read errors (" << o.verify_seconds << " s)\n";
@@ -447,6 +497,9 @@ json outbox_json(const outbox_report& o) {
   j["cold_errors"] = o.cold_errors;
   j["cold_mismatch_examples"] = o.mismatch_examples;
   j["cold_verify_seconds"] = o.verify_seconds;
+  j["backend"] = o.backend;
+  j["breaker_opened"] = o.breaker_opened;
+  j["store_errors_by_kind"] = o.store_errors_by_kind;
   return j;
 }
 
@@ -494,6 +547,14 @@ std::string render_text(const sim_report& r) {
                   "idle actors alone"
             : std::string{})
       << ")\n";
+  for (const auto& ph : r.phases) {
+    out << "phase " << ph.name << " (" << std::setprecision(1) << ph.from_s
+        << " s to " << ph.to_s << " s):";
+    for (const auto& [name, o] : ph.operations)
+      out << ' ' << name << " n=" << o.count << " p50 " << o.p50_us
+          << " us p99 " << o.p99_us << " us;";
+    out << '\n';
+  }
   out << render_outbox_text(r);
   out << "verification: " << r.verified << " fields checked, " << r.lost
       << " lost, " << r.unexpected << " unexpected, " << r.uncertain
@@ -537,6 +598,22 @@ json render_json(const sim_report& r) {
   j["rss_bytes"] = r.rss_bytes;
   j["rss_growth_bytes"] = r.rss_growth_bytes;
   j["cold_store"] = outbox_json(r.outbox);
+  j["phases"] = json::array();
+  for (const auto& ph : r.phases) {
+    json ops = json::object();
+    for (const auto& [name, o] : ph.operations)
+      ops[name] = {{"count", o.count},
+                   {"latency_us",
+                    {{"p50", o.p50_us},
+                     {"p90", o.p90_us},
+                     {"p99", o.p99_us},
+                     {"p999", o.p999_us},
+                     {"max", o.max_us}}}};
+    j["phases"].push_back({{"name", ph.name},
+                           {"from_s", ph.from_s},
+                           {"to_s", ph.to_s},
+                           {"operations", ops}});
+  }
   j["machine"] = r.machine;
   j["remote"] = r.remote.empty() ? json(nullptr) : json(r.remote);
   return j;

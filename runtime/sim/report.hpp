@@ -1,7 +1,7 @@
 // report.hpp -- the simulator's final report: text for people, JSON for
 // scripts. Every JSON field is documented in docs/SIM-REPORT.md.
 //
-// With a cold store (mongodb.uri set, in-process engine), an outbox_watch
+// With a cold store (cold.uri set, in-process engine), an outbox_watch
 // samples the outbox backlog during and after the load, waits for it to
 // drain, then compares every simulated session's cold version with its hot
 // one: the outbox's promise is that a drained backlog means cold == hot.
@@ -97,6 +97,22 @@ struct outbox_report {
   /// A few mismatches, "sid: cold V, hot W", for the report.
   std::vector<std::string> mismatch_examples;
   double verify_seconds = 0;
+  /// The cold store's backend ("mongodb", "postgresql").
+  std::string backend;
+  /// Times the circuit opened (from closed or half-open) during the run.
+  uint64_t breaker_opened = 0;
+  /// Failed attempts inside the store by its own kinds (only kinds seen).
+  std::map<std::string, uint64_t> store_errors_by_kind;
+};
+
+/// Latencies of one phase of a run with faults (runtime/sim/faults.hpp).
+struct phase_report {
+  /// "before_faults", "during_faults", "after_faults".
+  std::string name;
+  /// Seconds after the load started; to_s of the last phase is the load's
+  /// end.
+  double from_s = 0, to_s = 0;
+  std::map<std::string, op_report> operations;
 };
 
 struct sim_report {
@@ -125,6 +141,8 @@ struct sim_report {
   /// HOST:PORT of the node simulated against; empty: in-process.
   std::string remote;
   outbox_report outbox;
+  /// Latencies by phase; empty without faults.
+  std::vector<phase_report> phases;
 };
 
 /// Watches the outbox of an in-process engine with a cold store: backlog
@@ -163,9 +181,12 @@ uint64_t current_rss_bytes();
 /// Collects the report after the drivers finished. `e` is null when the
 /// simulation ran against a remote node: the Redis and actor figures are
 /// then the server's and are left at zero (with `remote` set).
+/// `phase_starts` holds, for each phase the run reached in order, its start
+/// in seconds after the load started (empty without faults).
 sim_report make_sim_report(engine* e, const sim_plan& plan,
                            const sim_counters& c, double load_seconds,
-                           uint64_t rss_before);
+                           uint64_t rss_before,
+                           const std::vector<double>& phase_starts = {});
 
 /// Human-readable report.
 std::string render_text(const sim_report& r);

@@ -6,60 +6,14 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
+#include "tests/e2e/cli_run.hpp"
+
 using namespace authstore;
-
-namespace {
-
-struct run_result {
-  int code = -1;
-  std::string out;    // stdout and stderr, merged
-  std::string stdout; // stdout alone (libraries may warn on stderr)
-};
-
-/// Runs `authstore <args>` with `input` on stdin.
-run_result run(const std::string& args, const std::string& input = "") {
-  const char* bin = std::getenv("AUTHSTORE_BINARY");
-  REQUIRE(bin != nullptr);
-  // Per process: several checkouts' suites share /tmp on this machine.
-  auto tag = std::to_string(::getpid());
-  std::string in_file = "/tmp/authstore-cli-e2e-stdin-" + tag;
-  {
-    FILE* f = std::fopen(in_file.c_str(), "w");
-    std::fwrite(input.data(), 1, input.size(), f);
-    std::fclose(f);
-  }
-  std::string err_file = "/tmp/authstore-cli-e2e-stderr-" + tag;
-  std::string cmd
-    = std::string{bin} + " " + args + " <" + in_file + " 2>" + err_file;
-  run_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-    r.stdout.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::string err;
-  if (FILE* f = std::fopen(err_file.c_str(), "r")) {
-    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0)
-      err.append(buf.data(), n);
-    std::fclose(f);
-  }
-  r.out = r.stdout + err;
-  ::unlink(in_file.c_str());
-  ::unlink(err_file.c_str());
-  return r;
-}
-
-} // namespace
+using namespace authstore::test;
 
 TEST_CASE("the CLI writes, reads and deletes a session with documented exit "
           "codes",

@@ -9,7 +9,6 @@
 using namespace http_test;
 using std::chrono::milliseconds;
 
-
 TEST_CASE("HTTPS with the remote.tls-* files: client certificates from the "
           "CA, nothing in plain text",
           "[http][tls]") {

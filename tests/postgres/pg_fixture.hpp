@@ -33,7 +33,7 @@ inline std::unique_ptr<pg_store> open_pg_store(const pg_store_config& cfg) {
 }
 
 /// A store on a new schema of the shared server (or `server`), created by
-/// init() and dropped by the destructor; `pipeline` as in pg_store_config.
+/// prepare() and dropped by the destructor; `pipeline` as in pg_store_config.
 class pg_fixture {
 public:
   explicit pg_fixture(pg_server* server = nullptr, bool pipeline = true) {
@@ -45,9 +45,9 @@ public:
     cfg_ = pg_test_config(*server_, schema_);
     cfg_.pipeline = pipeline;
     store_ = open_pg_store(cfg_);
-    auto ready = store_->init();
+    auto ready = store_->prepare();
     if (!ready)
-      FAIL("pg_store::init: " << ready.error().render());
+      FAIL("pg_store::prepare: " << ready.error().render());
   }
 
   ~pg_fixture() {

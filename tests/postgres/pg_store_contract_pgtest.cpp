@@ -4,7 +4,7 @@
 // once with each transaction pipelined (one round trip, the default) and
 // once with one round trip per statement: both must mean the same.
 //
-// Each case runs on a schema of its own (created by pg_store::init, i.e.
+// Each case runs on a schema of its own (created by pg_store::prepare, i.e.
 // by the real migration, and dropped afterwards) on one shared server.
 #include "postgres/store.hpp"
 

@@ -50,7 +50,7 @@ struct private_store {
     if (!server.start())
       FAIL("private PostgreSQL did not start: " << server.last_error());
     store = open_pg_store(fault_config(server, "authstore"));
-    auto ready = store->init();
+    auto ready = store->prepare();
     if (!ready)
       FAIL("init: " << ready.error().render());
   }
@@ -83,12 +83,14 @@ TEST_CASE("a stopped server is cold_unavailable for every call, never not "
   auto persist = s.persist({"s1", 2, {set("c:me", "2")}});
   REQUIRE_FALSE(persist);
   check_unavailable(persist.error());
-  auto erase = s.erase("s1");
+  persist_request erase_all{"s1", 0, {}};
+  erase_all.erase = true; // the unconditional erase: a persist, erase at 0
+  auto erase = s.persist(erase_all);
   REQUIRE_FALSE(erase);
   check_unavailable(erase.error());
   REQUIRE_FALSE(s.ping());
   CHECK(is_transient(s.last_error_kind()));
-  auto init = open_pg_store(fault_config(p.server, "authstore"))->init();
+  auto init = open_pg_store(fault_config(p.server, "authstore"))->prepare();
   REQUIRE_FALSE(init);
   check_unavailable(init.error());
   CHECK(init.error().detail.find("connect_failed") != std::string::npos);
@@ -151,6 +153,37 @@ TEST_CASE("a hung server fails the call by the client deadline, and the "
   CHECK(s.stats().errors[static_cast<size_t>(pg_error_kind::io_timeout)] >= 1);
   REQUIRE(s.persist({"s1", 2, {set("c:me", "2")}}));
   CHECK(*s.load("s1") == session_snapshot{true, 2, {set("c:me", "2")}});
+}
+
+TEST_CASE("with a call budget, a call against a hung server ends by the "
+          "budget, reconnects and retries included, and counts its failures "
+          "by kind",
+          "[postgres][invariant-5]") {
+  private_store p;
+  cold_store_counters counters;
+  auto cfg = fault_config(p.server, "authstore");
+  cfg.call_timeout = std::chrono::milliseconds{600};
+  cfg.reply_margin = std::chrono::milliseconds{150};
+  cfg.connect_timeout = std::chrono::milliseconds{5000};
+  cfg.max_retries = 5;
+  cfg.call_budget = std::chrono::milliseconds{750};
+  cfg.counters = &counters;
+  auto s = open_pg_store(cfg);
+  REQUIRE(s->persist({"s1", 1, {set("c:me", "1")}}));
+  p.server.pause();
+  auto start = std::chrono::steady_clock::now();
+  auto r = s->persist({"s1", 2, {set("c:me", "2")}});
+  auto took = std::chrono::steady_clock::now() - start;
+  p.server.resume();
+  REQUIRE_FALSE(r);
+  check_unavailable(r.error());
+  // Without the budget: up to 6 x (5 s connect + 0.75 s) here. The slack
+  // is for a loaded machine (poll wakes late, sleeps overshoot).
+  CHECK(took < std::chrono::milliseconds{2000});
+  CHECK(counters.failures[static_cast<size_t>(pg_error_kind::io_timeout)] >= 1);
+  CHECK(counters.connects >= 1);
+  REQUIRE(s->persist({"s1", 2, {set("c:me", "2")}}));
+  CHECK(*s->load("s1") == session_snapshot{true, 2, {set("c:me", "2")}});
 }
 
 TEST_CASE("pg_ctl restart -m immediate: the next call reconnects, committed "

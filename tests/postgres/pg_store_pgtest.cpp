@@ -113,7 +113,7 @@ TEST_CASE("init creates the schema at the current version, and again is a "
   CHECK(version == std::to_string(latest_schema_version));
   REQUIRE(fx.store().persist({"s1", 1, {set("c:me", "1")}}));
   auto again = open_pg_store(fx.config());
-  REQUIRE(again->init());
+  REQUIRE(again->prepare());
   CHECK(load(*again, "s1").fields
         == std::vector<field_write>{set("c:me", "1")});
 }
@@ -125,9 +125,9 @@ TEST_CASE("a schema of a newer version is refused, naming both versions",
         "UPDATE \"" + fx.schema() + "\".schema_version SET version = 99");
   for (bool migrate : {true, false}) {
     auto cfg = fx.config();
-    cfg.migrate = migrate;
+    cfg.migrate = migrate ? migrate_mode::apply : migrate_mode::check;
     auto store = open_pg_store(cfg);
-    auto r = store->init();
+    auto r = store->prepare();
     REQUIRE_FALSE(r);
     CHECK(r.error().code == errc::invalid_config);
     CHECK(store->last_error_kind() == pg_error_kind::schema_mismatch);
@@ -147,9 +147,9 @@ TEST_CASE("without migration allowed, init refuses a missing schema and says "
           "[postgres]") {
   auto& server = shared();
   auto cfg = pg_test_config(server, fresh_schema());
-  cfg.migrate = false;
+  cfg.migrate = migrate_mode::check;
   auto store = open_pg_store(cfg);
-  auto r = store->init();
+  auto r = store->prepare();
   REQUIRE_FALSE(r);
   CHECK(r.error().code == errc::invalid_config);
   CHECK(r.error().detail.find("version 0") != std::string::npos);
@@ -160,10 +160,10 @@ TEST_CASE("without migration allowed, init refuses a missing schema and says "
   REQUIRE_FALSE(loaded);
   CHECK(loaded.error().code == errc::invalid_config);
   CHECK(store->last_error_kind() == pg_error_kind::undefined_object);
-  cfg.migrate = true;
-  REQUIRE(open_pg_store(cfg)->init());
-  cfg.migrate = false;
-  CHECK(open_pg_store(cfg)->init());
+  cfg.migrate = migrate_mode::apply;
+  REQUIRE(open_pg_store(cfg)->prepare());
+  cfg.migrate = migrate_mode::check;
+  CHECK(open_pg_store(cfg)->prepare());
   server.exec("DROP SCHEMA \"" + cfg.schema + "\" CASCADE");
 }
 
@@ -177,7 +177,7 @@ TEST_CASE("stores migrating one schema at once apply it once", "[postgres]") {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < stores.size(); ++i)
     threads.emplace_back([&, i] {
-      auto r = stores[i]->init();
+      auto r = stores[i]->prepare();
       results[i] = r ? "ok" : r.error().render();
     });
   for (auto& t : threads)
@@ -194,10 +194,10 @@ TEST_CASE("a role without rights is a clear error at start, not a crash and "
   make_role(fx.server(), "as_norights");
   auto cfg = fx.config();
   cfg.uri = fx.server().uri("as_norights", "pw");
-  cfg.migrate = false;
+  cfg.migrate = migrate_mode::check;
   {
     auto store = open_pg_store(cfg);
-    auto r = store->init();
+    auto r = store->prepare();
     REQUIRE_FALSE(r);
     CHECK(r.error().code == errc::invalid_config);
     CHECK(store->last_error_kind() == pg_error_kind::insufficient_privilege);
@@ -213,7 +213,7 @@ TEST_CASE("a role without rights is a clear error at start, not a crash and "
                        + "\" TO as_norights");
   {
     auto store = open_pg_store(cfg);
-    auto r = store->init();
+    auto r = store->prepare();
     REQUIRE_FALSE(r);
     CHECK(store->last_error_kind() == pg_error_kind::insufficient_privilege);
     CHECK(r.error().detail.find("INSERT") != std::string::npos);
@@ -222,7 +222,7 @@ TEST_CASE("a role without rights is a clear error at start, not a crash and "
   // the same kind, at once (not retried).
   grant_all(fx.server(), fx.schema(), "as_norights");
   auto store = open_pg_store(cfg);
-  REQUIRE(store->init());
+  REQUIRE(store->prepare());
   REQUIRE(store->persist({"s1", 1, {set("c:me", "1")}}));
   admin(fx.server(), "REVOKE INSERT, UPDATE ON ALL TABLES IN SCHEMA \""
                        + fx.schema() + "\" FROM as_norights");
@@ -235,6 +235,52 @@ TEST_CASE("a role without rights is a clear error at start, not a crash and "
   fx.server().exec("DROP ROLE as_norights");
 }
 
+TEST_CASE("if-missing creates a schema where there is none and reports "
+          "what it found; never only checks",
+          "[postgres]") {
+  auto& server = shared();
+  auto cfg = pg_test_config(server, fresh_schema());
+  cfg.migrate = migrate_mode::check;
+  auto never = open_pg_store(cfg)->prepare_schema();
+  REQUIRE_FALSE(never);
+  CHECK(never.error().code == errc::invalid_config);
+  CHECK(never.error().detail.find("authstore migrate") != std::string::npos);
+  cfg.migrate = migrate_mode::create;
+  auto created = open_pg_store(cfg)->prepare_schema();
+  REQUIRE(created);
+  CHECK(created->found == 0);
+  CHECK(created->now == latest_schema_version);
+  auto again = open_pg_store(cfg)->prepare_schema();
+  REQUIRE(again);
+  CHECK(again->found == latest_schema_version);
+  CHECK(again->now == latest_schema_version);
+  cfg.migrate = migrate_mode::check;
+  CHECK(open_pg_store(cfg)->prepare());
+  server.exec("DROP SCHEMA \"" + cfg.schema + "\" CASCADE");
+  // The setting's tokens, both ways.
+  for (auto m :
+       {migrate_mode::check, migrate_mode::create, migrate_mode::apply})
+    CHECK(migrate_mode_of(to_string(m)) == m);
+  CHECK_FALSE(migrate_mode_of("sometimes"));
+}
+
+TEST_CASE("failed attempts are counted by kind for the metrics", "[postgres]") {
+  pg_fixture fx;
+  cold_store_counters counters;
+  auto cfg = fx.config();
+  cfg.uri = fx.server().uri("postgres", "", "no_such_db");
+  cfg.counters = &counters;
+  REQUIRE_FALSE(open_pg_store(cfg)->prepare());
+  CHECK(counters.failures[static_cast<size_t>(pg_error_kind::invalid_database)]
+        == 1);
+  CHECK(counters.connects == 1);
+  cfg.uri = fx.server().uri();
+  auto store = open_pg_store(cfg);
+  REQUIRE(store->persist({"s1", 1, {set("c:me", "1")}}));
+  CHECK(counters.connects == 2);
+  CHECK(store->backend() == "postgresql");
+}
+
 TEST_CASE("a wrong or missing password and a missing database are distinct "
           "clear errors",
           "[postgres]") {
@@ -244,7 +290,7 @@ TEST_CASE("a wrong or missing password and a missing database are distinct "
   auto init_kind = [&](const std::string& uri) {
     cfg.uri = uri;
     auto store = open_pg_store(cfg);
-    auto r = store->init();
+    auto r = store->prepare();
     REQUIRE_FALSE(r);
     CHECK(r.error().code == errc::invalid_config);
     CHECK(r.error().detail.find(to_string(store->last_error_kind()))
@@ -271,7 +317,7 @@ TEST_CASE("a read-only server or role is its own error: writes fail, loads "
   cfg.uri = fx.server().uri("as_ro", "pw");
   cfg.retry_backoff = std::chrono::milliseconds{1};
   auto store = open_pg_store(cfg);
-  auto init = store->init();
+  auto init = store->prepare();
   REQUIRE_FALSE(init);
   CHECK(init.error().code == errc::cold_unavailable);
   CHECK(store->last_error_kind() == pg_error_kind::read_only);
@@ -301,7 +347,7 @@ TEST_CASE("a statement blocked past the call timeout fails with timeout and "
   auto cfg = fx.config();
   cfg.call_timeout = std::chrono::milliseconds{300};
   auto store = open_pg_store(cfg);
-  REQUIRE(store->init());
+  REQUIRE(store->prepare());
   pg_client blocker(fx.server().uri());
   REQUIRE(blocker.exec("BEGIN"));
   REQUIRE(blocker.exec("SELECT * FROM \"" + fx.schema()
@@ -329,7 +375,7 @@ TEST_CASE("a deadlock victim is retried inside the call and the persist "
   auto cfg = fx.config();
   cfg.call_timeout = std::chrono::milliseconds{10000};
   auto store = open_pg_store(cfg);
-  REQUIRE(store->init());
+  REQUIRE(store->prepare());
   pg_client other(fx.server().uri());
   const std::string fields = "\"" + fx.schema() + "\".fields";
   // The other session never detects the deadlock itself: the store's
@@ -391,7 +437,7 @@ TEST_CASE("a load is one snapshot: never half of a concurrent persist",
           "[postgres][invariant-2]") {
   pg_fixture fx;
   auto reader = open_pg_store(fx.config());
-  REQUIRE(reader->init());
+  REQUIRE(reader->prepare());
   constexpr uint64_t versions = 300;
   std::atomic<bool> done{false};
   std::string writer_error;

@@ -3,59 +3,19 @@
 // Redis, and no session id or value in any output.
 #include "runtime/engine/metrics.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "runtime/engine/engine_actors.hpp"
 #include "runtime/http/endpoint.hpp"
-#include "tests/metrics_sample.hpp"
+#include "tests/http_get.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
 #include <caf/all.hpp>
 
 using namespace authstore;
 using namespace authstore::test;
-
-namespace {
-
-struct scrape_reply {
-  int status = 0;
-  std::string body;
-};
-
-scrape_reply http_get(uint16_t port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-  REQUIRE(::send(fd, req.data(), req.size(), 0)
-          == static_cast<ssize_t>(req.size()));
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
-    resp.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  scrape_reply r;
-  // The server answers an HTTP/1.0 request as an HTTP/1.1 server does
-  // (RFC 9110 §6.2): with its own version, and closes after it.
-  REQUIRE(resp.rfind("HTTP/1.1 ", 0) == 0);
-  r.status = std::stoi(resp.substr(9, 3));
-  auto body = resp.find("\r\n\r\n");
-  REQUIRE(body != std::string::npos);
-  r.body = resp.substr(body + 4);
-  return r;
-}
-
-} // namespace
 
 TEST_CASE("a scrape after a workload shows every metric family with "
           "plausible values",

@@ -102,12 +102,102 @@ TEST_CASE("a hot TTL needs a cold store to read expired sessions back from",
   REQUIRE_FALSE(settings::load({{"redis.hot-ttl-s", "60"}}, &problems));
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].detail.find("redis.hot-ttl-s") != std::string::npos);
-  CHECK(problems[0].detail.find("needs mongodb.uri") != std::string::npos);
+  CHECK(problems[0].detail.find("needs a cold store (cold.uri)")
+        != std::string::npos);
   auto with_cold = settings::load(
     {{"redis.hot-ttl-s", "60"}, {"mongodb.uri", "mongodb://127.0.0.1:27017"}});
   REQUIRE(with_cold);
   CHECK(with_cold->redis_hot_ttl_s() == std::chrono::seconds{60});
   CHECK(settings::load({{"redis.hot-ttl-s", "0"}}));
+  // Either backend is a cold store.
+  CHECK(settings::load(
+    {{"redis.hot-ttl-s", "60"}, {"cold", "postgresql://u@127.0.0.1/db"}}));
+}
+
+TEST_CASE("cold.uri's scheme picks the backend; mongodb.uri is its MongoDB "
+          "synonym",
+          "[config][cold]") {
+  struct row {
+    const char* uri;
+    cold_backend backend;
+  };
+  for (auto [uri, backend] :
+       {row{"mongodb://h:27017/db", cold_backend::mongodb},
+        row{"mongodb+srv://cluster.example/db", cold_backend::mongodb},
+        row{"postgresql://u:p@h:5432/db?sslmode=require",
+            cold_backend::postgresql},
+        row{"postgres://h/db", cold_backend::postgresql}}) {
+    INFO(uri);
+    auto s = settings::load({{"cold", uri}});
+    REQUIRE(s);
+    CHECK(s->cold_store_backend() == backend);
+    CHECK(s->cold_store_uri() == uri);
+    CHECK(cold_backend_of(uri) == backend);
+  }
+  auto none = settings::load({});
+  REQUIRE(none);
+  CHECK(none->cold_store_backend() == cold_backend::none);
+  CHECK(none->cold_store_uri().empty());
+  // The older name still selects MongoDB, from a flag or the environment.
+  auto old = settings::load({{"mongodb", "mongodb://h/db"}});
+  REQUIRE(old);
+  CHECK(old->cold_store_uri() == "mongodb://h/db");
+  CHECK(old->cold_store_backend() == cold_backend::mongodb);
+  env_var e{"AUTHSTORE_COLD_URI", "postgres://env-host/db"};
+  auto from_env = settings::load({});
+  REQUIRE(from_env);
+  CHECK(from_env->cold_store_backend() == cold_backend::postgresql);
+  CHECK(from_env->source(setting_id::cold_uri) == "AUTHSTORE_COLD_URI");
+}
+
+TEST_CASE("an unknown scheme, a non-MongoDB mongodb.uri and two different "
+          "URIs are configuration errors naming the settings, never the "
+          "password",
+          "[config][cold]") {
+  std::vector<failure> problems;
+  REQUIRE_FALSE(
+    settings::load({{"cold", "mysql://u:secret1@h/db"}}, &problems));
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].code == errc::invalid_config);
+  CHECK(problems[0].detail.find("cold.uri") != std::string::npos);
+  CHECK(problems[0].detail.find("unknown scheme") != std::string::npos);
+  CHECK(problems[0].detail.find("postgresql://") != std::string::npos);
+  CHECK(problems[0].detail.find("secret1") == std::string::npos);
+  problems.clear();
+  REQUIRE_FALSE(
+    settings::load({{"mongodb", "postgresql://u:secret2@h/db"}}, &problems));
+  CHECK(problems[0].detail.find("mongodb.uri") != std::string::npos);
+  CHECK(problems[0].detail.find("secret2") == std::string::npos);
+  problems.clear();
+  REQUIRE_FALSE(settings::load({{"cold", "postgresql://u:secret3@h/db"},
+                                {"mongodb", "mongodb://u:secret4@m/db"}},
+                               &problems));
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].detail.find("cold.uri (from --cold)") != std::string::npos);
+  CHECK(problems[0].detail.find("mongodb.uri (from --mongodb)")
+        != std::string::npos);
+  CHECK(problems[0].detail.find("secret3") == std::string::npos);
+  CHECK(problems[0].detail.find("secret4") == std::string::npos);
+  // The same URI under both names is one cold store.
+  auto same = settings::load(
+    {{"cold", "mongodb://m/db"}, {"mongodb.uri", "mongodb://m/db"}});
+  REQUIRE(same);
+  CHECK(same->cold_store_backend() == cold_backend::mongodb);
+}
+
+TEST_CASE("cold.migrate takes never, if-missing or always-up",
+          "[config][cold]") {
+  auto s = settings::load({});
+  REQUIRE(s);
+  CHECK(s->cold_migrate() == "if-missing");
+  for (const char* ok : {"never", "if-missing", "always-up"})
+    CHECK(settings::load({{"cold.migrate", ok}}));
+  std::vector<failure> problems;
+  REQUIRE_FALSE(settings::load({{"cold.migrate", "yes"}}, &problems));
+  CHECK(problems[0].detail.find("cold.migrate") != std::string::npos);
+  CHECK(s->cold_workers() == 4);
+  CHECK_FALSE(settings::load({{"cold.workers", "0"}}));
+  CHECK(s->postgresql_schema() == "authstore");
 }
 
 TEST_CASE("outbox settings are bounded and checked together", "[config]") {
@@ -134,6 +224,29 @@ TEST_CASE("passwords in URLs never show in describe()", "[config]") {
   CHECK(d.find("redis://user:***@h:1/0") != std::string::npos);
   CHECK(redact_url("redis://:p@h") == "redis://:***@h");
   CHECK(redact_url("redis://h:1") == "redis://h:1");
+  CHECK(redact_url("redis://secret@h") == "redis://:***@h"); // password form
+}
+
+TEST_CASE("config --check redacts the password of either cold-store URI, in "
+          "the user info and in libpq's password parameter",
+          "[config][cold]") {
+  auto pg = settings::load(
+    {{"cold", "postgresql://as:pgpw1@db:5432/auth?sslmode=require"}});
+  REQUIRE(pg);
+  auto d = pg->describe();
+  CHECK(d.find("pgpw1") == std::string::npos);
+  CHECK(d.find("cold.uri = postgresql://as:***@db:5432/auth?sslmode=require")
+        != std::string::npos);
+  auto mongo = settings::load({{"mongodb", "mongodb://m:mgpw2@h/db"}});
+  REQUIRE(mongo);
+  CHECK(mongo->describe().find("mgpw2") == std::string::npos);
+  CHECK(redact_url("postgresql://as@db/auth?password=pgpw3&sslmode=require")
+        == "postgresql://as@db/auth?password=***&sslmode=require");
+  CHECK(redact_url("postgres://db/auth?sslmode=disable&password=x&a=b")
+        == "postgres://db/auth?sslmode=disable&password=***&a=b");
+  CHECK(redact_url("postgresql://as@db/auth") == "postgresql://as@db/auth");
+  CHECK(redact_url("postgresql://as:p%40ss@h1,h2/db")
+        == "postgresql://as:***@h1,h2/db");
 }
 
 TEST_CASE("environment variable names derive from the key", "[config]") {

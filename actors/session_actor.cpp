@@ -142,6 +142,9 @@ size_t result_slot(uint64_t) {
 size_t result_slot(bool existed) {
   return existed ? op_result::ok : op_result::not_found;
 }
+size_t result_slot(const session_snapshot& s) {
+  return s.found ? op_result::ok : op_result::not_found;
+}
 
 /// Counts one finished operation that started at `start`.
 void count(session_pointer self, op_kind op, clock::time_point start,
@@ -364,7 +367,8 @@ void start_read_through(session_pointer self) {
 /// when the version shows someone else wrote in between.
 void apply_to_cache(session_state& st, const patch& p, uint64_t version) {
   auto& c = st.cache;
-  if (version != c.version + 1) {
+  // A replace dropped what the cache holds, and a floored version jumped.
+  if (p.replace || version != c.version + 1) {
     c.clear(version);
     return;
   }
@@ -667,6 +671,26 @@ caf::result<bool> handle_delete(session_pointer self) {
     });
 }
 
+/// The whole session in one script call (read-through like every read);
+/// bounded by the patch limits, so what it returns one write can restore.
+caf::result<session_snapshot> handle_read_session(session_pointer self) {
+  return ask_redis<session_snapshot>(
+    self, op_kind::read_session,
+    [self] {
+      const auto& cfg = *self->state.cfg;
+      return redis_layout::read_session(self->state.sid,
+                                        cfg.bounds.max_writes,
+                                        cfg.bounds.max_patch_bytes,
+                                        cfg.with_cold());
+    },
+    [self](const redis_reply& r, bool warmed) -> outcome<session_snapshot> {
+      auto snap = redis_layout::parse_read_session(r);
+      if (snap)
+        count_read(self, snap->found, warmed);
+      return snap;
+    });
+}
+
 session_actor::behavior_type
 session_impl(session_pointer self, std::string sid, redis_actor redis,
              std::shared_ptr<const session_config> cfg) {
@@ -699,6 +723,9 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
                                               self->state.cfg->with_cold());
         },
         [](const redis_reply& r, bool) { return redis_layout::parse_flag(r); });
+    },
+    [=](read_session_atom, const std::string&) {
+      return handle_read_session(self);
     },
     [=](passivate_atom) {
       self->state.passivating = true;

@@ -96,6 +96,9 @@ void patch::erase_key(std::string_view type, std::string_view id) {
 }
 
 outcome<bool> validate_patch(const patch& p, const patch_bounds& bounds) {
+  if (p.if_absent && (p.replace || p.expected_version != any_version))
+    return {errc::invalid_argument,
+            "if_absent excludes replace and an expected version"};
   if (p.writes.size() > bounds.max_writes)
     return {errc::too_many_fields,
             "patch has " + std::to_string(p.writes.size()) + " writes, at most "

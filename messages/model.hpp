@@ -82,6 +82,20 @@ struct patch {
   /// Apply only when the session's version equals this (optimistic lock);
   /// any_version disables the check. Version 0 means "does not exist yet".
   uint64_t expected_version = any_version;
+  /// Apply only when no live session exists: never written, or deleted (a
+  /// tombstone, whose version is not 0). Checked inside the write's script,
+  /// so two importers cannot both create a session (`import` without
+  /// --replace). Not with expected_version or replace.
+  bool if_absent = false;
+  /// Drop the session's creds and keys first, in the same atomic write
+  /// (`import --replace`): the drop is a delete with a version of its own
+  /// (the next one), the writes take the one after it, so the cold store
+  /// drops the old state as it drops a deleted session's.
+  bool replace = false;
+  /// The new version is at least this (0: no floor). `restore` carries a
+  /// dumped version with it; the version still grows by at least one, so it
+  /// never goes backwards (invariant 2).
+  uint64_t min_version = 0;
 
   /// Appends an upsert of creds field `name`.
   void set_creds(std::string_view name, std::string json);
@@ -96,13 +110,18 @@ struct patch {
   size_t payload_bytes() const;
 
   friend bool operator==(const patch& a, const patch& b) {
-    return a.writes == b.writes && a.expected_version == b.expected_version;
+    return a.writes == b.writes && a.expected_version == b.expected_version
+           && a.if_absent == b.if_absent && a.replace == b.replace
+           && a.min_version == b.min_version;
   }
 };
 
+/// Coupled with remote_protocol_version (messages/interfaces.hpp): a change
+/// of these members changes what a patch is on the wire.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, patch& x) {
-  return f(x.writes, x.expected_version);
+  return f(x.writes, x.expected_version, x.if_absent, x.replace,
+           x.min_version);
 }
 
 /// Limits on a patch, checked before anything is sent to a backend.
@@ -116,7 +135,8 @@ struct patch_bounds {
 };
 
 /// Checks field names ("c:<name>" / "k:<type>/<id>", each part valid), value
-/// sizes and counts. A failing patch is rejected whole (nothing
+/// sizes, counts and that the conditions combine (if_absent excludes
+/// expected_version and replace). A failing patch is rejected whole (nothing
 /// half-applied). Values are expected to be codec-normalized JSON already.
 outcome<bool> validate_patch(const patch& p, const patch_bounds& bounds);
 
@@ -196,6 +216,23 @@ struct session_snapshot {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_snapshot& x) {
   return f(x.found, x.version, x.fields);
+}
+
+/// One page of a walk over the live sessions Redis holds (list_sessions).
+struct session_page {
+  /// Where the next page starts; "0" when the walk is complete.
+  std::string cursor = "0";
+  /// Live session ids (tombstones left out); a walk may name one twice.
+  std::vector<std::string> ids;
+
+  friend bool operator==(const session_page& a, const session_page& b) {
+    return a.cursor == b.cursor && a.ids == b.ids;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_page& x) {
+  return f(x.cursor, x.ids);
 }
 
 } // namespace authstore

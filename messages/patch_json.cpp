@@ -28,10 +28,14 @@ outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
   auto doc = parse_limited(text, doc_limits);
   if (!doc)
     return doc.error();
-  if (!doc->is_object())
+  return patch_from_json(*doc, limits);
+}
+
+outcome<patch> patch_from_json(const json& doc, const patch_limits& limits) {
+  if (!doc.is_object())
     return {errc::invalid_argument, "a patch is a JSON object"};
   patch result;
-  for (auto& [part, body] : doc->items()) {
+  for (auto& [part, body] : doc.items()) {
     if (part != "creds" && part != "keys")
       // Not echoed: it may be a misplaced value (see validate_key_type).
       return {errc::invalid_argument, "unknown patch member ("
@@ -40,7 +44,7 @@ outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
     if (!body.is_object())
       return {errc::invalid_argument, "patch." + part + " must be an object"};
   }
-  if (auto c = doc->find("creds"); c != doc->end()) {
+  if (auto c = doc.find("creds"); c != doc.end()) {
     for (auto& [name, v] : c->items()) {
       if (auto ok = validate_creds_field(name); !ok)
         return ok.error();
@@ -55,7 +59,7 @@ outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
       result.set_creds(name, std::move(*t));
     }
   }
-  if (auto k = doc->find("keys"); k != doc->end()) {
+  if (auto k = doc.find("keys"); k != doc.end()) {
     for (auto& [type, ids] : k->items()) {
       if (auto ok = validate_key_type(type); !ok)
         return ok.error();

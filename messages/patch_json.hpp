@@ -29,6 +29,11 @@ struct patch_limits {
 /// Parses and validates a patch document; values come out normalized.
 outcome<patch> parse_patch(std::string_view text, const patch_limits& limits);
 
+/// As parse_patch, for a document already parsed (under limits at least as
+/// tight as parse_patch's): `doc` must be an object whose members are
+/// `creds` and `keys` only. `restore` reads a dump line with it.
+outcome<patch> patch_from_json(const json& doc, const patch_limits& limits);
+
 /// Builds {"field": value, ...} from creds fields ("c:..." names, JSON text
 /// values) -- the inverse of the creds part of a patch.
 std::string creds_document(const std::vector<field_write>& fields);

@@ -11,6 +11,7 @@ packages=(
   libmongoc-dev                            # MongoDB C driver
   libpq-dev                                # PostgreSQL C client (libpq)
   nlohmann-json3-dev                       # JSON
+  zlib1g-dev                               # gzip dumps (authstore dump --gzip)
   prometheus-cpp-dev                       # metrics
   catch2                                   # tests (v2)
   redis-server redis-tools                 # hot store for tests and sim

@@ -13,6 +13,8 @@
 #include <random>
 #include <string>
 
+#include "messages/backoff.hpp"
+
 namespace authstore {
 
 namespace {
@@ -73,22 +75,6 @@ failure bad_config(const char* field, const char* rule) {
 }
 
 } // namespace
-
-std::string_view to_string(breaker_state x) {
-  switch (x) {
-    case breaker_state::closed:
-      return "closed";
-    case breaker_state::half_open:
-      return "half_open";
-    case breaker_state::open:
-      return "open";
-    case breaker_state::forced_open:
-      return "forced_open";
-    case breaker_state::disabled:
-      return "disabled";
-  }
-  return "unknown";
-}
 
 std::string_view to_string(call_result x) {
   switch (x) {
@@ -301,11 +287,12 @@ void circuit_breaker::record_probe(bool failed, bool slow,
 }
 
 void circuit_breaker::open_circuit(trip_reason why, clock::time_point now) {
-  auto cap = clock::duration{cfg_.open_max};
-  auto nominal = clock::duration{cfg_.open_base};
-  for (uint32_t i = 0; i < failed_probes_ && nominal < cap; ++i)
-    nominal *= 2;
-  nominal = std::min(nominal, cap);
+  auto nominal
+    = capped_doubling(clock::duration{cfg_.open_base},
+                      clock::duration{cfg_.open_max}, failed_probes_);
+  // The jitter only shortens the period (and is pinned by the reference
+  // model in tests/unit/circuit_breaker_test.cpp), unlike backoff_policy's
+  // factor around 1, so it stays here.
   auto u = uniform_();
   // Out-of-range or NaN draws from a foreign source must not leave [0, 1).
   if (!(u >= 0.0))

@@ -61,23 +61,10 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/breaker_state.hpp"
 #include "messages/errors.hpp"
 
 namespace authstore {
-
-/// The breaker's state; the value is the metrics gauge value.
-enum class breaker_state : uint8_t {
-  /// Calls flow; outcomes are counted in the rolling window.
-  closed = 0,
-  /// A few probe calls are let through to test the cold store.
-  half_open = 1,
-  /// Every call is rejected until the open period has elapsed.
-  open = 2,
-  /// An operator rejected every call (force_open()).
-  forced_open = 3,
-  /// An operator let every call through untracked (disable()).
-  disabled = 4,
-};
 
 /// What a finished cold-store call reports to the breaker.
 enum class call_result : uint8_t {
@@ -103,9 +90,6 @@ enum class trip_reason : uint8_t {
   probe_failed,
 };
 
-/// Stable tokens: "closed", "half_open", "open", "forced_open", "disabled".
-std::string_view to_string(breaker_state x);
-
 /// Stable tokens: "success", "failure", "timeout".
 std::string_view to_string(call_result x);
 
@@ -113,7 +97,9 @@ std::string_view to_string(call_result x);
 /// "slow_call_rate", "probe_failed".
 std::string_view to_string(trip_reason x);
 
-/// Tuning of one breaker; the defaults are issue #4's, bounds in validate().
+/// Tuning of one breaker, bounds in validate(). The engine sets it from the
+/// cold.* settings (runtime/node/config.cpp), whose defaults these are;
+/// bucket and the jitter fields have no setting.
 struct circuit_breaker_config {
   /// Span of the rolling window for the failure and slow-call rates.
   std::chrono::milliseconds window = std::chrono::seconds(10);

@@ -28,7 +28,9 @@ namespace authstore {
 using cold_worker_factory
   = std::function<cold_worker_actor(caf::actor_system&)>;
 
-/// Settings of the cold supervisor; defaults are issue #4's.
+/// Settings of the cold supervisor. The engine sets them from the cold.*
+/// settings (runtime/node/config.cpp), whose defaults these are; fields
+/// without a setting keep the values below.
 struct cold_supervisor_config {
   /// Trip rules, open periods and probes (validate() them first).
   circuit_breaker_config breaker;

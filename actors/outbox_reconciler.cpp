@@ -26,6 +26,10 @@
 //     malformed outbox or refused as invalid: quarantine (index entry moved
 //              to `as:quarantine`, marks and values kept), log, count
 //
+// The claim -> persist -> clear chain itself is persist_round.hpp's (the
+// live path runs the same one); this file holds the reconciler's policy:
+// what to take, claims, backoff and quarantine.
+//
 // Several nodes: claims (SET NX PX with an owner token) keep two
 // reconcilers off one session; a claim outlives no crash by more than its
 // lease; persists are idempotent (mongo_store.hpp), so a duplicate after an
@@ -41,6 +45,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/persist_round.hpp"
+#include "messages/backoff.hpp"
 #include "messages/session_id.hpp"
 #include "observe/log.hpp"
 #include "redis/layout.hpp"
@@ -50,15 +56,22 @@ namespace authstore {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 
+/// A session's failures in a row (of `reconciler_state::retry`) and when it
+/// may be taken again.
 struct backoff_entry {
-  int failures = 0;
+  uint32_t failures = 0;
   clock::time_point next_at{};
 };
 
 struct reconciler_state {
   reconciler_config cfg;
+  /// How every round runs (persist_round.hpp): claims with cfg.owner.
+  persist_round_config round;
+  /// Per-session backoff: cfg.backoff_base doubling (at most 20 times) to
+  /// cfg.backoff_max, jittered x [0.5, 1.5) so that sessions that failed
+  /// together (a cold-store outage) do not all come back in one tick.
+  backoff_policy retry;
   std::unordered_set<std::string> in_flight;
   std::unordered_map<std::string, backoff_entry> backoff;
   /// Index entries to skip next time: every one read last time was busy.
@@ -108,14 +121,10 @@ void done(reconciler_pointer self, const std::string& sid) {
 void failed(reconciler_pointer self, const std::string& sid, const failure& f) {
   auto& st = self->state;
   if (auto* c = counters(self))
-    c->failures[reconciler_path][static_cast<size_t>(f.code)].fetch_add(
+    c->failures[reconciler_path][errc_slot(f.code)].fetch_add(
       1, std::memory_order_relaxed);
   auto& b = st.backoff[sid];
-  auto wait = st.cfg.backoff_base * (int64_t{1} << std::min(b.failures, 20));
-  wait = std::min(wait, st.cfg.backoff_max);
-  std::uniform_real_distribution<double> jitter{0.5, 1.5};
-  auto jittered = milliseconds{
-    static_cast<int64_t>(static_cast<double>(wait.count()) * jitter(st.rng))};
+  auto jittered = st.retry.wait_from(b.failures, st.rng);
   b.failures += 1;
   b.next_at = clock::now() + jittered;
   log::write(log::level::warn, "outbox_reconciler", "persist_failed",
@@ -156,42 +165,25 @@ void quarantine(reconciler_pointer self, const std::string& sid,
   done(self, sid);
 }
 
-bool is_malformed(const failure& f) {
-  return f.code == errc::invalid_argument || f.code == errc::invalid_session_id;
-}
-
-void clear(reconciler_pointer self, const std::string& sid, uint64_t version,
-           clock::time_point start, bool persisted) {
-  ask_redis(
-    self,
-    redis_layout::clear_dirty(sid, version, self->state.cfg.owner,
-                              redis_layout::wall_ms(),
-                              self->state.cfg.hot_ttl.count()),
-    [self, sid, version, start, persisted](const redis_reply& r) {
-      auto cleared = redis_layout::parse_clear_dirty(r);
-      if (!cleared)
-        return failed(self, sid, cleared.error());
-      if (auto* c = counters(self)) {
-        if (persisted) {
-          log::write(log::level::debug, "outbox_reconciler", "persisted",
-                     {{"session", sid},
-                      {"version", std::to_string(version)},
-                      {"marks_cleared", std::to_string(cleared->cleared)}});
-          c->persists[reconciler_path].fetch_add(1, std::memory_order_relaxed);
-          c->latency[reconciler_path].record(static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
-                                                                 - start)
-              .count()));
-        } else {
-          c->clean_reads[reconciler_path].fetch_add(1,
-                                                    std::memory_order_relaxed);
-        }
-        c->marks_cleared.fetch_add(cleared->cleared, std::memory_order_relaxed);
-      }
+/// The reconciler's policy on a finished round (persist_round.hpp).
+void round_ended(reconciler_pointer self, const std::string& sid,
+                 const persist_outcome& o) {
+  switch (o.end) {
+    case persist_end::persisted:
+    case persist_end::clean:
       self->state.backoff.erase(sid);
-      done(self, sid);
-    },
-    [self, sid](const failure& f) { failed(self, sid, f); });
+      return done(self, sid);
+    case persist_end::claimed_elsewhere:
+      if (auto* c = counters(self))
+        c->claims_lost.fetch_add(1, std::memory_order_relaxed);
+      return done(self, sid);
+    case persist_end::failed:
+      // A malformed outbox, or one the cold store refused as malformed,
+      // never persists as it is; a failed clear is Redis's trouble.
+      if (o.step != persist_step::clear && is_malformed(o.error.code))
+        return quarantine(self, sid, o.error);
+      return failed(self, sid, o.error);
+  }
 }
 
 /// One session: claim and read, persist, clear.
@@ -199,37 +191,9 @@ void reconcile(reconciler_pointer self, const std::string& sid) {
   self->state.in_flight.insert(sid);
   if (auto ok = validate_session_id(sid); !ok)
     return quarantine(self, sid, ok.error());
-  auto start = clock::now();
-  auto& cfg = self->state.cfg;
-  ask_redis(
-    self, redis_layout::claim_dirty(sid, cfg.owner, cfg.lease.count()),
-    [self, sid, start](const redis_reply& r) {
-      auto read = redis_layout::parse_read_dirty(r, sid);
-      if (!read)
-        return is_malformed(read.error()) ? quarantine(self, sid, read.error())
-                                          : failed(self, sid, read.error());
-      if (read->claimed_elsewhere) {
-        if (auto* c = counters(self))
-          c->claims_lost.fetch_add(1, std::memory_order_relaxed);
-        return done(self, sid);
-      }
-      auto version = read->request.version;
-      if (read->marks == 0) // clean: drop the index entry, release
-        return clear(self, sid, version, start, false);
-      self
-        ->request(self->state.cfg.cold, self->state.cfg.cold_timeout,
-                  persist_atom::value, std::move(read->request))
-        .then([self, sid, version,
-               start](uint64_t) { clear(self, sid, version, start, true); },
-              [self, sid](caf::error& err) {
-                auto f = to_failure(err);
-                if (is_malformed(f))
-                  quarantine(self, sid, f);
-                else
-                  failed(self, sid, f);
-              });
-    },
-    [self, sid](const failure& f) { failed(self, sid, f); });
+  run_persist_round(
+    self, self->state.round, sid,
+    [self, sid](const persist_outcome& o) { round_ended(self, sid, o); });
 }
 
 void update_backlog(reconciler_pointer self) {
@@ -346,7 +310,7 @@ void on_tick(reconciler_pointer self) {
   self->request(st.cfg.cold, st.cfg.redis_timeout, cold_status_atom::value)
     .then(
       [self](const cold_status& cs) {
-        bool open = cs.state == 3 || (cs.state == 2 && cs.next_probe_ms > 0);
+        bool open = refuses_calls(cs.state, cs.next_probe_ms);
         self->state.cold_open = open;
         if (open) {
           if (auto* c = counters(self))
@@ -360,7 +324,23 @@ void on_tick(reconciler_pointer self) {
 
 reconciler_actor::behavior_type reconciler_impl(reconciler_pointer self,
                                                 reconciler_config cfg) {
-  self->state.cfg = std::move(cfg);
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.round.redis = st.cfg.redis;
+  st.round.cold = st.cfg.cold;
+  st.round.redis_timeout = st.cfg.redis_timeout;
+  st.round.cold_timeout = st.cfg.cold_timeout;
+  st.round.hot_ttl = st.cfg.hot_ttl;
+  st.round.owner = st.cfg.owner;
+  st.round.lease = st.cfg.lease;
+  st.round.path = persist_path::reconciler;
+  st.round.counters = st.cfg.counters;
+  st.round.component = "outbox_reconciler";
+  st.retry.base = st.cfg.backoff_base;
+  st.retry.cap = st.cfg.backoff_max;
+  st.retry.max_doublings = 20;
+  st.retry.jitter_low = 0.5;
+  st.retry.jitter_high = 1.5;
   self->send(self, tick_atom::value);
   return {
     [=](tick_atom) { on_tick(self); },

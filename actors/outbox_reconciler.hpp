@@ -16,7 +16,9 @@ class actor_system;
 
 namespace authstore {
 
-/// Settings of one reconciler; the defaults are issue #5's.
+/// Settings of one reconciler. The engine sets them from the outbox.*
+/// settings (runtime/node/config.cpp), whose defaults these are; page has
+/// no setting.
 struct reconciler_config {
   /// Its own Redis connection (not a session pool member: a sweep or a big
   /// outbox read must not queue ahead of session traffic).
@@ -43,7 +45,7 @@ struct reconciler_config {
   /// Bound on each Redis request and on each persist call.
   std::chrono::milliseconds redis_timeout{3000};
   /// Hot TTL a session gets once its persist left it clean (0 = none).
-  std::chrono::milliseconds hot_ttl{0};
+  std::chrono::seconds hot_ttl{0};
   std::chrono::milliseconds cold_timeout{4000};
   /// Keys examined per sweep step (one step per tick); 0 disables the sweep.
   size_t sweep_count = 1000;

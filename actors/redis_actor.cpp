@@ -81,8 +81,8 @@ void flush(redis_pointer self) {
       promise.deliver(std::move(*results[i]));
     } else {
       if (st.counters)
-        st.counters->errors[static_cast<uint8_t>(results[i].error().code)]
-          .fetch_add(1, std::memory_order_relaxed);
+        st.counters->errors[errc_slot(results[i].error().code)].fetch_add(
+          1, std::memory_order_relaxed);
       promise.deliver(make_error(results[i].error()));
     }
   }

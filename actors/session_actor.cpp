@@ -19,15 +19,16 @@
 // so concurrent writers in other processes cannot lose each other's
 // updates either.
 //
-// Cache: creds and recently read keys, all valid at one version
-// (cache_version). A write acknowledged at exactly cache_version + 1 was
-// ours and is applied to the cache; any other version means someone else
-// wrote, and the cache is dropped. Entries older than cache_max_age are
-// re-read, bounding staleness against writers in other processes.
+// Cache (session_cache.hpp): creds and recently read keys, all valid at
+// one version; a write acknowledged at exactly that version + 1 was ours
+// and is applied, any other version drops it. Entries older than
+// cache_max_age are re-read, bounding staleness against writers in other
+// processes.
 //
 // Write-behind (with a cold store): the Lua write marks what it changed as
 // dirty in the same script. After the caller got its reply, the actor runs
-// one persist chain at a time:
+// one persist chain at a time, each round persist_round.hpp's (shared with
+// the reconciler):
 //
 //   read_dirty (values of the dirty fields at version V, one script)
 //     -> cold supervisor: persist(V)        (idempotent, never regresses)
@@ -57,10 +58,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <unordered_map>
 
 #include <caf/all.hpp>
 
+#include "actors/persist_round.hpp"
+#include "actors/session_cache.hpp"
 #include "messages/patch_json.hpp"
 #include "observe/log.hpp"
 #include "redis/layout.hpp"
@@ -71,21 +73,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-struct session_cache {
-  uint64_t version = 0;
-  clock::time_point loaded{};
-  bool has_creds = false;
-  creds_reply creds;
-  /// "type/id" -> value, or empty optional-like marker for known-absent.
-  std::unordered_map<std::string, std::pair<bool, std::string>> keys;
-
-  void clear(uint64_t new_version) {
-    version = new_version;
-    has_creds = false;
-    keys.clear();
-  }
-};
-
 struct session_state {
   std::string sid;
   redis_actor redis;
@@ -95,8 +82,9 @@ struct session_state {
   bool passivating = false;
   /// A persist chain is running (at most one per session).
   bool persisting = false;
-  /// Failed persist rounds in a row, and when to try again.
-  int persist_failures = 0;
+  /// Failed persist rounds in a row (cfg->persist_retry), and when to try
+  /// again.
+  uint32_t persist_failures = 0;
   clock::time_point persist_retry_at{};
   /// Read-through (redis/layout.hpp): while Redis had no trace of
   /// the session and a load from the cold store runs (exactly while this
@@ -110,7 +98,7 @@ struct session_state {
 using session_pointer = session_actor::stateful_pointer<session_state>;
 
 bool cache_fresh(const session_state& st) {
-  return clock::now() - st.cache.loaded < st.cfg->cache_max_age;
+  return st.cache.fresh(clock::now(), st.cfg->cache_max_age);
 }
 
 /// Called after each reply: a draining actor stops once nothing is left.
@@ -119,12 +107,8 @@ void finished_one(session_pointer self) {
     self->quit();
 }
 
-/// Sends `req` to this session's Redis actor; `on_reply` turns the reply
-/// into the caller's result. Errors travel to the caller unchanged.
-/// Whether a failed request may still have changed the session in Redis: a
-/// write whose outcome is unknown (a paused Redis still runs what it
-/// received) must not leave a cache that contradicts Redis.
-bool may_have_written(const redis_request& req) {
+/// Whether `req` changes the session in Redis (a write, not a read).
+bool is_write(const redis_request& req) {
   return req.script == redis_script::apply_patch
          || req.script == redis_script::delete_session;
 }
@@ -150,11 +134,7 @@ size_t result_slot(const session_snapshot& s) {
 void count(session_pointer self, op_kind op, clock::time_point start,
            size_t slot) {
   if (auto* c = self->state.cfg->counters)
-    c->ops.record(op, slot,
-                  static_cast<uint64_t>(
-                    std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      clock::now() - start)
-                      .count()));
+    c->ops.record(op, slot, clock::now() - start);
 }
 
 /// One session operation on its way to Redis: how to build its request
@@ -201,10 +181,12 @@ void wait_for_read_through(session_pointer self,
   });
 }
 
+/// Sends `op`'s request to this session's Redis actor; its `on_reply`
+/// turns the reply into the caller's result. Errors travel to the caller.
 template <class T, class Make, class OnReply>
 void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
   auto req = op->make();
-  bool writes = may_have_written(req);
+  bool writes = is_write(req);
   self
     ->request(self->state.redis, self->state.cfg->redis_timeout,
               redis_atom::value, std::move(req))
@@ -236,8 +218,6 @@ void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
         finished_one(self);
       },
       [self, op, writes](caf::error& err) {
-        if (writes)
-          self->state.cache.clear(self->state.cache.version);
         auto f = to_failure(err);
         if (f.code == errc::timeout)
           f = {errc::timeout,
@@ -247,6 +227,10 @@ void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
                    "applied"};
         else if (f.code == errc::shutting_down)
           f = {errc::hot_unavailable, "redis actor is gone"};
+        // A write whose outcome is unknown (a paused Redis still runs what
+        // it received) must not leave a cache that contradicts Redis.
+        if (writes && may_have_been_applied(f.code))
+          self->state.cache.drop();
         fail_op(self, *op, f);
       });
 }
@@ -274,13 +258,11 @@ caf::result<T> ask_redis(session_pointer self, op_kind op, Make make,
 
 // -- read-through -------------------------------------------------------------
 
-int64_t ttl_ms(std::chrono::seconds ttl) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
-}
-
 /// Absolute expiry (ms since the epoch) `ttl` from now; 0 = none.
 int64_t expire_in(std::chrono::seconds ttl) {
-  return ttl.count() == 0 ? 0 : redis_layout::wall_ms() + ttl_ms(ttl);
+  return ttl.count() == 0
+           ? 0
+           : redis_layout::wall_ms() + std::chrono::milliseconds{ttl}.count();
 }
 
 int64_t expire_at(const session_config& cfg) {
@@ -363,36 +345,7 @@ void start_read_through(session_pointer self) {
       });
 }
 
-/// Applies an acknowledged write of ours to the cache, or drops the cache
-/// when the version shows someone else wrote in between.
-void apply_to_cache(session_state& st, const patch& p, uint64_t version) {
-  auto& c = st.cache;
-  // A replace dropped what the cache holds, and a floored version jumped.
-  if (p.replace || version != c.version + 1) {
-    c.clear(version);
-    return;
-  }
-  c.version = version;
-  c.creds.version = version; // what get_creds reports must move with it
-  bool creds_touched = false;
-  for (const auto& w : p.writes) {
-    if (w.field.compare(0, 2, "c:") == 0) {
-      creds_touched = true;
-      continue;
-    }
-    auto name = w.field.substr(2);
-    if (auto i = c.keys.find(name); i != c.keys.end())
-      i->second = w.erase ? std::make_pair(false, std::string{})
-                          : std::make_pair(true, w.value);
-  }
-  // Creds are cached as one assembled document; re-assembling a merge here
-  // would duplicate the codec's work, so the next read refreshes it.
-  if (creds_touched)
-    c.has_creds = false;
-}
-
-// -- write-behind persist
-// ------------------------------------------------------
+// -- write-behind persist -----------------------------------------------------
 
 void start_persist(session_pointer self);
 
@@ -406,64 +359,40 @@ void end_persist(session_pointer self, bool again) {
   finished_one(self);
 }
 
+/// A failed round: its marks wait for the reconciler, and this session
+/// tries again itself only after its backoff.
 void persist_failed(session_pointer self, const failure& f) {
-  auto code = f.code;
   auto& st = self->state;
   // At most one line per session per backoff period.
   log::write(log::level::warn, "session", "persist_failed",
              {{"session", st.sid},
-              {"reason", std::string{to_string(code)}},
+              {"reason", std::string{to_string(f.code)}},
               {"detail", f.detail},
               {"next", "the reconciler retries; writes continue"}});
   if (auto* c = st.cfg->outbox)
-    c->failures[static_cast<size_t>(persist_path::live)]
-               [static_cast<size_t>(code)]
-                 .fetch_add(1, std::memory_order_relaxed);
-  auto wait
-    = st.cfg->persist_retry_base * (1 << std::min(st.persist_failures, 16));
+    c->failures[static_cast<size_t>(persist_path::live)][errc_slot(f.code)]
+      .fetch_add(1, std::memory_order_relaxed);
   st.persist_retry_at
-    = clock::now() + std::min(wait, st.cfg->persist_retry_max);
-  ++st.persist_failures;
+    = clock::now() + st.cfg->persist_retry.wait(st.persist_failures++, 0.0);
   end_persist(self, false);
 }
 
-/// Step 3: the cold store confirmed V; clear the marks <= V.
-void clear_persisted(session_pointer self, uint64_t version,
-                     clock::time_point start) {
-  self
-    ->request(self->state.redis, self->state.cfg->redis_timeout,
-              redis_atom::value,
-              redis_layout::clear_dirty(self->state.sid, version, "",
-                                        redis_layout::wall_ms(),
-                                        ttl_ms(self->state.cfg->hot_ttl)))
-    .then(
-      [self, version, start](redis_reply& reply) {
-        auto cleared = redis_layout::parse_clear_dirty(reply);
-        if (!cleared)
-          return persist_failed(self, cleared.error());
-        auto& st = self->state;
-        st.persist_failures = 0;
-        log::write(log::level::debug, "session", "persisted",
-                   {{"session", st.sid},
-                    {"version", std::to_string(version)},
-                    {"marks_cleared", std::to_string(cleared->cleared)},
-                    {"marks_left", std::to_string(cleared->remaining)}});
-        if (auto* c = st.cfg->outbox) {
-          auto path = static_cast<size_t>(persist_path::live);
-          c->persists[path].fetch_add(1, std::memory_order_relaxed);
-          c->marks_cleared.fetch_add(cleared->cleared,
-                                     std::memory_order_relaxed);
-          c->latency[path].record(static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
-                                                                 - start)
-              .count()));
-        }
-        end_persist(self, cleared->remaining > 0);
-      },
-      [self](caf::error& err) { persist_failed(self, to_failure(err)); });
+/// The live path's policy on a finished round (persist_round.hpp).
+void persist_ended(session_pointer self, const persist_outcome& o) {
+  switch (o.end) {
+    case persist_end::failed:
+      return persist_failed(self, o.error);
+    case persist_end::persisted:
+      self->state.persist_failures = 0;
+      return end_persist(self, o.marks_left > 0);
+    case persist_end::clean:
+    case persist_end::claimed_elsewhere: // read_dirty takes no claim
+      return end_persist(self, false);
+  }
 }
 
-/// Step 1 and 2: read the dirty fields, send them to the cold store.
+/// Starts a round unless one runs, the session backs off, or the live cap
+/// over all sessions is reached.
 void start_persist(session_pointer self) {
   auto& st = self->state;
   if (st.persisting || !st.cfg->cold || clock::now() < st.persist_retry_at)
@@ -479,32 +408,18 @@ void start_persist(session_pointer self) {
   }
   st.persisting = true;
   ++st.in_flight; // a passivating actor finishes its chain first
-  auto start = clock::now();
-  self
-    ->request(st.redis, st.cfg->redis_timeout, redis_atom::value,
-              redis_layout::read_dirty(st.sid))
-    .then(
-      [self, start](redis_reply& reply) {
-        auto read = redis_layout::parse_read_dirty(reply, self->state.sid);
-        if (!read)
-          return persist_failed(self, read.error());
-        if (read->marks == 0) {
-          if (auto* c = self->state.cfg->outbox)
-            c->clean_reads[static_cast<size_t>(persist_path::live)].fetch_add(
-              1, std::memory_order_relaxed);
-          return end_persist(self, false);
-        }
-        auto version = read->request.version;
-        self
-          ->request(self->state.cfg->cold, self->state.cfg->cold_timeout,
-                    persist_atom::value, std::move(read->request))
-          .then(
-            [self, version, start](uint64_t) {
-              clear_persisted(self, version, start);
-            },
-            [self](caf::error& err) { persist_failed(self, to_failure(err)); });
-      },
-      [self](caf::error& err) { persist_failed(self, to_failure(err)); });
+  const auto& cfg = *st.cfg;
+  persist_round_config round;
+  round.redis = st.redis;
+  round.cold = cfg.cold;
+  round.redis_timeout = cfg.redis_timeout;
+  round.cold_timeout = cfg.cold_timeout;
+  round.hot_ttl = cfg.hot_ttl;
+  round.path = persist_path::live;
+  round.counters = cfg.outbox;
+  run_persist_round(self, round, st.sid, [self](const persist_outcome& o) {
+    persist_ended(self, o);
+  });
 }
 
 /// After an acknowledged write that left marks.
@@ -527,7 +442,7 @@ void count_read(session_pointer self, bool found, bool warmed) {
 }
 
 caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
-  if (auto ok = validate_patch(p, self->state.cfg->bounds); !ok) {
+  if (auto ok = validate_patch(p, self->state.cfg->limits); !ok) {
     count(self, op_kind::set, clock::now(), op_result::of(ok.error().code));
     return make_error(ok.error());
   }
@@ -553,7 +468,7 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
                      {{"session", self->state.sid},
                       {"version", std::to_string(*v)},
                       {"fields", std::to_string(shared->writes.size())}});
-        apply_to_cache(self->state, *shared, *v);
+        self->state.cache.apply_write(*shared, *v);
         wrote_dirty(self);
       }
       return v;
@@ -562,11 +477,11 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
 
 caf::result<creds_reply> handle_get_creds(session_pointer self) {
   auto& st = self->state;
-  if (st.cache.has_creds && cache_fresh(st)) {
+  if (const auto* cached = st.cache.creds(); cached && cache_fresh(st)) {
     if (auto* c = st.cfg->counters)
       c->cache_hits.fetch_add(1, std::memory_order_relaxed);
-    count(self, op_kind::get_creds, clock::now(), result_slot(st.cache.creds));
-    return st.cache.creds;
+    count(self, op_kind::get_creds, clock::now(), result_slot(*cached));
+    return *cached;
   }
   return ask_redis<creds_reply>(
     self, op_kind::get_creds,
@@ -578,12 +493,7 @@ caf::result<creds_reply> handle_get_creds(session_pointer self) {
       auto result = redis_layout::parse_read_creds(r);
       if (result) {
         count_read(self, result->found, warmed);
-        auto& c = self->state.cache;
-        if (result->version != c.version)
-          c.clear(result->version);
-        c.has_creds = true;
-        c.creds = *result;
-        c.loaded = clock::now();
+        self->state.cache.store_creds(*result, clock::now());
       }
       return result;
     });
@@ -598,26 +508,13 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
     if (auto ok = validate_key_id(id); !ok)
       return make_error(ok.error());
   auto& st = self->state;
-  if (cache_fresh(st)) {
-    keys_reply hit;
-    hit.version = st.cache.version;
-    bool all_cached = true;
-    for (const auto& id : ids) {
-      auto i = st.cache.keys.find(type + '/' + id);
-      if (i == st.cache.keys.end()) {
-        all_cached = false;
-        break;
-      }
-      if (i->second.first)
-        hit.values.emplace(id, i->second.second);
-    }
-    if (all_cached) {
+  if (cache_fresh(st))
+    if (auto hit = st.cache.find_keys(type, ids)) {
       if (auto* c = st.cfg->counters)
         c->cache_hits.fetch_add(1, std::memory_order_relaxed);
       count(self, op_kind::get_keys, clock::now(), op_result::ok);
-      return hit;
+      return std::move(*hit);
     }
-  }
   auto shared_ids
     = std::make_shared<const std::vector<std::string>>(std::move(ids));
   return ask_redis<keys_reply>(
@@ -633,20 +530,9 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
       if (!result)
         return result;
       count_read(self, !result->values.empty(), warmed);
-      auto& c = self->state.cache;
-      if (result->version != c.version || !cache_fresh(self->state)) {
-        c.clear(result->version);
-        c.loaded = clock::now();
-      }
-      if (c.keys.size() + ids.size() > self->state.cfg->max_cached_keys)
-        c.keys.clear(); // bounded: start over rather than track recency
-      if (ids.size() <= self->state.cfg->max_cached_keys)
-        for (const auto& id : ids) {
-          auto i = result->values.find(id);
-          c.keys[type + '/' + id] = i == result->values.end()
-                                      ? std::make_pair(false, std::string{})
-                                      : std::make_pair(true, i->second);
-        }
+      const auto& cfg = *self->state.cfg;
+      self->state.cache.store_keys(type, ids, *result, clock::now(),
+                                   cfg.cache_max_age, cfg.max_cached_keys);
       return result;
     });
 }
@@ -678,9 +564,8 @@ caf::result<session_snapshot> handle_read_session(session_pointer self) {
     self, op_kind::read_session,
     [self] {
       const auto& cfg = *self->state.cfg;
-      return redis_layout::read_session(self->state.sid,
-                                        cfg.bounds.max_writes,
-                                        cfg.bounds.max_patch_bytes,
+      return redis_layout::read_session(self->state.sid, cfg.limits.max_writes,
+                                        cfg.limits.max_patch_bytes,
                                         cfg.with_cold());
     },
     [self](const redis_reply& r, bool warmed) -> outcome<session_snapshot> {
@@ -698,14 +583,13 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
   self->state.redis = std::move(redis);
   self->state.cfg = std::move(cfg);
   return {
-    [=](get_creds_atom, const std::string&) { return handle_get_creds(self); },
-    [=](get_keys_atom, const std::string&, const std::string& type,
-        std::vector<std::string>& ids) {
+    [=](get_creds_atom) { return handle_get_creds(self); },
+    [=](get_keys_atom, const std::string& type, std::vector<std::string>& ids) {
       return handle_get_keys(self, type, ids);
     },
-    [=](set_atom, const std::string&, patch& p) { return handle_set(self, p); },
-    [=](del_atom, const std::string&) { return handle_delete(self); },
-    [=](touch_atom, const std::string&) {
+    [=](set_atom, patch& p) { return handle_set(self, p); },
+    [=](del_atom) { return handle_delete(self); },
+    [=](touch_atom) {
       return ask_redis<bool>(
         self, op_kind::touch,
         [self] {
@@ -715,7 +599,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
         },
         [](const redis_reply& r, bool) { return redis_layout::parse_flag(r); });
     },
-    [=](exists_atom, const std::string&) {
+    [=](exists_atom) {
       return ask_redis<bool>(
         self, op_kind::exists,
         [self] {
@@ -724,9 +608,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
         },
         [](const redis_reply& r, bool) { return redis_layout::parse_flag(r); });
     },
-    [=](read_session_atom, const std::string&) {
-      return handle_read_session(self);
-    },
+    [=](read_session_atom) { return handle_read_session(self); },
     [=](passivate_atom) {
       self->state.passivating = true;
       if (self->state.in_flight == 0)

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "messages/backoff.hpp"
 #include "messages/interfaces.hpp"
 #include "observe/engine_counters.hpp"
 
@@ -32,8 +33,9 @@ struct session_config {
   /// A cache older than this is re-read from Redis: the staleness bound for
   /// deployments where another process writes the same session.
   std::chrono::milliseconds cache_max_age{1000};
-  /// Limits every patch is checked against before anything is sent.
-  patch_bounds bounds;
+  /// Limits every patch is checked against before anything is sent (the
+  /// engine's codec.* settings; see validate_patch).
+  patch_limits limits;
   /// Where operations, cache hits and misses are counted (may be null).
   session_counters* counters = nullptr;
   /// The cold store's supervisor; null in Redis-only mode (no mongodb.uri).
@@ -48,10 +50,11 @@ struct session_config {
   /// plus a margin, so the supervisor's precise error arrives first).
   std::chrono::milliseconds cold_timeout{4000};
   /// After a failed persist the session leaves its marks to the reconciler
-  /// and tries again itself only after this wait, doubled per failure in a
-  /// row up to persist_retry_max.
-  std::chrono::milliseconds persist_retry_base{1000};
-  std::chrono::milliseconds persist_retry_max{30000};
+  /// and tries again itself only after this wait: 1 s doubling per failure
+  /// in a row (at most 16 doublings) up to 30 s, no jitter (the reconciler
+  /// jitters; a live retry only follows a new write anyway).
+  backoff_policy persist_retry{std::chrono::milliseconds{1000},
+                               std::chrono::milliseconds{30000}, 16};
   /// Where persists are counted (may be null). Its live_in_flight also
   /// caps live persist chains over all sessions: at live_max_in_flight a
   /// write leaves its marks to the reconciler instead of queueing a persist
@@ -61,7 +64,8 @@ struct session_config {
 };
 
 /// Spawns the session actor for `sid` (already validated) talking to
-/// `redis` (the pool member that owns this session).
+/// `redis` (the pool member that owns this session). Its messages carry no
+/// session id: the router knows which actor owns which id.
 session_actor spawn_session_actor(caf::actor_system& sys, std::string sid,
                                   redis_actor redis,
                                   std::shared_ptr<const session_config> cfg);

@@ -133,22 +133,21 @@ outcome<bool> check_sid(router_pointer self, op_kind op,
   auto ok = validate_session_id(sid);
   if (!ok)
     if (auto* c = self->state.cfg.session->counters)
-      c->ops.record(op, op_result::of(errc::invalid_session_id), 0);
+      c->ops.record(op, op_result::of(errc::invalid_session_id),
+                    std::chrono::nanoseconds::zero());
   return ok;
 }
 
 /// One SCAN step of list_sessions on the first Redis connection (SCAN is
 /// not per session, any connection sees the whole database).
-caf::result<session_page> list_sessions(router_pointer self,
-                                        const std::string& cursor,
-                                        uint32_t count) {
+caf::result<session_page>
+list_sessions(router_pointer self, const std::string& cursor, uint32_t count) {
   // The bound keeps one step as short as a large read (SCAN COUNT is a
   // hint of work per call, each meta hash costs one HMGET).
   constexpr uint32_t max_count = 10000;
   if (count == 0 || count > max_count)
-    return make_error(errc::invalid_argument,
-                      "list_sessions: count must be 1.." +
-                        std::to_string(max_count));
+    return make_error(errc::invalid_argument, "list_sessions: count must be 1.."
+                                                + std::to_string(max_count));
   auto rp = self->make_response_promise<session_page>();
   self
     ->request(self->state.cfg.redis_pool.front(),
@@ -189,47 +188,47 @@ router_actor::behavior_type router_impl(router_pointer self,
       passivate(self, sid);
     self->quit(msg.reason);
   });
-  // Every session_api message: validate the id, then delegate (the
-  // session actor answers the caller directly).
+  // Every session_api message: validate the id, then delegate without it
+  // to the id's actor (which answers the caller directly).
   auto timeout = self->state.cfg.batch_timeout;
   return {
     [=](get_creds_atom a, const std::string& sid) -> caf::result<creds_reply> {
       if (auto ok = check_sid(self, op_kind::get_creds, sid); !ok)
         return make_error(ok.error());
-      return self->delegate(session_for(self, sid), a, sid);
+      return self->delegate(session_for(self, sid), a);
     },
     [=](get_keys_atom a, const std::string& sid, std::string& type,
         std::vector<std::string>& ids) -> caf::result<keys_reply> {
       if (auto ok = check_sid(self, op_kind::get_keys, sid); !ok)
         return make_error(ok.error());
-      return self->delegate(session_for(self, sid), a, sid, std::move(type),
+      return self->delegate(session_for(self, sid), a, std::move(type),
                             std::move(ids));
     },
     [=](set_atom a, const std::string& sid, patch& p) -> caf::result<uint64_t> {
       if (auto ok = check_sid(self, op_kind::set, sid); !ok)
         return make_error(ok.error());
-      return self->delegate(session_for(self, sid), a, sid, std::move(p));
+      return self->delegate(session_for(self, sid), a, std::move(p));
     },
     [=](del_atom a, const std::string& sid) -> caf::result<bool> {
       if (auto ok = check_sid(self, op_kind::del, sid); !ok)
         return make_error(ok.error());
-      return self->delegate(session_for(self, sid), a, sid);
+      return self->delegate(session_for(self, sid), a);
     },
     [=](touch_atom a, const std::string& sid) -> caf::result<bool> {
       if (auto ok = check_sid(self, op_kind::touch, sid); !ok)
         return make_error(ok.error());
-      return self->delegate(session_for(self, sid), a, sid);
+      return self->delegate(session_for(self, sid), a);
     },
     [=](exists_atom a, const std::string& sid) -> caf::result<bool> {
       if (auto ok = check_sid(self, op_kind::exists, sid); !ok)
         return make_error(ok.error());
-      return self->delegate(session_for(self, sid), a, sid);
+      return self->delegate(session_for(self, sid), a);
     },
     [=](read_session_atom a,
         const std::string& sid) -> caf::result<session_snapshot> {
       if (auto ok = check_sid(self, op_kind::read_session, sid); !ok)
         return make_error(ok.error());
-      return self->delegate(session_for(self, sid), a, sid);
+      return self->delegate(session_for(self, sid), a);
     },
     [=](list_sessions_atom, const std::string& cursor, uint32_t count) {
       return list_sessions(self, cursor, count);
@@ -237,9 +236,7 @@ router_actor::behavior_type router_impl(router_pointer self,
     [=](mget_atom, const std::vector<std::string>& ids) {
       return fan_out(self, ids,
                      [=](session_actor& s, size_t i, auto results, auto done) {
-                       self
-                         ->request(s, timeout, get_creds_atom::value,
-                                   (*results)[i].session_id)
+                       self->request(s, timeout, get_creds_atom::value)
                          .then(
                            [=](creds_reply& r) mutable {
                              (*results)[i].creds = std::move(r);
@@ -252,19 +249,19 @@ router_actor::behavior_type router_impl(router_pointer self,
                      });
     },
     [=](mdel_atom, const std::vector<std::string>& ids) {
-      return fan_out(
-        self, ids, [=](session_actor& s, size_t i, auto results, auto done) {
-          self->request(s, timeout, del_atom::value, (*results)[i].session_id)
-            .then(
-              [=](bool existed) mutable {
-                (*results)[i].existed = existed;
-                done();
-              },
-              [=](caf::error& err) mutable {
-                set_error((*results)[i], err);
-                done();
-              });
-        });
+      return fan_out(self, ids,
+                     [=](session_actor& s, size_t i, auto results, auto done) {
+                       self->request(s, timeout, del_atom::value)
+                         .then(
+                           [=](bool existed) mutable {
+                             (*results)[i].existed = existed;
+                             done();
+                           },
+                           [=](caf::error& err) mutable {
+                             set_error((*results)[i], err);
+                             done();
+                           });
+                     });
     },
     [=](stats_atom) {
       auto s = self->state.stats;

@@ -11,10 +11,11 @@
 // RSS growth divided by N.
 //
 // `_w100` phases keep 100 requests in flight (latency under load and
-// throughput). With --connect HOST:PORT the same phases run through the
-// remote client against `authstore serve` (the middleman round trip).
+// throughput; --window W changes 100, and the names, to W). With --connect
+// HOST:PORT the same phases run through the remote client against
+// `authstore serve` (the middleman round trip).
 //
-// Usage: latency_bench --redis URL [--n N] [--idle-sessions N]
+// Usage: latency_bench --redis URL [--n N] [--idle-sessions N] [--window W]
 //        [--connect HOST:PORT] [any authstore config flag]; prints one JSON
 //        object on stdout.
 #include <atomic>
@@ -80,10 +81,7 @@ void issue_one(caf::stateful_actor<driver_state>* self) {
   auto i = st.issued++;
   ph.issue(self, i, [self, start, name = ph.name](bool ok) {
     auto& st = self->state;
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                clock_type::now() - start)
-                .count();
-    (*st.hist)[name]->record(static_cast<uint64_t>(ns));
+    (*st.hist)[name]->record(clock_type::now() - start);
     if (!ok)
       ++(*st.errors)[name];
     auto& ph = st.phases[st.phase_idx];
@@ -131,6 +129,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> flags;
   size_t n = 20000;
   size_t idle = 100000;
+  size_t window = 100; // requests in flight of the _w<window> phases
   std::string connect; // HOST:PORT of `authstore serve`: measure remotely
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
@@ -145,6 +144,8 @@ int main(int argc, char** argv) {
       idle = std::stoul(argv[i + 1]);
     else if (k == "connect")
       connect = argv[i + 1];
+    else if (k == "window")
+      window = std::stoul(argv[i + 1]);
     else
       flags[k] = argv[i + 1];
   }
@@ -222,20 +223,20 @@ int main(int argc, char** argv) {
        ask<uint64_t>(self, router, done, set_atom::value,
                      std::string{"bench-prekeys"}, std::move(p));
      }},
-    {"set_creds_small_w100", n,
-     [router](caf::event_based_actor* self, size_t i, done_fn done) {
+    {"set_creds_small_w" + std::to_string(window), n,
+     [router, window](caf::event_based_actor* self, size_t i, done_fn done) {
        patch p;
        p.set_creds("accountSyncCounter", std::to_string(i));
        ask<uint64_t>(self, router, done, set_atom::value,
-                     "bench-w-" + std::to_string(i % 100), std::move(p));
+                     "bench-w-" + std::to_string(i % window), std::move(p));
      },
-     100},
-    {"get_creds_cached_w100", n,
-     [router](caf::event_based_actor* self, size_t i, done_fn done) {
+     window},
+    {"get_creds_cached_w" + std::to_string(window), n,
+     [router, window](caf::event_based_actor* self, size_t i, done_fn done) {
        ask<creds_reply>(self, router, done, get_creds_atom::value,
-                        "bench-w-" + std::to_string(i % 100));
+                        "bench-w-" + std::to_string(i % window));
      },
-     100},
+     window},
     {"get_keys_uncached", n,
      [router](caf::event_based_actor* self, size_t i, done_fn done) {
        ask<keys_reply>(self, router, done, get_keys_atom::value,
@@ -269,10 +270,7 @@ int main(int argc, char** argv) {
     p.set_creds("accountSyncCounter", std::to_string(i));
     auto t0 = clock_type::now();
     auto ok = store.set("bench-blocking", std::move(p));
-    hist["set_creds_small_blocking"]->record(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now()
-                                                           - t0)
-        .count()));
+    hist["set_creds_small_blocking"]->record(clock_type::now() - t0);
     if (!ok)
       ++errors["set_creds_small_blocking"];
   }

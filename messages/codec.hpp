@@ -32,21 +32,12 @@
 #include <nlohmann/json.hpp>
 
 #include "messages/errors.hpp"
+#include "messages/limits.hpp"
 
 namespace authstore {
 
 /// The JSON type the codec works on: insertion-ordered, like JavaScript.
 using json = nlohmann::ordered_json;
-
-/// Bounds on one value (one creds field or one key), all inclusive.
-struct codec_limits {
-  /// Bytes of JSON text of one value (default 1 MiB).
-  size_t max_value_bytes = 1u << 20;
-  /// Nesting depth of objects/arrays; a scalar has depth 0, `{}` depth 1.
-  size_t max_depth = 32;
-  /// Total object members plus array elements in one value.
-  size_t max_fields = 100000;
-};
 
 /// Parses `text` under `limits`. Errors: value_too_large, too_deep,
 /// too_many_fields, invalid_argument (not JSON).

@@ -1,5 +1,6 @@
-// errors.cpp -- tokens for errc. The table is the single source of truth for
-// names; tests check that every value has a distinct token and round-trips.
+// errors.cpp -- tokens and predicates for errc. The table is the single
+// source of truth for names; tests check that every value has a distinct
+// token and round-trips, and what each predicate says about each value.
 #include "messages/errors.hpp"
 
 #include <array>
@@ -38,7 +39,50 @@ constexpr errc_name errc_names[] = {
   {errc::invalid_config, "invalid_config"},
 };
 
+constexpr bool below_errc_last() {
+  for (const auto& n : errc_names)
+    if (n.code > errc_last)
+      return false;
+  return true;
+}
+static_assert(below_errc_last(),
+              "a value above errc_last was appended: move errc_last");
+
 } // namespace
+
+bool is_request_error(errc x) {
+  switch (x) {
+    case errc::invalid_session_id:
+    case errc::invalid_argument:
+    case errc::value_too_large:
+    case errc::too_deep:
+    case errc::too_many_fields:
+    case errc::invalid_buffer:
+    case errc::version_conflict:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_malformed(errc x) {
+  return x == errc::invalid_session_id || x == errc::invalid_argument
+         || x == errc::invalid_buffer;
+}
+
+bool may_have_been_applied(errc x) {
+  switch (x) {
+    case errc::timeout:
+    case errc::hot_unavailable:
+    case errc::hot_error:
+    case errc::cold_unavailable:
+    case errc::cold_error:
+    case errc::internal:
+      return true;
+    default:
+      return false;
+  }
+}
 
 std::string_view to_string(errc x) {
   for (const auto& n : errc_names)

@@ -12,6 +12,7 @@
 // caf::error (category "authstore").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -68,6 +69,40 @@ enum class errc : uint8_t {
   /// A configuration value is missing, malformed or out of range.
   invalid_config = 70,
 };
+
+/// The largest errc value. Appending a value above it must move this too
+/// (errors.cpp refuses to compile otherwise).
+constexpr errc errc_last = errc::invalid_config;
+
+/// Size of an array indexed by errc_slot(): every value up to errc_last,
+/// plus one slot for values this build does not know (a newer peer's).
+constexpr size_t errc_slots = static_cast<size_t>(errc_last) + 2;
+
+/// The index of `x` in an array of errc_slots counters.
+constexpr size_t errc_slot(errc x) {
+  auto i = static_cast<size_t>(x);
+  return i < errc_slots - 1 ? i : errc_slots - 1;
+}
+
+/// The request itself was refused, for its content (names, sizes, shape,
+/// encoding) or its condition (version_conflict): sent again unchanged it
+/// gets the same answer, and it says nothing about a backend's health.
+/// invalid_session_id, invalid_argument, value_too_large, too_deep,
+/// too_many_fields, invalid_buffer, version_conflict.
+bool is_request_error(errc x);
+
+/// The data is malformed (ids, names, shape, Buffer encoding): no retry can
+/// make it valid, so whoever holds it parks it (the reconciler's
+/// quarantine). invalid_session_id, invalid_argument, invalid_buffer; a
+/// subset of is_request_error (sizes and depth are limits, not malformation).
+bool is_malformed(errc x);
+
+/// An operation that failed with `x` may still have been applied: it may
+/// have reached a backend whose answer was lost or is unknown (timeout,
+/// hot_unavailable, hot_error, cold_unavailable, cold_error, internal).
+/// Every other code means nothing was applied. Re-read before retrying a
+/// write that is not idempotent.
+bool may_have_been_applied(errc x);
 
 /// The stable token for `x`, e.g. "hot_unavailable".
 std::string_view to_string(errc x);

@@ -17,6 +17,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
+#include "messages/breaker_state.hpp"
 #include "messages/errors.hpp"
 #include "messages/model.hpp"
 #include "messages/redis_wire.hpp"
@@ -75,8 +76,8 @@ using session_api = caf::typed_actor<
   /// The whole session (creds and keys as field writes, version) read in
   /// one script call, so one consistent snapshot; found=false only after a
   /// successful read of no live session. Also value_too_large: more fields
-  /// or bytes than one patch may carry (bounds.max_writes,
-  /// bounds.max_patch_bytes), so what it returns one write can restore.
+  /// or bytes than one patch may carry (limits.max_writes,
+  /// limits.max_patch_bytes), so what it returns one write can restore.
   caf::replies_to<read_session_atom, std::string>::with<session_snapshot>>;
 
 /// The engine's entry actor: the session API plus batches and statistics.
@@ -100,8 +101,26 @@ using router_actor = session_api::extend<
   /// Internal timer: passivate sessions idle for longer than configured.
   caf::reacts_to<tick_atom>>;
 
-/// A session actor: the session API plus passivation by its router.
-using session_actor = session_api::extend<
+/// A session actor: session_api for the one session it owns, so without
+/// the session id (its router knows which actor owns which id and
+/// translates), plus passivation by the router. Replies and errors as
+/// session_api's.
+using session_actor = caf::typed_actor<
+  /// Creds; found=false only after a successful empty read.
+  caf::replies_to<get_creds_atom>::with<creds_reply>,
+  /// Keys of one type by id; absent ids are left out of the reply.
+  caf::replies_to<get_keys_atom, std::string,
+                  std::vector<std::string>>::with<keys_reply>,
+  /// Apply a patch atomically; the new version, after Redis acknowledged.
+  caf::replies_to<set_atom, patch>::with<uint64_t>,
+  /// Delete the session; whether it existed.
+  caf::replies_to<del_atom>::with<bool>,
+  /// Refresh the hot TTL; whether the session exists.
+  caf::replies_to<touch_atom>::with<bool>,
+  /// Whether the session exists.
+  caf::replies_to<exists_atom>::with<bool>,
+  /// The whole session in one consistent snapshot.
+  caf::replies_to<read_session_atom>::with<session_snapshot>,
   /// Stop after everything queued before this and in flight is answered.
   caf::reacts_to<passivate_atom>>;
 
@@ -119,9 +138,8 @@ using redis_actor = caf::typed_actor<
 /// Health snapshot of the cold path, answered by the cold supervisor at once
 /// (it never waits on the worker). Used by health checks and operators.
 struct cold_status {
-  /// Breaker state as its gauge value: 0 closed, 1 half_open, 2 open,
-  /// 3 forced_open, 4 disabled (actors/circuit_breaker.hpp).
-  uint8_t state = 0;
+  /// Breaker state (serialized as its gauge value, breaker_state.hpp).
+  breaker_state state = breaker_state::closed;
   /// The same state as its stable token ("closed", "half_open", ...).
   std::string state_name;
   /// Outcomes in the rolling window (closed only).
@@ -136,7 +154,8 @@ struct cold_status {
   int64_t next_probe_ms = 0;
   /// Why the breaker last opened ("none" since the last close).
   std::string last_trip;
-  /// State changes so far, indexed by from * 5 + to (gauge values).
+  /// State changes so far, indexed by from * breaker_state_count + to
+  /// (gauge values).
   std::vector<uint64_t> transitions;
   /// Calls answered at once because the circuit was open, forced open, or
   /// half-open with every probe taken (no cold-store call was made).

@@ -1,8 +1,6 @@
 // model.cpp -- field naming and validation for the data model (model.hpp).
 #include "messages/model.hpp"
 
-#include <algorithm>
-
 namespace authstore {
 
 const std::vector<std::string> baileys_key_types = {
@@ -19,6 +17,15 @@ const std::vector<std::string> baileys_key_types = {
 };
 
 namespace {
+
+/// The field-name prefixes (model.hpp); the Lua scripts in redis/ test
+/// the same two strings.
+constexpr std::string_view creds_prefix = "c:";
+constexpr std::string_view key_prefix = "k:";
+
+bool has_prefix(std::string_view x, std::string_view prefix) {
+  return x.substr(0, prefix.size()) == prefix;
+}
 
 bool is_key_type_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
@@ -64,18 +71,46 @@ outcome<bool> validate_creds_field(std::string_view name) {
 }
 
 std::string creds_field_name(std::string_view name) {
-  std::string result = "c:";
+  std::string result{creds_prefix};
   result += name;
   return result;
 }
 
 std::string key_field_name(std::string_view type, std::string_view id) {
-  std::string result = "k:";
+  std::string result{key_prefix};
   result.reserve(3 + type.size() + id.size());
   result += type;
   result += '/';
   result += id;
   return result;
+}
+
+bool is_creds_field(std::string_view field) {
+  return has_prefix(field, creds_prefix);
+}
+
+bool is_key_field(std::string_view field) {
+  return has_prefix(field, key_prefix);
+}
+
+std::string_view field_subject(std::string_view field) {
+  static_assert(creds_prefix.size() == key_prefix.size());
+  if (is_creds_field(field) || is_key_field(field))
+    return field.substr(creds_prefix.size());
+  return {};
+}
+
+bool split_key_field(std::string_view field, std::string_view& type,
+                     std::string_view& id) {
+  if (!is_key_field(field))
+    return false;
+  auto rest = field.substr(key_prefix.size());
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos)
+    return false;
+  type = rest.substr(0, slash);
+  id = rest.substr(slash + 1);
+  return true;
 }
 
 void patch::set_creds(std::string_view name, std::string json) {
@@ -95,32 +130,31 @@ void patch::erase_key(std::string_view type, std::string_view id) {
   writes.push_back({key_field_name(type, id), true, {}});
 }
 
-outcome<bool> validate_patch(const patch& p, const patch_bounds& bounds) {
+outcome<bool> validate_patch(const patch& p, const patch_limits& limits) {
   if (p.if_absent && (p.replace || p.expected_version != any_version))
     return {errc::invalid_argument,
             "if_absent excludes replace and an expected version"};
-  if (p.writes.size() > bounds.max_writes)
+  if (p.writes.size() > limits.max_writes)
     return {errc::too_many_fields,
             "patch has " + std::to_string(p.writes.size()) + " writes, at most "
-              + std::to_string(bounds.max_writes) + " are allowed"};
-  if (auto n = p.payload_bytes(); n > bounds.max_patch_bytes)
+              + std::to_string(limits.max_writes) + " are allowed"};
+  if (auto n = p.payload_bytes(); n > limits.max_patch_bytes)
     return {errc::value_too_large,
             "patch has " + std::to_string(n) + " bytes, at most "
-              + std::to_string(bounds.max_patch_bytes) + " are allowed"};
+              + std::to_string(limits.max_patch_bytes) + " are allowed"};
   for (const auto& w : p.writes) {
-    std::string_view f = w.field;
-    auto kind = f.substr(0, 2);
-    auto rest = f.substr(std::min<size_t>(2, f.size()));
-    if (kind == "c:") {
-      if (auto ok = validate_creds_field(rest); !ok)
+    bool creds = is_creds_field(w.field);
+    std::string_view type;
+    std::string_view id;
+    if (creds) {
+      if (auto ok = validate_creds_field(field_subject(w.field)); !ok)
         return ok;
-    } else if (kind == "k:") {
-      auto slash = rest.find('/');
-      if (slash == std::string_view::npos)
+    } else if (is_key_field(w.field)) {
+      if (!split_key_field(w.field, type, id))
         return {errc::invalid_argument, "key field without '/'"};
-      if (auto ok = validate_key_type(rest.substr(0, slash)); !ok)
+      if (auto ok = validate_key_type(type); !ok)
         return ok;
-      if (auto ok = validate_key_id(rest.substr(slash + 1)); !ok)
+      if (auto ok = validate_key_id(id); !ok)
         return ok;
     } else {
       return {errc::invalid_argument,
@@ -128,11 +162,12 @@ outcome<bool> validate_patch(const patch& p, const patch_bounds& bounds) {
     }
     if (!w.erase && w.value.empty())
       return {errc::invalid_argument, "an upsert needs a JSON value"};
-    if (w.value.size() > bounds.max_value_bytes)
+    if (w.value.size() > limits.value.max_value_bytes)
       return {errc::value_too_large,
-              "value of " + std::string{kind == "c:" ? "creds field" : "key"}
-                + " has " + std::to_string(w.value.size()) + " bytes, at most "
-                + std::to_string(bounds.max_value_bytes) + " are allowed"};
+              "value of " + std::string{creds ? "creds field" : "key"} + " has "
+                + std::to_string(w.value.size()) + " bytes, at most "
+                + std::to_string(limits.value.max_value_bytes)
+                + " are allowed"};
   }
   return true;
 }

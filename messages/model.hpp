@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "messages/errors.hpp"
+#include "messages/limits.hpp"
 
 namespace authstore {
 
@@ -57,6 +58,22 @@ std::string creds_field_name(std::string_view name);
 
 /// "k:" + type + "/" + id.
 std::string key_field_name(std::string_view type, std::string_view id);
+
+/// Whether `field` names a creds field ("c:..."). Only the prefix is
+/// checked; validate_patch checks the rest.
+bool is_creds_field(std::string_view field);
+
+/// Whether `field` names a key ("k:...").
+bool is_key_field(std::string_view field);
+
+/// What follows the prefix of a creds or key field: the creds field name,
+/// or "type/id"; empty for any other string.
+std::string_view field_subject(std::string_view field);
+
+/// The type and id of a key field ("k:type/id", split at the first '/');
+/// false for anything else.
+bool split_key_field(std::string_view field, std::string_view& type,
+                     std::string_view& id);
 
 /// One write of one field: upsert `value` (normalized JSON text), or erase.
 struct field_write {
@@ -120,25 +137,17 @@ struct patch {
 /// of these members changes what a patch is on the wire.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, patch& x) {
-  return f(x.writes, x.expected_version, x.if_absent, x.replace,
-           x.min_version);
+  return f(x.writes, x.expected_version, x.if_absent, x.replace, x.min_version);
 }
 
-/// Limits on a patch, checked before anything is sent to a backend.
-struct patch_bounds {
-  /// Bytes of one value's JSON text.
-  size_t max_value_bytes = 1u << 20;
-  /// Bytes of all names and values of one patch.
-  size_t max_patch_bytes = 16u << 20;
-  /// Field writes in one patch.
-  size_t max_writes = 10000;
-};
-
 /// Checks field names ("c:<name>" / "k:<type>/<id>", each part valid), value
-/// sizes, counts and that the conditions combine (if_absent excludes
-/// expected_version and replace). A failing patch is rejected whole (nothing
-/// half-applied). Values are expected to be codec-normalized JSON already.
-outcome<bool> validate_patch(const patch& p, const patch_bounds& bounds);
+/// sizes (limits.value.max_value_bytes), the patch's names plus values
+/// (max_patch_bytes), its write count, and that the conditions combine
+/// (if_absent excludes expected_version and replace). A failing patch is
+/// rejected whole (nothing half-applied). Values are expected to be
+/// codec-normalized JSON already, so depth and field counts are the
+/// codec's to check.
+outcome<bool> validate_patch(const patch& p, const patch_limits& limits);
 
 /// Reply to get_creds. `found` is false only after a successful read that
 /// found no creds: never because a backend failed (invariant 4).

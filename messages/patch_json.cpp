@@ -15,27 +15,33 @@ outcome<std::string> value_text(const json& v, const codec_limits& limits) {
 
 } // namespace
 
-outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
-  if (text.size() > limits.max_patch_bytes)
-    return {errc::value_too_large,
-            "patch has " + std::to_string(text.size()) + " bytes, at most "
-              + std::to_string(limits.max_patch_bytes) + " are allowed"};
+codec_limits patch_document_limits(const patch_limits& limits) {
   // Whole-document bounds: depth counts the two wrapper levels.
   codec_limits doc_limits = limits.value;
   doc_limits.max_value_bytes = limits.max_patch_bytes;
   doc_limits.max_depth = limits.value.max_depth + 3;
   doc_limits.max_fields = limits.value.max_fields + limits.max_writes * 2;
-  auto doc = parse_limited(text, doc_limits);
-  if (!doc)
-    return doc.error();
-  return patch_from_json(*doc, limits);
+  return doc_limits;
 }
 
-outcome<patch> patch_from_json(const json& doc, const patch_limits& limits) {
-  if (!doc.is_object())
+outcome<patch> parse_patch(std::string_view text, const patch_limits& limits) {
+  if (text.size() > limits.max_patch_bytes)
+    return {errc::value_too_large,
+            "patch has " + std::to_string(text.size()) + " bytes, at most "
+              + std::to_string(limits.max_patch_bytes) + " are allowed"};
+  auto doc = parse_limited(text, patch_document_limits(limits));
+  if (!doc)
+    return doc.error();
+  return parse_patch_document(*doc, limits);
+}
+
+outcome<patch> parse_patch_document(const json& doc_in,
+                                    const patch_limits& limits) {
+  const json* doc = &doc_in;
+  if (!doc->is_object())
     return {errc::invalid_argument, "a patch is a JSON object"};
   patch result;
-  for (auto& [part, body] : doc.items()) {
+  for (auto& [part, body] : doc->items()) {
     if (part != "creds" && part != "keys")
       // Not echoed: it may be a misplaced value (see validate_key_type).
       return {errc::invalid_argument, "unknown patch member ("
@@ -44,7 +50,7 @@ outcome<patch> patch_from_json(const json& doc, const patch_limits& limits) {
     if (!body.is_object())
       return {errc::invalid_argument, "patch." + part + " must be an object"};
   }
-  if (auto c = doc.find("creds"); c != doc.end()) {
+  if (auto c = doc->find("creds"); c != doc->end()) {
     for (auto& [name, v] : c->items()) {
       if (auto ok = validate_creds_field(name); !ok)
         return ok.error();
@@ -59,7 +65,7 @@ outcome<patch> patch_from_json(const json& doc, const patch_limits& limits) {
       result.set_creds(name, std::move(*t));
     }
   }
-  if (auto k = doc.find("keys"); k != doc.end()) {
+  if (auto k = doc->find("keys"); k != doc->end()) {
     for (auto& [type, ids] : k->items()) {
       if (auto ok = validate_key_type(type); !ok)
         return ok.error();
@@ -94,12 +100,12 @@ std::string creds_document(const std::vector<field_write>& fields) {
   std::string doc = "{";
   bool first = true;
   for (const auto& f : fields) {
-    if (f.erase || f.field.compare(0, 2, "c:") != 0)
+    if (f.erase || !is_creds_field(f.field))
       continue;
     if (!first)
       doc += ',';
     first = false;
-    doc += json(f.field.substr(2)).dump();
+    doc += json(field_subject(f.field)).dump();
     doc += ':';
     doc += f.value;
   }

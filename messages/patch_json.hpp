@@ -17,22 +17,18 @@
 
 namespace authstore {
 
-/// Limits on a whole patch, on top of the per-value codec limits.
-struct patch_limits {
-  codec_limits value;
-  /// Bytes of the whole patch JSON text (default 16 MiB).
-  size_t max_patch_bytes = 16u << 20;
-  /// Number of field writes in one patch.
-  size_t max_writes = 10000;
-};
-
 /// Parses and validates a patch document; values come out normalized.
 outcome<patch> parse_patch(std::string_view text, const patch_limits& limits);
 
-/// As parse_patch, for a document already parsed (under limits at least as
-/// tight as parse_patch's): `doc` must be an object whose members are
-/// `creds` and `keys` only. `restore` reads a dump line with it.
-outcome<patch> patch_from_json(const json& doc, const patch_limits& limits);
+/// The bounds a whole patch document is parsed under (parse_limited): the
+/// patch byte limit, and depth and fields with room for the wrapper levels.
+codec_limits patch_document_limits(const patch_limits& limits);
+
+/// parse_patch on a document parsed already (under patch_document_limits),
+/// for envelopes that carry a patch beside other members: the HTTP API's
+/// write body takes out expected_version first (runtime/http/api_bodies).
+outcome<patch> parse_patch_document(const json& doc,
+                                    const patch_limits& limits);
 
 /// Builds {"field": value, ...} from creds fields ("c:..." names, JSON text
 /// values) -- the inverse of the creds part of a patch.

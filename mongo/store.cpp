@@ -32,6 +32,7 @@
 
 #include <mongoc/mongoc.h>
 
+#include "messages/backoff.hpp"
 #include "mongo/documents.hpp"
 
 namespace authstore {
@@ -87,14 +88,14 @@ struct mongo_store::impl {
 
   template <class Step>
   mongo_status retry(Step&& step) {
-    auto backoff = cfg.retry_backoff;
+    // Doubling from retry_backoff, no cap and no jitter (messages/backoff.hpp).
+    authstore::backoff wait{backoff_policy{cfg.retry_backoff}};
     for (int attempt = 1;; ++attempt) {
       mongo_status s = step();
       s.attempts = attempt;
       if (s.ok() || !is_retryable(s.kind) || attempt > cfg.max_retries)
         return s;
-      std::this_thread::sleep_for(backoff);
-      backoff *= 2;
+      std::this_thread::sleep_for(wait.next());
     }
   }
 

@@ -43,4 +43,34 @@ const char* to_string(persist_path p) {
   return p == persist_path::live ? "live" : "reconciler";
 }
 
+const char* to_string(api_route r) {
+  static const char* const labels[api_route_count]
+    = {"get_creds", "read_keys", "list_keys",   "write",      "delete_session",
+       "exists",    "touch",     "batch_creds", "take_lease", "release_lease",
+       "health",    "metrics",   "healthz",     "readyz",     "unknown"};
+  auto i = static_cast<size_t>(r);
+  return i < api_route_count ? labels[i] : "unknown";
+}
+
+size_t api_status_slot(int status) {
+  for (size_t i = 0; i < std::size(api_statuses); ++i)
+    if (api_statuses[i] == status)
+      return i;
+  return api_status_count - 1;
+}
+
+const char* api_status_label(size_t slot) {
+  static const char* const labels[api_status_count]
+    = {"200", "400", "401", "404", "405", "409", "413",
+       "429", "431", "500", "501", "503", "504", "other"};
+  return slot < api_status_count ? labels[slot] : "other";
+}
+
+const char* to_string(api_drop d) {
+  static const char* const labels[api_drop_count] = {
+    "read_timeout", "idle_timeout", "tls_handshake", "over_limit", "rejected"};
+  auto i = static_cast<size_t>(d);
+  return i < api_drop_count ? labels[i] : "unknown";
+}
+
 } // namespace authstore

@@ -11,7 +11,9 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <iterator>
 
 #include "messages/errors.hpp"
 #include "observe/latency_histogram.hpp"
@@ -39,8 +41,8 @@ struct op_result {
   static constexpr size_t ok = 0;
   static constexpr size_t not_found = 1;
   /// Slot of an error code.
-  static size_t of(errc code) { return 2 + static_cast<size_t>(code); }
-  static constexpr size_t slots = 2 + 256;
+  static size_t of(errc code) { return 2 + errc_slot(code); }
+  static constexpr size_t slots = 2 + errc_slots;
 };
 
 /// Per operation of an enum `Op` with `N` values: a latency histogram and
@@ -59,9 +61,9 @@ struct op_counters {
              .fetch_add(1, std::memory_order_relaxed);
   }
 
-  /// Records one finished operation that took `ns`.
-  void record(Op op, size_t result_slot, uint64_t ns) {
-    latency[static_cast<size_t>(op)].record(ns);
+  /// Records one finished operation that took `took`.
+  void record(Op op, size_t result_slot, std::chrono::nanoseconds took) {
+    latency[static_cast<size_t>(op)].record(took);
     count(op, result_slot);
   }
 };
@@ -113,8 +115,8 @@ struct redis_counters {
   /// Pipeline sizes (requests per round trip); the histogram's unit is one
   /// request, not nanoseconds.
   latency_histogram batch_sizes;
-  /// Failed requests by error code.
-  std::array<std::atomic<uint64_t>, 256> errors{};
+  /// Failed requests by error code (errc_slot).
+  std::array<std::atomic<uint64_t>, errc_slots> errors{};
 };
 
 /// Cold-store operations, as the supervisor forwards them.
@@ -144,8 +146,8 @@ struct outbox_counters {
   std::array<std::atomic<uint64_t>, persist_path_count> persists{};
   /// Outbox reads that found nothing to persist.
   std::array<std::atomic<uint64_t>, persist_path_count> clean_reads{};
-  /// Failed persists by path and error code (the reason).
-  std::array<std::array<std::atomic<uint64_t>, 256>, persist_path_count>
+  /// Failed persists by path and error code (the reason, errc_slot).
+  std::array<std::array<std::atomic<uint64_t>, errc_slots>, persist_path_count>
     failures{};
   /// Dirty marks cleared after a confirmed persist.
   std::atomic<uint64_t> marks_cleared{0};
@@ -172,12 +174,91 @@ struct outbox_counters {
   std::atomic<int64_t> quarantine_size{-1};
 };
 
+// -- the HTTP API (issue #14) ------------------------------------------------
+
+/// Routes of the HTTP API and of the ops endpoint (docs/HTTP-API.md), as
+/// metric labels; `unknown` for a target that matched no route.
+enum class api_route : uint8_t {
+  get_creds,
+  read_keys,
+  list_keys,
+  write,
+  delete_session,
+  exists,
+  touch,
+  batch_creds,
+  take_lease,
+  release_lease,
+  health,
+  metrics,
+  healthz,
+  readyz,
+  unknown,
+};
+constexpr size_t api_route_count = 15;
+
+/// The metric label of a route.
+const char* to_string(api_route r);
+
+/// The statuses the HTTP front door answers with, as a closed list of
+/// labels (api_status_slot maps anything else to the last slot, "other").
+constexpr int api_statuses[]
+  = {200, 400, 401, 404, 405, 409, 413, 429, 431, 500, 501, 503, 504};
+constexpr size_t api_status_count = std::size(api_statuses) + 1;
+
+/// The slot of `status` in api_statuses (api_status_count - 1: other).
+size_t api_status_slot(int status);
+
+/// The label of a status slot ("200" ... "other").
+const char* api_status_label(size_t slot);
+
+/// Why the HTTP server closed a connection itself.
+enum class api_drop : uint8_t {
+  /// A request (or a response) not complete within api.read-timeout-ms.
+  read_timeout,
+  /// No new request within api.idle-timeout-ms.
+  idle_timeout,
+  /// The TLS handshake failed (or took longer than the read timeout).
+  tls_handshake,
+  /// Refused at accept: api.max-connections were open.
+  over_limit,
+  /// Closed after a reply that ends the connection (413, 431, a bad
+  /// request, a rejection before an unread body).
+  rejected,
+};
+constexpr size_t api_drop_count = 5;
+
+/// The metric label of a drop reason.
+const char* to_string(api_drop d);
+
+/// The HTTP front door (runtime/http/): requests by route and status, their
+/// latency, connections.
+struct api_counters {
+  std::array<std::array<std::atomic<uint64_t>, api_status_count>,
+             api_route_count>
+    requests{};
+  /// From a complete request to its reply, by route.
+  std::array<latency_histogram, api_route_count> latency;
+  std::atomic<int64_t> open_connections{0};
+  /// Requests handed to the engine and not answered yet.
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<uint64_t> accepted{0};
+  std::array<std::atomic<uint64_t>, api_drop_count> dropped{};
+
+  /// Counts one reply of `route` with `status`.
+  void count(api_route route, int status) {
+    requests[static_cast<size_t>(route)][api_status_slot(status)].fetch_add(
+      1, std::memory_order_relaxed);
+  }
+};
+
 /// Everything the engine counts; owned by the engine, outlives its actors.
 struct engine_counters {
   session_counters sessions;
   redis_counters redis;
   cold_counters cold;
   outbox_counters outbox;
+  api_counters api;
 };
 
 } // namespace authstore

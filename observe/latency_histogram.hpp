@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -18,6 +19,12 @@ class latency_histogram {
 public:
   /// Records one latency in nanoseconds.
   void record(uint64_t ns);
+
+  /// Records one duration (any std::chrono duration converts; a negative
+  /// one counts as 0): the one place durations become samples.
+  void record(std::chrono::nanoseconds d) {
+    record(d.count() > 0 ? static_cast<uint64_t>(d.count()) : uint64_t{0});
+  }
 
   /// The q-quantile (0 < q <= 1) in nanoseconds: the upper edge of the
   /// bucket holding it (0 when empty).

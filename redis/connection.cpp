@@ -163,7 +163,8 @@ errc classify_redis_error(const std::string& message) {
 }
 
 redis_connection::redis_connection(redis_connection_config cfg)
-    : cfg_(std::move(cfg)) {}
+    : cfg_(std::move(cfg)),
+      reconnects_(reconnect_backoff(cfg_.reconnect_min, cfg_.reconnect_max)) {}
 
 redis_connection::~redis_connection() {
   if (ctx_)
@@ -178,14 +179,7 @@ void redis_connection::drop(const std::string& why) {
   last_error_ = why;
   refused_.clear();
   ++stats_.errors;
-  // Capped exponential backoff with +-25 % jitter, so many nodes do not
-  // reconnect in lockstep after a Redis restart.
-  backoff_ = backoff_.count() == 0 ? cfg_.reconnect_min
-                                   : std::min(backoff_ * 2, cfg_.reconnect_max);
-  auto jitter = std::uniform_real_distribution<double>{0.75, 1.25}(rng_);
-  next_attempt_ = clock::now()
-                  + std::chrono::milliseconds{static_cast<int64_t>(
-                    static_cast<double>(backoff_.count()) * jitter)};
+  next_attempt_ = clock::now() + reconnects_.next_from(rng_);
 }
 
 outcome<bool> redis_connection::ensure_connected() {
@@ -249,9 +243,9 @@ outcome<bool> redis_connection::ensure_connected() {
     return ok;
   if (auto ok = load_scripts(); !ok)
     return ok;
-  if (stats_.round_trips > 0 || backoff_.count() > 0)
+  if (stats_.round_trips > 0 || reconnects_.failures() > 0)
     ++stats_.reconnects;
-  backoff_ = std::chrono::milliseconds{0};
+  reconnects_.reset();
   return true;
 }
 

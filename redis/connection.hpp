@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "messages/backoff.hpp"
 #include "messages/errors.hpp"
 #include "messages/redis_wire.hpp"
 
@@ -103,7 +104,8 @@ private:
   redisContext* ctx_ = nullptr;
   std::map<redis_script, std::string> shas_;
   clock::time_point next_attempt_{};
-  std::chrono::milliseconds backoff_{0};
+  /// Failed connects (and drops) since the last successful connect.
+  backoff reconnects_;
   std::string last_error_;
   /// Set while the server is refused as a cluster node: calls during the
   /// reconnect backoff repeat that error, not "down".

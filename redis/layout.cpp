@@ -344,7 +344,7 @@ outcome<dirty_read> parse_read_dirty(const redis_reply& r,
       req.erase_version = *mark;
       continue;
     }
-    if (field.compare(0, 2, "c:") != 0 && field.compare(0, 2, "k:") != 0)
+    if (!is_creds_field(field) && !is_key_field(field))
       return malformed("field without c:/k: prefix");
     bool gone = r.item_nil[i + 2] != 0;
     req.fields.push_back({field, gone, gone ? std::string{} : r.items[i + 2]});
@@ -474,8 +474,7 @@ redis_request warm_session(std::string_view sid, const session_snapshot& snap,
 outcome<bool> check_snapshot(const session_snapshot& snap) {
   for (const auto& w : snap.fields) {
     if (w.field.size() < 3
-        || (w.field.compare(0, 2, "c:") != 0
-            && w.field.compare(0, 2, "k:") != 0))
+        || (!is_creds_field(w.field) && !is_key_field(w.field)))
       return {errc::cold_error,
               "the cold store returned a field that is neither c: nor k:"};
     if (w.erase || w.value.empty())

@@ -13,12 +13,15 @@ packages=(
   nlohmann-json3-dev                       # JSON
   zlib1g-dev                               # gzip dumps (authstore dump --gzip)
   prometheus-cpp-dev                       # metrics
+  libboost-dev libssl-dev                  # HTTP API: Boost.Beast (headers), TLS
   catch2                                   # tests (v2)
   redis-server redis-tools                 # hot store for tests and sim
   python3 python3-mockupdb                 # scripted MongoDB wire server
   postgresql-15 postgresql-client-15       # real PostgreSQL for the postgres tests
                                            # (pgbench for bench/pg); the tests start
                                            # private clusters, never the system one
+  dpkg-dev systemd adduser                 # the .deb: dpkg-shlibdeps, systemd-analyze
+                                           # verify (systemd need not run), postinst
 )
 
 missing=()

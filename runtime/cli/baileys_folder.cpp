@@ -62,9 +62,8 @@ std::string not_a_file(const struct stat& st) {
 /// reading when it is larger than `max_bytes` (`limit` names the setting).
 outcome<std::string> read_entry(int dfd, const char* name, size_t max_bytes,
                                 const char* limit) {
-  fd_closer f{::openat(dfd, name,
-                       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
-                         | O_CLOEXEC)};
+  fd_closer f{::openat(
+    dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)};
   if (f.fd < 0) {
     if (errno == ELOOP)
       return failure{errc::invalid_argument, "a symbolic link: refused"};
@@ -107,18 +106,14 @@ outcome<patch> read_creds(int dfd, const patch_limits& limits) {
   if (!text)
     return text.error();
   // The document's own bounds, as parse_patch sets them for a patch.
-  codec_limits doc = limits.value;
-  doc.max_value_bytes = limits.max_patch_bytes;
-  doc.max_depth = limits.value.max_depth + 1;
-  doc.max_fields = limits.value.max_fields + limits.max_writes * 2;
-  auto parsed = parse_limited(*text, doc);
+  auto parsed = parse_limited(*text, patch_document_limits(limits));
   if (!parsed)
     return parsed.error();
   if (!parsed->is_object())
     return failure{errc::invalid_argument, "not a JSON object"};
   json wrapper = json::object();
   wrapper["creds"] = std::move(*parsed);
-  return patch_from_json(wrapper, limits);
+  return parse_patch_document(wrapper, limits);
 }
 
 /// Checks the session read so far against one patch's bounds.
@@ -151,10 +146,9 @@ outcome<folder_contents> read_baileys_folder(const std::string& dir,
     if (err == ELOOP || (err == ENOTDIR && !dir_may_be_link))
       return failure{errc::invalid_argument,
                      "a symbolic link or no folder: refused"};
-    return failure{err == ENOENT || err == ENOTDIR ? errc::invalid_argument
-                                                   : errc::internal,
-                   std::string{"cannot open the folder: "}
-                     + std::strerror(err)};
+    return failure{
+      err == ENOENT || err == ENOTDIR ? errc::invalid_argument : errc::internal,
+      std::string{"cannot open the folder: "} + std::strerror(err)};
   }
   dir_ptr d{::fdopendir(dfd)};
   if (!d) {
@@ -270,9 +264,10 @@ outcome<size_t> fill_folder(int dfd, const session_snapshot& snap) {
                        + " bytes; file systems take at most 255"};
     if (!names.insert(name).second)
       return failure{errc::invalid_argument,
-                     name + ": two keys have this file name (fixFileName "
-                            "writes ':' as '-' and '/' as \"__\"), and "
-                            "useMultiFileAuthState could not tell them apart"};
+                     name
+                       + ": two keys have this file name (fixFileName "
+                         "writes ':' as '-' and '/' as \"__\"), and "
+                         "useMultiFileAuthState could not tell them apart"};
     if (auto ok = write_entry(dfd, name, w.value); !ok)
       return ok.error();
     ++keys;
@@ -297,8 +292,7 @@ bool has_entries(const std::string& path) {
 } // namespace
 
 outcome<size_t> write_baileys_folder(const std::string& dir_arg,
-                                     const session_snapshot& snap,
-                                     bool force) {
+                                     const session_snapshot& snap, bool force) {
   auto dir = dir_arg;
   while (dir.size() > 1 && dir.back() == '/')
     dir.pop_back();

@@ -13,14 +13,19 @@ namespace {
 
 // clang-format off
 const std::vector<cli_command> commands = {
-  {"serve", cmd_serve, "authstore serve [--port P] [--bind ADDR]",
+  {"serve", cmd_serve,
+   "authstore serve [--port P] [--bind ADDR] [--api.port P]",
    "Start the engine and publish it for remote clients (`authstore "
    "get|set|del --connect`, runtime/remote/client.hpp) through CAF's "
    "middleman. A peer must prove the shared secret (--secret-file PATH or "
    "AUTHSTORE_SECRET; never a command-line value) before any request is "
-   "served; the traffic itself is NOT encrypted (README: Remote access). "
-   "Prints `authstore: listening on ADDR:PORT` once ready. SIGTERM/SIGINT: "
-   "close the port, answer every request in flight, exit 0.",
+   "served; the traffic itself is NOT encrypted unless remote.tls-* are "
+   "set (README: Remote access). With --api.port, also serves the HTTP API "
+   "(docs/HTTP-API.md; `Authorization: Bearer` with the same secret; "
+   "HTTPS with the remote.tls-* files). Prints `authstore: listening on "
+   "ADDR:PORT` once ready, then `authstore: api listening on ADDR:PORT` "
+   "with the API. SIGTERM/SIGINT: close the ports, answer every request in "
+   "flight, exit 0.",
    {{"port", "P", "TCP port; 0 picks a free one (overrides remote.port)",
      "7447"},
     {"bind", "ADDR", "address to listen on (overrides remote.bind)",
@@ -30,7 +35,11 @@ const std::vector<cli_command> commands = {
    true,
    "  authstore serve --port 7447 --secret-file /etc/authstore/secret\n"
    "  AUTHSTORE_SECRET=$(cat /run/secrets/authstore) authstore serve "
-   "--port 0 --redis redis://127.0.0.1:6379/0"},
+   "--port 0 --redis redis://127.0.0.1:6379/0\n"
+   "  authstore serve --secret-file /etc/authstore/secret --api.port 8447 "
+   "--http.port 9447\n"
+   "  curl -H \"Authorization: Bearer $(cat /etc/authstore/secret)\" "
+   "http://127.0.0.1:8447/v1/sessions/5511999/creds"},
   {"sim", cmd_sim, "authstore sim [options]",
    "Drive simulated WhatsApp sessions through the engine and report "
    "latency, throughput and verification (lost/unexpected writes).",
@@ -204,11 +213,18 @@ const std::vector<cli_command> commands = {
    "error on stderr and exit 1 when it is invalid or over a limit.",
    {}, true,
    "  echo '{\"type\":\"Buffer\",\"data\":[1,2,3]}' | authstore normalize"},
-  {"config", cmd_config, "authstore config --check",
-   "Print the effective configuration (secrets redacted) with the source "
-   "of each value, or every problem with its setting name (exit 2).",
-   {{"check", nullptr, "validate and print", nullptr}},
-   true, "  AUTHSTORE_REDIS_POOL_SIZE=4 authstore config --check"},
+  {"config", cmd_config, "authstore config --check | --example",
+   "--check: print the effective configuration (secrets redacted) with the "
+   "source of each value, or every problem with its setting name (exit 2). "
+   "--example: print a config file listing every setting commented out at "
+   "its default, with its help (the package installs it as "
+   "/etc/authstore/authstore.conf); it reads no configuration.",
+   {{"check", nullptr, "validate and print", nullptr},
+    {"example", nullptr, "print the example config file", nullptr}},
+   true,
+   "  AUTHSTORE_REDIS_POOL_SIZE=4 authstore config --check\n"
+   "  authstore config --check --config /etc/authstore/authstore.conf\n"
+   "  authstore config --example > authstore.conf"},
 };
 // clang-format on
 

@@ -4,6 +4,7 @@
 // starts with the error's stable token.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,12 @@
 #include "runtime/node/session_store.hpp"
 
 namespace authstore {
+
+/// Time `authstore serve`'s watchdog allows beyond the drain bound for
+/// tearing down the actor system (stopping Redis actors, closing sockets)
+/// before it ends the process. deploy/systemd/authstore.service.in's
+/// TimeoutStopSec must exceed the drain bound plus this (deploy_test).
+constexpr std::chrono::seconds serve_watchdog_margin{5};
 
 /// Loads settings from the command's config flags, env and file. On failure
 /// prints every problem to stderr and returns nullopt (exit_usage).
@@ -27,8 +34,8 @@ int report_failure(const char* cmd, const failure& f);
 /// and authenticates to a remote node (`authstore serve`); prints problems
 /// itself and sets `rc` (exit_usage for configuration, exit_failed for the
 /// rest) when it returns null.
-std::unique_ptr<session_store> open_store(const char* cmd,
-                                          const cli_args& args, int& rc);
+std::unique_ptr<session_store> open_store(const char* cmd, const cli_args& args,
+                                          int& rc);
 
 /// Reads all of stdin.
 std::string read_stdin();

@@ -1,9 +1,13 @@
 // cmd_serve.cpp -- `authstore serve`: the engine, published for remote
 // clients (runtime/remote/server.hpp), until SIGTERM or SIGINT.
 //
-// Refuses to start without a shared secret, unless --insecure-no-auth is
-// given and the bind address is loopback (the only place where "every
-// local user may read and write every session" can be a deliberate choice).
+// With api.port, also serves the HTTP API (docs/HTTP-API.md,
+// runtime/http/endpoint.hpp) with the same secret as a bearer token, and
+// prints `authstore: api listening on ADDR:PORT` after the middleman's
+// line. Refuses to start without a shared secret, unless --insecure-no-auth
+// is given and the bind addresses are loopback (the only place where
+// "every local user may read and write every session" can be a deliberate
+// choice).
 //
 // TLS (remote.tls-*): the certificate files are checked here, before the
 // engine's actor system loads CAF's OpenSSL module, because CAF reads them
@@ -13,10 +17,12 @@
 // Signals: SIGTERM and SIGINT are blocked before the engine starts any
 // thread, so every thread inherits the mask and the main thread's sigwait
 // is their only receiver: no handler runs in signal context and no CAF call
-// is made from one. Shutdown is bounded: closing the port and draining take
-// at most the forward timeout (every forwarded request has it), and a
-// watchdog ends the process if tearing down takes longer than that plus a
-// margin.
+// is made from one. Shutdown is bounded: closing the ports and draining take
+// at most twice the forward timeout (the HTTP front door, then the remote
+// sessions; every forwarded request has it), and a watchdog ends the
+// process if tearing down takes longer than that plus a margin
+// (serve_watchdog_margin; the systemd unit's TimeoutStopSec covers both,
+// checked by tests/unit/deploy_test.cpp).
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -35,10 +41,6 @@
 namespace authstore {
 
 namespace {
-
-/// Time the watchdog allows beyond the drain bound for tearing down the
-/// actor system (stopping Redis actors, closing sockets).
-constexpr std::chrono::seconds watchdog_margin{5};
 
 /// Ends the process if shutdown does not finish in time.
 class watchdog {
@@ -83,8 +85,10 @@ int apply_options(const cli_args& args, settings& cfg) {
 }
 
 /// Loads the secret named by `path` (or the environment) into `scfg` and
-/// checks it against --insecure-no-auth.
+/// checks it against --insecure-no-auth (which the HTTP API, when on, also
+/// allows only on a loopback api.bind).
 int load_server_secret(const cli_args& args, const std::string& path,
+                       const http_front_config& http,
                        remote_server_config& scfg) {
   auto secret = load_secret(path);
   if (!secret) {
@@ -99,6 +103,10 @@ int load_server_secret(const cli_args& args, const std::string& path,
       return usage_error("serve", "--insecure-no-auth is allowed on a "
                                   "loopback address only, not "
                                     + scfg.bind);
+    if (http.api && !is_loopback_address(http.api_bind))
+      return usage_error("serve", "--insecure-no-auth is allowed on a "
+                                  "loopback address only, not api.bind "
+                                    + http.api_bind);
     std::cerr << "authstore serve: WARNING: no authentication "
                  "(--insecure-no-auth): every local process can read and "
                  "write every session\n";
@@ -125,9 +133,11 @@ int cmd_serve(const cli_args& args) {
   if (int rc = apply_options(args, *cfg); rc != exit_ok)
     return rc;
   auto scfg = remote_server_config::from(*cfg);
-  if (int rc = load_server_secret(args, cfg->remote_secret_file(), scfg);
+  auto http = http_front_config::from(*cfg, true);
+  if (int rc = load_server_secret(args, cfg->remote_secret_file(), http, scfg);
       rc != exit_ok)
     return rc;
+  http.secret = scfg.secret;
   if (auto ok = check_tls_files(scfg.tls); !ok) {
     std::cerr << "authstore serve: " << ok.error().render() << '\n';
     return exit_usage;
@@ -141,9 +151,9 @@ int cmd_serve(const cli_args& args) {
   auto e = engine::start(*cfg);
   if (!e)
     return report_failure("serve", e.error());
-  auto ops = start_ops_http(**e);
-  if (!ops)
-    return report_failure("serve", ops.error());
+  auto front = http_front::start(**e, http);
+  if (!front)
+    return report_failure("serve", front.error());
   auto server = remote_server::start(**e, scfg);
   if (!server)
     return report_failure("serve", server.error());
@@ -152,16 +162,22 @@ int cmd_serve(const cli_args& args) {
               << ", clients must present a certificate signed by a CA in "
               << scfg.tls.ca << '\n';
   std::cout << "authstore: listening on " << (*server)->endpoint() << std::endl;
+  if (http.api)
+    std::cout << "authstore: api listening on " << (*front)->api_endpoint()
+              << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
   auto bound = scfg.forward_timeout;
   std::cerr << "authstore serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
             << ": port closed, draining sessions (at most " << bound.count()
             << " ms)\n";
-  watchdog guard{bound + watchdog_margin};
+  // Two drains, one after the other: the HTTP front door's, the remote
+  // sessions'.
+  watchdog guard{2 * bound + serve_watchdog_margin};
+  (*front)->stop(bound);
   auto report = (*server)->stop(bound);
   (*server).reset();
-  (*ops).reset();
+  (*front).reset();
   (*e).reset();
   std::cerr << "authstore serve: stopped (" << report.sessions
             << " sessions drained, " << report.killed

@@ -281,7 +281,7 @@ int cmd_sim(const cli_args& args) {
     // In-process (an engine here) or remote (the client library against
     // `authstore serve`): the drivers are the same actors either way.
     std::unique_ptr<engine> eng;
-    std::unique_ptr<http_server> ops; // destroyed before eng
+    std::unique_ptr<http_front> ops; // destroyed before eng
     std::unique_ptr<remote_client> client;
     if (remote) {
       auto ep = parse_endpoint(args.get("connect", ""));

@@ -1,5 +1,5 @@
 // cmd_tools.cpp -- `authstore normalize` (the codec's public face) and
-// `authstore config --check`.
+// `authstore config --check | --example`.
 #include <iostream>
 
 #include "messages/codec.hpp"
@@ -25,8 +25,17 @@ int cmd_normalize(const cli_args& args) {
 }
 
 int cmd_config(const cli_args& args) {
-  if (!args.has("check"))
-    return usage_error("config", "say --check");
+  if (args.has("check") == args.has("example"))
+    return usage_error("config", "say --check or --example");
+  if (args.has("example")) {
+    // The table's defaults only: a file generated where AUTHSTORE_* is set
+    // must not carry those values.
+    if (!args.config_flags.empty() || !args.positional.empty())
+      return usage_error("config", "--example prints the table's defaults; "
+                                   "it takes no configuration or arguments");
+    std::cout << settings_example();
+    return exit_ok;
+  }
   auto cfg = load_settings("config", args);
   if (!cfg)
     return exit_usage;

@@ -13,8 +13,8 @@ namespace authstore {
 
 std::string dump_line(const std::string& sid, const session_snapshot& snap) {
   // type -> (id, value), both sorted: equal states give equal lines.
-  std::map<std::string_view, std::vector<std::pair<std::string_view,
-                                                   std::string_view>>>
+  std::map<std::string_view,
+           std::vector<std::pair<std::string_view, std::string_view>>>
     by_type;
   size_t bytes = 0;
   for (const auto& w : snap.fields) {
@@ -83,23 +83,22 @@ outcome<dumped_session> parse_dump_line(std::string_view line,
       result.sid = value.get<std::string>();
     } else if (name == "version") {
       if (!value.is_number_unsigned())
-        return failure{errc::invalid_argument,
-                       "version is not a whole number"};
+        return failure{errc::invalid_argument, "version is not a whole number"};
       result.version = value.get<uint64_t>();
     } else if (name == "creds" || name == "keys") {
       body[name] = std::move(value);
     } else {
       return failure{errc::invalid_argument,
-                     "not a dump line: unknown member (" +
-                       std::to_string(name.size()) +
-                       " bytes; expected session, version, creds, keys)"};
+                     "not a dump line: unknown member ("
+                       + std::to_string(name.size())
+                       + " bytes; expected session, version, creds, keys)"};
     }
   }
   if (result.sid.empty())
     return failure{errc::invalid_argument, "a dump line names its session"};
   if (auto ok = validate_session_id(result.sid); !ok)
     return ok.error();
-  auto p = patch_from_json(body, limits);
+  auto p = parse_patch_document(body, limits);
   if (!p)
     return p.error();
   result.writes = std::move(*p);

@@ -167,9 +167,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   sc->hot_ttl = cfg.redis_hot_ttl_s();
   sc->max_cached_keys = cfg.session_max_cached_keys();
   sc->cache_max_age = cfg.session_cache_max_age_ms();
-  sc->bounds.max_value_bytes = x->limits.value.max_value_bytes;
-  sc->bounds.max_patch_bytes = x->limits.max_patch_bytes;
-  sc->bounds.max_writes = x->limits.max_writes;
+  sc->limits = x->limits;
   sc->counters = &x->counters->sessions;
   sc->cold = x->cold;
   sc->cold_timeout = cold_timeout;

@@ -47,6 +47,10 @@ const engine_counters& engine_counts(engine& e) {
   return *e.internals().counters;
 }
 
+api_counters& engine_api_counters(engine& e) {
+  return e.internals().counters->api;
+}
+
 outcome<redis_layout::outbox_figures> engine_outbox_backlog(engine& e) {
   auto& x = e.internals();
   if (!x.reconciler_redis)

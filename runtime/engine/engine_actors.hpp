@@ -25,6 +25,10 @@ struct engine_options {
 /// Everything the engine counts (the numbers /metrics serves).
 const engine_counters& engine_counts(engine& e);
 
+/// The counters the HTTP front door (runtime/http/) counts into; /metrics
+/// renders them with the engine's.
+api_counters& engine_api_counters(engine& e);
+
 /// The outbox backlog read from Redis now (all nodes' dirty sessions), via
 /// the reconciler's connection; no_cold_store without a cold store, or
 /// with outbox.reconcile off.

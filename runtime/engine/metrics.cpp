@@ -10,7 +10,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "actors/circuit_breaker.hpp"
+#include "messages/breaker_state.hpp"
 #include "messages/interfaces.hpp"
 #include "observe/build_info.hpp"
 
@@ -72,6 +72,14 @@ ClientMetric histogram(const latency_histogram& h, const double (&bounds)[N],
   m.histogram.bucket.push_back(
     {h.count(), std::numeric_limits<double>::infinity()});
   return m;
+}
+
+/// A family of one unlabelled sample.
+void single(std::vector<MetricFamily>& out, const char* name, const char* help,
+            MetricType type, double value) {
+  auto f = family(name, help, type);
+  f.metric.push_back(scalar(value, type));
+  out.push_back(std::move(f));
 }
 
 double load(const std::atomic<uint64_t>& x) {
@@ -208,7 +216,7 @@ void redis_families(const redis_counters& r, std::vector<MetricFamily>& out) {
   auto errors = family("authstore_redis_errors_total",
                        "Failed Redis requests by kind.", MetricType::Counter);
   for (auto kind : redis_error_kinds)
-    errors.metric.push_back(scalar(load(r.errors[static_cast<uint8_t>(kind)]),
+    errors.metric.push_back(scalar(load(r.errors[errc_slot(kind)]),
                                    MetricType::Counter,
                                    {{"kind", std::string{to_string(kind)}}}));
   out.push_back(std::move(errors));
@@ -233,13 +241,13 @@ void cold_families(const cold_status* cold, std::vector<MetricFamily>& out) {
                       "cold store (or no answer). Open means persists wait "
                       "in the outbox; writes continue.",
                       MetricType::Gauge);
-  state.metric.push_back(
-    scalar(cold ? cold->state : -1, MetricType::Gauge, backend));
+  state.metric.push_back(scalar(cold ? static_cast<int>(cold->state) : -1,
+                                MetricType::Gauge, backend));
   out.push_back(std::move(state));
   auto transitions = family("authstore_cold_breaker_transitions_total",
                             "Breaker state changes by from and to state.",
                             MetricType::Counter);
-  constexpr int n = 5;
+  constexpr int n = static_cast<int>(breaker_state_count);
   for (int from = 0; from < n; ++from)
     for (int to = 0; to < n; ++to) {
       if (from == to)
@@ -357,9 +365,7 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
         out.push_back(std::move(f));
       };
   auto gauge = [&](const char* name, const char* help, double x) {
-    auto f = family(name, help, MetricType::Gauge);
-    f.metric.push_back(scalar(x, MetricType::Gauge));
-    out.push_back(std::move(f));
+    single(out, name, help, MetricType::Gauge, x);
   };
   counter("authstore_outbox_dirty_writes_total",
           "Acknowledged writes (sets and deletes) that left dirty marks for "
@@ -396,9 +402,9 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
     clean.metric.push_back(
       scalar(load(o.clean_reads[p]), MetricType::Counter, {{"path", path}}));
     for (size_t i = 0; i < n_errc; ++i)
-      failures.metric.push_back(scalar(
-        load(o.failures[p][static_cast<size_t>(codes[i])]), MetricType::Counter,
-        {{"path", path}, {"reason", std::string{to_string(codes[i])}}}));
+      failures.metric.push_back(
+        scalar(load(o.failures[p][errc_slot(codes[i])]), MetricType::Counter,
+               {{"path", path}, {"reason", std::string{to_string(codes[i])}}}));
     latency.metric.push_back(
       histogram(o.latency[p], latency_bounds, 1e9, {{"path", path}}));
   }
@@ -453,6 +459,52 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
           o.ticks_cold_open);
 }
 
+/// The HTTP front door (runtime/http/): requests by route and status, their
+/// latency, connections and why the server dropped some.
+void api_families(const api_counters& a, std::vector<MetricFamily>& out) {
+  auto requests = family("authstore_api_requests_total",
+                         "HTTP requests answered, by route and status (the "
+                         "API and /metrics, /healthz, /readyz; route unknown: "
+                         "no route matched). 429 means a bound on requests "
+                         "in flight was hit, 503 a backend is down.",
+                         MetricType::Counter);
+  auto latency = family("authstore_api_request_duration_seconds",
+                        "From a complete HTTP request to its reply, by "
+                        "route (the engine's time plus the bridge's hops).",
+                        MetricType::Histogram);
+  for (size_t r = 0; r < api_route_count; ++r) {
+    std::string route = to_string(static_cast<api_route>(r));
+    for (size_t k = 0; k < api_status_count; ++k)
+      requests.metric.push_back(
+        scalar(load(a.requests[r][k]), MetricType::Counter,
+               {{"route", route}, {"status", api_status_label(k)}}));
+    latency.metric.push_back(
+      histogram(a.latency[r], latency_bounds, 1e9, {{"route", route}}));
+  }
+  out.push_back(std::move(requests));
+  out.push_back(std::move(latency));
+  single(out, "authstore_api_open_connections",
+         "HTTP connections open now (bounded by api.max-connections).",
+         MetricType::Gauge, load(a.open_connections));
+  single(out, "authstore_api_in_flight_requests",
+         "HTTP requests waiting for the engine now (bounded by "
+         "api.max-in-flight).",
+         MetricType::Gauge, load(a.in_flight));
+  single(out, "authstore_api_connections_total", "HTTP connections accepted.",
+         MetricType::Counter, load(a.accepted));
+  auto dropped = family("authstore_api_dropped_connections_total",
+                        "HTTP connections the server closed itself, by "
+                        "reason: read_timeout (slow client), idle_timeout, "
+                        "tls_handshake, over_limit (at accept), rejected "
+                        "(after a 413, 431, 400 or an early refusal).",
+                        MetricType::Counter);
+  for (size_t d = 0; d < api_drop_count; ++d)
+    dropped.metric.push_back(
+      scalar(load(a.dropped[d]), MetricType::Counter,
+             {{"reason", to_string(static_cast<api_drop>(d))}}));
+  out.push_back(std::move(dropped));
+}
+
 } // namespace
 
 std::string render_metrics(const engine_counters& counters,
@@ -463,6 +515,7 @@ std::string render_metrics(const engine_counters& counters,
   cold_families(cold, families);
   cold_op_families(counters.cold, cold, families);
   outbox_families(counters.outbox, families);
+  api_families(counters.api, families);
   process_families(families);
   auto info = family("authstore_build_info",
                      "Always 1; the labels say which build is running.",
@@ -475,7 +528,7 @@ std::string render_metrics(const engine_counters& counters,
 }
 
 std::vector<std::string> metric_family_names() {
-  auto empty = std::make_unique<engine_counters>(); // ~300 KB: not on the stack
+  auto empty = std::make_unique<engine_counters>(); // ~1 MB: not on the stack
   std::vector<std::string> names;
   std::istringstream in{render_metrics(*empty)};
   for (std::string line; std::getline(in, line);)

@@ -37,6 +37,9 @@ outcome<std::string> check(const setting_spec& spec, const std::string& value,
                    std::string{spec.key} + " (from " + source + "): " + why};
   };
   if (spec.is_number()) {
+    // A number whose default is empty may be unset (api.port: off).
+    if (value.empty() && spec.kind == setting_kind::maybe_integer)
+      return std::string{};
     int64_t x = 0;
     auto [p, ec]
       = std::from_chars(value.data(), value.data() + value.size(), x);
@@ -58,6 +61,39 @@ outcome<std::string> check(const setting_spec& spec, const std::string& value,
       && value.find("://") == std::string::npos)
     return fail("expected a URL (scheme://...)");
   return value;
+}
+
+// -- the example file --------------------------------------------------------
+
+/// Width of the example file's comment lines: it is read in terminals and
+/// editors, and the setting lines themselves are short.
+constexpr size_t example_width = 79;
+
+/// Appends `text` as "# "-prefixed lines of at most example_width columns,
+/// broken at spaces (a longer word gets a line of its own).
+void append_comment(std::ostringstream& out, const std::string& text) {
+  std::istringstream words{text};
+  std::string line;
+  std::string word;
+  while (words >> word) {
+    if (!line.empty() && 2 + line.size() + 1 + word.size() > example_width) {
+      out << "# " << line << '\n';
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty())
+    out << "# " << line << '\n';
+}
+
+/// "Range 1..64", "true or false", or "" for text.
+std::string value_domain(const setting_spec& s) {
+  if (s.is_number())
+    return "Range " + std::to_string(s.min) + ".." + std::to_string(s.max)
+           + ".";
+  if (s.kind == setting_kind::boolean)
+    return "true or false.";
+  return {};
 }
 
 // -- cross-setting rules ------------------------------------------------------
@@ -191,7 +227,7 @@ outcome<bool> settings::set(const std::string& key, const std::string& value,
   auto& e = values_[static_cast<size_t>(spec - specs.data())];
   e.text = *v;
   e.number = spec->kind == setting_kind::boolean ? (*v == "true")
-             : spec->is_number()                 ? std::stoll(*v)
+             : spec->is_number() && !v->empty()  ? std::stoll(*v)
                                                  : 0;
   e.source = source;
   return true;
@@ -296,8 +332,55 @@ std::string settings_help() {
     if (s.alias)
       out << ", --" << s.alias;
     out << " <" << (s.is_number() ? "n" : "value") << ">\n      " << s.help
-        << " (default " << (*s.default_value ? s.default_value : "empty")
+        << " (default "
+        << (*s.default_value                        ? s.default_value
+            : s.kind == setting_kind::maybe_integer ? "unset"
+                                                    : "empty")
         << "; env " << env_name(s.key) << ")\n";
+  }
+  return out.str();
+}
+
+std::string settings_example() {
+  std::ostringstream out;
+  append_comment(
+    out, "authstore configuration: `key = value` lines, `#` starts a comment. "
+         "Every setting is listed below, commented out at its default; "
+         "uncomment a line and change its value to set it. Precedence: "
+         "command-line flags, then AUTHSTORE_* environment variables, then "
+         "this file, then the default. Check the result with `authstore "
+         "config --check --config FILE` (secrets redacted).");
+  out << "#\n";
+  append_comment(
+    out, "No secret belongs here: the shared secret of remote access is read "
+         "from the file named by remote.secret-file (the systemd unit passes "
+         "its credential) or AUTHSTORE_SECRET, and a password in a URL is "
+         "best given in the environment (AUTHSTORE_REDIS_URL, "
+         "AUTHSTORE_MONGODB_URI).");
+  out << "#\n";
+  append_comment(out, "Generated from the settings table by `authstore "
+                      "config --example`.");
+  std::string section;
+  for (const auto& s : specs) {
+    std::string key = s.key;
+    auto prefix = key.substr(0, key.find('.'));
+    if (prefix != section) {
+      section = prefix;
+      auto banner = "\n# -- " + section + " ";
+      out << banner << std::string(example_width - banner.size() + 1, '-')
+          << '\n';
+    }
+    out << '\n';
+    std::string help = s.help;
+    if (help.back() != '.')
+      help += '.';
+    append_comment(out, help);
+    auto domain = value_domain(s);
+    out << "# " << (domain.empty() ? "" : domain + " ") << "Env "
+        << env_name(key) << ".\n";
+    // No trailing blank when the default is empty ("key =" loads as "").
+    out << '#' << key << " =" << (*s.default_value ? " " : "")
+        << s.default_value << '\n';
   }
   return out.str();
 }

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,10 @@ enum class setting_kind : uint8_t {
   boolean,
   millis,
   seconds,
-  micros
+  micros,
+  /// A whole number that may be unset (empty default): its accessor
+  /// returns std::optional<int64_t> (api.port: unset = no API).
+  maybe_integer
 };
 
 /// One row of the configuration table (runtime/node/settings.def).
@@ -100,6 +104,10 @@ template <>
 struct setting_value<setting_kind::micros> {
   using type = std::chrono::microseconds;
 };
+template <>
+struct setting_value<setting_kind::maybe_integer> {
+  using type = std::optional<int64_t>;
+};
 
 } // namespace detail
 
@@ -149,6 +157,9 @@ private:
       return e.number != 0;
     else if constexpr (K == setting_kind::integer)
       return e.number;
+    else if constexpr (K == setting_kind::maybe_integer)
+      return e.text.empty() ? std::optional<int64_t>{}
+                            : std::optional<int64_t>{e.number};
     else
       return typename detail::setting_value<K>::type{e.number};
   }
@@ -169,5 +180,13 @@ std::string redact_url(const std::string& url);
 
 /// Help text for all settings (used by --help and docs/CONFIG.md).
 std::string settings_help();
+
+/// A config file listing every setting of the table commented out at its
+/// default, after its help, bounds and environment variable: what
+/// `authstore config --example` prints and the package installs as
+/// /etc/authstore/authstore.conf. Depends on the table only (not on the
+/// environment or a file), so a new row appears in it with no other edit.
+/// Uncommenting any line leaves the effective value unchanged.
+std::string settings_example();
 
 } // namespace authstore

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <sys/random.h>
 
+#include "runtime/node/secret_compare.hpp"
+
 namespace authstore {
 
 namespace {
@@ -220,12 +222,7 @@ std::string client_proof(std::string_view secret, uint32_t version,
 }
 
 bool proofs_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
+  return equal_in_constant_time(a, b);
 }
 
 outcome<std::string> load_secret(const std::string& path) {

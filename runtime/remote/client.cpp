@@ -110,7 +110,7 @@ const patch_limits& remote_client::limits() const {
 }
 
 bool remote_client::may_have_been_applied(const failure& f) {
-  return f.code == errc::timeout;
+  return ::authstore::may_have_been_applied(f.code);
 }
 
 outcome<std::pair<std::string, uint16_t>>

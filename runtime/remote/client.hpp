@@ -15,7 +15,9 @@
 //   unreachable   not connected (refused, lost, backing off): not applied;
 //   unauthorized, protocol_mismatch   the handshake failed: not applied;
 //   overloaded, shutting_down, value_too_large (remote limits): not applied;
-//   anything else is the engine's own answer (engine.hpp).
+//   anything else is the engine's own answer (engine.hpp); of those,
+//   hot_unavailable, hot_error, cold_unavailable, cold_error and internal
+//   may have been applied too (may_have_been_applied, errors.hpp).
 // Every call is bounded (request_timeout). After a lost connection the next
 // call reconnects; failed attempts back off exponentially (with jitter) up
 // to backoff_max, and calls in between fail at once with unreachable.
@@ -127,8 +129,9 @@ public:
   /// The limits set_json parses with.
   const patch_limits& limits() const override;
 
-  /// Whether a failed call may still have been applied (errc::timeout):
-  /// read before retrying a non-idempotent write.
+  /// Whether a failed call may still have been applied (errors.hpp's
+  /// may_have_been_applied: timeout, or a backend error whose outcome is
+  /// unknown): read before retrying a non-idempotent write.
   static bool may_have_been_applied(const failure& f);
 
   struct impl;

@@ -17,6 +17,7 @@
 #include <caf/openssl/manager.hpp>
 #endif
 
+#include "messages/backoff.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/timing.hpp"
 #include "runtime/node/node_settings.hpp"
@@ -48,6 +49,7 @@ struct remote_client::impl {
                  + ":" + std::to_string(port)),
         sys_cfg(opts), sys(sys_cfg),
         alive(std::make_shared<std::atomic<bool>>(false)),
+        reconnects(reconnect_backoff(opts.backoff_min, opts.backoff_max)),
         rng(std::random_device{}()) {
     remote_connection_config init;
     init.alive = alive;
@@ -145,16 +147,10 @@ struct remote_client::impl {
     }
     auto r = connect_once();
     if (r) {
-      backoff = milliseconds{0};
+      reconnects.reset();
       return true;
     }
-    backoff = backoff.count() == 0 ? opts.backoff_min
-                                   : std::min(backoff * 2, opts.backoff_max);
-    // +-25 % jitter, so that many clients do not reconnect in lockstep.
-    std::uniform_real_distribution<double> jitter{0.75, 1.25};
-    next_attempt
-      = steady::now()
-        + milliseconds{static_cast<int64_t>(backoff.count() * jitter(rng))};
+    next_attempt = steady::now() + reconnects.next_from(rng);
     last_error = r.error();
     return r.error();
   }
@@ -187,7 +183,8 @@ struct remote_client::impl {
   std::mutex session_mx;
   router_actor session;
   steady::time_point next_attempt{};
-  milliseconds backoff{0};
+  /// Failed connects since the last success.
+  backoff reconnects;
   failure last_error;
   std::mt19937_64 rng;
 };

@@ -66,14 +66,11 @@ void next(driver_pointer self);
 void record(driver_pointer self, sim_op_kind kind, clock::time_point start,
             const caf::error* err) {
   auto& c = *self->state.counters;
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
-                                                                 - start);
-  c.latency[static_cast<size_t>(kind)].record(
-    static_cast<uint64_t>(ns.count()));
+  c.latency[static_cast<size_t>(kind)].record(clock::now() - start);
   if (err) {
     c.errors[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
-    auto code = static_cast<uint8_t>(to_failure(*err).code);
-    c.errors_by_code[code].fetch_add(1, std::memory_order_relaxed);
+    c.errors_by_code[errc_slot(to_failure(*err).code)].fetch_add(
+      1, std::memory_order_relaxed);
   }
 }
 
@@ -162,9 +159,9 @@ void verify_creds(driver_pointer self, size_t idx) {
         auto& c = *self->state.counters;
         auto doc = json::parse(r.creds_json, nullptr, false);
         for (const auto& [field, e] : self->state.sessions[idx].expected()) {
-          if (field.compare(0, 2, "c:") != 0)
+          if (!is_creds_field(field))
             continue;
-          auto name = field.substr(2);
+          auto name = std::string{field_subject(field)};
           bool present = doc.is_object() && doc.contains(name);
           check_field(c, e, present, present ? doc[name].dump() : "");
         }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "messages/errors.hpp"
 #include "observe/latency_histogram.hpp"
 #include "runtime/sim/traffic.hpp"
 
@@ -45,8 +46,8 @@ std::string sim_session_id(const sim_plan& plan, size_t i);
 struct sim_counters {
   std::array<latency_histogram, 3> latency; // by sim_op_kind
   std::array<std::atomic<uint64_t>, 3> errors{};
-  /// Errors by errc value.
-  std::array<std::atomic<uint64_t>, 256> errors_by_code{};
+  /// Errors by errc value (errc_slot).
+  std::array<std::atomic<uint64_t>, errc_slots> errors_by_code{};
   std::atomic<uint64_t> steady_tickets{0};
   std::atomic<uint64_t> fields_written{0};
   std::atomic<uint64_t> verified{0};

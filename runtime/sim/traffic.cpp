@@ -249,11 +249,9 @@ sim_op sim_session::next_steady(double read_ratio) {
 void sim_session::on_write_result(const patch& p, bool acknowledged) {
   for (const auto& w : p.writes) {
     auto [i, added] = expected_.try_emplace(w.field);
-    if (added && w.field.compare(0, 2, "k:") == 0) {
-      auto slash = w.field.find('/');
-      ids_by_type_[w.field.substr(2, slash - 2)].push_back(
-        w.field.substr(slash + 1));
-    }
+    std::string_view type, id;
+    if (added && split_key_field(w.field, type, id))
+      ids_by_type_[std::string{type}].emplace_back(id);
     auto& e = i->second;
     if (!acknowledged) {
       e.uncertain = true;

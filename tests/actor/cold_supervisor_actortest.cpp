@@ -363,7 +363,7 @@ TEST_CASE_METHOD(fixture,
   start();
   auto forced = call<cold_status>(force_open_atom::value);
   REQUIRE(forced);
-  CHECK(forced->state == static_cast<uint8_t>(breaker_state::forced_open));
+  CHECK(forced->state == breaker_state::forced_open);
   auto r = load();
   REQUIRE_FALSE(r);
   CHECK(r.error().code == errc::cold_unavailable);

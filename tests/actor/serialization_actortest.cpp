@@ -120,3 +120,28 @@ TEST_CASE_METHOD(fixture,
   CHECK(to_failure(back).code == errc::hot_unavailable);
   CHECK(to_failure(back).detail == "redis down");
 }
+
+TEST_CASE_METHOD(fixture,
+                 "the breaker state crosses actors as its gauge value, one "
+                 "byte",
+                 "[serialization]") {
+  std::vector<char> buf;
+  caf::binary_serializer sink{*sys, buf};
+  auto state = breaker_state::forced_open;
+  REQUIRE_FALSE(sink(state));
+  REQUIRE(buf.size() == 1);
+  CHECK(buf[0] == 3);
+  cold_status s;
+  s.state = breaker_state::half_open;
+  s.state_name = "half_open";
+  s.next_probe_ms = 1200;
+  s.transitions.assign(breaker_state_count * breaker_state_count, 0);
+  s.transitions[2 * breaker_state_count + 1] = 4;
+  auto out = round_trip(caf::make_message(s));
+  REQUIRE(out.match_elements<cold_status>());
+  const auto& back = out.get_as<cold_status>(0);
+  CHECK(back.state == breaker_state::half_open);
+  CHECK(back.state_name == "half_open");
+  CHECK(back.next_probe_ms == 1200);
+  CHECK(back.transitions == s.transitions);
+}

@@ -67,8 +67,8 @@ outcome<T> call(caf::actor_system& sys, const session_actor& s, Ts&&... xs) {
 TEST_CASE_METHOD(fixture, "a cached creds read does not leave the process",
                  "[session-actor]") {
   auto s = spawn();
-  auto a = call<creds_reply>(*sys, s, get_creds_atom::value, std::string{"s1"});
-  auto b = call<creds_reply>(*sys, s, get_creds_atom::value, std::string{"s1"});
+  auto a = call<creds_reply>(*sys, s, get_creds_atom::value);
+  auto b = call<creds_reply>(*sys, s, get_creds_atom::value);
   REQUIRE(a);
   REQUIRE(b);
   CHECK(a->creds_json == R"({"a":1})");
@@ -82,15 +82,15 @@ TEST_CASE_METHOD(fixture,
                  "[session-actor]") {
   auto s = spawn();
   auto ids = std::vector<std::string>{"1", "2"};
-  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value, std::string{"s1"},
+  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value,
                            std::string{"pre-key"}, ids));
   patch p;
   p.set_key("pre-key", "1", "NEW");
-  auto v = call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, p);
+  auto v = call<uint64_t>(*sys, s, set_atom::value, p);
   REQUIRE(v);
   CHECK(*v == 6);
   auto again = call<keys_reply>(*sys, s, get_keys_atom::value,
-                                std::string{"s1"}, std::string{"pre-key"}, ids);
+                                std::string{"pre-key"}, ids);
   REQUIRE(again);
   CHECK(again->values == std::map<std::string, std::string>{{"1", "NEW"}});
   CHECK(again->version == 6);
@@ -103,13 +103,13 @@ TEST_CASE_METHOD(fixture,
                  "[session-actor][invariant-2]") {
   auto s = spawn();
   auto ids = std::vector<std::string>{"1"};
-  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value, std::string{"s1"},
+  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value,
                            std::string{"pre-key"}, ids));
   next_write = 9; // another process wrote versions 6..8 meanwhile
   patch p;
   p.set_creds("x", "1");
-  REQUIRE(call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, p));
-  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value, std::string{"s1"},
+  REQUIRE(call<uint64_t>(*sys, s, set_atom::value, p));
+  REQUIRE(call<keys_reply>(*sys, s, get_keys_atom::value,
                            std::string{"pre-key"}, ids));
   CHECK(counts[redis_script::read_keys] == 2);
 }
@@ -121,10 +121,10 @@ TEST_CASE_METHOD(fixture,
   auto s = spawn(false, [](const redis_request&) -> outcome<redis_reply> {
     return failure{errc::hot_unavailable, "connection refused"};
   });
-  auto r = call<creds_reply>(*sys, s, get_creds_atom::value, std::string{"s1"});
+  auto r = call<creds_reply>(*sys, s, get_creds_atom::value);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == errc::hot_unavailable);
-  auto e = call<bool>(*sys, s, exists_atom::value, std::string{"s1"});
+  auto e = call<bool>(*sys, s, exists_atom::value);
   REQUIRE_FALSE(e);
   CHECK(e.error().code == errc::hot_unavailable);
 }
@@ -133,18 +133,17 @@ TEST_CASE_METHOD(fixture,
                  "an invalid patch is refused without sending "
                  "anything",
                  "[session-actor]") {
-  scfg->bounds.max_value_bytes = 4;
+  scfg->limits.value.max_value_bytes = 4;
   auto s = spawn();
   patch p;
   p.set_key("pre-key", "1", "12345");
-  auto r = call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, p);
+  auto r = call<uint64_t>(*sys, s, set_atom::value, p);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == errc::value_too_large);
   patch q;
   q.writes.push_back({"bogus", false, "1"});
-  CHECK(
-    call<uint64_t>(*sys, s, set_atom::value, std::string{"s1"}, q).error().code
-    == errc::invalid_argument);
+  CHECK(call<uint64_t>(*sys, s, set_atom::value, q).error().code
+        == errc::invalid_argument);
   CHECK(counts[redis_script::apply_patch] == 0);
 }
 
@@ -158,7 +157,7 @@ TEST_CASE_METHOD(fixture,
   for (int i = 0; i < 3; ++i) {
     patch p;
     p.set_key("pre-key", std::to_string(i), "V");
-    self->send(s, set_atom::value, std::string{"s1"}, std::move(p));
+    self->send(s, set_atom::value, std::move(p));
   }
   self->send(s, passivate_atom::value);
   // Wait until the fake Redis holds all three writes, then release them.

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -26,13 +27,15 @@ struct run_result {
 run_result run(const std::string& args, const std::string& input = "") {
   const char* bin = std::getenv("AUTHSTORE_BINARY");
   REQUIRE(bin != nullptr);
-  std::string in_file = "/tmp/authstore-cli-e2e-stdin";
+  // Per process: several checkouts' suites share /tmp on this machine.
+  auto tag = std::to_string(::getpid());
+  std::string in_file = "/tmp/authstore-cli-e2e-stdin-" + tag;
   {
     FILE* f = std::fopen(in_file.c_str(), "w");
     std::fwrite(input.data(), 1, input.size(), f);
     std::fclose(f);
   }
-  std::string err_file = "/tmp/authstore-cli-e2e-stderr";
+  std::string err_file = "/tmp/authstore-cli-e2e-stderr-" + tag;
   std::string cmd
     = std::string{bin} + " " + args + " <" + in_file + " 2>" + err_file;
   run_result r;
@@ -51,6 +54,8 @@ run_result run(const std::string& args, const std::string& input = "") {
     std::fclose(f);
   }
   r.out = r.stdout + err;
+  ::unlink(in_file.c_str());
+  ::unlink(err_file.c_str());
   return r;
 }
 
@@ -135,6 +140,33 @@ TEST_CASE("help describes every command and config --check redacts secrets",
   CHECK(check.out.find("topsecret") == std::string::npos);
   CHECK(check.out.find("redis.url = redis://u:***@h:1/0  # --redis")
         != std::string::npos);
+}
+
+TEST_CASE("config --example prints a config file that config --check "
+          "accepts, and reads no configuration",
+          "[cli][config]") {
+  auto example = run("config --example");
+  CHECK(example.code == 0);
+  CHECK(example.stdout.rfind("# authstore configuration", 0) == 0);
+  CHECK(example.stdout.find("\n#redis.url = redis://127.0.0.1:6379/0\n")
+        != std::string::npos);
+  // The environment does not leak into the file (it is generated at build
+  // time, where AUTHSTORE_* may be set).
+  ::setenv("AUTHSTORE_REDIS_POOL_SIZE", "7", 1);
+  auto with_env = run("config --example");
+  ::unsetenv("AUTHSTORE_REDIS_POOL_SIZE");
+  CHECK(with_env.stdout == example.stdout);
+  // The example as the config file (run() feeds it on stdin).
+  auto check = run("config --check --config /dev/stdin", example.stdout);
+  CHECK(check.code == 0);
+  CHECK(check.stdout.find("redis.pool-size = 2  # default")
+        != std::string::npos);
+  CHECK(run("config --example --redis redis://h:1/0").code == 2);
+  CHECK(run("config --example --check").code == 2);
+  CHECK(run("config").code == 2);
+  auto help = run("config --help");
+  CHECK(help.code == 0);
+  CHECK(help.out.find("--example") != std::string::npos);
 }
 
 TEST_CASE("sim runs against its own redis-server and verifies every write",

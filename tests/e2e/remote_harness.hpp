@@ -10,6 +10,7 @@
 // passes, so tests do not leak secrets or settings into each other.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -46,7 +47,8 @@ inline authstore::remote_options client_options() {
   return o;
 }
 
-/// An `authstore serve` child process.
+/// An `authstore serve` child process (with the HTTP API when its args
+/// include --api.port).
 class serve_process {
 public:
   /// Starts `authstore serve --port PORT --redis URL ARGS...` with `env`
@@ -97,6 +99,19 @@ public:
       return nullptr;
     }
     p->port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+    // With the HTTP API, its line follows.
+    if (std::find(args.begin(), args.end(), "--api.port") != args.end()) {
+      auto api = p->read_line(std::chrono::seconds{10});
+      auto c = api.rfind(':');
+      if (api.rfind("authstore: api listening on ", 0) != 0
+          || c == std::string::npos) {
+        last_failure() = p->log();
+        UNSCOPED_INFO("serve's API did not come up; stdout: '"
+                      << api << "'; stderr: " << last_failure());
+        return nullptr;
+      }
+      p->api_port_ = static_cast<uint16_t>(std::stoi(api.substr(c + 1)));
+    }
     return p;
   }
 
@@ -118,6 +133,8 @@ public:
   }
 
   uint16_t port() const { return port_; }
+  /// The HTTP API's port (started with --api.port), else 0.
+  uint16_t api_port() const { return api_port_; }
   pid_t pid() const { return pid_; }
 
   void signal(int sig) { ::kill(pid_, sig); }
@@ -186,6 +203,7 @@ private:
   pid_t pid_ = -1;
   int out_ = -1;
   uint16_t port_ = 0;
+  uint16_t api_port_ = 0;
   std::string log_path_;
 };
 

@@ -5,8 +5,10 @@
 // and malformed input, a quarantined outbox entry), with a Redis password
 // and a MongoDB password that are canaries too, at log level debug. Then
 // the captured log lines, the /metrics text and every error detail are
-// searched: zero occurrences. Read-through does not exist yet, so it is
-// not a path here.
+// searched: zero occurrences. The HTTP API is a path too (issue #14): the
+// bearer secret and a wrong token are canaries, and writes, reads and
+// refused requests carrying canaries go through it; its error bodies are
+// searched with the other error details.
 #include "tests/redis/outbox_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,6 +17,9 @@
 
 #include "messages/patch_json.hpp"
 #include "observe/log.hpp"
+#include "runtime/http/endpoint.hpp"
+#include "runtime/sim/private_redis.hpp"
+#include "tests/e2e/http_client.hpp"
 
 using namespace authstore;
 using namespace authstore::test;
@@ -29,6 +34,9 @@ const std::string key_canary = "CANARY-KEY-91bd22";
 const std::string redis_canary = "CANARYREDISPASS5d1e";
 const std::string mongo_canary = "CANARYMONGOPASS0c4b";
 const std::string mark_canary = "CANARY-MARK-e81f";
+const std::string api_secret_canary = "CANARYAPISECRET-2b7d90";
+const std::string api_token_canary = "CANARYWRONGTOKEN-55e1";
+const std::string api_value_canary = "CANARY-APIVALUE-c03e";
 
 struct captured_logs {
   std::mutex mtx;
@@ -127,6 +135,58 @@ TEST_CASE("canary secrets never appear in logs, metrics or error details",
       5s));
     keep(e->del(sid));
     REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 5s));
+    // The HTTP API: a write and reads carrying a canary value, refusals
+    // carrying canaries (wrong token, conflict, bad JSON, an unknown member,
+    // a bad id), at debug level; every non-2xx body is an error detail.
+    {
+      auto api_port = free_loopback_port();
+      REQUIRE(api_port);
+      auto hc = http_front_config::from(e->config(), true);
+      hc.api = true;
+      hc.api_port = *api_port;
+      hc.secret = api_secret_canary;
+      auto front = http_front::start(*e, hc);
+      REQUIRE(front);
+      auto c = http_test::connection::open(*api_port);
+      REQUIRE(c);
+      auto ok = http_test::bearer(api_secret_canary);
+      auto http = [&](const std::string& method, const std::string& target,
+                      const std::string& body, const std::string& auth) {
+        REQUIRE(c->send(http_test::request(method, target, body, {auth})));
+        auto r = c->read();
+        REQUIRE(r);
+        if (r->status >= 300)
+          details += r->body;
+        return r->status;
+      };
+      auto api_sid = unique_sid("canary");
+      auto value = R"({"creds":{"me":")" + api_value_canary + R"("}})";
+      CHECK(http("POST", "/v1/sessions/" + api_sid + "/write", value, ok)
+            == 200);
+      CHECK(http("GET", "/v1/sessions/" + api_sid + "/creds", "", ok) == 200);
+      CHECK(http("POST", "/v1/sessions/" + api_sid + "/keys/pre-key/read",
+                 R"({"ids":[")" + api_value_canary + R"("]})", ok)
+            == 200);
+      CHECK(http("GET", "/v1/sessions/" + api_sid + "/creds", "",
+                 http_test::bearer(api_token_canary))
+            == 401);
+      CHECK(http("POST", "/v1/sessions/" + api_sid + "/write",
+                 R"({"creds":{"me":")" + api_value_canary
+                   + R"("},"expected_version":0})",
+                 ok)
+            == 409);
+      CHECK(http("POST", "/v1/sessions/" + api_sid + "/write",
+                 R"({"creds":{"me":)" + api_value_canary + "}}", ok)
+            == 400);
+      CHECK(http("POST", "/v1/sessions/" + api_sid + "/write",
+                 R"({")" + api_value_canary + R"(":{}})", ok)
+            == 400);
+      CHECK(
+        http("GET", "/v1/sessions/" + api_value_canary + "%7B/creds", "", ok)
+        == 400);
+      CHECK(http("DELETE", "/v1/sessions/" + api_sid, "", ok) == 200);
+      (*front)->stop(std::chrono::milliseconds{1000});
+    }
     auto metrics = e->metrics_text();
     std::lock_guard<std::mutex> guard{logs->mtx};
     INFO("log lines: " << logs->lines);
@@ -140,8 +200,17 @@ TEST_CASE("canary secrets never appear in logs, metrics or error details",
     CHECK(logs->text.find("event=read_through_failed") != std::string::npos);
     CHECK(details.find("version_conflict") != std::string::npos);
     CHECK(details.find("value_too_large") != std::string::npos);
+    // The API's refusals are in the details (so an empty body cannot pass),
+    // and its requests were counted.
+    CHECK(details.find("unauthorized") != std::string::npos);
+    CHECK(details.find("bad_json") != std::string::npos);
+    CHECK(details.find("invalid_session_id") != std::string::npos);
+    CHECK(metrics.find(
+            R"(authstore_api_requests_total{route="write",status="409"} 1)")
+          != std::string::npos);
     for (const auto& canary :
-         {creds_canary, key_canary, redis_canary, mongo_canary, mark_canary}) {
+         {creds_canary, key_canary, redis_canary, mongo_canary, mark_canary,
+          api_secret_canary, api_token_canary, api_value_canary}) {
       INFO("canary " << canary);
       CHECK(logs->text.find(canary) == std::string::npos);
       CHECK(metrics.find(canary) == std::string::npos);

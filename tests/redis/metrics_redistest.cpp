@@ -13,6 +13,7 @@
 
 #include "runtime/engine/engine_actors.hpp"
 #include "runtime/http/endpoint.hpp"
+#include "tests/metrics_sample.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
 #include <caf/all.hpp>
@@ -22,12 +23,12 @@ using namespace authstore::test;
 
 namespace {
 
-struct http_reply {
+struct scrape_reply {
   int status = 0;
   std::string body;
 };
 
-http_reply http_get(uint16_t port, const std::string& path) {
+scrape_reply http_get(uint16_t port, const std::string& path) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -43,22 +44,15 @@ http_reply http_get(uint16_t port, const std::string& path) {
   while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
     resp.append(buf, static_cast<size_t>(n));
   ::close(fd);
-  http_reply r;
-  REQUIRE(resp.rfind("HTTP/1.0 ", 0) == 0);
+  scrape_reply r;
+  // The server answers an HTTP/1.0 request as an HTTP/1.1 server does
+  // (RFC 9110 §6.2): with its own version, and closes after it.
+  REQUIRE(resp.rfind("HTTP/1.1 ", 0) == 0);
   r.status = std::stoi(resp.substr(9, 3));
   auto body = resp.find("\r\n\r\n");
   REQUIRE(body != std::string::npos);
   r.body = resp.substr(body + 4);
   return r;
-}
-
-/// The value of the sample line `name{labels}` (exact match of the part
-/// before the value), or -1 when absent.
-double sample(const std::string& text, const std::string& series) {
-  auto pos = text.find("\n" + series + " ");
-  if (pos == std::string::npos)
-    return -1;
-  return std::stod(text.substr(pos + series.size() + 2));
 }
 
 } // namespace
@@ -72,7 +66,7 @@ TEST_CASE("a scrape after a workload shows every metric family with "
   auto e = start_engine(redis->url(), {{"http.port", std::to_string(*port)}});
   auto http = start_ops_http(*e);
   REQUIRE(http);
-  REQUIRE((*http)->port() == *port);
+  REQUIRE((*http)->ops_port() == *port);
   auto sid = unique_sid("metrics-canary-sid");
   const std::string canary = "CANARY-VALUE-3f9a";
   for (int i = 0; i < 25; ++i)

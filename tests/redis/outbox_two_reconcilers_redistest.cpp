@@ -64,6 +64,14 @@ TEST_CASE("two reconcilers on one Redis persist each dirty session, never "
   CHECK(persisted.size() == sids.size());
   auto& oa = engine_counts(*a).outbox;
   auto& ob = engine_counts(*b).outbox;
+  // The backlog empties in Redis (clear_dirty) just before each reconciler
+  // counts the round in its reply handler: wait for the counts to catch up
+  // rather than read them at the instant the last mark went.
+  wait_until(
+    [&] {
+      return oa.persists[1].load() + ob.persists[1].load() >= sids.size();
+    },
+    5s);
   auto by_a = oa.persists[1].load();
   auto by_b = ob.persists[1].load();
   INFO("reconciler a " << by_a << ", b " << by_b << ", claims lost "

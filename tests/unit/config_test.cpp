@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <type_traits>
 
 #include <catch2/catch.hpp>
@@ -241,4 +243,130 @@ TEST_CASE("the TLS all-three-or-none rule is stated once: config and the "
   auto checked = check_tls_files(files);
   REQUIRE_FALSE(checked);
   CHECK(checked.error().detail == why);
+}
+
+namespace {
+
+/// The example with every "#key = value" line of a known setting
+/// uncommented.
+std::string uncomment_settings(const std::string& example) {
+  std::istringstream in{example};
+  std::string out;
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find(" =");
+    if (line.size() > 1 && line[0] == '#' && eq != std::string::npos
+        && find_setting(line.substr(1, eq - 1)))
+      line.erase(0, 1);
+    out += line + '\n';
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("the example config lists every setting once, commented out at "
+          "its default, after its help and environment variable",
+          "[config][example]") {
+  auto example = settings_example();
+  std::istringstream in{example};
+  std::map<std::string, int> seen;
+  std::string line;
+  std::string previous;
+  while (std::getline(in, line)) {
+    INFO(line);
+    CHECK(line.size() <= 79);
+    CHECK((line.empty() || line.back() != ' '));
+    CHECK((line.empty() || line[0] == '#'));
+    auto eq = line.find(" =");
+    if (eq != std::string::npos && line.rfind("# ", 0) != 0) {
+      auto key = line.substr(1, eq - 1);
+      const auto* spec = find_setting(key);
+      REQUIRE(spec != nullptr);
+      ++seen[key];
+      std::string dflt = spec->default_value;
+      CHECK(line == "#" + key + " =" + (dflt.empty() ? "" : " " + dflt));
+      CHECK(previous.rfind("# ", 0) == 0);
+      CHECK(previous.find("Env " + env_name(key) + ".") != std::string::npos);
+    }
+    previous = line;
+  }
+  CHECK(seen.size() == setting_specs().size());
+  for (const auto& [key, n] : seen)
+    CHECK(n == 1);
+}
+
+TEST_CASE("the example config loads to the defaults, as it is and with every "
+          "setting uncommented",
+          "[config][example]") {
+  auto as_is = settings::load({{"config", write_file(settings_example())}});
+  REQUIRE(as_is);
+  auto defaults = settings::load({});
+  REQUIRE(defaults);
+  CHECK(as_is->describe() == defaults->describe());
+  auto file = write_file(uncomment_settings(settings_example()));
+  std::vector<failure> problems;
+  auto all = settings::load({{"config", file}}, &problems);
+  std::string why;
+  for (const auto& p : problems)
+    why += p.render() + '\n';
+  INFO(why);
+  REQUIRE(all);
+  for (size_t i = 0; i < setting_specs().size(); ++i) {
+    auto id = static_cast<setting_id>(i);
+    INFO(setting_specs()[i].key);
+    CHECK(all->source(id).rfind(file + ":", 0) == 0);
+  }
+  // Same values, other sources: strip the "  # source" of each line.
+  auto values = [](const std::string& described) {
+    std::istringstream in{described};
+    std::string out;
+    std::string line;
+    while (std::getline(in, line))
+      out += line.substr(0, line.rfind("  # ")) + '\n';
+    return out;
+  };
+  CHECK(values(all->describe()) == values(defaults->describe()));
+}
+
+TEST_CASE("api.port is unset (the HTTP API off) unless given; 0 is a port "
+          "to pick",
+          "[config][http]") {
+  auto s = settings::load({});
+  REQUIRE(s);
+  CHECK_FALSE(s->api_port().has_value());
+  CHECK(s->http_port() == 0);
+  auto zero = settings::load({{"api.port", "0"}});
+  REQUIRE(zero);
+  CHECK(zero->api_port() == std::optional<int64_t>{0});
+  {
+    env_var e{"AUTHSTORE_API_PORT", "8447"};
+    auto from_env = settings::load({});
+    REQUIRE(from_env);
+    CHECK(from_env->api_port() == std::optional<int64_t>{8447});
+  }
+  {
+    env_var e{"AUTHSTORE_API_PORT", ""};
+    auto empty = settings::load({});
+    REQUIRE(empty);
+    CHECK_FALSE(empty->api_port().has_value());
+  }
+  CHECK_FALSE(settings::load({{"api.port", "65536"}}));
+  CHECK_FALSE(settings::load({{"api.port", "x"}}));
+  // Integers with a default stay required.
+  CHECK_FALSE(settings::load({{"http.port", ""}}));
+  CHECK(settings_help().find("--api.port <n>") != std::string::npos);
+  CHECK(settings_help().find("(default unset; env AUTHSTORE_API_PORT)")
+        != std::string::npos);
+  for (const char* key :
+       {"api.bind", "api.max-body-bytes", "api.max-header-bytes",
+        "api.max-connections", "api.max-in-flight-per-connection",
+        "api.max-in-flight", "api.read-timeout-ms", "api.idle-timeout-ms",
+        "api.tls-require-client-cert"}) {
+    INFO(key);
+    REQUIRE(find_setting(key) != nullptr);
+    CHECK(*find_setting(key)->default_value != '\0');
+    CHECK(settings_help().find(std::string{"--"} + key + " <")
+          != std::string::npos);
+  }
 }

@@ -1,13 +1,20 @@
 // The dashboard and the alert rules in deploy/ name only metrics the engine
-// emits (a renamed metric would silently blank a panel or mute an alert).
+// emits (a renamed metric would silently blank a panel or mute an alert),
+// and the systemd unit keeps its hardening and outwaits serve's drain.
 #include "runtime/engine/metrics.hpp"
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include <catch2/catch.hpp>
+
+#include "runtime/cli/cmd_common.hpp"
+#include "runtime/node/config.hpp"
+#include "runtime/remote/server.hpp"
 
 using namespace authstore;
 
@@ -55,4 +62,84 @@ TEST_CASE("metric names follow Prometheus conventions", "[metrics]") {
     INFO(name);
     CHECK(std::regex_match(name, ok));
   }
+}
+
+namespace {
+
+/// The value of `directive` in the unit template ("" when absent); fails
+/// the test when it is given twice.
+std::string unit_value(const std::string& unit, const std::string& directive) {
+  std::istringstream in{unit};
+  std::string line;
+  std::string value;
+  int found = 0;
+  while (std::getline(in, line))
+    if (line.rfind(directive + "=", 0) == 0) {
+      value = line.substr(directive.size() + 1);
+      ++found;
+    }
+  INFO(directive);
+  CHECK(found <= 1);
+  return value;
+}
+
+std::string read_unit() {
+  std::ifstream in{"deploy/systemd/authstore.service.in"};
+  REQUIRE(in);
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+} // namespace
+
+TEST_CASE("systemd waits for serve's drain and watchdog before it kills",
+          "[deploy][systemd]") {
+  auto unit = read_unit();
+  auto stop = unit_value(unit, "TimeoutStopSec");
+  REQUIRE(stop.size() > 1);
+  REQUIRE(stop.back() == 's');
+  std::chrono::seconds timeout{std::stoi(stop.substr(0, stop.size() - 1))};
+  auto cfg = settings::load({});
+  REQUIRE(cfg);
+  // What serve waits after SIGTERM at the defaults: two drains one after
+  // the other (the HTTP front door's, then the remote sessions'; each bound
+  // by every forwarded request's timeout), then the watchdog's margin
+  // (runtime/cli/cmd_serve.cpp).
+  auto drain = remote_server_config::from(*cfg).forward_timeout;
+  CHECK(timeout > 2 * drain + serve_watchdog_margin);
+  CHECK(unit_value(unit, "KillSignal") == "SIGTERM");
+}
+
+TEST_CASE("the unit runs serve as its own user, unprivileged, on a read-only "
+          "system, with the secret as a credential",
+          "[deploy][systemd]") {
+  auto unit = read_unit();
+  std::pair<const char*, const char*> expected[] = {
+    {"User", "authstore"},
+    {"NoNewPrivileges", "yes"},
+    {"CapabilityBoundingSet", ""},
+    {"ProtectSystem", "strict"},
+    {"ProtectHome", "yes"},
+    {"PrivateTmp", "yes"},
+    {"PrivateDevices", "yes"},
+    {"ProtectKernelTunables", "yes"},
+    {"ProtectKernelModules", "yes"},
+    {"ProtectKernelLogs", "yes"},
+    {"RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"},
+    {"MemoryDenyWriteExecute", "yes"},
+    {"LockPersonality", "yes"},
+    {"Restart", "on-failure"},
+    {"RestartPreventExitStatus", "2 243"},
+    {"LoadCredential", "secret:@AUTHSTORE_SECRET_FILE@"},
+    {"ExecStart", "@AUTHSTORE_BINARY@ serve --config @AUTHSTORE_CONF_FILE@ "
+                  "--secret-file %d/secret"},
+  };
+  for (auto [directive, value] : expected) {
+    INFO(directive);
+    CHECK(unit_value(unit, directive) == value);
+  }
+  // The node keeps no files: nothing is made writable.
+  CHECK(unit.find("\nReadWritePaths=") == std::string::npos);
+  // CapabilityBoundingSet= is present (empty: no capabilities at all).
+  CHECK(unit.find("\nCapabilityBoundingSet=\n") != std::string::npos);
+  CHECK(std::stoi(unit_value(unit, "LimitNOFILE")) >= 4096);
 }

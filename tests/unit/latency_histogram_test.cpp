@@ -37,3 +37,19 @@ TEST_CASE("quantiles of a known distribution", "[histogram]") {
   CHECK(p99 <= 9900000.0 * (1 + 1.0 / 64));
   CHECK(h.quantile(1.0) == 10000000);
 }
+
+TEST_CASE("a duration is recorded as its nanoseconds, a negative one as 0",
+          "[histogram]") {
+  using namespace std::chrono_literals;
+  latency_histogram h;
+  h.record(3ms);
+  CHECK(h.count() == 1);
+  CHECK(h.max() == 3000000);
+  CHECK(h.sum() == 3000000);
+  h.record(std::chrono::steady_clock::duration{250});
+  CHECK(h.sum() == 3000250);
+  h.record(-5us);
+  CHECK(h.count() == 3);
+  CHECK(h.sum() == 3000250);
+  CHECK(h.count_at_most(0) == 1);
+}

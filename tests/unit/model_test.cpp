@@ -55,8 +55,8 @@ TEST_CASE("a patch carries creds and keys of several types, upserts and "
 }
 
 TEST_CASE("patch limits hold at N and fail at N+1", "[model]") {
-  patch_bounds b;
-  b.max_value_bytes = 10;
+  patch_limits b;
+  b.value.max_value_bytes = 10;
   b.max_writes = 2;
   b.max_patch_bytes = 100;
   patch p;
@@ -97,4 +97,42 @@ TEST_CASE("malformed field names and empty upserts are rejected", "[model]") {
     REQUIRE_FALSE(r);
     CHECK(r.error().code == errc::invalid_argument);
   }
+}
+
+TEST_CASE("field names are built and read back by the same prefix rule",
+          "[model]") {
+  auto c = creds_field_name("me");
+  CHECK(c == "c:me");
+  CHECK(is_creds_field(c));
+  CHECK_FALSE(is_key_field(c));
+  CHECK(field_subject(c) == "me");
+  std::string_view type, id;
+  CHECK_FALSE(split_key_field(c, type, id));
+  // Every known key type, with ids holding dots, colons and slashes: the
+  // first '/' after the prefix splits (types never contain one).
+  for (const auto& t : baileys_key_types)
+    for (std::string_view i : {"1", "123@s.whatsapp.net::0", "a/b", "/"}) {
+      auto k = key_field_name(t, i);
+      CAPTURE(k);
+      CHECK(is_key_field(k));
+      CHECK_FALSE(is_creds_field(k));
+      CHECK(field_subject(k) == t + "/" + std::string{i});
+      REQUIRE(split_key_field(k, type, id));
+      CHECK(type == t);
+      CHECK(id == i);
+    }
+}
+
+TEST_CASE("strings that are not field names have no subject", "[model]") {
+  std::string_view type, id;
+  for (std::string_view x : {"", "c", "k", "x:me", "C:me", "!erase", "!v"}) {
+    CAPTURE(x);
+    CHECK_FALSE(is_creds_field(x));
+    CHECK_FALSE(is_key_field(x));
+    CHECK(field_subject(x).empty());
+    CHECK_FALSE(split_key_field(x, type, id));
+  }
+  CHECK_FALSE(split_key_field("k:no-slash", type, id));
+  CHECK(is_creds_field("c:"));
+  CHECK(field_subject("c:").empty());
 }

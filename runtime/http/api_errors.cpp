@@ -1,0 +1,119 @@
+// api_errors.cpp -- see api_errors.hpp.
+#include "runtime/http/api_errors.hpp"
+
+#include <cctype>
+#include <optional>
+
+namespace authstore {
+
+namespace {
+
+/// The version in version_conflict's detail, "session is at version N"
+/// (redis/layout.cpp, read_apply). A coupling the compiler cannot check: a
+/// changed wording only drops current_version from the reply (the token
+/// and status stay), and tests/unit/api_errors_test.cpp pins the wording.
+std::optional<uint64_t> current_version(const std::string& detail) {
+  static const std::string prefix = "session is at version ";
+  auto at = detail.rfind(prefix);
+  if (at == std::string::npos)
+    return std::nullopt;
+  uint64_t v = 0;
+  size_t i = at + prefix.size();
+  size_t digits = 0;
+  for (;
+       i < detail.size() && std::isdigit(static_cast<unsigned char>(detail[i]));
+       ++i, ++digits) {
+    if (v > (UINT64_MAX - 9) / 10)
+      return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(detail[i] - '0');
+  }
+  if (digits == 0)
+    return std::nullopt;
+  return v;
+}
+
+bool is_retryable_status(int status) {
+  return status == 429 || status == 503 || status == 504;
+}
+
+} // namespace
+
+errc_status status_of(errc code) {
+  switch (code) {
+    case errc::invalid_session_id:
+    case errc::invalid_argument:
+    case errc::value_too_large:
+    case errc::too_deep:
+    case errc::too_many_fields:
+    case errc::invalid_buffer:
+      return {400, false};
+    case errc::version_conflict:
+      return {409, false};
+    case errc::unauthorized:
+      return {401, false};
+    case errc::overloaded:
+      return {429, true};
+    case errc::hot_unavailable:
+    case errc::hot_out_of_memory:
+    case errc::cold_unavailable:
+    case errc::cold_error:
+    case errc::shutting_down:
+    case errc::unreachable:
+      return {503, true};
+    case errc::timeout:
+      return {504, true};
+    case errc::hot_error:
+    case errc::no_cold_store:
+    case errc::protocol_mismatch:
+    case errc::internal:
+    case errc::invalid_config:
+      return {500, false};
+  }
+  return {500, false};
+}
+
+api_error from_failure(const failure& f, bool is_write) {
+  auto s = status_of(f.code);
+  api_error e;
+  e.status = s.status;
+  e.token = std::string{to_string(f.code)};
+  e.message = f.detail.empty() ? e.token : f.detail;
+  e.retryable = s.retryable;
+  e.may_have_applied
+    = is_write
+      && (f.code == errc::timeout || f.code == errc::hot_unavailable
+          || f.code == errc::hot_error);
+  if (f.code == errc::version_conflict)
+    if (auto v = current_version(f.detail))
+      e.extra["current_version"] = *v;
+  return e;
+}
+
+api_error http_error(int status, std::string token, std::string message) {
+  api_error e;
+  e.status = status;
+  e.token = std::move(token);
+  e.message = std::move(message);
+  e.retryable = is_retryable_status(status);
+  return e;
+}
+
+http_reply to_reply(const api_error& e) {
+  json body = json::object();
+  body["error"] = e.token;
+  body["message"] = e.message;
+  body["retryable"] = e.retryable;
+  body["may_have_applied"] = e.may_have_applied;
+  for (auto& [k, v] : e.extra.items())
+    body[k] = v;
+  http_reply r;
+  r.status = e.status;
+  // Replacement instead of an exception: a detail is text for people.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  r.headers = e.headers;
+  if (e.status == 401)
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+} // namespace authstore

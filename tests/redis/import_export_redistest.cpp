@@ -8,8 +8,10 @@
 #include "runtime/cli/move.hpp"
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <map>
 #include <thread>
+#include <unistd.h>
 
 #include "runtime/cli/baileys_folder.hpp"
 #include "tests/folder_fixtures.hpp"
@@ -32,16 +34,14 @@ struct reports {
 };
 
 move_tally import(session_store& s, const std::string& dir,
-                  const std::string& sid, existing_policy policy,
-                  reports& r) {
+                  const std::string& sid, existing_policy policy, reports& r) {
   progress_meter quiet{"import", false};
   return import_folder(s, dir, sid, policy, quiet, r.fn());
 }
 
 /// Exports `sid` into `dir` and returns its files.
-std::map<std::string, std::string> exported(session_store& s,
-                                            const std::string& sid,
-                                            const std::string& dir) {
+std::map<std::string, std::string>
+exported(session_store& s, const std::string& sid, const std::string& dir) {
   bool found = false;
   auto keys = export_session(s, sid, dir, false, found);
   INFO(read_error(keys));
@@ -97,9 +97,9 @@ TEST_CASE("an existing session is refused, left alone with if-absent (a "
   auto bob = copy_fixture_folder("baileys-v7", "bob", tmp.path + "/bob");
   auto sid = unique_sid("existing");
   reports r;
-  REQUIRE(import(*e, tmp.path + "/alice", sid, existing_policy::refuse, r)
-            .imported
-          == 1);
+  REQUIRE(
+    import(*e, tmp.path + "/alice", sid, existing_policy::refuse, r).imported
+    == 1);
   auto before = read_hot(raw, sid);
   CHECK(before.version == 1);
   // Again without a flag: refused, nothing changed.
@@ -145,7 +145,9 @@ TEST_CASE("a hostile folder leaves nothing of its session in Redis",
   const std::vector<std::pair<std::string, std::function<void(std::string)>>>
     spoil = {
       {"invalid JSON",
-       [](auto d) { write_file(d + "/pre-key-9.json", "{\"a\":"); }},
+       [](auto d) {
+         write_file(d + "/pre-key-9.json", "{\"a\":");
+       }},
       {"a symlink outside",
        [&](auto d) {
          REQUIRE(::symlink((outside.path + "/x.json").c_str(),
@@ -161,7 +163,9 @@ TEST_CASE("a hostile folder leaves nothing of its session in Redis",
          ::close(fd);
        }},
       {"a path separator",
-       [](auto d) { write_file(d + "/pre-key-..\\x.json", "{}"); }},
+       [](auto d) {
+         write_file(d + "/pre-key-..\\x.json", "{}");
+       }},
       {"a truncated file",
        [](auto d) {
          auto t = read_file(d + "/pre-key-2.json");
@@ -268,9 +272,9 @@ TEST_CASE("export reads through: a session only the cold store holds is "
   auto bob = copy_fixture_folder("baileys-v7", "bob", tmp.path + "/bob");
   auto sid = unique_sid("cold-only");
   reports r;
-  REQUIRE(import(*e, tmp.path + "/bob", sid, existing_policy::refuse, r)
-            .imported
-          == 1);
+  REQUIRE(
+    import(*e, tmp.path + "/bob", sid, existing_policy::refuse, r).imported
+    == 1);
   REQUIRE(wait_until([&] { return backlog(raw) == 0; }, milliseconds{10000}));
   REQUIRE(cold_differs(raw, *ctl, sid).empty());
   // Redis loses the session (expiry, a flush): the cold store still has it.
@@ -291,13 +295,13 @@ TEST_CASE("replace reaches the cold store: the old keys go there too",
   copy_fixture_folder("baileys-v7", "bob", tmp.path + "/bob");
   auto sid = unique_sid("replace-cold");
   reports r;
-  REQUIRE(import(*e, tmp.path + "/alice", sid, existing_policy::refuse, r)
-            .imported
-          == 1);
+  REQUIRE(
+    import(*e, tmp.path + "/alice", sid, existing_policy::refuse, r).imported
+    == 1);
   REQUIRE(wait_until([&] { return backlog(raw) == 0; }, milliseconds{10000}));
-  REQUIRE(import(*e, tmp.path + "/bob", sid, existing_policy::replace, r)
-            .imported
-          == 1);
+  REQUIRE(
+    import(*e, tmp.path + "/bob", sid, existing_policy::replace, r).imported
+    == 1);
   REQUIRE(wait_until([&] { return backlog(raw) == 0; }, milliseconds{10000}));
   CHECK(cold_differs(raw, *ctl, sid).empty());
   auto cold = ctl->view(sid);

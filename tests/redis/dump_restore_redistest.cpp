@@ -36,7 +36,7 @@ redis_endpoint db_endpoint(const private_redis& s, int db) {
 /// A session's state as a model: field -> value.
 using state = std::map<std::string, std::string>;
 
-void apply(state& s, const patch& p) {
+void apply_writes(state& s, const patch& p) {
   for (const auto& w : p.writes)
     if (w.erase)
       s.erase(w.field);
@@ -78,7 +78,7 @@ void simulate(engine& e, size_t n, int steady, int threads,
             ++errors;
             continue;
           }
-          apply(model, op.writes);
+          apply_writes(model, op.writes);
           if (acked)
             acked(s.id(), *v, model);
         }
@@ -254,7 +254,7 @@ TEST_CASE("a dump taken while the simulator writes holds, per session, one "
       auto d = parse_dump_line(line, e->limits());
       REQUIRE(d);
       state s;
-      apply(s, d->writes);
+      apply_writes(s, d->writes);
       INFO(d->sid << " at version " << d->version);
       // The write may be acknowledged an instant after the dump read it:
       // its state is recorded once the writer's call has returned.

@@ -251,13 +251,13 @@ outcome<size_t> fill_folder(int dfd, const session_snapshot& snap) {
   std::set<std::string> names;
   size_t keys = 0;
   for (const auto& w : snap.fields) {
-    if (w.field.compare(0, 2, "k:") != 0)
+    if (!is_key_field(w.field))
       continue;
-    auto slash = w.field.find('/', 2);
-    if (slash == std::string::npos)
+    std::string_view type;
+    std::string_view id;
+    if (!split_key_field(w.field, type, id))
       return failure{errc::internal, "a stored key without '/'"};
-    auto name = key_file_name(std::string_view{w.field}.substr(2, slash - 2),
-                              std::string_view{w.field}.substr(slash + 1));
+    auto name = key_file_name(type, id);
     if (name.size() > max_file_name_bytes)
       return failure{errc::invalid_argument,
                      "a key's file name has " + std::to_string(name.size())
@@ -385,13 +385,13 @@ std::string baileys_creds_document(const std::vector<field_write>& fields) {
     "myAppStateKeyId",
   };
   auto rank = [&](std::string_view field) {
-    auto name = field.substr(2);
+    auto name = field_subject(field);
     auto i = std::find(order.begin(), order.end(), name);
     return static_cast<size_t>(i - order.begin());
   };
   std::vector<field_write> creds;
   for (const auto& w : fields)
-    if (!w.erase && w.field.compare(0, 2, "c:") == 0)
+    if (!w.erase && is_creds_field(w.field))
       creds.push_back(w);
   std::sort(creds.begin(), creds.end(), [&](const auto& a, const auto& b) {
     auto ra = rank(a.field);

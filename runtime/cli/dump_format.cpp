@@ -19,13 +19,11 @@ std::string dump_line(const std::string& sid, const session_snapshot& snap) {
   size_t bytes = 0;
   for (const auto& w : snap.fields) {
     bytes += w.field.size() + w.value.size() + 8;
-    if (w.field.compare(0, 2, "k:") != 0)
-      continue;
-    std::string_view f = w.field;
-    auto slash = f.find('/', 2);
-    if (slash == std::string_view::npos)
-      continue; // stored fields are validated names; never here
-    by_type[f.substr(2, slash - 2)].emplace_back(f.substr(slash + 1), w.value);
+    std::string_view type;
+    std::string_view id;
+    if (!is_key_field(w.field) || !split_key_field(w.field, type, id))
+      continue; // creds; a key without '/' is no stored name, never here
+    by_type[type].emplace_back(id, w.value);
   }
   std::string line;
   line.reserve(bytes + sid.size() + 64);

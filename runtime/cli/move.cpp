@@ -31,14 +31,14 @@ using dir_ptr = std::unique_ptr<DIR, dir_closer>;
 size_t key_writes(const patch& p) {
   size_t n = 0;
   for (const auto& w : p.writes)
-    n += w.field.compare(0, 2, "k:") == 0 ? 1 : 0;
+    n += is_key_field(w.field) ? 1 : 0;
   return n;
 }
 
 size_t key_fields(const session_snapshot& s) {
   size_t n = 0;
   for (const auto& w : s.fields)
-    n += w.field.compare(0, 2, "k:") == 0 ? 1 : 0;
+    n += is_key_field(w.field) ? 1 : 0;
   return n;
 }
 
@@ -70,8 +70,9 @@ void import_one(session_store& store, const std::string& dir,
                 const move_report& report) {
   if (auto ok = validate_session_id(sid); !ok) {
     ++t.failed;
-    report(sid, {ok.error().code, "the folder name is no valid session id: "
-                                    + ok.error().detail + "; skipped"},
+    report(sid,
+           {ok.error().code, "the folder name is no valid session id: "
+                               + ok.error().detail + "; skipped"},
            true);
     return;
   }
@@ -152,9 +153,9 @@ move_tally import_folders(session_store& store, const std::string& parent,
     if (pfd >= 0)
       ::close(pfd);
     ++t.failed;
-    report(parent, {errc::invalid_argument,
-                    std::string{"cannot read the folder: "}
-                      + std::strerror(errno)},
+    report(parent,
+           {errc::invalid_argument,
+            std::string{"cannot read the folder: "} + std::strerror(errno)},
            true);
     return t;
   }
@@ -171,8 +172,7 @@ move_tally import_folders(session_store& store, const std::string& parent,
       continue;
     switch (kind_of(pfd, *e)) {
       case entry_kind::folder:
-        import_one(store, parent + "/" + name, name, false, policy, t,
-                   report);
+        import_one(store, parent + "/" + name, name, false, policy, t, report);
         break;
       case entry_kind::link:
         ++t.failed;
@@ -184,14 +184,14 @@ move_tally import_folders(session_store& store, const std::string& parent,
         break;
       case entry_kind::unreadable:
         ++t.failed;
-        report(name,
-               {errc::internal,
-                std::string{"cannot stat: "} + std::strerror(errno)},
-               true);
+        report(
+          name,
+          {errc::internal, std::string{"cannot stat: "} + std::strerror(errno)},
+          true);
         break;
       case entry_kind::other:
-        report(name,
-               {errc::invalid_argument, "not a folder: left alone"}, false);
+        report(name, {errc::invalid_argument, "not a folder: left alone"},
+               false);
         break;
     }
     meter.update(t, total);
@@ -295,8 +295,9 @@ move_tally dump_sessions(session_store& store, line_writer& out,
     auto page = store.list_sessions(cursor, walk_step);
     if (!page) {
       ++t.failed;
-      report("", {page.error().code, "the walk over the sessions stopped: "
-                                       + page.error().detail},
+      report("",
+             {page.error().code,
+              "the walk over the sessions stopped: " + page.error().detail},
              true);
       break;
     }

@@ -126,6 +126,9 @@ size_t result_slot(uint64_t) {
 size_t result_slot(bool existed) {
   return existed ? op_result::ok : op_result::not_found;
 }
+size_t result_slot(const session_snapshot& s) {
+  return s.found ? op_result::ok : op_result::not_found;
+}
 
 /// Counts one finished operation that started at `start`.
 void count(session_pointer self, op_kind op, clock::time_point start,
@@ -554,6 +557,25 @@ caf::result<bool> handle_delete(session_pointer self) {
     });
 }
 
+/// The whole session in one script call (read-through like every read);
+/// bounded by the patch limits, so what it returns one write can restore.
+caf::result<session_snapshot> handle_read_session(session_pointer self) {
+  return ask_redis<session_snapshot>(
+    self, op_kind::read_session,
+    [self] {
+      const auto& cfg = *self->state.cfg;
+      return redis_layout::read_session(self->state.sid, cfg.limits.max_writes,
+                                        cfg.limits.max_patch_bytes,
+                                        cfg.with_cold());
+    },
+    [self](const redis_reply& r, bool warmed) -> outcome<session_snapshot> {
+      auto snap = redis_layout::parse_read_session(r);
+      if (snap)
+        count_read(self, snap->found, warmed);
+      return snap;
+    });
+}
+
 session_actor::behavior_type
 session_impl(session_pointer self, std::string sid, redis_actor redis,
              std::shared_ptr<const session_config> cfg) {
@@ -586,6 +608,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
         },
         [](const redis_reply& r, bool) { return redis_layout::parse_flag(r); });
     },
+    [=](read_session_atom) { return handle_read_session(self); },
     [=](passivate_atom) {
       self->state.passivating = true;
       if (self->state.in_flight == 0)

@@ -68,7 +68,8 @@ void session_cache::store_keys(const std::string& type,
 }
 
 void session_cache::apply_write(const patch& p, uint64_t version) {
-  if (version != version_ + 1) {
+  // A replace dropped everything first (and its version jumps anyway).
+  if (p.replace || version != version_ + 1) {
     clear(version);
     return;
   }

@@ -25,6 +25,7 @@
 #include <caf/all.hpp>
 
 #include "messages/session_id.hpp"
+#include "redis/layout.hpp"
 
 namespace authstore {
 
@@ -137,6 +138,38 @@ outcome<bool> check_sid(router_pointer self, op_kind op,
   return ok;
 }
 
+/// One SCAN step of list_sessions on the first Redis connection (SCAN is
+/// not per session, any connection sees the whole database).
+caf::result<session_page>
+list_sessions(router_pointer self, const std::string& cursor, uint32_t count) {
+  // The bound keeps one step as short as a large read (SCAN COUNT is a
+  // hint of work per call, each meta hash costs one HMGET).
+  constexpr uint32_t max_count = 10000;
+  if (count == 0 || count > max_count)
+    return make_error(errc::invalid_argument, "list_sessions: count must be 1.."
+                                                + std::to_string(max_count));
+  auto rp = self->make_response_promise<session_page>();
+  self
+    ->request(self->state.cfg.redis_pool.front(),
+              self->state.cfg.session->redis_timeout, redis_atom::value,
+              redis_layout::scan_sessions(cursor, count))
+    .then(
+      [rp](redis_reply& r) mutable {
+        auto page = redis_layout::parse_scan_sessions(r);
+        if (page)
+          rp.deliver(std::move(*page));
+        else
+          rp.deliver(make_error(page.error()));
+      },
+      [rp](caf::error& err) mutable {
+        auto f = to_failure(err);
+        if (f.code == errc::shutting_down)
+          f = {errc::hot_unavailable, "redis actor is gone"};
+        rp.deliver(make_error(f));
+      });
+  return rp;
+}
+
 void set_error(session_result& slot, const caf::error& err) {
   auto f = to_failure(err);
   slot.error = static_cast<uint8_t>(f.code);
@@ -190,6 +223,15 @@ router_actor::behavior_type router_impl(router_pointer self,
       if (auto ok = check_sid(self, op_kind::exists, sid); !ok)
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a);
+    },
+    [=](read_session_atom a,
+        const std::string& sid) -> caf::result<session_snapshot> {
+      if (auto ok = check_sid(self, op_kind::read_session, sid); !ok)
+        return make_error(ok.error());
+      return self->delegate(session_for(self, sid), a);
+    },
+    [=](list_sessions_atom, const std::string& cursor, uint32_t count) {
+      return list_sessions(self, cursor, count);
     },
     [=](mget_atom, const std::vector<std::string>& ids) {
       return fan_out(self, ids,

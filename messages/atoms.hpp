@@ -18,6 +18,10 @@ using del_atom = caf::atom_constant<caf::atom("del")>;
 using touch_atom = caf::atom_constant<caf::atom("touch")>;
 /// Does a session exist?
 using exists_atom = caf::atom_constant<caf::atom("exists")>;
+/// Read a whole session (creds, every key, version) in one snapshot.
+using read_session_atom = caf::atom_constant<caf::atom("readsess")>;
+/// One page of the walk over the live sessions (dump).
+using list_sessions_atom = caf::atom_constant<caf::atom("listsess")>;
 /// Fan out get_creds over many sessions.
 using mget_atom = caf::atom_constant<caf::atom("mgetcreds")>;
 /// Fan out del over many sessions.

@@ -65,6 +65,7 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<keys_reply>("authstore::keys_reply");
   cfg.add_message_type<persist_request>("authstore::persist_request");
   cfg.add_message_type<session_snapshot>("authstore::session_snapshot");
+  cfg.add_message_type<session_page>("authstore::session_page");
   cfg.add_message_type<session_result>("authstore::session_result");
   cfg.add_message_type<router_stats>("authstore::router_stats");
   cfg.add_message_type<redis_request>("authstore::redis_request");

@@ -72,7 +72,13 @@ using session_api = caf::typed_actor<
   /// Refresh the hot TTL; the reply says whether the session exists.
   caf::replies_to<touch_atom, std::string>::with<bool>,
   /// Whether the session exists.
-  caf::replies_to<exists_atom, std::string>::with<bool>>;
+  caf::replies_to<exists_atom, std::string>::with<bool>,
+  /// The whole session (creds and keys as field writes, version) read in
+  /// one script call, so one consistent snapshot; found=false only after a
+  /// successful read of no live session. Also value_too_large: more fields
+  /// or bytes than one patch may carry (limits.max_writes,
+  /// limits.max_patch_bytes), so what it returns one write can restore.
+  caf::replies_to<read_session_atom, std::string>::with<session_snapshot>>;
 
 /// The engine's entry actor: the session API plus batches and statistics.
 using router_actor = session_api::extend<
@@ -84,6 +90,14 @@ using router_actor = session_api::extend<
                   std::vector<std::string>>::with<std::vector<session_result>>,
   /// Live actors, activations, passivations.
   caf::replies_to<stats_atom>::with<router_stats>,
+  /// (cursor, count): one SCAN step over the sessions Redis holds ("0"
+  /// starts; the reply's cursor "0" ends the walk); tombstones left out.
+  /// SCAN's guarantees: a session live for the whole walk is named at least
+  /// once, one created or deleted meanwhile may or may not be. Errors:
+  /// invalid_argument (count 0 or above 10000), hot_unavailable,
+  /// hot_error, timeout.
+  caf::replies_to<list_sessions_atom, std::string,
+                  uint32_t>::with<session_page>,
   /// Internal timer: passivate sessions idle for longer than configured.
   caf::reacts_to<tick_atom>>;
 
@@ -105,6 +119,8 @@ using session_actor = caf::typed_actor<
   caf::replies_to<touch_atom>::with<bool>,
   /// Whether the session exists.
   caf::replies_to<exists_atom>::with<bool>,
+  /// The whole session in one consistent snapshot.
+  caf::replies_to<read_session_atom>::with<session_snapshot>,
   /// Stop after everything queued before this and in flight is answered.
   caf::reacts_to<passivate_atom>>;
 
@@ -230,7 +246,10 @@ using reconciler_actor = caf::typed_actor<
 /// handle answers. A peer with another version is refused in the hello with
 /// protocol_mismatch; a peer whose handle types differ is refused by CAF at
 /// connect (unexpected_actor_messaging_interface -> protocol_mismatch).
-constexpr uint32_t remote_protocol_version = 1;
+/// 2: a patch carries if_absent, replace and min_version (model.hpp), and
+/// the session API read_session and list_sessions (issue #16). A version-1
+/// peer would misread every patch, so it is refused in the hello.
+constexpr uint32_t remote_protocol_version = 2;
 
 /// The one actor `authstore serve` publishes. Nothing but this handshake is
 /// served before a peer proves that it knows the shared secret

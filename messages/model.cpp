@@ -141,6 +141,9 @@ void patch::erase_key(std::string_view type, std::string_view id) {
 }
 
 outcome<bool> validate_patch(const patch& p, const patch_limits& limits) {
+  if (p.if_absent && (p.replace || p.expected_version != any_version))
+    return {errc::invalid_argument,
+            "if_absent excludes replace and an expected version"};
   if (p.writes.size() > limits.max_writes)
     return {errc::too_many_fields,
             "patch has " + std::to_string(p.writes.size()) + " writes, at most "

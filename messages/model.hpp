@@ -102,6 +102,20 @@ struct patch {
   /// Apply only when the session's version equals this (optimistic lock);
   /// any_version disables the check. Version 0 means "does not exist yet".
   uint64_t expected_version = any_version;
+  /// Apply only when no live session exists: never written, or deleted (a
+  /// tombstone, whose version is not 0). Checked inside the write's script,
+  /// so two importers cannot both create a session (`import` without
+  /// --replace). Not with expected_version or replace.
+  bool if_absent = false;
+  /// Drop the session's creds and keys first, in the same atomic write
+  /// (`import --replace`): the drop is a delete with a version of its own
+  /// (the next one), the writes take the one after it, so the cold store
+  /// drops the old state as it drops a deleted session's.
+  bool replace = false;
+  /// The new version is at least this (0: no floor). `restore` carries a
+  /// dumped version with it; the version still grows by at least one, so it
+  /// never goes backwards (invariant 2).
+  uint64_t min_version = 0;
 
   /// Appends an upsert of creds field `name`.
   void set_creds(std::string_view name, std::string json);
@@ -116,20 +130,26 @@ struct patch {
   size_t payload_bytes() const;
 
   friend bool operator==(const patch& a, const patch& b) {
-    return a.writes == b.writes && a.expected_version == b.expected_version;
+    return a.writes == b.writes && a.expected_version == b.expected_version
+           && a.if_absent == b.if_absent && a.replace == b.replace
+           && a.min_version == b.min_version;
   }
 };
 
+/// Coupled with remote_protocol_version (messages/interfaces.hpp): a change
+/// of these members changes what a patch is on the wire.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, patch& x) {
-  return f(x.writes, x.expected_version);
+  return f(x.writes, x.expected_version, x.if_absent, x.replace, x.min_version);
 }
 
 /// Checks field names ("c:<name>" / "k:<type>/<id>", each part valid), value
 /// sizes (limits.value.max_value_bytes), the patch's names plus values
-/// (max_patch_bytes) and its write count. A failing patch is rejected whole
-/// (nothing half-applied). Values are expected to be codec-normalized JSON
-/// already, so depth and field counts are the codec's to check.
+/// (max_patch_bytes), its write count, and that the conditions combine
+/// (if_absent excludes expected_version and replace). A failing patch is
+/// rejected whole (nothing half-applied). Values are expected to be
+/// codec-normalized JSON already, so depth and field counts are the
+/// codec's to check.
 outcome<bool> validate_patch(const patch& p, const patch_limits& limits);
 
 /// Reply to get_creds. `found` is false only after a successful read that
@@ -208,6 +228,23 @@ struct session_snapshot {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_snapshot& x) {
   return f(x.found, x.version, x.fields);
+}
+
+/// One page of a walk over the live sessions Redis holds (list_sessions).
+struct session_page {
+  /// Where the next page starts; "0" when the walk is complete.
+  std::string cursor = "0";
+  /// Live session ids (tombstones left out); a walk may name one twice.
+  std::vector<std::string> ids;
+
+  friend bool operator==(const session_page& a, const session_page& b) {
+    return a.cursor == b.cursor && a.ids == b.ids;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_page& x) {
+  return f(x.cursor, x.ids);
 }
 
 } // namespace authstore

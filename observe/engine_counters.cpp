@@ -17,6 +17,8 @@ const char* to_string(op_kind k) {
       return "touch";
     case op_kind::exists:
       return "exists";
+    case op_kind::read_session:
+      return "read_session";
   }
   return "unknown";
 }

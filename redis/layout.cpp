@@ -33,6 +33,7 @@ constexpr sentinel sentinels[] = {
   {-1, 2, script_answer::conflict},
   {-2, 1, script_answer::claimed},
   {-3, 1, script_answer::untraced},
+  {-4, 3, script_answer::too_large},
 };
 
 /// A script call: num_keys is the number of `keys`, so it cannot drift
@@ -106,14 +107,22 @@ redis_request apply_patch(std::string_view sid, const patch& p,
   keys.push_back(dirty_fields_key());
   std::vector<std::string> a;
   a.reserve(6 + 3 * p.writes.size());
-  a.push_back(p.expected_version == any_version
-                ? std::string{}
-                : std::to_string(p.expected_version));
+  a.push_back(p.if_absent                         ? std::string{"absent"}
+              : p.expected_version == any_version ? std::string{}
+                                                  : std::to_string(
+                                                    p.expected_version));
   a.push_back(std::to_string(opts.expire_at_ms));
   a.push_back(std::to_string(opts.now_ms));
   a.emplace_back(sid);
   a.push_back(flag(opts.track_dirty));
   a.push_back(flag(opts.require_trace));
+  // The options triple only when an option is on: a plain patch is called
+  // exactly as before the options existed (apply_patch.lua).
+  if (p.replace || p.min_version > 0) {
+    a.emplace_back("!");
+    a.push_back(flag(p.replace));
+    a.push_back(std::to_string(p.min_version));
+  }
   // Only the last write of each field is sent: within one patch a later
   // write wins, whatever the script's grouping of deletes and sets.
   std::unordered_map<std::string_view, size_t> last;
@@ -144,9 +153,66 @@ outcome<uint64_t> parse_apply_patch(const redis_reply& r) {
       return unexpected("apply_patch");
     case script_answer::claimed:
     case script_answer::untraced:
+    case script_answer::too_large:
       break;
   }
   return unexpected("apply_patch");
+}
+
+redis_request read_session(std::string_view sid, size_t max_fields,
+                           size_t max_bytes, bool require_trace) {
+  return script_call(redis_script::read_session,
+                     {meta_key(sid), creds_key(sid), keys_key(sid)},
+                     {flag(require_trace), std::to_string(max_fields),
+                      std::to_string(max_bytes)});
+}
+
+outcome<session_snapshot> parse_read_session(const redis_reply& r) {
+  if (answer_of(r) == script_answer::too_large) {
+    auto fields = to_u64(r.items[1]);
+    auto bytes = to_u64(r.items[2]);
+    if (!fields || !bytes)
+      return unexpected("read_session");
+    return {errc::value_too_large,
+            "the session has " + std::to_string(*fields) + " fields"
+              + (*bytes > 0 ? " and " + std::to_string(*bytes) + " bytes"
+                            : std::string{})
+              + ", more than one atomic read or write may carry (raise "
+                "codec.max-writes / codec.max-patch-bytes)"};
+  }
+  if (!is_payload_array(r) || r.items.size() < 3
+      || (r.items.size() - 3) % 2 != 0)
+    return unexpected("read_session");
+  auto version = to_u64(r.items[0]);
+  auto live = to_u64(r.items[1]);
+  auto creds = to_u64(r.items[2]);
+  if (!version || !live || *live > 1 || !creds
+      || *creds > (r.items.size() - 3) / 2)
+    return unexpected("read_session");
+  session_snapshot snap;
+  snap.version = *version;
+  snap.found = *live == 1;
+  snap.fields.reserve((r.items.size() - 3) / 2);
+  for (size_t i = 3, n = 0; i + 1 < r.items.size(); i += 2, ++n) {
+    std::string name = n < *creds ? "c:" : "k:";
+    name += r.items[i];
+    snap.fields.push_back({std::move(name), false, r.items[i + 1]});
+  }
+  return snap;
+}
+
+redis_request scan_sessions(std::string_view cursor, size_t count) {
+  return script_call(redis_script::scan_sessions, {},
+                     {std::string{cursor}, std::to_string(count)});
+}
+
+outcome<session_page> parse_scan_sessions(const redis_reply& r) {
+  if (!is_payload_array(r) || r.items.empty())
+    return unexpected("scan_sessions");
+  session_page page;
+  page.cursor = r.items[0];
+  page.ids.assign(r.items.begin() + 1, r.items.end());
+  return page;
 }
 
 redis_request read_creds(std::string_view sid, bool require_trace) {

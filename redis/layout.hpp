@@ -55,6 +55,9 @@ enum class script_answer : uint8_t {
   claimed,
   /// A session script called with require_trace found no meta hash; {-3}.
   untraced,
+  /// read_session: the session is larger than one read may be; {-4,
+  /// fields, bytes}.
+  too_large,
 };
 
 /// Which answer `r` is: a sentinel only in its exact shape, else payload.
@@ -73,13 +76,32 @@ struct write_options {
   bool require_trace = false;
 };
 
-/// EVALSHA request applying `p` to session `sid`.
+/// EVALSHA request applying `p` to session `sid`: its writes, and its
+/// condition (expected_version or if_absent), replace and min_version.
 redis_request apply_patch(std::string_view sid, const patch& p,
                           const write_options& opts);
 
 /// Result of apply_patch: the new version, or version_conflict (with the
 /// current version in the detail).
 outcome<uint64_t> parse_apply_patch(const redis_reply& r);
+
+/// Request reading all of session `sid` in one script call, refused
+/// (script_answer::too_large) above `max_fields` fields or `max_bytes`
+/// bytes (patch::payload_bytes' measure).
+redis_request read_session(std::string_view sid, size_t max_fields,
+                           size_t max_bytes, bool require_trace = false);
+
+/// Result of read_session: creds fields ("c:..") first, then keys
+/// ("k:.."), found=false for no live session; value_too_large when the
+/// script refused.
+outcome<session_snapshot> parse_read_session(const redis_reply& r);
+
+/// Request for one SCAN step over the meta hashes (cursor "0" starts),
+/// naming live sessions.
+redis_request scan_sessions(std::string_view cursor, size_t count);
+
+/// Result of scan_sessions.
+outcome<session_page> parse_scan_sessions(const redis_reply& r);
 
 /// Request reading creds and version (see untraced() for require_trace).
 redis_request read_creds(std::string_view sid, bool require_trace = false);

@@ -14,6 +14,7 @@ packages=(
   libmongoc-dev                            # MongoDB C driver
   libpq-dev                                # PostgreSQL C client (libpq)
   nlohmann-json3-dev                       # JSON
+  zlib1g-dev                               # gzip dumps (authstore dump --gzip)
   prometheus-cpp-dev                       # metrics
   libboost-dev libssl-dev                  # HTTP API: Boost.Beast (headers), TLS
   catch2                                   # tests (v2)

@@ -9,20 +9,25 @@
   KEYS[4] as:{S}:o          outbox: field -> version that last wrote it
   KEYS[5] as:dirty          index of dirty sessions: S -> ms
   KEYS[6] as:dirty:fields   count of dirty marks over all outboxes
-  ARGV[1] expected version ('' = any)
+  ARGV[1] condition: '' = none; a number = only at that version;
+          'absent' = only when no live session exists (no meta hash, or a
+          tombstone: "exists" means live, whatever the version)
   ARGV[2] expire_at_ms, absolute ('0' = no TTL)
   ARGV[3] now_ms (the index stamp)
   ARGV[4] S (the index member)
   ARGV[5] track_dirty ('1' with a cold store, else '0')
   ARGV[6] require_trace ('1'/'0', see include/require_trace.lua)
-  ARGV[7..] triples: op ('s' set | 'd' delete), field ('c:..' | 'k:..'),
-          value ('' for a delete). The client sends only the last write of
-          each field, so grouping deletes before sets reorders nothing.
+  ARGV[7..9] optional options triple, present when ARGV[7] is '!':
+          replace ('1'/'0'), min version ('0' = none); the writes follow it
+  ARGV[7..] (ARGV[10..] after options) triples: op ('s' set | 'd' delete),
+          field ('c:..' | 'k:..'), value ('' for a delete). The client
+          sends only the last write of each field, so grouping deletes
+          before sets reorders nothing.
 
   Reply:
     {version}        the version the patch got
-    {-1, current}    CONFLICT: ARGV[1] is not the current version; nothing
-                     written
+    {-1, current}    CONFLICT: the condition of ARGV[1] does not hold;
+                     nothing written
     {-3}             UNTRACED (require_trace and no meta hash); nothing
                      written
     error "ERR authstore: bad field at <i>" before the first write
@@ -39,6 +44,23 @@
   again once the cold store has everything. A patch without writes still
   moves the version, so it leaves the mark "!v": the cold watermark follows
   it, and a session loaded back after expiry never shows an older version.
+
+  Replace (import --replace, restore --replace) is a delete and a write in
+  one script, so nobody sees the session half replaced: the creds and keys
+  hashes go, the delete takes version D = current + 1 and the writes D + 1
+  (a session Redis has no trace of: D = 0, writes at 1), exactly as
+  delete_session followed by apply_patch would number them. With dirty
+  tracking the old marks are replaced by the erase mark "!erase" -> D (the
+  cold store drops what it holds at or below D, as for a deleted session)
+  plus the marks of the writes at D + 1 > D, which its loads keep. D is
+  above every version a persist in flight has read, so that persist's
+  clear_dirty cannot take the erase mark with it (delete_session.lua says
+  why that matters). Why options are a marked triple and not two more
+  fixed ARGV: a patch without them is called exactly as before.
+
+  Min version (restore): the version is max(what it would be, ARGV[9]), so
+  a session restored into an empty store keeps its dumped version; never
+  lower than the next one, so versions never go backwards (invariant 2).
 ]]
 --@include "require_trace.lua"
 --@include "chunked_call.lua"
@@ -48,22 +70,45 @@ local CONFLICT = -1
 local meta = traced_meta(ARGV[6])
 if not meta then return UNTRACED end
 local cur = tonumber(meta[1] or '0')
-if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= cur then
+if ARGV[1] == 'absent' then
+  if meta[1] and not meta[2] then return {CONFLICT, cur} end
+elseif ARGV[1] ~= '' and tonumber(ARGV[1]) ~= cur then
   return {CONFLICT, cur}
 end
 local n = #ARGV
-for i = 7, n, 3 do
-  local p = string.sub(ARGV[i + 1], 1, 2)
-  if (p ~= 'c:' and p ~= 'k:') or (ARGV[i] ~= 's' and ARGV[i] ~= 'd') then
+local first, replace, floor = 7, false, 0
+if ARGV[7] == '!' then
+  first, replace, floor = 10, ARGV[8] == '1', tonumber(ARGV[9])
+  if not floor then
+    return redis.error_reply('ERR authstore: bad options at 7')
+  end
+end
+for i = first, n, 3 do
+  local p = string.sub(ARGV[i + 1] or '', 1, 2)
+  if (p ~= 'c:' and p ~= 'k:') or (ARGV[i] ~= 's' and ARGV[i] ~= 'd')
+     or ARGV[i + 2] == nil then
     return redis.error_reply('ERR authstore: bad field at ' .. i)
   end
 end
 local v = cur + 1
+local erase_at = nil
+if replace then
+  erase_at = meta[1] and cur + 1 or 0
+  v = erase_at + 1
+  redis.call('DEL', KEYS[2], KEYS[3])
+end
+if floor > v then v = floor end
 local track = ARGV[5] == '1'
 local sets = {{}, {}}
 local dels = {{}, {}}
 local marks = {}
-for i = 7, n, 3 do
+local dropped = 0
+if track and erase_at then
+  dropped = redis.call('HLEN', KEYS[4])
+  redis.call('DEL', KEYS[4])
+  marks = {'!erase', erase_at}
+end
+for i = first, n, 3 do
   local f = ARGV[i + 1]
   local slot = (string.sub(f, 1, 2) == 'c:') and 1 or 2
   local name = string.sub(f, 3)
@@ -86,8 +131,8 @@ redis.call('HSET', KEYS[1], 'v', v)
 redis.call('HDEL', KEYS[1], 'd')
 if track then
   if #marks == 0 then marks = {'!v', v} end
-  local added = chunked_call('HSET', KEYS[4], marks)
-  if added > 0 then redis.call('INCRBY', KEYS[6], added) end
+  local added = chunked_call('HSET', KEYS[4], marks) - dropped
+  if added ~= 0 then redis.call('INCRBY', KEYS[6], added) end
   redis.call('ZADD', KEYS[5], 'NX', ARGV[3], ARGV[4])
   for k = 1, 3 do redis.call('PERSIST', KEYS[k]) end
 elseif ARGV[2] ~= '0' then

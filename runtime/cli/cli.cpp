@@ -137,6 +137,96 @@ const std::vector<cli_command> commands = {
      nullptr}}, true,
    "  authstore del 5511999\n"
    "  AUTHSTORE_SECRET=... authstore del 5511999 --connect 10.0.0.5:7447"},
+  {"import", cmd_import,
+   "authstore import (--folder DIR --session SID | --folders PARENT)",
+   "Import Baileys useMultiFileAuthState folders: creds.json and one "
+   "<type>-<id>.json per key, read as Baileys 7 reads them (its file-name "
+   "escaping undone; all three Buffer forms accepted, stored in the v7 "
+   "form). Each session is one atomic write: a folder with a bad file "
+   "(invalid JSON, a value over a codec limit, a file that is not a "
+   "Baileys file, any symbolic link, a FIFO or device) is reported with the "
+   "file and the reason, and nothing of it is written. A session that "
+   "exists (live) is refused unless --replace or --if-absent. Failures go "
+   "to stderr as they happen, a summary at the end; exit 1 if any session "
+   "failed.",
+   {{"folder", "DIR", "one session folder (with --session)", nullptr},
+    {"session", "SID", "the session id of --folder", nullptr},
+    {"folders", "PARENT", "every sub-folder of PARENT is one session, named "
+     "after it (an invalid name is reported and skipped; entries that are "
+     "no folders are left alone)", nullptr},
+    {"replace", nullptr, "replace an existing session: its old creds and "
+     "keys go in the same atomic write", nullptr},
+    {"if-absent", nullptr, "leave an existing session as it is (counted "
+     "unchanged): importing the same folders twice is a no-op", nullptr},
+    {"progress", nullptr, "print progress (sessions, rate, ETA) to stderr "
+     "even when it is no terminal", "on a terminal only"},
+    {"connect", "HOST:PORT", "import through a remote node (`authstore "
+     "serve`); the secret comes from --secret-file or AUTHSTORE_SECRET",
+     nullptr}},
+   true,
+   "  authstore import --folder ./auth_info_baileys --session 5511999 "
+   "--redis redis://127.0.0.1:6379/0\n"
+   "  authstore import --folders /srv/bot/sessions --if-absent\n"
+   "  authstore import --folders ./sessions --replace --connect "
+   "10.0.0.5:7447 --secret-file /etc/authstore/secret"},
+  {"export", cmd_export, "authstore export --session SID --folder DIR",
+   "Write a session as a useMultiFileAuthState folder that Baileys loads: "
+   "the same file names (fixFileName escaping), key files byte for byte as "
+   "Baileys writes them, creds.json with its fields in Baileys' order. The "
+   "session is read in one consistent snapshot. The folder is built beside "
+   "DIR and renamed into place (a crash leaves no half folder); files are "
+   "mode 0600. Exit 3 with `not found` when the session does not exist.",
+   {{"session", "SID", "the session to export", nullptr},
+    {"folder", "DIR", "the folder to create (or an empty one to fill)",
+     nullptr},
+    {"force", nullptr, "replace a non-empty DIR (swapped atomically, its "
+     "old contents deleted)", nullptr},
+    {"connect", "HOST:PORT", "read through a remote node (`authstore "
+     "serve`)", nullptr}},
+   true,
+   "  authstore export --session 5511999 --folder ./auth_info_baileys\n"
+   "  authstore export --session 5511999 --folder /srv/bot/5511999 --force"},
+  {"dump", cmd_dump, "authstore dump [--out FILE|-] [--sessions FILE] "
+   "[--gzip]",
+   "Write every live session Redis holds (a SCAN walk over the session "
+   "meta keys; deleted sessions left out) as JSON Lines, one session per "
+   "line, each a consistent snapshot at one version: {\"session\", "
+   "\"version\", \"creds\", \"keys\"}. Runs while the node serves traffic. "
+   "With a cold store and redis.hot-ttl-s, sessions that expired from "
+   "Redis are not in the walk: name them with --sessions. A FILE is "
+   "written beside itself and renamed when complete (mode 0600: a dump "
+   "holds private keys). Exit 1 if any session could not be read.",
+   {{"out", "FILE", "where to write; - is stdout", "-"},
+    {"sessions", "FILE", "dump only the session ids in FILE, one per line "
+     "(- reads stdin); a missing one is reported", nullptr},
+    {"gzip", nullptr, "compress the output (gzip, zlib)", nullptr},
+    {"progress", nullptr, "print progress to stderr even when it is no "
+     "terminal", "on a terminal only"},
+    {"connect", "HOST:PORT", "dump through a remote node (`authstore "
+     "serve`)", nullptr}},
+   true,
+   "  authstore dump --out backup.jsonl.gz --gzip\n"
+   "  authstore dump --connect 10.0.0.5:7447 --secret-file "
+   "/etc/authstore/secret > backup.jsonl\n"
+   "  echo 5511999 | authstore dump --sessions - --out one.jsonl"},
+  {"restore", cmd_restore, "authstore restore [--in FILE|-]",
+   "Write the sessions of a dump back, each as one atomic write at its "
+   "dumped version or above (a restore into an empty store keeps the "
+   "versions; versions never go backwards). gzip input is detected. The "
+   "rules of import apply: a live session is refused unless --replace or "
+   "--if-absent; a bad line is reported and skipped; exit 1 if any failed.",
+   {{"in", "FILE", "the dump to read; - is stdin", "-"},
+    {"replace", nullptr, "replace existing sessions in the same write",
+     nullptr},
+    {"if-absent", nullptr, "leave existing sessions as they are", nullptr},
+    {"progress", nullptr, "print progress to stderr even when it is no "
+     "terminal", "on a terminal only"},
+    {"connect", "HOST:PORT", "restore through a remote node (`authstore "
+     "serve`)", nullptr}},
+   true,
+   "  authstore restore --in backup.jsonl.gz\n"
+   "  authstore dump --redis redis://old:6379/0 | authstore restore --redis "
+   "redis://new:6379/0 --if-absent"},
   {"normalize", cmd_normalize, "authstore normalize < value.json",
    "Read one Baileys JSON document on stdin and write it in the v7 Buffer "
    "form ({\"type\":\"Buffer\",\"data\":\"<base64>\"}) on stdout; a one-line "

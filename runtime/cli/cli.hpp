@@ -65,6 +65,10 @@ int cmd_config(const cli_args& args);
 int cmd_migrate(const cli_args& args);
 int cmd_sim(const cli_args& args);
 int cmd_serve(const cli_args& args);
+int cmd_import(const cli_args& args);
+int cmd_export(const cli_args& args);
+int cmd_dump(const cli_args& args);
+int cmd_restore(const cli_args& args);
 
 /// Prints "authstore <cmd>: <message>" and the usage hint to stderr; returns
 /// exit_usage.

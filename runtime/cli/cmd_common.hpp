@@ -1,15 +1,18 @@
 // cmd_common.hpp -- what the CLI commands share: loading the configuration
-// (every problem reported, each naming its setting) and printing failures as
-// one line that starts with the error's stable token.
+// (every problem reported, each naming its setting), opening the store (the
+// engine here or a remote node) and printing failures as one line that
+// starts with the error's stable token.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "messages/errors.hpp"
 #include "runtime/cli/cli.hpp"
 #include "runtime/node/config.hpp"
+#include "runtime/node/session_store.hpp"
 
 namespace authstore {
 
@@ -26,6 +29,13 @@ std::optional<settings> load_settings(const char* cmd, const cli_args& args);
 /// Prints "authstore <cmd>: <token>: <detail>" to stderr; returns
 /// exit_failed.
 int report_failure(const char* cmd, const failure& f);
+
+/// Opens the engine in this process, or with --connect HOST:PORT connects
+/// and authenticates to a remote node (`authstore serve`); prints problems
+/// itself and sets `rc` (exit_usage for configuration, exit_failed for the
+/// rest) when it returns null.
+std::unique_ptr<session_store> open_store(const char* cmd, const cli_args& args,
+                                          int& rc);
 
 /// Reads all of stdin.
 std::string read_stdin();

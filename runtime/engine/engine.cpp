@@ -184,6 +184,15 @@ outcome<bool> engine::exists(const std::string& sid) {
   return impl_->call<bool>(exists_atom::value, sid);
 }
 
+outcome<session_snapshot> engine::read_session(const std::string& sid) {
+  return impl_->call<session_snapshot>(read_session_atom::value, sid);
+}
+
+outcome<session_page> engine::list_sessions(const std::string& cursor,
+                                        uint32_t count) {
+  return impl_->call<session_page>(list_sessions_atom::value, cursor, count);
+}
+
 outcome<bool> engine::force_cold_open(bool open) {
   if (!impl_->cold)
     return failure{errc::no_cold_store, "no cold store configured"};

@@ -136,6 +136,13 @@ public:
   /// Whether the session exists.
   outcome<bool> exists(const std::string& sid) override;
 
+  /// The whole session in one consistent snapshot (session_store.hpp).
+  outcome<session_snapshot> read_session(const std::string& sid) override;
+
+  /// One step of the walk over the live sessions (session_store.hpp).
+  outcome<session_page> list_sessions(const std::string& cursor,
+                                      uint32_t count) override;
+
   /// The limits patches are parsed with.
   const patch_limits& limits() const override;
 

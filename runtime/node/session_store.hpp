@@ -46,6 +46,19 @@ public:
   /// Whether the session exists.
   virtual outcome<bool> exists(const std::string& sid) = 0;
 
+  /// The whole session (creds and keys as field writes, version) in one
+  /// consistent snapshot; found=false: no live session. value_too_large:
+  /// larger than one patch may be (codec.max-writes, codec.max-patch-bytes).
+  virtual outcome<session_snapshot> read_session(const std::string& sid) = 0;
+
+  /// One step of a walk over the live sessions Redis holds: cursor "0"
+  /// starts, a reply cursor "0" ends it; `count` (1..10000) is a hint of
+  /// work per step. A session may be named twice; one created or deleted
+  /// during the walk may or may not be named.
+  virtual outcome<session_page> list_sessions(const std::string& cursor,
+                                              uint32_t count)
+    = 0;
+
   /// The limits patches are parsed with.
   virtual const patch_limits& limits() const = 0;
 };

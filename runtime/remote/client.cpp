@@ -88,6 +88,15 @@ outcome<bool> remote_client::exists(const std::string& sid) {
   return impl_->call<bool>(exists_atom::value, sid);
 }
 
+outcome<session_snapshot> remote_client::read_session(const std::string& sid) {
+  return impl_->call<session_snapshot>(read_session_atom::value, sid);
+}
+
+outcome<session_page> remote_client::list_sessions(const std::string& cursor,
+                                        uint32_t count) {
+  return impl_->call<session_page>(list_sessions_atom::value, cursor, count);
+}
+
 bool remote_client::connected() const {
   return impl_->alive->load();
 }

@@ -113,6 +113,13 @@ public:
   /// Whether the session exists.
   outcome<bool> exists(const std::string& sid) override;
 
+  /// The whole session in one consistent snapshot (session_store.hpp).
+  outcome<session_snapshot> read_session(const std::string& sid) override;
+
+  /// One step of the walk over the live sessions (session_store.hpp).
+  outcome<session_page> list_sessions(const std::string& cursor,
+                                      uint32_t count) override;
+
   /// Whether a session with the server is up right now.
   bool connected() const;
 

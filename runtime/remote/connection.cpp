@@ -211,6 +211,14 @@ caf::behavior connection(conn_ptr self, remote_connection_config cfg) {
     [self](exists_atom a, std::string& sid) -> caf::result<bool> {
       return call<bool>(self, a, std::move(sid));
     },
+    [self](read_session_atom a,
+           std::string& sid) -> caf::result<session_snapshot> {
+      return call<session_snapshot>(self, a, std::move(sid));
+    },
+    [self](list_sessions_atom a, std::string& cursor,
+           uint32_t count) -> caf::result<session_page> {
+      return call<session_page>(self, a, std::move(cursor), count);
+    },
   };
 }
 

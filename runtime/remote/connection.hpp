@@ -20,7 +20,8 @@
 //        handshake; the session handle once it is up; errors:
 //        unauthorized, protocol_mismatch, unreachable
 //   the session API of messages/interfaces.hpp (get_creds, get_keys, set,
-//   del, touch, exists) -> forwarded; unreachable when no session is up.
+//   del, touch, exists, read_session) and list_sessions -> forwarded;
+//   unreachable when no session is up.
 // Lifecycle: spawned with the client, stopped by it (user_shutdown); calls
 // pending then are dropped and their callers time out.
 #pragma once

@@ -144,6 +144,15 @@ router_actor::behavior_type session_handle(session_ptr self,
     [self](exists_atom a, std::string& sid) -> caf::result<bool> {
       return forward<bool>(self, sid.size(), a, std::move(sid));
     },
+    [self](read_session_atom a,
+           std::string& sid) -> caf::result<session_snapshot> {
+      return forward<session_snapshot>(self, sid.size(), a, std::move(sid));
+    },
+    [self](list_sessions_atom a, std::string& cursor,
+           uint32_t count) -> caf::result<session_page> {
+      return forward<session_page>(self, cursor.size(), a, std::move(cursor),
+                                   count);
+    },
     [self](mget_atom a, std::vector<std::string>& ids)
       -> caf::result<std::vector<session_result>> {
       return forward<std::vector<session_result>>(self, bytes_of(ids), a,

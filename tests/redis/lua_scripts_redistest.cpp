@@ -65,6 +65,8 @@ TEST_CASE("Redis reads each script's flags: only no-writes scripts run on "
     {redis_script::read_dirty, {"4", s.m, s.c, s.k, s.o}},
     {redis_script::outbox_stats, {"3", s.index, s.fields, s.quarantine}},
     {redis_script::exists_session, {"1", s.m, "0"}},
+    {redis_script::read_session, {"3", s.m, s.c, s.k, "0", "100", "1000"}},
+    {redis_script::scan_sessions, {"0", "0", "10"}},
   };
   for (auto script : redis_layout::all_scripts()) {
     auto src = std::string{redis_layout::script_source(script)};
@@ -160,6 +162,8 @@ TEST_CASE("session scripts with require_trace answer untraced and touch "
      db.call(redis_script::touch_session, {s.m, s.c, s.k, s.o}, {"0", "1"})},
     {redis_script::exists_session,
      db.call(redis_script::exists_session, {s.m}, {"1"})},
+    {redis_script::read_session,
+     db.call(redis_script::read_session, {s.m, s.c, s.k}, {"1", "10", "99"})},
   };
   for (const auto& [script, r] : calls) {
     INFO(script_name(script));
@@ -261,6 +265,131 @@ TEST_CASE("apply_patch: a patch without writes leaves the watermark mark; "
                          {"", "0", "5", u.sid, "0", "1", "s", "c:me", "1"}))
         == std::vector<std::string>{"6"});
   CHECK(db.hash(u.m) == std::map<std::string, std::string>{{"v", "6"}});
+}
+
+TEST_CASE("apply_patch 'absent' writes only where no live session is: "
+          "none, or a tombstone",
+          "[lua][invariant-2][issue-16]") {
+  lua_redis db{lua_database::session_scripts};
+  using fields = std::map<std::string, std::string>;
+  // None: created at version 1.
+  auto s = db.session();
+  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
+                         {"absent", "0", "1", s.sid, "0", "0", "s", "c:me",
+                          "1"}))
+        == std::vector<std::string>{"1"});
+  // Live: a conflict naming its version, and nothing written.
+  auto again = db.call(redis_script::apply_patch, write_keys(s),
+                       {"absent", "0", "1", s.sid, "0", "0", "s", "c:me",
+                        "2", "s", "k:pre-key/1", "3"});
+  CHECK(items_of(again) == std::vector<std::string>{"-1", "1"});
+  CHECK(redis_layout::parse_apply_patch(again).error().code
+        == errc::version_conflict);
+  CHECK(db.hash(s.c) == fields{{"me", "1"}});
+  CHECK_FALSE(db.exists(s.k));
+  // A tombstone is no session: written, its versions continued.
+  auto t = db.session();
+  db.raw.command({"HSET", t.m, "v", "8", "d", "1"});
+  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(t),
+                         {"absent", "0", "1", t.sid, "0", "0", "s", "c:me",
+                          "1"}))
+        == std::vector<std::string>{"9"});
+  CHECK(db.hash(t.m) == fields{{"v", "9"}});
+  // An expected version 0 is not the same: the tombstone is at 8.
+  auto u = db.session();
+  db.raw.command({"HSET", u.m, "v", "8", "d", "1"});
+  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(u),
+                         {"0", "0", "1", u.sid, "0", "0", "s", "c:me", "1"}))
+        == std::vector<std::string>{"-1", "8"});
+}
+
+TEST_CASE("apply_patch replace drops the old state in the same call, "
+          "numbered as a delete then a write",
+          "[lua][invariant-2][invariant-3][issue-16]") {
+  lua_redis db{lua_database::session_scripts};
+  using fields = std::map<std::string, std::string>;
+  auto s = db.session();
+  db.plant(s, {"3",
+               {{"me", "1"}, {"old", "2"}},
+               {{"pre-key/1", "A"}, {"pre-key/2", "B"}},
+               {{"c:old", "3"}, {"k:pre-key/1", "2"}}});
+  db.raw.command({"SET", s.fields, "2"});
+  auto r = db.call(redis_script::apply_patch, write_keys(s),
+                   {"", "0", "7", s.sid, "1", "0", "!", "1", "0", //
+                    "s", "c:me", "9", "s", "k:pre-key/9", "Z"});
+  // The delete took 4, the writes 5.
+  CHECK(items_of(r) == std::vector<std::string>{"5"});
+  CHECK(db.hash(s.m) == fields{{"v", "5"}});
+  CHECK(db.hash(s.c) == fields{{"me", "9"}});
+  CHECK(db.hash(s.k) == fields{{"pre-key/9", "Z"}});
+  // The old marks became one erase mark at the delete's version, below the
+  // writes' marks: the cold store drops everything up to 4, keeps 5.
+  CHECK(db.hash(s.o)
+        == fields{{"!erase", "4"}, {"c:me", "5"}, {"k:pre-key/9", "5"}});
+  CHECK(db.raw.text({"GET", s.fields}) == "3"); // 2 marks gone, 3 new
+  CHECK(db.raw.text({"ZSCORE", s.index, s.sid}) == "7");
+
+  // A replace over nothing, untracked: a plain create at 1.
+  auto t = db.session();
+  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(t),
+                         {"", "0", "7", t.sid, "0", "0", "!", "1", "0", "s",
+                          "c:me", "1"}))
+        == std::vector<std::string>{"1"});
+  CHECK_FALSE(db.exists(t.o));
+  // Over a tombstone, tracked: the erase mark at the next version, as a
+  // delete of it would take.
+  auto u = db.session();
+  db.raw.command({"HSET", u.m, "v", "6", "d", "1"});
+  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(u),
+                         {"", "0", "7", u.sid, "1", "0", "!", "1", "0", "s",
+                          "c:me", "1"}))
+        == std::vector<std::string>{"8"});
+  CHECK(db.hash(u.o) == fields{{"!erase", "7"}, {"c:me", "8"}});
+  CHECK(db.hash(u.m) == fields{{"v", "8"}});
+}
+
+TEST_CASE("apply_patch min version raises the new version, never lowers it",
+          "[lua][invariant-2][issue-16]") {
+  lua_redis db{lua_database::session_scripts};
+  auto s = db.session();
+  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
+                         {"absent", "0", "1", s.sid, "1", "0", "!", "0", "42",
+                          "s", "c:me", "1"}))
+        == std::vector<std::string>{"42"});
+  CHECK(db.hash(s.o).at("c:me") == "42");
+  // Below the next version: the next version.
+  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
+                         {"", "0", "1", s.sid, "1", "0", "!", "0", "10", "s",
+                          "c:me", "2"}))
+        == std::vector<std::string>{"43"});
+  // With replace: above the delete's version too.
+  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
+                         {"", "0", "1", s.sid, "1", "0", "!", "1", "44", "s",
+                          "c:me", "3"}))
+        == std::vector<std::string>{"45"});
+  CHECK(db.hash(s.o).at("!erase") == "44");
+}
+
+TEST_CASE("apply_patch refuses malformed options before its first write",
+          "[lua][issue-16]") {
+  lua_redis db{lua_database::session_scripts};
+  auto s = db.session();
+  db.plant(s, {"2", {{"me", "1"}}});
+  auto bad = db.try_call(redis_script::apply_patch, write_keys(s),
+                         {"", "0", "1", s.sid, "1", "0", "!", "1", "x", "s",
+                          "c:me", "2"});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().detail.find("bad options at 7") != std::string::npos);
+  // A bad write after the options: named by its own position.
+  auto bad_field = db.try_call(redis_script::apply_patch, write_keys(s),
+                               {"", "0", "1", s.sid, "1", "0", "!", "1", "0",
+                                "s", "c:me", "2", "s", "x:y", "3"});
+  REQUIRE_FALSE(bad_field);
+  CHECK(bad_field.error().detail.find("bad field at 13") != std::string::npos);
+  // Replace did not run: the old creds are there, the version is 2.
+  CHECK(db.hash(s.c) == std::map<std::string, std::string>{{"me", "1"}});
+  CHECK(db.raw.text({"HGET", s.m, "v"}) == "2");
+  CHECK_FALSE(db.exists(s.o));
 }
 
 TEST_CASE("read_creds and read_keys read values and the version", "[lua]") {

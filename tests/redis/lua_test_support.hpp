@@ -37,6 +37,9 @@ namespace authstore::test {
 enum class lua_database : int {
   session_scripts = 1,
   outbox_scripts = 2,
+  /// lua_session_reads_redistest.cpp: its scan_sessions walk sees only
+  /// its own sessions.
+  session_reads = 3,
 };
 
 /// The endpoint the Lua tests use: AUTHSTORE_TEST_REDIS_URL's server, the

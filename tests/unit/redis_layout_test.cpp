@@ -364,6 +364,8 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
     {sweep_dirty("0", 10, 1), 2},
     {warm_session("s", snap, 0), 4},
     {exists_session("s"), 1},
+    {read_session("s", 10, 100), 3},
+    {scan_sessions("0", 10), 0},
   };
   CHECK(calls.size() == all_scripts().size());
   for (const auto& [req, keys] : calls) {

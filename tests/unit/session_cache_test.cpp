@@ -160,3 +160,28 @@ TEST_CASE("ids containing a slash stay apart from their type",
   REQUIRE(hit);
   CHECK(hit->values.at("a/b") == "W");
 }
+
+TEST_CASE("a replace write drops every entry, even at the next version",
+          "[session-cache][issue-16]") {
+  // A replace (import/restore --replace) deleted the old keys in the same
+  // script: an entry the cache holds is gone from Redis whatever the
+  // version says.
+  session_cache uut;
+  uut.store_keys("pre-key", one_two, keys_at(5, {{"1", "A"}, {"2", "B"}}), t0,
+                 1s, 64);
+  uut.store_creds(creds_at(5, R"({"me":1})"), t0);
+  patch p;
+  p.replace = true;
+  p.set_key("pre-key", "3", "\"C\"");
+  uut.apply_write(p, 6);
+  CHECK(uut.version() == 6);
+  CHECK_FALSE(uut.find_keys("pre-key", one_two));
+  CHECK(uut.creds() == nullptr);
+  // The same patch without replace keeps the untouched entries.
+  session_cache kept;
+  kept.store_keys("pre-key", one_two, keys_at(5, {{"1", "A"}, {"2", "B"}}), t0,
+                  1s, 64);
+  p.replace = false;
+  kept.apply_write(p, 6);
+  CHECK(kept.find_keys("pre-key", one_two));
+}

@@ -9,6 +9,9 @@
 #   real   node --test test/real/*.test.js: against a real `authstore serve`
 #          at AUTHSTORE_TEST_API_URL; without it each test prints
 #          "real-server tests NOT run: ..." and CTest reports it skipped
+#   import node --test test/import/*.test.js: `authstore import`/`export`
+#          with real Baileys folders (issue #16); needs AUTHSTORE_BINARY and
+#          AUTHSTORE_TEST_REDIS_URL, starts its own `authstore serve`
 # Without Node >= 20 (Debian 12 ships 18) every suite prints
 # "Node client tests NOT run: ..." and CTest reports it skipped, not passed.
 set -euo pipefail
@@ -36,5 +39,6 @@ case "${1:-}" in
     ;;
   fake) exec node --test test/*.test.js ;;
   real) exec node --test test/real/*.test.js ;;
-  *) echo "usage: ctest.sh deps|fake|real" >&2; exit 2 ;;
+  import) exec node --test test/import/*.test.js ;;
+  *) echo "usage: ctest.sh deps|fake|real|import" >&2; exit 2 ;;
 esac

@@ -18,6 +18,12 @@ using del_atom = caf::atom_constant<caf::atom("del")>;
 using touch_atom = caf::atom_constant<caf::atom("touch")>;
 /// Does a session exist?
 using exists_atom = caf::atom_constant<caf::atom("exists")>;
+/// List the ids of one key type.
+using list_keys_atom = caf::atom_constant<caf::atom("listkeys")>;
+/// Take, renew or take over a session's client lease.
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
+/// Release a session's client lease.
+using release_atom = caf::atom_constant<caf::atom("release")>;
 /// Fan out get_creds over many sessions.
 using mget_atom = caf::atom_constant<caf::atom("mgetcreds")>;
 /// Fan out del over many sessions.

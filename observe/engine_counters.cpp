@@ -17,6 +17,10 @@ const char* to_string(op_kind k) {
       return "touch";
     case op_kind::exists:
       return "exists";
+    case op_kind::list_keys:
+      return "list_keys";
+    case op_kind::lease:
+      return "lease";
   }
   return "unknown";
 }

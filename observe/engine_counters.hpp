@@ -21,8 +21,17 @@
 namespace authstore {
 
 /// Operations counted by kind.
-enum class op_kind : uint8_t { get_creds, get_keys, set, del, touch, exists };
-constexpr size_t op_kind_count = 6;
+enum class op_kind : uint8_t {
+  get_creds,
+  get_keys,
+  set,
+  del,
+  touch,
+  exists,
+  list_keys,
+  lease,
+};
+constexpr size_t op_kind_count = 8;
 
 /// The metric label of an operation.
 const char* to_string(op_kind k);

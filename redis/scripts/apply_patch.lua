@@ -9,6 +9,7 @@
   KEYS[4] as:{S}:o          outbox: field -> version that last wrote it
   KEYS[5] as:dirty          index of dirty sessions: S -> ms
   KEYS[6] as:dirty:fields   count of dirty marks over all outboxes
+  KEYS[7] as:{S}:cl         client lease (include/check_lease.lua)
   ARGV[1] expected version ('' = any)
   ARGV[2] expire_at_ms, absolute ('0' = no TTL)
   ARGV[3] now_ms (the index stamp)
@@ -18,6 +19,8 @@
   ARGV[7..] triples: op ('s' set | 'd' delete), field ('c:..' | 'k:..'),
           value ('' for a delete). The client sends only the last write of
           each field, so grouping deletes before sets reorders nothing.
+  ARGV[n-1], ARGV[n] (the last two) the write's lease: holder ('' = none)
+          and epoch. Last, so the triples' start stays where it is.
 
   Reply:
     {version}        the version the patch got
@@ -25,6 +28,7 @@
                      written
     {-3}             UNTRACED (require_trace and no meta hash); nothing
                      written
+    {-4}             FENCED (the lease does not hold); nothing written
     error "ERR authstore: bad field at <i>" before the first write
 
   Why all checks come first: Lua scripts are atomic but not transactional;
@@ -42,16 +46,18 @@
 ]]
 --@include "require_trace.lua"
 --@include "chunked_call.lua"
+--@include "check_lease.lua"
 -- Coupled with script_answer::conflict in redis/layout.cpp.
 local CONFLICT = -1
 
+if lease_fenced(KEYS[7], ARGV[#ARGV - 1], ARGV[#ARGV]) then return FENCED end
 local meta = traced_meta(ARGV[6])
 if not meta then return UNTRACED end
 local cur = tonumber(meta[1] or '0')
 if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= cur then
   return {CONFLICT, cur}
 end
-local n = #ARGV
+local n = #ARGV - 2
 for i = 7, n, 3 do
   local p = string.sub(ARGV[i + 1], 1, 2)
   if (p ~= 'c:' and p ~= 'k:') or (ARGV[i] ~= 's' and ARGV[i] ~= 'd') then

@@ -37,6 +37,7 @@ namespace authstore::test {
 enum class lua_database : int {
   session_scripts = 1,
   outbox_scripts = 2,
+  lease_scripts = 3,
 };
 
 /// The endpoint the Lua tests use: AUTHSTORE_TEST_REDIS_URL's server, the
@@ -59,14 +60,15 @@ struct lua_keys {
   explicit lua_keys(const std::string& sid)
       : sid(sid), m("as:{" + sid + "}:m"), c("as:{" + sid + "}:c"),
         k("as:{" + sid + "}:k"), o("as:{" + sid + "}:o"),
-        l("as:{" + sid + "}:l"), index("luatest:{" + sid + "}:dirty"),
+        l("as:{" + sid + "}:l"), cl("as:{" + sid + "}:cl"),
+        index("luatest:{" + sid + "}:dirty"),
         fields("luatest:{" + sid + "}:dirty:fields"),
         quarantine("luatest:{" + sid + "}:quarantine") {}
 
-  std::string sid, m, c, k, o, l, index, fields, quarantine;
+  std::string sid, m, c, k, o, l, cl, index, fields, quarantine;
 
   std::vector<std::string> all() const {
-    return {m, c, k, o, l, index, fields, quarantine};
+    return {m, c, k, o, l, cl, index, fields, quarantine};
   }
 };
 
@@ -105,6 +107,16 @@ public:
     auto results = conn_.execute({&req});
     REQUIRE(results.size() == 1);
     return std::move(results[0]);
+  }
+
+  /// Runs a request built by redis/layout.hpp (its KEYS and ARGV as the
+  /// builder made them).
+  redis_reply run(const redis_request& req) {
+    std::vector<std::string> keys(req.args.begin(),
+                                  req.args.begin() + req.num_keys);
+    std::vector<std::string> argv(req.args.begin() + req.num_keys,
+                                  req.args.end());
+    return call(req.script, std::move(keys), std::move(argv));
   }
 
   /// As try_call, for calls that must succeed.

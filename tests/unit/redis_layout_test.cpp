@@ -31,17 +31,24 @@ TEST_CASE("apply_patch sends data only as arguments, last write per field",
   opts.require_trace = true;
   auto req = redis_layout::apply_patch("s1", p, opts);
   CHECK(req.script == redis_script::apply_patch);
-  REQUIRE(req.num_keys == 6);
+  REQUIRE(req.num_keys == 7);
   std::vector<std::string> expected
-    = {"as:{s1}:m", "as:{s1}:c",   "as:{s1}:k",
-       "as:{s1}:o", "as:dirty",    "as:dirty:fields",
-       "7",         "123",         "99",
-       "s1",        "1",           "1",
-       "d",         "k:pre-key/1", "",
-       "s",         "c:me",        "B"};
+    = {"as:{s1}:m",  "as:{s1}:c", "as:{s1}:k",
+       "as:{s1}:o",  "as:dirty",  "as:dirty:fields",
+       "as:{s1}:cl", "7",         "123",
+       "99",         "s1",        "1",
+       "1",          "d",         "k:pre-key/1",
+       "",           "s",         "c:me",
+       "B",          "",          "0"};
   CHECK(req.args == expected);
   p.expected_version = any_version;
-  CHECK(redis_layout::apply_patch("s1", p, {}).args[6].empty());
+  CHECK(redis_layout::apply_patch("s1", p, {}).args[7].empty());
+  // A lease goes last: holder, epoch.
+  p.lease = {"h-1", 4};
+  auto leased = redis_layout::apply_patch("s1", p, {});
+  REQUIRE(leased.args.size() >= 2);
+  CHECK(leased.args[leased.args.size() - 2] == "h-1");
+  CHECK(leased.args.back() == "4");
 }
 
 TEST_CASE("apply_patch replies: a version, or a conflict naming the current",

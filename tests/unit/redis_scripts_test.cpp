@@ -45,6 +45,8 @@ const std::vector<expected_script>& expected() {
     {redis_script::warm_session, 12, "warm_session", "#!lua"},
     {redis_script::exists_session, 13, "exists_session",
      "#!lua flags=no-writes"},
+    {redis_script::list_key_ids, 14, "list_key_ids", "#!lua flags=no-writes"},
+    {redis_script::lease, 15, "lease", "#!lua"},
   };
   return rows;
 }

@@ -233,9 +233,13 @@ TEST_CASE("sentinel answers are named, and only their exact shape is one",
   CHECK(answer_of(array({"-1", "9"})) == redis_layout::script_answer::conflict);
   CHECK(answer_of(array({"-2"})) == redis_layout::script_answer::claimed);
   CHECK(answer_of(array({"-3"})) == redis_layout::script_answer::untraced);
+  CHECK(answer_of(array({"-4"})) == redis_layout::script_answer::fenced);
+  CHECK(answer_of(array({"-5", "9"})) == redis_layout::script_answer::in_use);
+  CHECK(answer_of(array({"-6", "9"})) == redis_layout::script_answer::too_many);
   // Anything else is a payload for the script's own reader to judge.
   for (const auto& r :
-       {array({"-1"}), array({"-2", "x"}), array({"-3", "x"}), array({"-4"}),
+       {array({"-1"}), array({"-2", "x"}), array({"-3", "x"}),
+        array({"-4", "x"}), array({"-5"}), array({"-6"}), array({"-7"}),
         array({"-3 "}), array({"3"}), array({}), array({"-3"}, {1}),
         array({"abc"}), integer(-3), text("-3"), redis_reply{}}) {
     INFO("kind " << int{r.kind} << ", " << r.items.size() << " items");
@@ -358,10 +362,10 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
   p.set_creds("me", "1");
   session_snapshot snap{true, 2, {{"c:me", false, "1"}}};
   const std::vector<std::pair<redis_request, uint32_t>> calls = {
-    {apply_patch("s", p, {}), 6},
+    {apply_patch("s", p, {}), 7},
     {read_creds("s"), 2},
     {read_keys("s", "pre-key", {"1"}), 2},
-    {delete_session("s", true, 1), 6},
+    {delete_session("s", true, 1), 7},
     {touch_session("s", 0), 4},
     {read_dirty("s"), 4},
     {claim_dirty("s", "t", 100), 5},
@@ -371,6 +375,8 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
     {sweep_dirty("0", 10, 1), 2},
     {warm_session("s", snap, 0), 4},
     {exists_session("s"), 1},
+    {list_key_ids("s", "pre-key"), 2},
+    {take_lease("s", {"h", 1000, false}), 1},
   };
   CHECK(calls.size() == all_scripts().size());
   for (const auto& [req, keys] : calls) {

@@ -108,38 +108,43 @@ function summary(samples, wallNs) {
   return { p50_us: Math.round(pct(s, 0.5)), p99_us: Math.round(pct(s, 0.99)), ops_per_s: Math.round(samples.length / (Number(wallNs) / 1e9)) }
 }
 
-async function sequential(store, op) {
-  const h = await openSeeded(store, `${run}-${store}-seq`)
+async function sequential(h, op) {
   for (let i = 0; i < Math.min(200, N); ++i) await ops[op](h, i) // warm-up
   const samples = []
   const t0 = process.hrtime.bigint()
   for (let i = 0; i < N; ++i) samples.push(await timed(() => ops[op](h, i)))
-  const res = summary(samples, process.hrtime.bigint() - t0)
-  await h.close()
-  return res
+  return summary(samples, process.hrtime.bigint() - t0)
 }
 
-async function parallel(store, op) {
-  const handles = []
-  for (let w = 0; w < IN_FLIGHT; ++w) handles.push(await openSeeded(store, `${run}-${store}-par${w}`))
-  const per = Math.max(1, Math.ceil(N / IN_FLIGHT))
+async function parallel(handles, op) {
+  const per = Math.max(16, Math.ceil(N / IN_FLIGHT))
   for (const h of handles) await ops[op](h, 0) // warm-up
   const samples = []
   const t0 = process.hrtime.bigint()
   await Promise.all(handles.map(async (h, w) => {
     for (let i = 0; i < per; ++i) samples.push(await timed(() => ops[op](h, w * per + i)))
   }))
-  const res = summary(samples, process.hrtime.bigint() - t0)
-  for (const h of handles) await h.close()
-  return res
+  return summary(samples, process.hrtime.bigint() - t0)
 }
 
+// Each store's sessions are opened and seeded once (one for the
+// sequential runs, 64 for the in-flight runs) and used by every op; each
+// result is printed as soon as it is measured.
 const results = []
-for (const op of Object.keys(ops)) {
-  for (const store of Object.keys(stores)) {
-    results.push({ op, mode: 'sequential', store, ...(await sequential(store, op)) })
-    results.push({ op, mode: `${IN_FLIGHT} in flight`, store, ...(await parallel(store, op)) })
+console.log('| op | mode | store | p50 µs | p99 µs | ops/s |')
+console.log('|---|---|---|---|---|---|')
+for (const store of Object.keys(stores)) {
+  const one = await openSeeded(store, `${run}-${store}-seq`)
+  const many = []
+  for (let w = 0; w < IN_FLIGHT; ++w) many.push(await openSeeded(store, `${run}-${store}-par${w}`))
+  for (const op of Object.keys(ops)) {
+    for (const [mode, measure] of [['sequential', () => sequential(one, op)], [`${IN_FLIGHT} in flight`, () => parallel(many, op)]]) {
+      const r = { op, mode, store, ...(await measure()) }
+      results.push(r)
+      console.log(`| ${r.op} | ${r.mode} | ${r.store} | ${r.p50_us} | ${r.p99_us} | ${r.ops_per_s} |`)
+    }
   }
+  for (const h of [one, ...many]) await h.close()
 }
 
 // authstore's sessions from this run (store-core's delete themselves,
@@ -153,10 +158,7 @@ do {
 } while (cursor !== '0')
 await redis.quit()
 
-console.log(`# hook_bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}, N=${N} per op and mode`)
-console.log('| op | mode | store | p50 µs | p99 µs | ops/s |')
-console.log('|---|---|---|---|---|---|')
-for (const r of results) console.log(`| ${r.op} | ${r.mode} | ${r.store} | ${r.p50_us} | ${r.p99_us} | ${r.ops_per_s} |`)
+console.log(`\n# hook_bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}, load at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}, N=${N} sequential, ${Math.max(16, Math.ceil(N / IN_FLIGHT))} x ${IN_FLIGHT} in flight`)
 const by = (op, mode, store) => results.find((r) => r.op === op && r.mode === mode && r.store === store)
 console.log('\n# targets (authstore vs storecore, vs multifile)')
 for (const op of Object.keys(ops)) {

@@ -117,7 +117,7 @@ async function sequential(h, op) {
 }
 
 async function parallel(handles, op) {
-  const per = Math.max(16, Math.ceil(N / IN_FLIGHT))
+  const per = Math.max(4, Math.ceil(N / IN_FLIGHT))
   for (const h of handles) await ops[op](h, 0) // warm-up
   const samples = []
   const t0 = process.hrtime.bigint()
@@ -158,7 +158,7 @@ do {
 } while (cursor !== '0')
 await redis.quit()
 
-console.log(`\n# hook_bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}, load at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}, N=${N} sequential, ${Math.max(16, Math.ceil(N / IN_FLIGHT))} x ${IN_FLIGHT} in flight`)
+console.log(`\n# hook_bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}, load at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}, N=${N} sequential, ${Math.max(4, Math.ceil(N / IN_FLIGHT))} x ${IN_FLIGHT} in flight`)
 const by = (op, mode, store) => results.find((r) => r.op === op && r.mode === mode && r.store === store)
 console.log('\n# targets (authstore vs storecore, vs multifile)')
 for (const op of Object.keys(ops)) {

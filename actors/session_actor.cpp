@@ -129,6 +129,15 @@ size_t result_slot(bool existed) {
 size_t result_slot(const session_snapshot& s) {
   return s.found ? op_result::ok : op_result::not_found;
 }
+size_t result_slot(const delete_reply& r) {
+  return result_slot(r.existed);
+}
+size_t result_slot(const key_ids_reply&) {
+  return op_result::ok;
+}
+size_t result_slot(const lease_reply&) {
+  return op_result::ok;
+}
 
 /// Counts one finished operation that started at `start`.
 void count(session_pointer self, op_kind op, clock::time_point start,
@@ -537,23 +546,74 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
     });
 }
 
-caf::result<bool> handle_delete(session_pointer self) {
+/// Deletes the session, fenced by `lease` when it is present. `Result`:
+/// bool (whether it existed) or delete_reply (and the version it got).
+template <class Result>
+caf::result<Result> handle_delete(session_pointer self, lease_token lease) {
   self->state.cache.clear(0);
-  return ask_redis<bool>(
+  return ask_redis<Result>(
     self, op_kind::del,
-    [self] {
+    [self, lease] {
       const auto& cfg = *self->state.cfg;
       return redis_layout::delete_session(self->state.sid, cfg.with_cold(),
                                           redis_layout::wall_ms(),
-                                          cfg.with_cold());
+                                          cfg.with_cold(), lease);
     },
-    [self](const redis_reply& r, bool) -> outcome<bool> {
+    [self](const redis_reply& r, bool) -> outcome<Result> {
       self->state.cache.clear(0);
       auto deleted = redis_layout::parse_delete_session(r);
       if (!deleted)
         return deleted.error();
       wrote_dirty(self);
-      return deleted->existed;
+      if constexpr (std::is_same_v<Result, bool>)
+        return deleted->existed;
+      else
+        return delete_reply{deleted->existed, deleted->version};
+    });
+}
+
+/// Lists the ids of one key type (read-through like every read; never
+/// from the cache, which holds only some ids).
+caf::result<key_ids_reply> handle_list_keys(session_pointer self,
+                                            std::string type) {
+  if (auto ok = validate_key_type(type); !ok)
+    return make_error(ok.error());
+  return ask_redis<key_ids_reply>(
+    self, op_kind::list_keys,
+    [self, type] {
+      return redis_layout::list_key_ids(self->state.sid, type,
+                                        self->state.cfg->with_cold());
+    },
+    [](const redis_reply& r, bool) {
+      return redis_layout::parse_list_key_ids(r);
+    });
+}
+
+/// Takes, renews or releases the client lease (one Lua call each; the
+/// lease is not session data: no cache, no read-through, no dirty mark).
+caf::result<lease_reply> handle_take_lease(session_pointer self,
+                                           lease_request req) {
+  if (auto ok = validate_lease_holder(req.holder); !ok)
+    return make_error(ok.error());
+  return ask_redis<lease_reply>(
+    self, op_kind::lease,
+    [self, req] { return redis_layout::take_lease(self->state.sid, req); },
+    [](const redis_reply& r, bool) {
+      return redis_layout::parse_take_lease(r);
+    });
+}
+
+caf::result<bool> handle_release_lease(session_pointer self,
+                                       std::string holder) {
+  if (auto ok = validate_lease_holder(holder); !ok)
+    return make_error(ok.error());
+  return ask_redis<bool>(
+    self, op_kind::lease,
+    [self, holder] {
+      return redis_layout::release_lease(self->state.sid, holder);
+    },
+    [](const redis_reply& r, bool) {
+      return redis_layout::parse_release_lease(r);
     });
 }
 
@@ -588,7 +648,19 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
       return handle_get_keys(self, type, ids);
     },
     [=](set_atom, patch& p) { return handle_set(self, p); },
-    [=](del_atom) { return handle_delete(self); },
+    [=](del_atom) { return handle_delete<bool>(self, {}); },
+    [=](del_atom, lease_token& lease) {
+      return handle_delete<delete_reply>(self, std::move(lease));
+    },
+    [=](list_keys_atom, std::string& type) {
+      return handle_list_keys(self, std::move(type));
+    },
+    [=](lease_atom, lease_request& req) {
+      return handle_take_lease(self, std::move(req));
+    },
+    [=](release_atom, std::string& holder) {
+      return handle_release_lease(self, std::move(holder));
+    },
     [=](touch_atom) {
       return ask_redis<bool>(
         self, op_kind::touch,

@@ -214,6 +214,30 @@ router_actor::behavior_type router_impl(router_pointer self,
         return make_error(ok.error());
       return self->delegate(session_for(self, sid), a);
     },
+    [=](del_atom a, const std::string& sid,
+        lease_token& lease) -> caf::result<delete_reply> {
+      if (auto ok = check_sid(self, op_kind::del, sid); !ok)
+        return make_error(ok.error());
+      return self->delegate(session_for(self, sid), a, std::move(lease));
+    },
+    [=](list_keys_atom a, const std::string& sid,
+        std::string& type) -> caf::result<key_ids_reply> {
+      if (auto ok = check_sid(self, op_kind::list_keys, sid); !ok)
+        return make_error(ok.error());
+      return self->delegate(session_for(self, sid), a, std::move(type));
+    },
+    [=](lease_atom a, const std::string& sid,
+        lease_request& req) -> caf::result<lease_reply> {
+      if (auto ok = check_sid(self, op_kind::lease, sid); !ok)
+        return make_error(ok.error());
+      return self->delegate(session_for(self, sid), a, std::move(req));
+    },
+    [=](release_atom a, const std::string& sid,
+        std::string& holder) -> caf::result<bool> {
+      if (auto ok = check_sid(self, op_kind::lease, sid); !ok)
+        return make_error(ok.error());
+      return self->delegate(session_for(self, sid), a, std::move(holder));
+    },
     [=](touch_atom a, const std::string& sid) -> caf::result<bool> {
       if (auto ok = check_sid(self, op_kind::touch, sid); !ok)
         return make_error(ok.error());

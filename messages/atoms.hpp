@@ -22,6 +22,12 @@ using exists_atom = caf::atom_constant<caf::atom("exists")>;
 using read_session_atom = caf::atom_constant<caf::atom("readsess")>;
 /// One page of the walk over the live sessions (dump).
 using list_sessions_atom = caf::atom_constant<caf::atom("listsess")>;
+/// List the ids of one key type.
+using list_keys_atom = caf::atom_constant<caf::atom("listkeys")>;
+/// Take, renew or take over a session's client lease.
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
+/// Release a session's client lease.
+using release_atom = caf::atom_constant<caf::atom("release")>;
 /// Fan out get_creds over many sessions.
 using mget_atom = caf::atom_constant<caf::atom("mgetcreds")>;
 /// Fan out del over many sessions.

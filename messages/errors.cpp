@@ -23,6 +23,8 @@ constexpr errc_name errc_names[] = {
   {errc::too_many_fields, "too_many_fields"},
   {errc::invalid_buffer, "invalid_buffer"},
   {errc::version_conflict, "version_conflict"},
+  {errc::session_in_use, "session_in_use"},
+  {errc::fenced, "fenced"},
   {errc::hot_unavailable, "hot_unavailable"},
   {errc::hot_out_of_memory, "hot_out_of_memory"},
   {errc::hot_error, "hot_error"},
@@ -59,6 +61,8 @@ bool is_request_error(errc x) {
     case errc::too_many_fields:
     case errc::invalid_buffer:
     case errc::version_conflict:
+    case errc::session_in_use:
+    case errc::fenced:
       return true;
     default:
       return false;

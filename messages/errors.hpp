@@ -37,6 +37,12 @@ enum class errc : uint8_t {
   invalid_buffer = 6,
   /// An expected-version condition did not hold; nothing was applied.
   version_conflict = 10,
+  /// Another holder's client lease on the session is live (and the request
+  /// did not ask to take it over); nothing was applied.
+  session_in_use = 11,
+  /// The write carried a client lease that no longer holds (taken over,
+  /// expired, released, or never taken); nothing was applied.
+  fenced = 12,
   /// Redis is unreachable or timed out; nothing was acknowledged.
   hot_unavailable = 20,
   /// Redis refused the write for lack of memory (noeviction); nothing applied.
@@ -88,7 +94,8 @@ constexpr size_t errc_slot(errc x) {
 /// encoding) or its condition (version_conflict): sent again unchanged it
 /// gets the same answer, and it says nothing about a backend's health.
 /// invalid_session_id, invalid_argument, value_too_large, too_deep,
-/// too_many_fields, invalid_buffer, version_conflict.
+/// too_many_fields, invalid_buffer, version_conflict, session_in_use,
+/// fenced.
 bool is_request_error(errc x);
 
 /// The data is malformed (ids, names, shape, Buffer encoding): no retry can

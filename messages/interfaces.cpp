@@ -63,6 +63,11 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<patch>("authstore::patch");
   cfg.add_message_type<creds_reply>("authstore::creds_reply");
   cfg.add_message_type<keys_reply>("authstore::keys_reply");
+  cfg.add_message_type<lease_token>("authstore::lease_token");
+  cfg.add_message_type<key_ids_reply>("authstore::key_ids_reply");
+  cfg.add_message_type<delete_reply>("authstore::delete_reply");
+  cfg.add_message_type<lease_request>("authstore::lease_request");
+  cfg.add_message_type<lease_reply>("authstore::lease_reply");
   cfg.add_message_type<persist_request>("authstore::persist_request");
   cfg.add_message_type<session_snapshot>("authstore::session_snapshot");
   cfg.add_message_type<session_page>("authstore::session_page");

@@ -56,8 +56,9 @@ typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
 
 /// The per-session operations; spoken by clients to the router and by the
 /// router to session actors. Errors: invalid_session_id, invalid_argument,
-/// value_too_large, version_conflict, hot_unavailable, hot_out_of_memory,
-/// hot_error, timeout, no_cold_store, cold_unavailable. Never "not found".
+/// value_too_large, version_conflict, session_in_use, fenced,
+/// hot_unavailable, hot_out_of_memory, hot_error, timeout, no_cold_store,
+/// cold_unavailable. Never "not found".
 using session_api = caf::typed_actor<
   /// Creds of a session; found=false only after a successful empty read.
   caf::replies_to<get_creds_atom, std::string>::with<creds_reply>,
@@ -69,6 +70,9 @@ using session_api = caf::typed_actor<
   caf::replies_to<set_atom, std::string, patch>::with<uint64_t>,
   /// Delete a session; the reply says whether it existed.
   caf::replies_to<del_atom, std::string>::with<bool>,
+  /// Delete a session, fenced by a client lease when one is given (fenced:
+  /// nothing deleted); whether it existed and the version it got.
+  caf::replies_to<del_atom, std::string, lease_token>::with<delete_reply>,
   /// Refresh the hot TTL; the reply says whether the session exists.
   caf::replies_to<touch_atom, std::string>::with<bool>,
   /// Whether the session exists.
@@ -78,7 +82,16 @@ using session_api = caf::typed_actor<
   /// successful read of no live session. Also value_too_large: more fields
   /// or bytes than one patch may carry (limits.max_writes,
   /// limits.max_patch_bytes), so what it returns one write can restore.
-  caf::replies_to<read_session_atom, std::string>::with<session_snapshot>>;
+  caf::replies_to<read_session_atom, std::string>::with<session_snapshot>,
+  /// Every id stored for one key type, sorted; value_too_large when the
+  /// session has more keys than one list reads (redis_layout).
+  caf::replies_to<list_keys_atom, std::string,
+                  std::string>::with<key_ids_reply>,
+  /// Take, renew or take over the client lease; session_in_use when
+  /// another holder's is live.
+  caf::replies_to<lease_atom, std::string, lease_request>::with<lease_reply>,
+  /// Release the holder's client lease; whether it held it.
+  caf::replies_to<release_atom, std::string, std::string>::with<bool>>;
 
 /// The engine's entry actor: the session API plus batches and statistics.
 using router_actor = session_api::extend<
@@ -115,12 +128,20 @@ using session_actor = caf::typed_actor<
   caf::replies_to<set_atom, patch>::with<uint64_t>,
   /// Delete the session; whether it existed.
   caf::replies_to<del_atom>::with<bool>,
+  /// Delete the session, fenced by a lease when given; existed, version.
+  caf::replies_to<del_atom, lease_token>::with<delete_reply>,
   /// Refresh the hot TTL; whether the session exists.
   caf::replies_to<touch_atom>::with<bool>,
   /// Whether the session exists.
   caf::replies_to<exists_atom>::with<bool>,
   /// The whole session in one consistent snapshot.
   caf::replies_to<read_session_atom>::with<session_snapshot>,
+  /// Every id stored for one key type, sorted.
+  caf::replies_to<list_keys_atom, std::string>::with<key_ids_reply>,
+  /// Take, renew or take over the client lease.
+  caf::replies_to<lease_atom, lease_request>::with<lease_reply>,
+  /// Release the holder's client lease; whether it held it.
+  caf::replies_to<release_atom, std::string>::with<bool>,
   /// Stop after everything queued before this and in flight is answered.
   caf::reacts_to<passivate_atom>>;
 
@@ -246,9 +267,11 @@ using reconciler_actor = caf::typed_actor<
 /// handle answers. A peer with another version is refused in the hello with
 /// protocol_mismatch; a peer whose handle types differ is refused by CAF at
 /// connect (unexpected_actor_messaging_interface -> protocol_mismatch).
-/// 2: a patch carries if_absent, replace and min_version (model.hpp), and
-/// the session API read_session and list_sessions (issue #16). A version-1
-/// peer would misread every patch, so it is refused in the hello.
+/// 2: a patch carries if_absent, replace and min_version (issue #16) and
+/// a lease_token (issue #14); the session API gains read_session and
+/// list_sessions (#16), list_keys, lease, release and the fenced del with
+/// its version (#14). A version-1 peer would misread every patch, so it is
+/// refused in the hello.
 constexpr uint32_t remote_protocol_version = 2;
 
 /// The one actor `authstore serve` publishes. Nothing but this handshake is

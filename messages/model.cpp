@@ -64,6 +64,19 @@ outcome<bool> validate_key_type(std::string_view type) {
   return true;
 }
 
+outcome<bool> validate_lease_holder(std::string_view holder) {
+  if (holder.empty() || holder.size() > 128)
+    return {errc::invalid_argument, "a lease holder has "
+                                      + std::to_string(holder.size())
+                                      + " bytes, 1 to 128 are allowed"};
+  for (char c : holder)
+    if (!is_key_type_char(c) && c != ':')
+      return {errc::invalid_argument,
+              "a lease holder has a disallowed character (allowed: A-Z a-z "
+              "0-9 . _ - :)"};
+  return true;
+}
+
 outcome<bool> validate_key_id(std::string_view id) {
   return validate_name("key id", id, max_key_id_bytes);
 }

@@ -94,6 +94,28 @@ typename Inspector::result_type inspect(Inspector& f, field_write& x) {
   return f(x.field, x.erase, x.value);
 }
 
+/// The client lease a write carries (docs/HTTP-API.md, Leases): the write
+/// is applied only while the session's stored lease has this holder and
+/// epoch and has not expired, checked in the same Lua script as the write
+/// (redis/scripts/include/check_lease.lua). An empty holder: no lease, the
+/// write is not fenced.
+struct lease_token {
+  std::string holder;
+  uint64_t epoch = 0;
+
+  /// Whether the write carries a lease at all.
+  bool present() const { return !holder.empty(); }
+
+  friend bool operator==(const lease_token& a, const lease_token& b) {
+    return a.holder == b.holder && a.epoch == b.epoch;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_token& x) {
+  return f(x.holder, x.epoch);
+}
+
 /// What one `set` changes, atomically: creds fields and keys of any number of
 /// types. Fields not named are untouched. A later write of the same field in
 /// one patch wins (as Baileys' own merge does).
@@ -116,6 +138,8 @@ struct patch {
   /// dumped version with it; the version still grows by at least one, so it
   /// never goes backwards (invariant 2).
   uint64_t min_version = 0;
+  /// Apply only while this lease holds (none by default).
+  lease_token lease;
 
   /// Appends an upsert of creds field `name`.
   void set_creds(std::string_view name, std::string json);
@@ -132,7 +156,8 @@ struct patch {
   friend bool operator==(const patch& a, const patch& b) {
     return a.writes == b.writes && a.expected_version == b.expected_version
            && a.if_absent == b.if_absent && a.replace == b.replace
-           && a.min_version == b.min_version;
+           && a.min_version == b.min_version
+           && a.lease == b.lease;
   }
 };
 
@@ -140,7 +165,8 @@ struct patch {
 /// of these members changes what a patch is on the wire.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, patch& x) {
-  return f(x.writes, x.expected_version, x.if_absent, x.replace, x.min_version);
+  return f(x.writes, x.expected_version, x.if_absent, x.replace, x.min_version,
+           x.lease);
 }
 
 /// Checks field names ("c:<name>" / "k:<type>/<id>", each part valid), value
@@ -187,6 +213,81 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, keys_reply& x) {
   return f(x.version, x.values);
 }
+
+/// Reply to list_keys: every id stored for one key type (sorted), at
+/// `version`.
+struct key_ids_reply {
+  uint64_t version = 0;
+  std::vector<std::string> ids;
+
+  friend bool operator==(const key_ids_reply& a, const key_ids_reply& b) {
+    return a.version == b.version && a.ids == b.ids;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, key_ids_reply& x) {
+  return f(x.version, x.ids);
+}
+
+/// Reply to a delete that reports its version: whether a live session
+/// existed, and the version the delete got (0 when nothing was known).
+struct delete_reply {
+  bool existed = false;
+  uint64_t version = 0;
+
+  friend bool operator==(const delete_reply& a, const delete_reply& b) {
+    return a.existed == b.existed && a.version == b.version;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_reply& x) {
+  return f(x.existed, x.version);
+}
+
+/// Shortest and longest client lease a node grants, in ms: a request
+/// outside is clamped (the reply says the TTL granted). 100 ms is the Node
+/// client's own floor; 5 minutes bounds how long a crashed holder blocks
+/// its account.
+constexpr int64_t min_lease_ttl_ms = 100;
+constexpr int64_t max_lease_ttl_ms = 300'000;
+
+/// Takes, renews or (takeover) takes over a session's client lease.
+struct lease_request {
+  std::string holder;
+  int64_t ttl_ms = 30'000;
+  bool takeover = false;
+
+  friend bool operator==(const lease_request& a, const lease_request& b) {
+    return a.holder == b.holder && a.ttl_ms == b.ttl_ms
+           && a.takeover == b.takeover;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_request& x) {
+  return f(x.holder, x.ttl_ms, x.takeover);
+}
+
+/// A granted lease: its epoch and the TTL granted (maybe shorter than
+/// asked). A lease held by another holder is the error session_in_use.
+struct lease_reply {
+  uint64_t epoch = 0;
+  int64_t ttl_ms = 0;
+
+  friend bool operator==(const lease_reply& a, const lease_reply& b) {
+    return a.epoch == b.epoch && a.ttl_ms == b.ttl_ms;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_reply& x) {
+  return f(x.epoch, x.ttl_ms);
+}
+
+/// Checks a lease holder: 1..128 bytes of [A-Za-z0-9._:-] (a UUID fits).
+outcome<bool> validate_lease_holder(std::string_view holder);
 
 /// Cold-path persist: the current values (or deletions) of the fields that
 /// changed since the last persist, read at session version `version`.

@@ -19,6 +19,10 @@ const char* to_string(op_kind k) {
       return "exists";
     case op_kind::read_session:
       return "read_session";
+    case op_kind::list_keys:
+      return "list_keys";
+    case op_kind::lease:
+      return "lease";
   }
   return "unknown";
 }

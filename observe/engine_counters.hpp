@@ -29,9 +29,11 @@ enum class op_kind : uint8_t {
   del,
   touch,
   exists,
-  read_session
+  read_session,
+  list_keys,
+  lease,
 };
-constexpr size_t op_kind_count = 7;
+constexpr size_t op_kind_count = 9;
 
 /// The metric label of an operation.
 const char* to_string(op_kind k);

@@ -40,6 +40,10 @@ std::string lease_key(std::string_view sid) {
   return session_key(sid, "l");
 }
 
+std::string client_lease_key(std::string_view sid) {
+  return session_key(sid, "cl");
+}
+
 std::string dirty_index_key() {
   return "as:dirty";
 }

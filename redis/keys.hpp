@@ -13,6 +13,11 @@
 //              and "!erase" -> version a delete happened at, "!v" ->
 //                    version of a patch without writes (watermark only)
 //   as:{S}:l   string a reconciler's claim on S (owner token, expires)
+//   as:{S}:cl  hash  the client lease (one Baileys process per account,
+//                    docs/HTTP-API.md): h holder, e epoch, x expiry (ms,
+//                    Redis TIME); no TTL, survives a delete (epochs are
+//                    never reused). Not issue #19's node-ownership lease,
+//                    which gets a key of its own.
 //   as:dirty   zset  session id -> ms when it became dirty (the index the
 //                    reconciler reads; re-stamped when a persist leaves
 //                    marks behind). NOT in the session's slot, see
@@ -42,6 +47,8 @@ std::string keys_key(std::string_view sid);
 std::string outbox_key(std::string_view sid);
 /// A reconciler's claim on the session.
 std::string lease_key(std::string_view sid);
+/// The client lease of a session (h holder, e epoch, x expiry).
+std::string client_lease_key(std::string_view sid);
 /// The node-independent index of dirty sessions.
 std::string dirty_index_key();
 /// The count of dirty marks over all sessions.

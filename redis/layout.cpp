@@ -30,10 +30,10 @@ struct sentinel {
   script_answer answer;
 };
 constexpr sentinel sentinels[] = {
-  {-1, 2, script_answer::conflict},
-  {-2, 1, script_answer::claimed},
-  {-3, 1, script_answer::untraced},
-  {-4, 3, script_answer::too_large},
+  {-1, 2, script_answer::conflict}, {-2, 1, script_answer::claimed},
+  {-3, 1, script_answer::untraced}, {-4, 1, script_answer::fenced},
+  {-5, 2, script_answer::in_use},   {-6, 2, script_answer::too_many},
+  {-7, 3, script_answer::too_large},
 };
 
 /// A script call: num_keys is the number of `keys`, so it cannot drift
@@ -66,6 +66,13 @@ outcome<uint64_t> to_u64(std::string_view text) {
 
 failure unexpected(std::string_view what) {
   return {errc::hot_error, "unexpected reply shape for " + std::string{what}};
+}
+
+failure fenced_failure() {
+  return {errc::fenced,
+          "the write's lease does not hold (taken over by another holder, "
+          "expired, released, or never taken); nothing applied: open the "
+          "session again"};
 }
 
 /// Whether `r` is an array whose nil flags cover its items (every reader
@@ -105,8 +112,9 @@ redis_request apply_patch(std::string_view sid, const patch& p,
   auto keys = session_keys(sid);
   keys.push_back(dirty_index_key());
   keys.push_back(dirty_fields_key());
+  keys.push_back(client_lease_key(sid));
   std::vector<std::string> a;
-  a.reserve(6 + 3 * p.writes.size());
+  a.reserve(8 + 3 * p.writes.size());
   a.push_back(p.if_absent                         ? std::string{"absent"}
               : p.expected_version == any_version ? std::string{}
                                                   : std::to_string(
@@ -137,6 +145,9 @@ redis_request apply_patch(std::string_view sid, const patch& p,
     a.push_back(w.field);
     a.push_back(w.erase ? std::string{} : w.value);
   }
+  // The lease goes last (apply_patch.lua: the last two ARGV).
+  a.push_back(p.lease.holder);
+  a.push_back(std::to_string(p.lease.epoch));
   return script_call(redis_script::apply_patch, std::move(keys), std::move(a));
 }
 
@@ -151,9 +162,9 @@ outcome<uint64_t> parse_apply_patch(const redis_reply& r) {
         return {errc::version_conflict,
                 "session is at version " + std::to_string(*cur)};
       return unexpected("apply_patch");
-    case script_answer::claimed:
-    case script_answer::untraced:
-    case script_answer::too_large:
+    case script_answer::fenced:
+      return fenced_failure();
+    default:
       break;
   }
   return unexpected("apply_patch");
@@ -282,16 +293,21 @@ outcome<keys_reply> parse_read_keys(const redis_reply& r,
 }
 
 redis_request delete_session(std::string_view sid, bool track_dirty,
-                             int64_t now_ms, bool require_trace) {
+                             int64_t now_ms, bool require_trace,
+                             const lease_token& lease) {
   auto keys = session_keys(sid);
   keys.push_back(dirty_index_key());
   keys.push_back(dirty_fields_key());
+  keys.push_back(client_lease_key(sid));
   return script_call(redis_script::delete_session, std::move(keys),
                      {std::string{sid}, flag(track_dirty),
-                      std::to_string(now_ms), flag(require_trace)});
+                      std::to_string(now_ms), flag(require_trace), lease.holder,
+                      std::to_string(lease.epoch)});
 }
 
 outcome<delete_result> parse_delete_session(const redis_reply& r) {
+  if (answer_of(r) == script_answer::fenced)
+    return fenced_failure();
   if (!is_payload_array(r) || r.items.size() != 2)
     return unexpected("delete_session");
   auto existed = to_u64(r.items[0]);
@@ -299,6 +315,69 @@ outcome<delete_result> parse_delete_session(const redis_reply& r) {
   if (!existed || *existed > 1 || !version)
     return unexpected("delete_session");
   return delete_result{*existed == 1, *version};
+}
+
+redis_request list_key_ids(std::string_view sid, std::string_view type,
+                           bool require_trace, size_t max_fields) {
+  return script_call(
+    redis_script::list_key_ids, {meta_key(sid), keys_key(sid)},
+    {flag(require_trace), std::string{type}, std::to_string(max_fields)});
+}
+
+outcome<key_ids_reply> parse_list_key_ids(const redis_reply& r) {
+  if (answer_of(r) == script_answer::too_many) {
+    auto n = to_u64(r.items[1]);
+    return {errc::value_too_large,
+            "the session has " + (n ? std::to_string(*n) : std::string{"?"})
+              + " keys, more than the " + std::to_string(max_list_fields)
+              + " a list reads in one Redis call"};
+  }
+  if (!is_payload_array(r) || r.items.empty())
+    return unexpected("list_key_ids");
+  auto version = to_u64(r.items[0]);
+  if (!version)
+    return version.error();
+  key_ids_reply result;
+  result.version = *version;
+  result.ids.assign(std::next(r.items.begin()), r.items.end());
+  std::sort(result.ids.begin(), result.ids.end());
+  return result;
+}
+
+redis_request take_lease(std::string_view sid, const lease_request& req) {
+  auto ttl = std::clamp(req.ttl_ms, min_lease_ttl_ms, max_lease_ttl_ms);
+  return script_call(
+    redis_script::lease, {client_lease_key(sid)},
+    {req.takeover ? "takeover" : "take", req.holder, std::to_string(ttl)});
+}
+
+outcome<lease_reply> parse_take_lease(const redis_reply& r) {
+  if (answer_of(r) == script_answer::in_use) {
+    auto ms = to_u64(r.items[1]);
+    return {errc::session_in_use,
+            "another holder's lease on the session is live, expires in "
+              + (ms ? std::to_string(*ms) : std::string{"?"})
+              + " ms; ask for a takeover to fence it"};
+  }
+  if (!is_payload_array(r) || r.items.size() != 2)
+    return unexpected("lease");
+  auto epoch = to_u64(r.items[0]);
+  auto ttl = to_u64(r.items[1]);
+  if (!epoch || !ttl || *epoch == 0)
+    return unexpected("lease");
+  return lease_reply{*epoch, static_cast<int64_t>(*ttl)};
+}
+
+redis_request release_lease(std::string_view sid, std::string_view holder) {
+  return script_call(redis_script::lease, {client_lease_key(sid)},
+                     {"release", std::string{holder}, "0"});
+}
+
+outcome<bool> parse_release_lease(const redis_reply& r) {
+  if (!is_payload_array(r) || r.items.size() != 1
+      || (r.items[0] != "0" && r.items[0] != "1"))
+    return unexpected("lease");
+  return r.items[0] == "1";
 }
 
 namespace {

@@ -55,7 +55,14 @@ enum class script_answer : uint8_t {
   claimed,
   /// A session script called with require_trace found no meta hash; {-3}.
   untraced,
-  /// read_session: the session is larger than one read may be; {-4,
+  /// apply_patch, delete_session: the write's client lease does not hold;
+  /// {-4} (include/check_lease.lua).
+  fenced,
+  /// lease: another holder's lease is live; {-5, expires_in_ms}.
+  in_use,
+  /// list_key_ids: the keys hash is over the bound; {-6, fields}.
+  too_many,
+  /// read_session: the session is larger than one read may be; {-7,
   /// fields, bytes}.
   too_large,
 };
@@ -82,7 +89,7 @@ redis_request apply_patch(std::string_view sid, const patch& p,
                           const write_options& opts);
 
 /// Result of apply_patch: the new version, or version_conflict (with the
-/// current version in the detail).
+/// current version in the detail), or fenced (the patch's lease).
 outcome<uint64_t> parse_apply_patch(const redis_reply& r);
 
 /// Request reading all of session `sid` in one script call, refused
@@ -124,7 +131,8 @@ outcome<keys_reply> parse_read_keys(const redis_reply& r,
 /// marks become one erase mark (the cold delete goes through the outbox);
 /// without, marks and index entry go.
 redis_request delete_session(std::string_view sid, bool track_dirty,
-                             int64_t now_ms, bool require_trace = false);
+                             int64_t now_ms, bool require_trace = false,
+                             const lease_token& lease = {});
 
 /// Result of delete_session.
 struct delete_result {
@@ -135,8 +143,38 @@ struct delete_result {
   uint64_t version = 0;
 };
 
-/// Reads delete_session's reply.
+/// Reads delete_session's reply (fenced when its lease did not hold).
 outcome<delete_result> parse_delete_session(const redis_reply& r);
+
+// -- key ids and the client lease (issue #14) -------------------------------
+
+/// The most fields a session's keys hash may have for list_key_ids to read
+/// it (one HKEYS, about 10-20 ms of Redis time at this size); above it the
+/// list is refused with value_too_large instead of blocking Redis.
+constexpr size_t max_list_fields = 100'000;
+
+/// Request listing the ids stored for key type `type`.
+redis_request list_key_ids(std::string_view sid, std::string_view type,
+                           bool require_trace = false,
+                           size_t max_fields = max_list_fields);
+
+/// Result of list_key_ids: the ids sorted (value_too_large over the bound).
+outcome<key_ids_reply> parse_list_key_ids(const redis_reply& r);
+
+/// Request taking or renewing (takeover: taking over) the client lease
+/// for `req.holder`; req.ttl_ms is clamped to [min_lease_ttl_ms,
+/// max_lease_ttl_ms] here.
+redis_request take_lease(std::string_view sid, const lease_request& req);
+
+/// Result of take_lease; session_in_use (detail "expires in N ms") when
+/// another holder's lease is live.
+outcome<lease_reply> parse_take_lease(const redis_reply& r);
+
+/// Request releasing `holder`'s client lease (the epoch counter stays).
+redis_request release_lease(std::string_view sid, std::string_view holder);
+
+/// Result of release_lease: whether holder held it.
+outcome<bool> parse_release_lease(const redis_reply& r);
 
 // -- the outbox (issue #5) ---------------------------------------------------
 

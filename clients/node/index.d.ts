@@ -61,7 +61,12 @@ export interface AuthstoreOptions {
 
 /** What useMultiFileAuthState returns, plus flush, close and removeSession. */
 export interface AuthstoreAuthState {
-  state: AuthenticationState
+  state: AuthenticationState & {
+    keys: AuthenticationState['keys'] & {
+      /** Extra (not in Baileys 7.0.0-rc14's SignalKeyStore; its development branch adds an optional list): every id stored for `type`, sorted. */
+      list: (type: string) => Promise<string[]>
+    }
+  }
   /** Writes a snapshot of state.creds taken now; for `sock.ev.on('creds.update', saveCreds)`. */
   saveCreds: () => Promise<void>
   /** Resolves once every write issued so far is acknowledged; rejects with the first failure among the writes since the previous flush(). */

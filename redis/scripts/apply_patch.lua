@@ -9,6 +9,7 @@
   KEYS[4] as:{S}:o          outbox: field -> version that last wrote it
   KEYS[5] as:dirty          index of dirty sessions: S -> ms
   KEYS[6] as:dirty:fields   count of dirty marks over all outboxes
+  KEYS[7] as:{S}:cl         client lease (include/check_lease.lua)
   ARGV[1] condition: '' = none; a number = only at that version;
           'absent' = only when no live session exists (no meta hash, or a
           tombstone: "exists" means live, whatever the version)
@@ -19,10 +20,12 @@
   ARGV[6] require_trace ('1'/'0', see include/require_trace.lua)
   ARGV[7..9] optional options triple, present when ARGV[7] is '!':
           replace ('1'/'0'), min version ('0' = none); the writes follow it
-  ARGV[7..] (ARGV[10..] after options) triples: op ('s' set | 'd' delete),
+  ARGV[7..n] (ARGV[10..n] after options) triples: op ('s' set | 'd' delete),
           field ('c:..' | 'k:..'), value ('' for a delete). The client
           sends only the last write of each field, so grouping deletes
           before sets reorders nothing.
+  ARGV[n+1], ARGV[n+2] (the last two) the write's lease: holder ('' = none)
+          and epoch. Last, so the options and triples stay where they are.
 
   Reply:
     {version}        the version the patch got
@@ -30,6 +33,7 @@
                      nothing written
     {-3}             UNTRACED (require_trace and no meta hash); nothing
                      written
+    {-4}             FENCED (the lease does not hold); nothing written
     error "ERR authstore: bad field at <i>" before the first write
 
   Why all checks come first: Lua scripts are atomic but not transactional;
@@ -64,9 +68,11 @@
 ]]
 --@include "require_trace.lua"
 --@include "chunked_call.lua"
+--@include "check_lease.lua"
 -- Coupled with script_answer::conflict in redis/layout.cpp.
 local CONFLICT = -1
 
+if lease_fenced(KEYS[7], ARGV[#ARGV - 1], ARGV[#ARGV]) then return FENCED end
 local meta = traced_meta(ARGV[6])
 if not meta then return UNTRACED end
 local cur = tonumber(meta[1] or '0')
@@ -75,9 +81,9 @@ if ARGV[1] == 'absent' then
 elseif ARGV[1] ~= '' and tonumber(ARGV[1]) ~= cur then
   return {CONFLICT, cur}
 end
-local n = #ARGV
+local n = #ARGV - 2
 local first, replace, floor = 7, false, 0
-if ARGV[7] == '!' then
+if n >= 9 and ARGV[7] == '!' then
   first, replace, floor = 10, ARGV[8] == '1', tonumber(ARGV[9])
   if not floor then
     return redis.error_reply('ERR authstore: bad options at 7')
@@ -86,7 +92,7 @@ end
 for i = first, n, 3 do
   local p = string.sub(ARGV[i + 1] or '', 1, 2)
   if (p ~= 'c:' and p ~= 'k:') or (ARGV[i] ~= 's' and ARGV[i] ~= 'd')
-     or ARGV[i + 2] == nil then
+     or i + 2 > n then
     return redis.error_reply('ERR authstore: bad field at ' .. i)
   end
 end

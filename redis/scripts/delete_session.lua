@@ -8,10 +8,12 @@
   KEYS[4] as:{S}:o          outbox
   KEYS[5] as:dirty          index of dirty sessions
   KEYS[6] as:dirty:fields   count of dirty marks
+  KEYS[7] as:{S}:cl         client lease (include/check_lease.lua)
   ARGV[1] S (the index member)
   ARGV[2] track_dirty ('1' with a cold store, else '0')
   ARGV[3] now_ms (the index stamp)
   ARGV[4] require_trace ('1'/'0', see include/require_trace.lua)
+  ARGV[5] the delete's lease holder ('' = none), ARGV[6] its epoch
 
   Reply:
     {existed, version}   existed 1 when a live session was deleted; version
@@ -19,6 +21,12 @@
     {-3}                 UNTRACED (require_trace, no meta hash): the session
                          is loaded first, so that the erase mark carries the
                          cold store's version and fences off late persists
+    {-4}                 FENCED (the lease does not hold); nothing changed
+                         (checked first: a fenced logout must not even
+                         start a read-through)
+
+  The client lease (as:{S}:cl) survives the delete: its epoch counter
+  must never restart for the session (lease.lua).
 
   Deleting a live session is a write: it gets the next version D. The meta
   hash stays as a tombstone {v=D, d=1} so that versions never go backwards
@@ -35,7 +43,9 @@
   operator frees memory (it adds at most two small fields).
 ]]
 --@include "require_trace.lua"
+--@include "check_lease.lua"
 
+if lease_fenced(KEYS[7], ARGV[5], ARGV[6]) then return FENCED end
 local meta = traced_meta(ARGV[4])
 if not meta then return UNTRACED end
 local existed = (meta[1] and not meta[2]) and 1 or 0

@@ -17,7 +17,7 @@
                        live 1 for a live session, 0 for none or a
                        tombstone; creds: how many of the pairs that follow
                        are creds fields (the rest are keys, "<type>/<id>")
-    {-4, fields, bytes} TOO_LARGE: over ARGV[2] fields (bytes 0: not
+    {-7, fields, bytes} TOO_LARGE: over ARGV[2] fields (bytes 0: not
                        measured) or over ARGV[3] bytes; nothing returned
     {-3}               UNTRACED (require_trace, no meta hash)
 
@@ -32,7 +32,7 @@
 ]]
 --@include "require_trace.lua"
 -- Coupled with script_answer::too_large in redis/layout.cpp.
-local TOO_LARGE = -4
+local TOO_LARGE = -7
 
 local meta = traced_meta(ARGV[1])
 if not meta then return UNTRACED end

@@ -1,13 +1,13 @@
 // api_bodies.hpp -- request bodies in, reply bodies out, for the HTTP API
 // (docs/HTTP-API.md, Routes).
 //
-// In: the write body (the engine's patch JSON plus `expected_version`; a
-// `lease` is answered 501 until the lease routes exist), `{"ids": [...]}`
-// and `{"sessions": [...]}`. Every value goes through the codec exactly as
-// `authstore set` does (all three Buffer forms in, the v7 form stored).
-// Syntax errors are `bad_json`; wrong shapes `invalid_argument`; limits
-// their errc (value_too_large, too_deep, too_many_fields). Nothing is sent
-// to the engine when a body is rejected.
+// In: the write body (the engine's patch JSON plus `expected_version` and
+// `lease`), `{"ids": [...]}`, `{"sessions": [...]}`, the lease bodies and
+// the optional delete body `{"lease": {...}}`. Every value goes through the
+// codec exactly as `authstore set` does (all three Buffer forms in, the v7 form
+// stored). Syntax errors are `bad_json`; wrong shapes `invalid_argument`;
+// limits their errc (value_too_large, too_deep, too_many_fields). Nothing is
+// sent to the engine when a body is rejected.
 //
 // Out: the stored JSON text is spliced into the reply as it is (it is the
 // engine's normalized JSON, never re-parsed), so a read returns exactly
@@ -34,6 +34,29 @@ using api_parsed = std::variant<T, api_error>;
 /// The write body: a patch with its optional expected_version.
 api_parsed<patch> parse_write_body(std::string_view body,
                                    const patch_limits& limits);
+
+/// The `lease` member of a write or delete: {"holder": s, "epoch": n}.
+api_parsed<lease_token> parse_lease_member(const json& l);
+
+/// POST .../lease: {"holder", "ttl_ms"?, "takeover"?} (ttl_ms defaults to
+/// 30 000 and is clamped by the engine).
+api_parsed<lease_request> parse_lease_body(std::string_view body);
+
+/// DELETE .../lease: {"holder"}.
+api_parsed<std::string> parse_release_body(std::string_view body);
+
+/// DELETE /v1/sessions/{sid}: no body, `{}`, or {"lease": {holder, epoch}}
+/// (an empty holder: not fenced).
+api_parsed<lease_token> parse_delete_body(std::string_view body);
+
+/// 200 `{"version": V, "ids": [...]}`.
+http_reply key_ids_reply_of(const key_ids_reply& r);
+
+/// 200 `{"epoch": E, "ttl_ms": T}`.
+http_reply lease_reply_of(const lease_reply& r);
+
+/// 200 `{"existed": bool, "version": V}`.
+http_reply delete_reply_of(const delete_reply& r);
 
 /// `{"<member>": ["a", "b", ...]}`: the strings, in order (at most
 /// limits.max_writes of them).

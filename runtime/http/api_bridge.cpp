@@ -76,10 +76,29 @@ void run(caf::event_based_actor* self, const bridge_config& cfg, api_job job) {
       });
       return;
     case api_route::delete_session:
-      ask<bool>(
-        self, cfg, t, true, done,
-        [](bool existed) { return flag_reply_of("existed", existed); },
-        del_atom::value, std::move(c.sid));
+      with_body(parse_delete_body(c.body), done, [&](lease_token lease) {
+        ask<delete_reply>(self, cfg, t, true, done, delete_reply_of,
+                          del_atom::value, std::move(c.sid), std::move(lease));
+      });
+      return;
+    case api_route::list_keys:
+      ask<key_ids_reply>(self, cfg, t, false, done, key_ids_reply_of,
+                         list_keys_atom::value, std::move(c.sid),
+                         std::move(c.type));
+      return;
+    case api_route::take_lease:
+      with_body(parse_lease_body(c.body), done, [&](lease_request req) {
+        ask<lease_reply>(self, cfg, t, true, done, lease_reply_of,
+                         lease_atom::value, std::move(c.sid), std::move(req));
+      });
+      return;
+    case api_route::release_lease:
+      with_body(parse_release_body(c.body), done, [&](std::string holder) {
+        ask<bool>(
+          self, cfg, t, true, done,
+          [](bool x) { return flag_reply_of("released", x); },
+          release_atom::value, std::move(c.sid), std::move(holder));
+      });
       return;
     case api_route::exists:
       ask<bool>(
@@ -110,8 +129,8 @@ void run(caf::event_based_actor* self, const bridge_config& cfg, api_job job) {
       answer_ops(self, cfg, c.route, std::move(done));
       return;
     default:
-      // health, the 501 routes and unknown ones are answered before the
-      // bridge (api_service.cpp).
+      // health and unknown routes are answered before the bridge
+      // (api_service.cpp).
       done(to_reply(http_error(500, "internal", "route not bridged")));
       return;
   }

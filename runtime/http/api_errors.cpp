@@ -8,12 +8,14 @@ namespace authstore {
 
 namespace {
 
-/// The version in version_conflict's detail, "session is at version N"
-/// (redis/layout.cpp, read_apply). A coupling the compiler cannot check: a
-/// changed wording only drops current_version from the reply (the token
-/// and status stay), and tests/unit/api_errors_test.cpp pins the wording.
-std::optional<uint64_t> current_version(const std::string& detail) {
-  static const std::string prefix = "session is at version ";
+/// The number after the last `prefix` in an engine detail: the version
+/// of version_conflict ("session is at version N", redis/layout.cpp,
+/// parse_apply_patch) and the expiry of session_in_use ("expires in N ms",
+/// parse_take_lease). A coupling the compiler cannot check: a changed
+/// wording only drops the extra member from the reply (the token and status
+/// stay), and tests/unit/api_errors_test.cpp pins both wordings.
+std::optional<uint64_t> number_after(const std::string& detail,
+                                     const std::string& prefix) {
   auto at = detail.rfind(prefix);
   if (at == std::string::npos)
     return std::nullopt;
@@ -48,6 +50,8 @@ errc_status status_of(errc code) {
     case errc::invalid_buffer:
       return {400, false};
     case errc::version_conflict:
+    case errc::session_in_use:
+    case errc::fenced:
       return {409, false};
     case errc::unauthorized:
       return {401, false};
@@ -84,8 +88,13 @@ api_error from_failure(const failure& f, bool is_write) {
       && (f.code == errc::timeout || f.code == errc::hot_unavailable
           || f.code == errc::hot_error);
   if (f.code == errc::version_conflict)
-    if (auto v = current_version(f.detail))
+    if (auto v = number_after(f.detail, "session is at version "))
       e.extra["current_version"] = *v;
+  // "... expires in N ms" (redis/layout.cpp, parse_take_lease): the same
+  // kind of coupling, pinned by tests/unit/api_errors_test.cpp.
+  if (f.code == errc::session_in_use)
+    if (auto ms = number_after(f.detail, "expires in "))
+      e.extra["holder_expires_in_ms"] = *ms;
   return e;
 }
 

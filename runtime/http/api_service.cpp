@@ -28,13 +28,6 @@ http_reply unauthorized() {
                "secret of remote access)"));
 }
 
-http_reply not_implemented(const char* what) {
-  return to_reply(http_error(501, "not_implemented",
-                             std::string{what}
-                               + " is not available yet (issue #14, "
-                                 "phase 2)"));
-}
-
 } // namespace
 
 api_service::api_service(api_service_config cfg,
@@ -90,13 +83,6 @@ void api_service::on_request(http_request req, http_responder respond) {
   switch (m.route) {
     case api_route::health:
       done(ok_reply("{\"status\":\"ok\"}\n"));
-      return;
-    case api_route::list_keys:
-      done(not_implemented("listing the key ids of a type"));
-      return;
-    case api_route::take_lease:
-    case api_route::release_lease:
-      done(not_implemented("leases"));
       return;
     default:
       bridge_->submit(

@@ -205,6 +205,22 @@ caf::behavior connection(conn_ptr self, remote_connection_config cfg) {
     [self](del_atom a, std::string& sid) -> caf::result<bool> {
       return call<bool>(self, a, std::move(sid));
     },
+    [self](del_atom a, std::string& sid,
+           lease_token& lease) -> caf::result<delete_reply> {
+      return call<delete_reply>(self, a, std::move(sid), std::move(lease));
+    },
+    [self](list_keys_atom a, std::string& sid,
+           std::string& type) -> caf::result<key_ids_reply> {
+      return call<key_ids_reply>(self, a, std::move(sid), std::move(type));
+    },
+    [self](lease_atom a, std::string& sid,
+           lease_request& req) -> caf::result<lease_reply> {
+      return call<lease_reply>(self, a, std::move(sid), std::move(req));
+    },
+    [self](release_atom a, std::string& sid,
+           std::string& holder) -> caf::result<bool> {
+      return call<bool>(self, a, std::move(sid), std::move(holder));
+    },
     [self](touch_atom a, std::string& sid) -> caf::result<bool> {
       return call<bool>(self, a, std::move(sid));
     },

@@ -138,6 +138,28 @@ router_actor::behavior_type session_handle(session_ptr self,
     [self](del_atom a, std::string& sid) -> caf::result<bool> {
       return forward<bool>(self, sid.size(), a, std::move(sid));
     },
+    [self](del_atom a, std::string& sid,
+           lease_token& lease) -> caf::result<delete_reply> {
+      auto n = sid.size() + lease.holder.size();
+      return forward<delete_reply>(self, n, a, std::move(sid),
+                                   std::move(lease));
+    },
+    [self](list_keys_atom a, std::string& sid,
+           std::string& type) -> caf::result<key_ids_reply> {
+      auto n = sid.size() + type.size();
+      return forward<key_ids_reply>(self, n, a, std::move(sid),
+                                    std::move(type));
+    },
+    [self](lease_atom a, std::string& sid,
+           lease_request& req) -> caf::result<lease_reply> {
+      auto n = sid.size() + req.holder.size();
+      return forward<lease_reply>(self, n, a, std::move(sid), std::move(req));
+    },
+    [self](release_atom a, std::string& sid,
+           std::string& holder) -> caf::result<bool> {
+      auto n = sid.size() + holder.size();
+      return forward<bool>(self, n, a, std::move(sid), std::move(holder));
+    },
     [self](touch_atom a, std::string& sid) -> caf::result<bool> {
       return forward<bool>(self, sid.size(), a, std::move(sid));
     },

@@ -69,14 +69,14 @@ TEST_CASE("the HTTP API writes, reads and deletes a session with the "
   CHECK(results[2]["message"].is_string());
   // Delete, then the session is gone: 404 not_found only for that.
   CHECK(body_of(call(*c, "DELETE", "/v1/sessions/http-s1"))
-        == json::parse(R"({"existed":true})"));
+        == json::parse(R"({"existed":true,"version":3})"));
   auto gone = call(*c, "GET", "/v1/sessions/http-s1/creds");
   CHECK(gone.status == 404);
   CHECK(error_of(gone) == "not_found");
   CHECK(body_of(gone)["retryable"] == false);
   CHECK(body_of(gone)["may_have_applied"] == false);
   CHECK(body_of(call(*c, "DELETE", "/v1/sessions/http-s1"))
-        == json::parse(R"({"existed":false})"));
+        == json::parse(R"({"existed":false,"version":3})"));
   CHECK(body_of(call(*c, "GET", "/v1/sessions/http-s1/exists"))
         == json::parse(R"({"exists":false})"));
 }
@@ -266,25 +266,87 @@ TEST_CASE("a write at the wrong expected_version is 409 with the current "
         == json::parse(R"({"version":2})"));
 }
 
-TEST_CASE("routes of the next phase answer 501 not_implemented and apply "
-          "nothing",
-          "[http][api]") {
+TEST_CASE("the ids of one key type are listed, sorted, at the version "
+          "read; an unknown type is accepted",
+          "[http][api][list]") {
   auto node = start_api_node();
   auto c = node.connect();
+  REQUIRE(call(*c, "POST", "/v1/sessions/http-l/write",
+               R"({"keys":{"pre-key":{"2":1,"10":1,"1":1},"session":{"a":1},
+                   "future-type":{"x":1}}})")
+            .status
+          == 200);
   auto list = call(*c, "GET", "/v1/sessions/http-l/keys/pre-key");
-  CHECK(list.status == 501);
-  CHECK(error_of(list) == "not_implemented");
-  CHECK(call(*c, "POST", "/v1/sessions/http-l/lease",
-             R"({"holder":"h","ttl_ms":30000})")
-          .status
-        == 501);
-  CHECK(
-    call(*c, "DELETE", "/v1/sessions/http-l/lease", R"({"holder":"h"})").status
-    == 501);
-  auto fenced = call(*c, "POST", "/v1/sessions/http-l/write",
-                     R"({"creds":{"a":1},"lease":{"holder":"h","epoch":1}})");
-  CHECK(fenced.status == 501);
-  CHECK(error_of(fenced) == "not_implemented");
-  CHECK(body_of(call(*c, "GET", "/v1/sessions/http-l/exists"))
+  REQUIRE(list.status == 200);
+  CHECK(list.header("content-type") == "application/json");
+  CHECK(body_of(list) == json::parse(R"({"version":1,"ids":["1","10","2"]})"));
+  CHECK(body_of(call(*c, "GET", "/v1/sessions/http-l/keys/future-type"))
+        == json::parse(R"({"version":1,"ids":["x"]})"));
+  CHECK(body_of(call(*c, "GET", "/v1/sessions/http-none/keys/pre-key"))
+        == json::parse(R"({"version":0,"ids":[]})"));
+}
+
+TEST_CASE("a lease is exclusive; a takeover fences the first holder's writes "
+          "and its logout in the same atomic write",
+          "[http][api][lease]") {
+  auto node = start_api_node();
+  auto c = node.connect();
+  const std::string lease_path = "/v1/sessions/http-lease/lease";
+  auto a = call(*c, "POST", lease_path, R"({"holder":"a","ttl_ms":30000})");
+  REQUIRE(a.status == 200);
+  CHECK(body_of(a) == json::parse(R"({"epoch":1,"ttl_ms":30000})"));
+  // Renewing by the same holder keeps the epoch.
+  CHECK(body_of(call(*c, "POST", lease_path, R"({"holder":"a"})"))["epoch"]
+        == 1);
+  auto b = call(*c, "POST", lease_path, R"({"holder":"b","ttl_ms":30000})");
+  CHECK(b.status == 409);
+  CHECK(error_of(b) == "session_in_use");
+  CHECK(body_of(b)["holder_expires_in_ms"].is_number_unsigned());
+  CHECK(body_of(b)["holder_expires_in_ms"] <= 30000);
+  CHECK(body_of(b)["may_have_applied"] == false);
+  const std::string write = "/v1/sessions/http-lease/write";
+  CHECK(body_of(call(*c, "POST", write,
+                     R"({"creds":{"me":1},"lease":{"holder":"a","epoch":1}})"))
+        == json::parse(R"({"version":1})"));
+  auto over = call(*c, "POST", lease_path,
+                   R"({"holder":"b","ttl_ms":30000,"takeover":true})");
+  REQUIRE(over.status == 200);
+  CHECK(body_of(over)["epoch"] == 2);
+  auto fenced = call(*c, "POST", write,
+                     R"({"creds":{"me":2},"lease":{"holder":"a","epoch":1}})");
+  CHECK(fenced.status == 409);
+  CHECK(error_of(fenced) == "fenced");
+  CHECK(body_of(fenced)["may_have_applied"] == false);
+  auto logout = call(*c, "DELETE", "/v1/sessions/http-lease",
+                     R"({"lease":{"holder":"a","epoch":1}})");
+  CHECK(logout.status == 409);
+  CHECK(error_of(logout) == "fenced");
+  CHECK(body_of(call(*c, "GET", "/v1/sessions/http-lease/creds"))
+        == json::parse(R"({"version":1,"creds":{"me":1}})"));
+  // The old holder cannot release the new holder's lease.
+  CHECK(body_of(call(*c, "DELETE", lease_path, R"({"holder":"a"})"))
+        == json::parse(R"({"released":false})"));
+  CHECK(body_of(call(*c, "POST", write,
+                     R"({"creds":{"me":3},"lease":{"holder":"b","epoch":2}})"))
+        == json::parse(R"({"version":2})"));
+  CHECK(body_of(call(*c, "DELETE", "/v1/sessions/http-lease",
+                     R"({"lease":{"holder":"b","epoch":2}})"))
+        == json::parse(R"({"existed":true,"version":3})"));
+  CHECK(body_of(call(*c, "DELETE", lease_path, R"({"holder":"b"})"))
+        == json::parse(R"({"released":true})"));
+  // The epoch counter survives release and delete.
+  CHECK(body_of(call(*c, "POST", lease_path, R"({"holder":"c"})"))["epoch"]
+        == 3);
+  // No lease record for a session: a write carrying one is fenced.
+  auto none = call(*c, "POST", "/v1/sessions/http-nolease/write",
+                   R"({"creds":{"me":1},"lease":{"holder":"a","epoch":1}})");
+  CHECK(none.status == 409);
+  CHECK(error_of(none) == "fenced");
+  CHECK(body_of(call(*c, "GET", "/v1/sessions/http-nolease/exists"))
         == json::parse(R"({"exists":false})"));
+  // Bad lease bodies are 400, nothing taken.
+  CHECK(call(*c, "POST", lease_path, R"({"holder":""})").status == 400);
+  CHECK(call(*c, "POST", lease_path, R"({"holder":"x","ttl_ms":-1})").status
+        == 400);
+  CHECK(call(*c, "DELETE", lease_path, "{}").status == 400);
 }

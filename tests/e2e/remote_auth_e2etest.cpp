@@ -96,10 +96,19 @@ TEST_CASE("wrong secret, no secret and another protocol version are refused "
   auto old = remote_client::connect("127.0.0.1", server->port(), old_opts);
   REQUIRE_FALSE(old);
   CHECK(old.error().code == errc::protocol_mismatch);
-  // The server names the version it speaks (2 since issue #16).
+  // The server names the version it speaks (2 since issues #14 and #16).
   CHECK(old.error().detail.find("remote protocol "
                                 + std::to_string(remote_protocol_version))
         != std::string::npos);
+  // A client of the protocol before issue #14's leases (version 1: its
+  // patch has no lease) is refused in the hello, cleanly.
+  REQUIRE(remote_protocol_version == 2);
+  auto v1_opts = client_options();
+  v1_opts.protocol_version = 1;
+  auto v1 = remote_client::connect("127.0.0.1", server->port(), v1_opts);
+  REQUIRE_FALSE(v1);
+  CHECK(v1.error().code == errc::protocol_mismatch);
+  CHECK(v1.error().detail.find("remote protocol 2") != std::string::npos);
 
   // The established connection and new good ones are unaffected.
   auto read = (*good)->get_creds("auth-s1");

@@ -24,7 +24,15 @@ namespace {
 
 /// KEYS of apply_patch and delete_session.
 std::vector<std::string> write_keys(const lua_keys& s) {
-  return {s.m, s.c, s.k, s.o, s.index, s.fields};
+  return {s.m, s.c, s.k, s.o, s.index, s.fields, s.cl};
+}
+
+/// `argv` of apply_patch or delete_session with the last two ARGV of a
+/// write without a client lease (holder '', epoch 0).
+std::vector<std::string> unleased(std::vector<std::string> argv) {
+  argv.push_back("");
+  argv.push_back("0");
+  return argv;
 }
 
 /// An absolute expiry a minute from now, as the scripts take it.
@@ -67,6 +75,7 @@ TEST_CASE("Redis reads each script's flags: only no-writes scripts run on "
     {redis_script::exists_session, {"1", s.m, "0"}},
     {redis_script::read_session, {"3", s.m, s.c, s.k, "0", "100", "1000"}},
     {redis_script::scan_sessions, {"0", "0", "10"}},
+    {redis_script::list_key_ids, {"2", s.m, s.k, "0", "pre-key", "10"}},
   };
   for (auto script : redis_layout::all_scripts()) {
     auto src = std::string{redis_layout::script_source(script)};
@@ -94,10 +103,10 @@ TEST_CASE("apply_patch writes, versions and marks a patch in one call",
   lua_redis db{lua_database::session_scripts};
   auto s = db.session();
   auto r = db.call(redis_script::apply_patch, write_keys(s),
-                   {"", "0", "1000", s.sid, "1", "0", //
-                    "s", "c:me", R"({"id":1})",       //
-                    "s", "k:pre-key/1", "\"A\"",      //
-                    "d", "k:pre-key/2", ""});
+                   unleased({"", "0", "1000", s.sid, "1", "0", //
+                             "s", "c:me", R"({"id":1})",       //
+                             "s", "k:pre-key/1", "\"A\"",      //
+                             "d", "k:pre-key/2", ""}));
   CHECK(items_of(r) == std::vector<std::string>{"1"});
   auto v = redis_layout::parse_apply_patch(r);
   REQUIRE(v);
@@ -115,8 +124,9 @@ TEST_CASE("apply_patch writes, versions and marks a patch in one call",
     CHECK(db.raw.integer({"PTTL", key}) == -1); // dirty: no TTL
   // The next write at the expected version: a mark moves, none is added,
   // and the index keeps the time the session first became dirty.
-  r = db.call(redis_script::apply_patch, write_keys(s),
-              {"1", "0", "2000", s.sid, "1", "0", "d", "k:pre-key/1", ""});
+  r = db.call(
+    redis_script::apply_patch, write_keys(s),
+    unleased({"1", "0", "2000", s.sid, "1", "0", "d", "k:pre-key/1", ""}));
   CHECK(items_of(r) == std::vector<std::string>{"2"});
   CHECK_FALSE(db.exists(s.k));
   CHECK(db.hash(s.o).at("k:pre-key/1") == "2");
@@ -129,9 +139,10 @@ TEST_CASE("apply_patch refuses a stale expected version and writes nothing",
   lua_redis db{lua_database::session_scripts};
   auto s = db.session();
   db.call(redis_script::apply_patch, write_keys(s),
-          {"", "0", "1", s.sid, "0", "0", "s", "c:me", "1"});
-  auto r = db.call(redis_script::apply_patch, write_keys(s),
-                   {"7", "0", "1", s.sid, "0", "0", "s", "c:me", "2"});
+          unleased({"", "0", "1", s.sid, "0", "0", "s", "c:me", "1"}));
+  auto r
+    = db.call(redis_script::apply_patch, write_keys(s),
+              unleased({"7", "0", "1", s.sid, "0", "0", "s", "c:me", "2"}));
   CHECK(items_of(r) == std::vector<std::string>{"-1", "1"});
   CHECK(redis_layout::answer_of(r) == redis_layout::script_answer::conflict);
   auto v = redis_layout::parse_apply_patch(r);
@@ -151,13 +162,13 @@ TEST_CASE("session scripts with require_trace answer untraced and touch "
   const std::vector<std::pair<redis_script, redis_reply>> calls = {
     {redis_script::apply_patch,
      db.call(redis_script::apply_patch, write,
-             {"", "0", "1", s.sid, "1", "1", "s", "c:me", "1"})},
+             unleased({"", "0", "1", s.sid, "1", "1", "s", "c:me", "1"}))},
     {redis_script::read_creds,
      db.call(redis_script::read_creds, {s.m, s.c}, {"1"})},
     {redis_script::read_keys,
      db.call(redis_script::read_keys, {s.m, s.k}, {"1", "pre-key/1"})},
-    {redis_script::delete_session,
-     db.call(redis_script::delete_session, write, {s.sid, "1", "1", "1"})},
+    {redis_script::delete_session, db.call(redis_script::delete_session, write,
+                                           unleased({s.sid, "1", "1", "1"}))},
     {redis_script::touch_session,
      db.call(redis_script::touch_session, {s.m, s.c, s.k, s.o}, {"0", "1"})},
     {redis_script::exists_session,
@@ -184,14 +195,15 @@ TEST_CASE("apply_patch checks every field before its first write", "[lua]") {
   lua_redis db{lua_database::session_scripts};
   auto s = db.session();
   // The second triple is bad (ARGV[10]); the first must not land.
-  auto bad_prefix = db.try_call(
-    redis_script::apply_patch, write_keys(s),
-    {"", "0", "1", s.sid, "1", "0", "s", "c:me", "1", "s", "x:me", "2"});
+  auto bad_prefix = db.try_call(redis_script::apply_patch, write_keys(s),
+                                unleased({"", "0", "1", s.sid, "1", "0", "s",
+                                          "c:me", "1", "s", "x:me", "2"}));
   REQUIRE_FALSE(bad_prefix);
   CHECK(bad_prefix.error().detail.find("authstore: bad field at 10")
         != std::string::npos);
-  auto bad_op = db.try_call(redis_script::apply_patch, write_keys(s),
-                            {"", "0", "1", s.sid, "1", "0", "z", "c:me", "1"});
+  auto bad_op
+    = db.try_call(redis_script::apply_patch, write_keys(s),
+                  unleased({"", "0", "1", s.sid, "1", "0", "z", "c:me", "1"}));
   REQUIRE_FALSE(bad_op);
   CHECK(bad_op.error().detail.find("bad field at 7") != std::string::npos);
   for (const auto& key : s.all()) {
@@ -215,16 +227,18 @@ TEST_CASE("apply_patch chunks lists beyond Lua's unpack limit", "[lua]") {
       dels.insert(dels.end(), {"d", field, ""});
   }
   // 2n HSET arguments and 2n mark elements, each list in chunks.
-  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s), sets))
-        == std::vector<std::string>{"1"});
+  CHECK(
+    items_of(db.call(redis_script::apply_patch, write_keys(s), unleased(sets)))
+    == std::vector<std::string>{"1"});
   CHECK(db.raw.integer({"HLEN", s.k}) == n);
   CHECK(db.raw.integer({"HLEN", s.o}) == n);
   CHECK(db.raw.text({"GET", s.fields}) == std::to_string(n));
   auto last = std::to_string(n - 1);
   CHECK(db.raw.text({"HGET", s.k, "pre-key/" + last}) == last);
   // The deletes, in chunks too; their marks move, none is added.
-  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s), dels))
-        == std::vector<std::string>{"2"});
+  CHECK(
+    items_of(db.call(redis_script::apply_patch, write_keys(s), unleased(dels)))
+    == std::vector<std::string>{"2"});
   CHECK(db.raw.integer({"HLEN", s.k}) == n - deleted);
   auto last_deleted = "pre-key/" + std::to_string(deleted - 1);
   CHECK(db.raw.text({"HGET", s.k, last_deleted}) == "<nil>");
@@ -240,29 +254,31 @@ TEST_CASE("apply_patch: a patch without writes leaves the watermark mark; "
   lua_redis db{lua_database::session_scripts};
   auto s = db.session();
   CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
-                         {"", "0", "5", s.sid, "1", "0"}))
+                         unleased({"", "0", "5", s.sid, "1", "0"})))
         == std::vector<std::string>{"1"});
   CHECK(db.hash(s.o) == std::map<std::string, std::string>{{"!v", "1"}});
   CHECK(db.raw.text({"GET", s.fields}) == "1");
 
   auto t = db.session();
   db.call(redis_script::apply_patch, write_keys(t),
-          {"", in_a_minute(), "5", t.sid, "0", "0", "s", "c:me", "1", "s",
-           "k:pre-key/1", "2"});
+          unleased({"", in_a_minute(), "5", t.sid, "0", "0", "s", "c:me", "1",
+                    "s", "k:pre-key/1", "2"}));
   for (const auto& key : {t.m, t.c, t.k})
     CHECK(expires_within_a_minute(db, key));
   CHECK_FALSE(db.exists(t.o));
   CHECK(db.raw.text({"ZSCORE", t.index, t.sid}) == "<nil>");
   // A tracked write makes it dirty: the TTL goes.
-  db.call(redis_script::apply_patch, write_keys(t),
-          {"", in_a_minute(), "5", t.sid, "1", "0", "s", "c:me", "3"});
+  db.call(
+    redis_script::apply_patch, write_keys(t),
+    unleased({"", in_a_minute(), "5", t.sid, "1", "0", "s", "c:me", "3"}));
   for (const auto& key : {t.m, t.c, t.k})
     CHECK(db.raw.integer({"PTTL", key}) == -1);
 
   auto u = db.session();
   db.raw.command({"HSET", u.m, "v", "5", "d", "1"});
-  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(u),
-                         {"", "0", "5", u.sid, "0", "1", "s", "c:me", "1"}))
+  CHECK(items_of(
+          db.call(redis_script::apply_patch, write_keys(u),
+                  unleased({"", "0", "5", u.sid, "0", "1", "s", "c:me", "1"})))
         == std::vector<std::string>{"6"});
   CHECK(db.hash(u.m) == std::map<std::string, std::string>{{"v", "6"}});
 }
@@ -432,7 +448,7 @@ TEST_CASE("delete_session takes the next version, keeps a tombstone and "
   db.raw.command({"SET", s.fields, "2"});
   db.raw.command({"ZADD", s.index, "100", s.sid});
   auto r = db.call(redis_script::delete_session, write_keys(s),
-                   {s.sid, "1", "200", "1"});
+                   unleased({s.sid, "1", "200", "1"}));
   CHECK(items_of(r) == std::vector<std::string>{"1", "5"});
   auto d = redis_layout::parse_delete_session(r);
   REQUIRE(d);
@@ -447,7 +463,7 @@ TEST_CASE("delete_session takes the next version, keeps a tombstone and "
   CHECK(db.raw.text({"ZSCORE", s.index, s.sid}) == "100");
   // Deleting the tombstone again: nothing existed, no new version.
   CHECK(items_of(db.call(redis_script::delete_session, write_keys(s),
-                         {s.sid, "1", "300", "1"}))
+                         unleased({s.sid, "1", "300", "1"})))
         == std::vector<std::string>{"0", "5"});
   CHECK(db.raw.text({"GET", s.fields}) == "1");
 
@@ -456,7 +472,7 @@ TEST_CASE("delete_session takes the next version, keeps a tombstone and "
   db.plant(t, {"1"});
   db.raw.command({"ZADD", t.index, "100", t.sid});
   CHECK(items_of(db.call(redis_script::delete_session, write_keys(t),
-                         {t.sid, "0", "200", "0"}))
+                         unleased({t.sid, "0", "200", "0"})))
         == std::vector<std::string>{"1", "2"});
   CHECK_FALSE(db.exists(t.o));
   CHECK(db.raw.text({"ZSCORE", t.index, t.sid}) == "<nil>");
@@ -464,7 +480,7 @@ TEST_CASE("delete_session takes the next version, keeps a tombstone and "
   // No trace and no require_trace: erase everything the cold store has.
   auto u = db.session();
   CHECK(items_of(db.call(redis_script::delete_session, write_keys(u),
-                         {u.sid, "1", "200", "0"}))
+                         unleased({u.sid, "1", "200", "0"})))
         == std::vector<std::string>{"0", "0"});
   CHECK(db.hash(u.o) == fields{{"!erase", "0"}});
   CHECK_FALSE(db.exists(u.m));

@@ -40,6 +40,7 @@ enum class lua_database : int {
   /// lua_session_reads_redistest.cpp: its scan_sessions walk sees only
   /// its own sessions.
   session_reads = 3,
+  lease_scripts = 4,
 };
 
 /// The endpoint the Lua tests use: AUTHSTORE_TEST_REDIS_URL's server, the
@@ -62,14 +63,15 @@ struct lua_keys {
   explicit lua_keys(const std::string& sid)
       : sid(sid), m("as:{" + sid + "}:m"), c("as:{" + sid + "}:c"),
         k("as:{" + sid + "}:k"), o("as:{" + sid + "}:o"),
-        l("as:{" + sid + "}:l"), index("luatest:{" + sid + "}:dirty"),
+        l("as:{" + sid + "}:l"), cl("as:{" + sid + "}:cl"),
+        index("luatest:{" + sid + "}:dirty"),
         fields("luatest:{" + sid + "}:dirty:fields"),
         quarantine("luatest:{" + sid + "}:quarantine") {}
 
-  std::string sid, m, c, k, o, l, index, fields, quarantine;
+  std::string sid, m, c, k, o, l, cl, index, fields, quarantine;
 
   std::vector<std::string> all() const {
-    return {m, c, k, o, l, index, fields, quarantine};
+    return {m, c, k, o, l, cl, index, fields, quarantine};
   }
 };
 
@@ -108,6 +110,16 @@ public:
     auto results = conn_.execute({&req});
     REQUIRE(results.size() == 1);
     return std::move(results[0]);
+  }
+
+  /// Runs a request built by redis/layout.hpp (its KEYS and ARGV as the
+  /// builder made them).
+  redis_reply run(const redis_request& req) {
+    std::vector<std::string> keys(req.args.begin(),
+                                  req.args.begin() + req.num_keys);
+    std::vector<std::string> argv(req.args.begin() + req.num_keys,
+                                  req.args.end());
+    return call(req.script, std::move(keys), std::move(argv));
   }
 
   /// As try_call, for calls that must succeed.

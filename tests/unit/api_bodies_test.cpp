@@ -46,6 +46,37 @@ TEST_CASE("a write body is the patch JSON plus expected_version; values are "
   CHECK(std::get<patch>(zero).writes.empty());
   auto null = parse_write_body(R"({"expected_version":null})", limits());
   CHECK(std::get<patch>(null).expected_version == any_version);
+  CHECK_FALSE(std::get<patch>(null).lease.present());
+  auto leased = parse_write_body(
+    R"({"creds":{"a":1},"lease":{"holder":"h-1","epoch":3}})", limits());
+  REQUIRE(std::holds_alternative<patch>(leased));
+  CHECK(std::get<patch>(leased).lease == lease_token{"h-1", 3});
+  CHECK(std::get<patch>(leased).writes.size() == 1);
+}
+
+TEST_CASE("lease bodies: take, release, and the optional delete body",
+          "[http][bodies][lease]") {
+  auto take
+    = parse_lease_body(R"({"holder":"h","ttl_ms":500,"takeover":true})");
+  REQUIRE(std::holds_alternative<lease_request>(take));
+  CHECK(std::get<lease_request>(take) == lease_request{"h", 500, true});
+  auto dflt = parse_lease_body(R"({"holder":"h"})");
+  CHECK(std::get<lease_request>(dflt) == lease_request{"h", 30000, false});
+  for (const char* bad : {"{}", R"({"holder":1})", R"({"holder":"h","x":1})",
+                          R"({"holder":"h","ttl_ms":"1"})", "[]", "nope"}) {
+    INFO(bad);
+    auto r = parse_lease_body(bad);
+    REQUIRE(std::holds_alternative<api_error>(r));
+    CHECK(std::get<api_error>(r).status == 400);
+  }
+  CHECK(std::get<std::string>(parse_release_body(R"({"holder":"h"})")) == "h");
+  CHECK(std::holds_alternative<api_error>(parse_release_body("{}")));
+  CHECK_FALSE(std::get<lease_token>(parse_delete_body("")).present());
+  CHECK_FALSE(std::get<lease_token>(parse_delete_body("{}")).present());
+  CHECK(std::get<lease_token>(
+          parse_delete_body(R"({"lease":{"holder":"h","epoch":2}})"))
+        == lease_token{"h", 2});
+  CHECK(std::holds_alternative<api_error>(parse_delete_body(R"({"x":1})")));
 }
 
 TEST_CASE("a bad write body is refused with its token", "[http][bodies]") {
@@ -60,7 +91,10 @@ TEST_CASE("a bad write body is refused with its token", "[http][bodies]") {
     {"{\"creds\":{}} trailing", 400, "bad_json"},
     {"null", 400, "invalid_argument"},
     {"[]", 400, "invalid_argument"},
-    {R"({"lease":{"holder":"h","epoch":1}})", 501, "not_implemented"},
+    {R"({"lease":{"holder":"h"}})", 400, "invalid_argument"},
+    {R"({"lease":{"holder":"h","epoch":-1}})", 400, "invalid_argument"},
+    {R"({"lease":{"holder":"h{}","epoch":1}})", 400, "invalid_argument"},
+    {R"({"lease":{"holder":"h","epoch":1,"x":1}})", 400, "invalid_argument"},
     {R"({"expected_version":-1})", 400, "invalid_argument"},
     {R"({"expected_version":1.5})", 400, "invalid_argument"},
     {R"({"expected_version":"1"})", 400, "invalid_argument"},

@@ -27,6 +27,8 @@ int contract_status(errc code) {
     case errc::unauthorized:
       return 401;
     case errc::version_conflict:
+    case errc::session_in_use:
+    case errc::fenced:
       return 409;
     case errc::overloaded:
       return 429;
@@ -99,6 +101,33 @@ TEST_CASE("a version conflict read from Redis carries current_version",
   CHECK_FALSE(e.may_have_applied);
   CHECK_FALSE(from_failure(failure{errc::version_conflict, "?"}, true)
                 .extra.contains("current_version"));
+}
+
+TEST_CASE("a lease in use read from Redis carries holder_expires_in_ms; "
+          "a fenced write is 409 fenced, not applied",
+          "[http][errors][lease]") {
+  redis_reply r;
+  r.kind = redis_reply::array;
+  r.items = {"-5", "1234"};
+  r.item_nil = {false, false};
+  auto read = redis_layout::parse_take_lease(r);
+  REQUIRE_FALSE(read);
+  auto e = from_failure(read.error(), true);
+  CHECK(e.status == 409);
+  CHECK(e.token == "session_in_use");
+  CHECK(e.extra["holder_expires_in_ms"] == 1234);
+  CHECK_FALSE(e.may_have_applied);
+  redis_reply f;
+  f.kind = redis_reply::array;
+  f.items = {"-4"};
+  f.item_nil = {false};
+  auto w = redis_layout::parse_apply_patch(f);
+  REQUIRE_FALSE(w);
+  auto fe = from_failure(w.error(), true);
+  CHECK(fe.status == 409);
+  CHECK(fe.token == "fenced");
+  CHECK_FALSE(fe.may_have_applied);
+  CHECK(redis_layout::parse_delete_session(f).error().code == errc::fenced);
 }
 
 TEST_CASE("the error object has the contract's four members; 401 asks for "

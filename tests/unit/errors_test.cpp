@@ -11,7 +11,7 @@ TEST_CASE("every errc value has a distinct token that parses back",
           "[errors]") {
   size_t n = 0;
   const auto* codes = all_errcs(n);
-  REQUIRE(n == 21);
+  REQUIRE(n == 23);
   std::set<std::string_view> tokens;
   for (size_t i = 0; i < n; ++i) {
     auto token = to_string(codes[i]);
@@ -27,6 +27,8 @@ TEST_CASE("pinned errc values never change", "[errors]") {
   // These numbers cross the middleman: changing one breaks old clients.
   CHECK(static_cast<int>(errc::invalid_session_id) == 1);
   CHECK(static_cast<int>(errc::version_conflict) == 10);
+  CHECK(static_cast<int>(errc::session_in_use) == 11);
+  CHECK(static_cast<int>(errc::fenced) == 12);
   CHECK(static_cast<int>(errc::hot_unavailable) == 20);
   CHECK(static_cast<int>(errc::cold_unavailable) == 30);
   CHECK(static_cast<int>(errc::timeout) == 40);
@@ -66,6 +68,8 @@ constexpr meaning meanings[] = {
   {errc::too_many_fields, true, false, false},
   {errc::invalid_buffer, true, true, false},
   {errc::version_conflict, true, false, false},
+  {errc::session_in_use, true, false, false},
+  {errc::fenced, true, false, false},
   {errc::hot_unavailable, false, false, true},
   {errc::hot_out_of_memory, false, false, false},
   {errc::hot_error, false, false, true},

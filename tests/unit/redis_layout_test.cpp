@@ -31,17 +31,24 @@ TEST_CASE("apply_patch sends data only as arguments, last write per field",
   opts.require_trace = true;
   auto req = redis_layout::apply_patch("s1", p, opts);
   CHECK(req.script == redis_script::apply_patch);
-  REQUIRE(req.num_keys == 6);
+  REQUIRE(req.num_keys == 7);
   std::vector<std::string> expected
-    = {"as:{s1}:m", "as:{s1}:c",   "as:{s1}:k",
-       "as:{s1}:o", "as:dirty",    "as:dirty:fields",
-       "7",         "123",         "99",
-       "s1",        "1",           "1",
-       "d",         "k:pre-key/1", "",
-       "s",         "c:me",        "B"};
+    = {"as:{s1}:m",  "as:{s1}:c", "as:{s1}:k",
+       "as:{s1}:o",  "as:dirty",  "as:dirty:fields",
+       "as:{s1}:cl", "7",         "123",
+       "99",         "s1",        "1",
+       "1",          "d",         "k:pre-key/1",
+       "",           "s",         "c:me",
+       "B",          "",          "0"};
   CHECK(req.args == expected);
   p.expected_version = any_version;
-  CHECK(redis_layout::apply_patch("s1", p, {}).args[6].empty());
+  CHECK(redis_layout::apply_patch("s1", p, {}).args[7].empty());
+  // A lease goes last: holder, epoch.
+  p.lease = {"h-1", 4};
+  auto leased = redis_layout::apply_patch("s1", p, {});
+  REQUIRE(leased.args.size() >= 2);
+  CHECK(leased.args[leased.args.size() - 2] == "h-1");
+  CHECK(leased.args.back() == "4");
 }
 
 TEST_CASE("apply_patch replies: a version, or a conflict naming the current",
@@ -226,9 +233,15 @@ TEST_CASE("sentinel answers are named, and only their exact shape is one",
   CHECK(answer_of(array({"-1", "9"})) == redis_layout::script_answer::conflict);
   CHECK(answer_of(array({"-2"})) == redis_layout::script_answer::claimed);
   CHECK(answer_of(array({"-3"})) == redis_layout::script_answer::untraced);
+  CHECK(answer_of(array({"-4"})) == redis_layout::script_answer::fenced);
+  CHECK(answer_of(array({"-5", "9"})) == redis_layout::script_answer::in_use);
+  CHECK(answer_of(array({"-6", "9"})) == redis_layout::script_answer::too_many);
+  CHECK(answer_of(array({"-7", "3", "0"}))
+        == redis_layout::script_answer::too_large);
   // Anything else is a payload for the script's own reader to judge.
   for (const auto& r :
-       {array({"-1"}), array({"-2", "x"}), array({"-3", "x"}), array({"-4"}),
+       {array({"-1"}), array({"-2", "x"}), array({"-3", "x"}),
+        array({"-4", "x"}), array({"-5"}), array({"-6"}), array({"-7"}),
         array({"-3 "}), array({"3"}), array({}), array({"-3"}, {1}),
         array({"abc"}), integer(-3), text("-3"), redis_reply{}}) {
     INFO("kind " << int{r.kind} << ", " << r.items.size() << " items");
@@ -351,10 +364,10 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
   p.set_creds("me", "1");
   session_snapshot snap{true, 2, {{"c:me", false, "1"}}};
   const std::vector<std::pair<redis_request, uint32_t>> calls = {
-    {apply_patch("s", p, {}), 6},
+    {apply_patch("s", p, {}), 7},
     {read_creds("s"), 2},
     {read_keys("s", "pre-key", {"1"}), 2},
-    {delete_session("s", true, 1), 6},
+    {delete_session("s", true, 1), 7},
     {touch_session("s", 0), 4},
     {read_dirty("s"), 4},
     {claim_dirty("s", "t", 100), 5},
@@ -366,6 +379,8 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
     {exists_session("s"), 1},
     {read_session("s", 10, 100), 3},
     {scan_sessions("0", 10), 0},
+    {list_key_ids("s", "pre-key"), 2},
+    {take_lease("s", {"h", 1000, false}), 1},
   };
   CHECK(calls.size() == all_scripts().size());
   for (const auto& [req, keys] : calls) {

@@ -47,6 +47,8 @@ const std::vector<expected_script>& expected() {
      "#!lua flags=no-writes"},
     {redis_script::read_session, 14, "read_session", "#!lua flags=no-writes"},
     {redis_script::scan_sessions, 15, "scan_sessions", "#!lua flags=no-writes"},
+    {redis_script::list_key_ids, 16, "list_key_ids", "#!lua flags=no-writes"},
+    {redis_script::lease, 17, "lease", "#!lua"},
   };
   return rows;
 }

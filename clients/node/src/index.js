@@ -149,7 +149,11 @@ export async function useAuthstoreAuthState(options) {
         set: async (data) => {
           const part = encodeKeysPatch(data)
           if (part !== undefined) await session.write([part])
-        }
+        },
+        // Not in Baileys 7.0.0-rc14's SignalKeyStore (its development
+        // branch adds an optional list for its auth-state migration): an
+        // extra method, ignored by Baileys itself.
+        list: async (type) => session.listKeys(type)
       }
     },
     saveCreds: async () => {

@@ -87,6 +87,20 @@ export class Session {
     return out
   }
 
+  /// keys.list (an extra method): every id stored for `type`, sorted as
+  /// the server sorts them (byte order).
+  async listKeys(type) {
+    const text = await this.read_({
+      method: 'GET',
+      path: `${this.path}/keys/${encodeURIComponent(type)}`
+    })
+    const reply = parseReply(text, 'keys list')
+    if (!Array.isArray(reply?.ids) || !reply.ids.every((id) => typeof id === 'string')) {
+      throw new AuthstoreError('bad_response', 'the keys list reply has no ids array')
+    }
+    return reply.ids
+  }
+
   /// Queues one patch (its creds/keys parts already serialized) behind the
   /// session's earlier writes; resolves to the new version.
   write(parts) {
@@ -114,11 +128,17 @@ export class Session {
   /// Deletes the session (after the writes issued before), then closes.
   async remove() {
     await this.enqueue_(async () => {
-      // The contract's DELETE carries no lease: confirm it first, so a
-      // process that lost the session cannot delete its new holder's state
-      // (a window of one round trip remains; see README).
-      if (this.lease) await this.lease.confirm()
-      await this.transport_.request({ method: 'DELETE', path: this.path, write: true })
+      // The DELETE carries the lease: the server fences it in the same Lua
+      // script as the delete, so a process that lost the session cannot
+      // delete its new holder's state.
+      if (this.lease?.lost) throw this.lease.lost
+      const body = this.lease ? `{${this.lease.json()}}` : undefined
+      try {
+        await this.transport_.request({ method: 'DELETE', path: this.path, body, write: true })
+      } catch (err) {
+        if (err.code === 'fenced' && this.lease) this.lease.markLost(err)
+        throw err
+      }
       this.removed_ = true
     })
     await this.close()

@@ -79,6 +79,11 @@ class Store {
     return { status: 200, body: { version: s.version } }
   }
 
+  leaseHolds(sid, lease, now) {
+    const l = this.sessions.get(sid)?.lease
+    return !!l && l.holder === lease.holder && l.epoch === lease.epoch && l.expiresAt > now
+  }
+
   lease(sid, { holder, ttl_ms: ttlMs, takeover }, now) {
     const s = this.session(sid)
     const live = s.lease && s.lease.expiresAt > now
@@ -209,6 +214,11 @@ export async function startFakeServer({ token, port: wanted = 0, now = () => Dat
         return sendJson(res, 200, result.body)
       }
       case 'delete': {
+        // The contract's DELETE may carry {"lease": {holder, epoch}},
+        // fenced like a write.
+        if (body?.lease && !store.leaseHolds(sid, body.lease, now())) {
+          return sendError(res, 409, 'fenced')
+        }
         const s = store.session(sid)
         const existed = s.exists
         s.creds.clear()

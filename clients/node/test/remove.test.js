@@ -44,7 +44,9 @@ describe('removeSession()', () => {
     await first.saveCreds()
     const second = await open(fake, 'logout-fenced', { takeover: true })
     await assert.rejects(first.removeSession(), { code: 'fenced' })
-    assert.ok(!routesOf('logout-fenced').includes('delete'), 'no DELETE sent')
+    // The DELETE carries the lease and the server fences it (no
+    // confirming renewal first any more: the fence is atomic).
+    assert.ok(!fake.applied.some((w) => w.sid === 'logout-fenced' && w.body === 'DELETE'), 'no DELETE applied')
     assert.ok(fake.session('logout-fenced').creds.size > 0)
     await first.close()
     await second.close()

@@ -15,8 +15,10 @@
 #              private clusters (as the postgres user when run as root) on
 #              free loopback ports, and stops them by pid
 #   real MongoDB: only when AUTHSTORE_TEST_MONGODB_URI is set
-#   node       the Node client against an in-test fake HTTP API; its
-#              real-server tests only when AUTHSTORE_TEST_API_URL is set
+#   node       the Node client against an in-test fake HTTP API
+#              (node_client), and against a real `authstore serve` +
+#              redis-server started by clients/node/scripts/ctest.sh
+#              (node_client_real; or AUTHSTORE_TEST_API_URL's server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,11 +56,11 @@ else
   echo "test.sh: AUTHSTORE_TEST_MONGODB_URI is not set: the real-MongoDB contract suite does NOT run"
 fi
 
-echo "test.sh: node tests (clients/node) run against an in-test fake of the HTTP API, not the real server"
+echo "test.sh: node tests: node_client runs against an in-test fake of the HTTP API (not the real server);"
 if [ -n "${AUTHSTORE_TEST_API_URL:-}" ]; then
-  echo "test.sh: AUTHSTORE_TEST_API_URL is set: the real-server Node tests run against it"
+  echo "test.sh: node_client_real runs against AUTHSTORE_TEST_API_URL's server"
 else
-  echo "test.sh: AUTHSTORE_TEST_API_URL is not set: the real-server Node tests do NOT run (CTest: skipped)"
+  echo "test.sh: node_client_real runs against a real authstore serve + redis-server it starts itself"
 fi
 
 # libmongoc (auto-initialized by every authstore process) keeps its counters

@@ -64,6 +64,8 @@ int cmd_normalize(const cli_args& args);
 int cmd_config(const cli_args& args);
 int cmd_sim(const cli_args& args);
 int cmd_serve(const cli_args& args);
+int cmd_keygen(const cli_args& args);
+int cmd_rekey(const cli_args& args);
 
 /// Prints "authstore <cmd>: <message>" and the usage hint to stderr; returns
 /// exit_usage.

@@ -31,6 +31,7 @@ TEST_CASE("pinned errc values never change", "[errors]") {
   CHECK(static_cast<int>(errc::cold_unavailable) == 30);
   CHECK(static_cast<int>(errc::timeout) == 40);
   CHECK(static_cast<int>(errc::invalid_config) == 70);
+  CHECK(static_cast<int>(errc::decrypt_failed) == 80);
 }
 
 TEST_CASE("there is no not-found error code", "[errors][invariant-4]") {
@@ -80,6 +81,7 @@ constexpr meaning meanings[] = {
   {errc::unauthorized, false, false, false},
   {errc::internal, false, false, true},
   {errc::invalid_config, false, false, false},
+  {errc::decrypt_failed, false, false, false},
 };
 
 const meaning* meaning_of(errc x) {

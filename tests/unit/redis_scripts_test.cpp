@@ -45,6 +45,8 @@ const std::vector<expected_script>& expected() {
     {redis_script::warm_session, 12, "warm_session", "#!lua"},
     {redis_script::exists_session, 13, "exists_session",
      "#!lua flags=no-writes"},
+    {redis_script::read_session, 14, "read_session", "#!lua flags=no-writes"},
+    {redis_script::scan_sessions, 15, "scan_sessions", "#!lua flags=no-writes"},
   };
   return rows;
 }
@@ -107,6 +109,7 @@ TEST_CASE("the build expanded every include into the scripts that use it",
     {redis_script::delete_session, "local function traced_meta("},
     {redis_script::touch_session, "local function traced_meta("},
     {redis_script::exists_session, "local function traced_meta("},
+    {redis_script::read_session, "local function traced_meta("},
     {redis_script::read_dirty, "local function read_outbox("},
     {redis_script::claim_dirty, "local function read_outbox("},
     {redis_script::clear_dirty, "local function chunked_call("},

@@ -2,6 +2,7 @@
 // redis/connection.hpp: requests built, replies read, no data in
 // command text.
 #include "redis/layout.hpp"
+#include "redis/session_scan.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -364,6 +365,8 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
     {sweep_dirty("0", 10, 1), 2},
     {warm_session("s", snap, 0), 4},
     {exists_session("s"), 1},
+    {read_whole_session("s", 10, 100), 3}, // redis/session_scan.hpp
+    {scan_live_sessions("0", 10), 0},
   };
   CHECK(calls.size() == all_scripts().size());
   for (const auto& [req, keys] : calls) {

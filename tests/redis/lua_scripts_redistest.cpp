@@ -65,6 +65,8 @@ TEST_CASE("Redis reads each script's flags: only no-writes scripts run on "
     {redis_script::read_dirty, {"4", s.m, s.c, s.k, s.o}},
     {redis_script::outbox_stats, {"3", s.index, s.fields, s.quarantine}},
     {redis_script::exists_session, {"1", s.m, "0"}},
+    {redis_script::read_session, {"3", s.m, s.c, s.k, "0", "100", "100000"}},
+    {redis_script::scan_sessions, {"0", "0", "10"}},
   };
   for (auto script : redis_layout::all_scripts()) {
     auto src = std::string{redis_layout::script_source(script)};

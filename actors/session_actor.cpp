@@ -63,6 +63,7 @@
 
 #include "actors/persist_round.hpp"
 #include "actors/session_cache.hpp"
+#include "crypto/value_cipher.hpp"
 #include "messages/patch_json.hpp"
 #include "observe/log.hpp"
 #include "redis/layout.hpp"
@@ -144,6 +145,38 @@ void count(session_pointer self, op_kind op, clock::time_point start,
            size_t slot) {
   if (auto* c = self->state.cfg->counters)
     c->ops.record(op, slot, clock::now() - start);
+}
+
+// -- encryption at rest (issue #17)
+// -------------------------------------------- The two places a value crosses
+// the Redis boundary: sealed on its way in (stored_patch), opened on its way
+// out (opener). Everything else -- the persist round, read-through, the cache
+// -- is unchanged: the cold store gets what Redis holds (ciphertext), the cache
+// what callers get.
+
+/// The patch to send to Redis: `p` itself, or `p` sealed for this session.
+outcome<std::shared_ptr<const patch>>
+stored_patch(const session_state& st, std::shared_ptr<const patch> p) {
+  if (!st.cfg->cipher)
+    return p;
+  auto sealed = st.cfg->cipher->seal_patch(st.sid, *p);
+  if (!sealed)
+    return sealed.error();
+  return std::make_shared<const patch>(std::move(*sealed));
+}
+
+/// The reply readers' value transform: open with the cipher, or none.
+redis_layout::value_opener opener(const session_state& st) {
+  if (!st.cfg->cipher)
+    return {};
+  return [cipher = st.cfg->cipher, sid = st.sid](std::string_view field,
+                                                 std::string_view stored) {
+    auto plain = cipher->open(sid, field, stored);
+    if (!plain) // the detail names the key id and the reason, never a key
+      log::write(log::level::warn, "session", "decrypt_failed",
+                 {{"session", sid}, {"detail", plain.error().detail}});
+    return plain;
+  };
 }
 
 /// One session operation on its way to Redis: how to build its request
@@ -458,14 +491,19 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
   // Shared by the request builder (called again after a read-through) and
   // the reply reader (which applies it to the cache).
   auto shared = std::make_shared<const patch>(std::move(p));
-  auto make = [self, shared] {
+  auto stored = stored_patch(self->state, shared);
+  if (!stored) {
+    count(self, op_kind::set, clock::now(), op_result::of(stored.error().code));
+    return make_error(stored.error());
+  }
+  auto make = [self, to_redis = std::move(*stored)] {
     const auto& cfg = *self->state.cfg;
     redis_layout::write_options opts;
     opts.now_ms = redis_layout::wall_ms();
     opts.expire_at_ms = expire_at(cfg);
     opts.track_dirty = cfg.with_cold();
     opts.require_trace = cfg.with_cold();
-    return redis_layout::apply_patch(self->state.sid, *shared, opts);
+    return redis_layout::apply_patch(self->state.sid, *to_redis, opts);
   };
   return ask_redis<uint64_t>(
     self, op_kind::set, std::move(make),
@@ -499,7 +537,7 @@ caf::result<creds_reply> handle_get_creds(session_pointer self) {
                                       self->state.cfg->with_cold());
     },
     [self](const redis_reply& r, bool warmed) -> outcome<creds_reply> {
-      auto result = redis_layout::parse_read_creds(r);
+      auto result = redis_layout::parse_read_creds(r, opener(self->state));
       if (result) {
         count_read(self, result->found, warmed);
         self->state.cache.store_creds(*result, clock::now());
@@ -535,7 +573,8 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
     [self, type, shared_ids](const redis_reply& r,
                              bool warmed) -> outcome<keys_reply> {
       const auto& ids = *shared_ids;
-      auto result = redis_layout::parse_read_keys(r, ids);
+      auto result
+        = redis_layout::parse_read_keys(r, type, ids, opener(self->state));
       if (!result)
         return result;
       count_read(self, !result->values.empty(), warmed);

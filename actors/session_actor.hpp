@@ -14,6 +14,10 @@ namespace caf {
 class actor_system;
 }
 
+namespace authstore::crypto {
+class value_cipher;
+}
+
 namespace authstore {
 
 /// Settings shared by all session actors (one immutable copy per engine).
@@ -61,6 +65,10 @@ struct session_config {
   /// behind a single cold worker until it times out.
   outbox_counters* outbox = nullptr;
   int64_t live_max_in_flight = 64;
+  /// Encryption at rest (crypto.key-file; null: off). With it, every value
+  /// is sealed before the Lua write and opened when read from Redis; the
+  /// cache holds plaintext, Redis and the cold store only ciphertext.
+  std::shared_ptr<const crypto::value_cipher> cipher;
 };
 
 /// Spawns the session actor for `sid` (already validated) talking to

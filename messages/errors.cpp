@@ -39,6 +39,7 @@ constexpr errc_name errc_names[] = {
   {errc::unauthorized, "unauthorized"},
   {errc::internal, "internal"},
   {errc::invalid_config, "invalid_config"},
+  {errc::decrypt_failed, "decrypt_failed"},
 };
 
 constexpr bool below_errc_last() {

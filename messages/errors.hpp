@@ -74,11 +74,16 @@ enum class errc : uint8_t {
   internal = 60,
   /// A configuration value is missing, malformed or out of range.
   invalid_config = 70,
+  /// A stored value could not be decrypted (issue #17): its key id is not
+  /// in the key ring, the key is wrong, or the value was tampered with or
+  /// copied from another session or field. Nothing was returned; the value
+  /// is still stored. Never "not found".
+  decrypt_failed = 80,
 };
 
 /// The largest errc value. Appending a value above it must move this too
 /// (errors.cpp refuses to compile otherwise).
-constexpr errc errc_last = errc::invalid_config;
+constexpr errc errc_last = errc::decrypt_failed;
 
 /// Size of an array indexed by errc_slot(): every value up to errc_last,
 /// plus one slot for values this build does not know (a newer peer's).

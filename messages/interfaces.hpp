@@ -261,6 +261,13 @@ using reconciler_actor = caf::typed_actor<
   /// Internal: the timer; one round of stats, sweep and persists.
   caf::reacts_to<tick_atom>>;
 
+/// The rekey sweep (issue #17): timer-driven, no requests from outside. It
+/// walks the sessions in Redis and re-seals values not under the active key
+/// (actors/rekey_sweeper.hpp).
+using rekey_sweeper_actor = caf::typed_actor<
+  /// Internal: the timer; one SCAN step and its sessions.
+  caf::reacts_to<tick_atom>>;
+
 // -- remote access (issue #6) ------------------------------------------------
 
 /// Version of the remote protocol: the handshake below and what a session

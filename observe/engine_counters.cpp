@@ -47,6 +47,10 @@ const char* to_string(persist_path p) {
   return p == persist_path::live ? "live" : "reconciler";
 }
 
+const char* to_string(auth_port p) {
+  return p == auth_port::remote ? "remote" : "http";
+}
+
 const char* to_string(api_route r) {
   static const char* const labels[api_route_count]
     = {"get_creds", "read_keys", "list_keys",   "write",      "delete_session",

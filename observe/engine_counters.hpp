@@ -255,6 +255,35 @@ struct api_counters {
   }
 };
 
+// -- security (issue #17) ----------------------------------------------------
+
+/// The two front doors that authenticate peers.
+enum class auth_port : uint8_t { remote, http };
+constexpr size_t auth_port_count = 2;
+
+/// The metric label of a front door.
+const char* to_string(auth_port p);
+
+/// Encryption at rest (crypto/value_cipher) and failed authentication.
+struct security_counters {
+  /// Values sealed (each creds field or key value written).
+  std::atomic<uint64_t> sealed{0};
+  /// Sealed values opened.
+  std::atomic<uint64_t> opened{0};
+  /// Values read that were still plaintext (written before encryption was
+  /// enabled; sealed on their next write or by authstore rekey).
+  std::atomic<uint64_t> plaintext_reads{0};
+  /// Values that failed to open (decrypt_failed).
+  std::atomic<uint64_t> decrypt_failures{0};
+  /// Values the rekey sweep re-sealed with the active key.
+  std::atomic<uint64_t> rekeyed{0};
+  /// Failed authentication attempts, by front door.
+  std::array<std::atomic<uint64_t>, auth_port_count> auth_failures{};
+  /// Attempts refused unchecked because their source address had failed
+  /// too often (auth.max-failures per auth.failure-window-s).
+  std::array<std::atomic<uint64_t>, auth_port_count> auth_limited{};
+};
+
 /// Everything the engine counts; owned by the engine, outlives its actors.
 struct engine_counters {
   session_counters sessions;
@@ -265,6 +294,7 @@ struct engine_counters {
   cold_store_counters cold_store;
   outbox_counters outbox;
   api_counters api;
+  security_counters security;
 };
 
 } // namespace authstore

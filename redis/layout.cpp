@@ -231,7 +231,8 @@ redis_request read_creds(std::string_view sid, bool require_trace) {
                      {flag(require_trace)});
 }
 
-outcome<creds_reply> parse_read_creds(const redis_reply& r) {
+outcome<creds_reply> parse_read_creds(const redis_reply& r,
+                                      const value_opener& open) {
   if (!is_payload_array(r) || r.items.size() % 2 != 1)
     return unexpected("read_creds");
   auto version = to_u64(r.items[0]);
@@ -254,7 +255,14 @@ outcome<creds_reply> parse_read_creds(const redis_reply& r) {
       doc += ',';
     doc += json(r.items[i]).dump();
     doc += ':';
-    doc += r.items[i + 1];
+    if (!open) {
+      doc += r.items[i + 1];
+      continue;
+    }
+    auto value = open(creds_field_name(r.items[i]), r.items[i + 1]);
+    if (!value)
+      return value.error();
+    doc += *value;
   }
   doc += '}';
   result.creds_json = std::move(doc);
@@ -279,6 +287,12 @@ redis_request read_keys(std::string_view sid, std::string_view type,
 
 outcome<keys_reply> parse_read_keys(const redis_reply& r,
                                     const std::vector<std::string>& ids) {
+  return parse_read_keys(r, {}, ids, {});
+}
+
+outcome<keys_reply> parse_read_keys(const redis_reply& r, std::string_view type,
+                                    const std::vector<std::string>& ids,
+                                    const value_opener& open) {
   if (!is_payload_array(r) || r.items.size() != ids.size() + 1)
     return unexpected("read_keys");
   auto version = to_u64(r.items[0]);
@@ -286,9 +300,18 @@ outcome<keys_reply> parse_read_keys(const redis_reply& r,
     return version.error();
   keys_reply result;
   result.version = *version;
-  for (size_t i = 0; i < ids.size(); ++i)
-    if (!r.item_nil[i + 1])
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (r.item_nil[i + 1])
+      continue;
+    if (!open) {
       result.values.emplace(ids[i], r.items[i + 1]);
+      continue;
+    }
+    auto value = open(key_field_name(type, ids[i]), r.items[i + 1]);
+    if (!value)
+      return value.error();
+    result.values.emplace(ids[i], std::move(*value));
+  }
   return result;
 }
 

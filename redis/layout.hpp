@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -113,10 +114,20 @@ outcome<session_page> parse_scan_sessions(const redis_reply& r);
 /// Request reading creds and version (see untraced() for require_trace).
 redis_request read_creds(std::string_view sid, bool require_trace = false);
 
-/// Result of read_creds (found=false when no creds field is stored);
-/// hot_error for a field name validate_creds_field refuses (one the store
-/// cannot have written).
-outcome<creds_reply> parse_read_creds(const redis_reply& r);
+/// Turns the stored value of `field` ("c:<name>" or "k:<type>/<id>") into
+/// the value a caller gets: encryption at rest (issue #17) passes
+/// crypto::value_cipher::open here, so a value is decrypted at the one place
+/// it leaves Redis towards a caller. An empty opener takes values as stored.
+/// A failure of the opener is the reader's failure (nothing half-read).
+using value_opener = std::function<outcome<std::string>(
+  std::string_view field, std::string_view stored)>;
+
+/// Result of read_creds (found=false when no creds field is stored); each
+/// value goes through `open` before the document is assembled; hot_error
+/// for a field name validate_creds_field refuses (one the store cannot
+/// have written).
+outcome<creds_reply> parse_read_creds(const redis_reply& r,
+                                      const value_opener& open = {});
 
 /// Request reading keys `ids` of `type` and the version.
 redis_request read_keys(std::string_view sid, std::string_view type,
@@ -126,6 +137,11 @@ redis_request read_keys(std::string_view sid, std::string_view type,
 /// Result of read_keys.
 outcome<keys_reply> parse_read_keys(const redis_reply& r,
                                     const std::vector<std::string>& ids);
+
+/// Result of read_keys of `type`, each value through `open`.
+outcome<keys_reply> parse_read_keys(const redis_reply& r, std::string_view type,
+                                    const std::vector<std::string>& ids,
+                                    const value_opener& open);
 
 /// Request deleting a session's hot state. With `track_dirty`, its dirty
 /// marks become one erase mark (the cold delete goes through the outbox);

@@ -264,6 +264,30 @@ const std::vector<cli_command> commands = {
    "  AUTHSTORE_REDIS_POOL_SIZE=4 authstore config --check\n"
    "  authstore config --check --config /etc/authstore/authstore.conf\n"
    "  authstore config --example > authstore.conf"},
+  {"keygen", cmd_keygen, "authstore keygen [KEY-ID]",
+   "Print a new key line for crypto.key-file (encryption at rest): KEY-ID "
+   "(1..32 of A-Za-z0-9_-) and 32 random bytes in base64. Put it first in "
+   "the key file to make it the active key, keep the old lines below it "
+   "until `authstore rekey` reports them unused (README: Security).",
+   {}, false,
+   "  authstore keygen k2 >> /etc/authstore/keys.new\n"
+   "  (authstore keygen; cat /etc/authstore/keys) > keys.new && "
+   "mv keys.new /etc/authstore/keys"},
+  {"rekey", cmd_rekey, "authstore rekey [--dry-run] [--sessions-per-s N]",
+   "Re-seal every value in Redis that is plaintext or sealed with a key "
+   "other than the active one (the first line of crypto.key-file), through "
+   "versioned writes: a client write meanwhile is never overwritten (the "
+   "session is read again), and several rekeys may run at once. Prints "
+   "progress on stderr and a JSON report: values per key id still in use, "
+   "and `unused_in_redis`, the ring's keys no value in Redis uses. Sessions "
+   "only in the cold store are not seen (README: Security).",
+   {{"dry-run", nullptr, "count only, write nothing", nullptr},
+    {"sessions-per-s", "N", "at most N sessions per second (Redis load)",
+     "unlimited"}},
+   true,
+   "  authstore rekey --crypto.key-file /etc/authstore/keys --dry-run\n"
+   "  AUTHSTORE_CRYPTO_KEY_FILE=/etc/authstore/keys authstore rekey "
+   "--sessions-per-s 500"},
 };
 // clang-format on
 

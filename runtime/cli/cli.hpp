@@ -69,6 +69,8 @@ int cmd_import(const cli_args& args);
 int cmd_export(const cli_args& args);
 int cmd_dump(const cli_args& args);
 int cmd_restore(const cli_args& args);
+int cmd_keygen(const cli_args& args);
+int cmd_rekey(const cli_args& args);
 
 /// Prints "authstore <cmd>: <message>" and the usage hint to stderr; returns
 /// exit_usage.

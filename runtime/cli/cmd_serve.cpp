@@ -95,11 +95,12 @@ int apply_options(const cli_args& args, settings& cfg) {
 int load_server_secret(const cli_args& args, const std::string& path,
                        const http_front_config& http,
                        remote_server_config& scfg) {
-  auto secret = load_secret(path);
-  if (!secret) {
-    std::cerr << "authstore serve: " << secret.error().render() << '\n';
+  auto secrets = load_secrets(path);
+  if (!secrets) {
+    std::cerr << "authstore serve: " << secrets.error().render() << '\n';
     return exit_usage;
   }
+  auto* secret = &secrets->current;
   if (args.has("insecure-no-auth")) {
     if (!secret->empty())
       return usage_error("serve", "--insecure-no-auth and a shared secret "
@@ -122,7 +123,8 @@ int load_server_secret(const cli_args& args, const std::string& path,
                  "(--insecure-no-auth allows it on loopback only)\n";
     return exit_usage;
   }
-  scfg.secret = std::move(*secret);
+  scfg.secret = std::move(secrets->current);
+  scfg.previous_secret = std::move(secrets->previous);
   return exit_ok;
 }
 
@@ -164,6 +166,7 @@ int cmd_serve(const cli_args& args) {
       rc != exit_ok)
     return rc;
   http.secret = scfg.secret;
+  http.previous_secret = scfg.previous_secret;
   if (auto ok = check_tls_files(scfg.tls); !ok) {
     std::cerr << "authstore serve: " << ok.error().render() << '\n';
     return exit_usage;

@@ -22,7 +22,9 @@
 #include "actors/cold_supervisor.hpp"
 #include "actors/outbox_reconciler.hpp"
 #include "actors/redis_actor.hpp"
+#include "actors/rekey_sweeper.hpp"
 #include "actors/session_router.hpp"
+#include "crypto/value_cipher.hpp"
 #include "messages/timing.hpp"
 #include "observe/log.hpp"
 #include "runtime/engine/metrics.hpp"
@@ -68,6 +70,18 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
     if (opts.cold_worker)
       cold_cfg->make_worker = std::move(opts.cold_worker);
   }
+  // Encryption at rest: a bad key file is a start-up error naming its line.
+  std::optional<crypto::key_ring> ring;
+  if (!cfg.crypto_key_file().empty()) {
+    auto r = crypto::key_ring::load(cfg.crypto_key_file());
+    if (!r)
+      return r.error();
+    ring = std::move(*r);
+  }
+  if (cfg.crypto_rekey_sweep() && !ring)
+    return failure{errc::invalid_config,
+                   "crypto.rekey-sweep needs crypto.key-file (there is "
+                   "nothing to re-seal without keys)"};
   log::set_level(*log::parse_level(cfg.log_level())); // validated
   auto x = std::make_unique<impl>(cfg, std::move(counters));
   // Limits: the codec's per-value bounds and the patch bounds.
@@ -123,6 +137,28 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   sc->cold_timeout = cold_timeout;
   sc->outbox = &x->counters->outbox;
   sc->live_max_in_flight = cfg.outbox_live_max_in_flight();
+  if (ring) {
+    log::write(log::level::info, "engine", "encryption_at_rest",
+               {{"active_key", ring->active().id},
+                {"keys", std::to_string(ring->keys().size())}});
+    sc->cipher = std::make_shared<const crypto::value_cipher>(
+      std::move(*ring), &x->counters->security);
+    if (cfg.crypto_rekey_sweep()) {
+      x->sweeper_redis = spawn_redis_actor(x->sys, rc);
+      rekey_sweeper_config wc;
+      wc.redis = x->sweeper_redis;
+      wc.cipher = sc->cipher;
+      wc.interval = cfg.crypto_rekey_interval_ms();
+      wc.per_tick = static_cast<size_t>(cfg.crypto_rekey_per_tick());
+      wc.redis_timeout = cfg.session_request_timeout_ms();
+      wc.with_cold = static_cast<bool>(x->cold);
+      wc.hot_ttl = cfg.redis_hot_ttl_s();
+      wc.max_fields = static_cast<size_t>(cfg.codec_max_writes());
+      wc.max_bytes = static_cast<size_t>(cfg.codec_max_patch_bytes());
+      wc.counters = &x->counters->security;
+      x->sweeper = spawn_rekey_sweeper(x->sys, std::move(wc));
+    }
+  }
   session_router_config rtc;
   rtc.redis_pool = x->redis_pool;
   rtc.session = sc;
@@ -147,6 +183,12 @@ engine::~engine() {
                         caf::exit_reason::user_shutdown);
   impl_->reconciler = nullptr;
   impl_->reconciler_redis = nullptr;
+  if (impl_->sweeper)
+    caf::anon_send_exit(impl_->sweeper, caf::exit_reason::user_shutdown);
+  if (impl_->sweeper_redis)
+    caf::anon_send_exit(impl_->sweeper_redis, caf::exit_reason::user_shutdown);
+  impl_->sweeper = nullptr;
+  impl_->sweeper_redis = nullptr;
   caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
   if (impl_->cold)
     caf::anon_send_exit(impl_->cold, caf::exit_reason::user_shutdown);

@@ -51,6 +51,10 @@ api_counters& engine_api_counters(engine& e) {
   return e.internals().counters->api;
 }
 
+security_counters& engine_security_counters(engine& e) {
+  return e.internals().counters->security;
+}
+
 outcome<redis_layout::outbox_figures> engine_outbox_backlog(engine& e) {
   auto& x = e.internals();
   if (!x.reconciler_redis)

@@ -29,6 +29,10 @@ const engine_counters& engine_counts(engine& e);
 /// renders them with the engine's.
 api_counters& engine_api_counters(engine& e);
 
+/// The counters of encryption at rest and of failed authentication (both
+/// front doors count into them).
+security_counters& engine_security_counters(engine& e);
+
 /// The outbox backlog read from Redis now (all nodes' dirty sessions), via
 /// the reconciler's connection; no_cold_store without a cold store, or
 /// with outbox.reconcile off.

@@ -50,6 +50,9 @@ struct engine::impl {
   reconciler_actor reconciler;
   redis_actor reconciler_redis;
   router_actor router;
+  /// The rekey sweep and its own Redis connection (crypto.rekey-sweep).
+  rekey_sweeper_actor sweeper;
+  redis_actor sweeper_redis;
   patch_limits limits;
   std::chrono::milliseconds call_timeout{0};
 

@@ -557,6 +557,48 @@ void api_families(const api_counters& a, std::vector<MetricFamily>& out) {
   out.push_back(std::move(dropped));
 }
 
+/// Encryption at rest and failed authentication (issue #17). No label value
+/// names a key, a session or an address.
+void security_families(const security_counters& c,
+                       std::vector<MetricFamily>& out) {
+  auto values = family("authstore_crypto_values_total",
+                       "Stored values by what encryption at rest did: "
+                       "sealed (written), opened (read), plaintext (read as "
+                       "written before encryption was enabled: rekey seals "
+                       "them), rekeyed (re-sealed by the sweep), "
+                       "decrypt_failed (any above 0 is a session callers "
+                       "cannot read: wrong or missing key, or tampering).",
+                       MetricType::Counter);
+  std::pair<const char*, const std::atomic<uint64_t>*> rows[]
+    = {{"sealed", &c.sealed},
+       {"opened", &c.opened},
+       {"plaintext", &c.plaintext_reads},
+       {"rekeyed", &c.rekeyed},
+       {"decrypt_failed", &c.decrypt_failures}};
+  for (const auto& [label, x] : rows)
+    values.metric.push_back(
+      scalar(load(*x), MetricType::Counter, {{"result", label}}));
+  out.push_back(std::move(values));
+  auto failed = family("authstore_auth_failures_total",
+                       "Failed authentication attempts by port (wrong or "
+                       "missing secret). A steady rate is someone guessing.",
+                       MetricType::Counter);
+  auto limited = family("authstore_auth_rate_limited_total",
+                        "Authentication attempts refused unchecked by port, "
+                        "because their source address failed more than "
+                        "auth.max-failures times per auth.failure-window-s.",
+                        MetricType::Counter);
+  for (size_t p = 0; p < auth_port_count; ++p) {
+    std::string port = to_string(static_cast<auth_port>(p));
+    failed.metric.push_back(
+      scalar(load(c.auth_failures[p]), MetricType::Counter, {{"port", port}}));
+    limited.metric.push_back(
+      scalar(load(c.auth_limited[p]), MetricType::Counter, {{"port", port}}));
+  }
+  out.push_back(std::move(failed));
+  out.push_back(std::move(limited));
+}
+
 } // namespace
 
 std::string render_metrics(const engine_counters& counters,
@@ -569,6 +611,7 @@ std::string render_metrics(const engine_counters& counters,
   cold_store_families(counters.cold_store, cold, families);
   outbox_families(counters.outbox, families);
   api_families(counters.api, families);
+  security_families(counters.security, families);
   process_families(families);
   auto info = family("authstore_build_info",
                      "Always 1; the labels say which build is running.",

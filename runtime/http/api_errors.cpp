@@ -72,6 +72,11 @@ errc_status status_of(errc code) {
     case errc::internal:
     case errc::invalid_config:
       return {500, false};
+    case errc::decrypt_failed:
+      // The value is stored but this node cannot open it (key ring, or
+      // tampering): the same request gets the same answer until an operator
+      // acts, so not retryable.
+      return {500, false};
   }
   return {500, false};
 }

@@ -45,16 +45,42 @@ bool api_service::authorized(const std::string& authorization) const {
     return false;
   auto token = h.substr(sp);
   token.remove_prefix(std::min(token.find_first_not_of(' '), token.size()));
-  return equal_in_constant_time(token, cfg_.secret);
+  // Both compared, always: the time taken does not say which one matched.
+  bool current = equal_in_constant_time(token, cfg_.secret);
+  bool previous = !cfg_.previous_secret.empty()
+                  && equal_in_constant_time(token, cfg_.previous_secret);
+  return current || previous;
+}
+
+std::optional<http_reply> api_service::check_auth(const http_head& head,
+                                                  api_route route) {
+  auto now = std::chrono::steady_clock::now();
+  auto slot = static_cast<size_t>(auth_port::http);
+  if (cfg_.limiter && !cfg_.limiter->allowed(head.peer, now)) {
+    if (cfg_.security)
+      cfg_.security->auth_limited[slot].fetch_add(1, std::memory_order_relaxed);
+    counters_.count(route, 429);
+    auto e = http_error(429, "auth_rate_limited",
+                        "too many failed authentication attempts from this "
+                        "address; wait for auth.failure-window-s");
+    e.retryable = false;
+    return to_reply(e);
+  }
+  if (authorized(head.authorization))
+    return std::nullopt;
+  if (cfg_.limiter)
+    cfg_.limiter->failed(head.peer, now);
+  if (cfg_.security)
+    cfg_.security->auth_failures[slot].fetch_add(1, std::memory_order_relaxed);
+  counters_.count(route, 401);
+  return unauthorized();
 }
 
 std::optional<http_reply> api_service::on_head(const http_head& head) {
   auto m = match_route(head.method, head.target, cfg_.routes);
-  if (cfg_.routes.api && needs_auth(head.target)
-      && !authorized(head.authorization)) {
-    counters_.count(m.error ? api_route::unknown : m.route, 401);
-    return unauthorized();
-  }
+  if (cfg_.routes.api && needs_auth(head.target) && !cfg_.secret.empty())
+    if (auto refused = check_auth(head, m.error ? api_route::unknown : m.route))
+      return refused;
   if (m.error) {
     counters_.count(m.route, m.error->status);
     return to_reply(*m.error);

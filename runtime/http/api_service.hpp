@@ -22,15 +22,29 @@
 #include "runtime/http/api_bridge.hpp"
 #include "runtime/http/api_routes.hpp"
 #include "runtime/http/http_server.hpp"
+#include "runtime/node/auth_limiter.hpp"
 
 namespace authstore {
 
 /// What one listener serves.
 struct api_service_config {
+  /// A listener with `secret_` (and the routes it serves); the rest is set
+  /// by name. A constructor, not an aggregate, so that the two-value form
+  /// every caller uses stays valid as members are added.
+  api_service_config(std::string secret_ = {}, route_set routes_ = {})
+      : secret(std::move(secret_)), routes(routes_) {}
   /// The bearer secret; empty: no authentication (loopback only, checked
   /// by the caller).
   std::string secret;
   route_set routes;
+  /// A second secret accepted too (the second line of remote.secret-file,
+  /// during a rotation); empty: none.
+  std::string previous_secret;
+  /// Failed authentication per client address (null: no limit); a client
+  /// over it is answered 429 auth_rate_limited without a secret check.
+  std::shared_ptr<auth_limiter> limiter;
+  /// Where failures and refusals are counted (may be null).
+  security_counters* security = nullptr;
 };
 
 class api_service : public http_handler {
@@ -42,10 +56,14 @@ public:
   void on_request(http_request req, http_responder respond) override;
   void on_server_reply(const std::string* target, int status) override;
 
-  /// Whether `authorization` (the header's value) carries the secret.
+  /// Whether `authorization` (the header's value) carries the secret (or
+  /// the previous one).
   bool authorized(const std::string& authorization) const;
 
 private:
+  /// The limit, then the secret: a refusal to send, or none.
+  std::optional<http_reply> check_auth(const http_head& head, api_route route);
+
   api_service_config cfg_;
   std::shared_ptr<api_bridge> bridge_;
   api_counters& counters_;

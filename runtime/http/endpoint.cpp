@@ -18,6 +18,8 @@ http_front_config http_front_config::from(const settings& s, bool with_api) {
   c.ops_bind = s.http_bind();
   c.tls = tls_files::from(s);
   c.require_client_cert = s.api_tls_require_client_cert();
+  c.auth_limit.max_failures = static_cast<size_t>(s.auth_max_failures());
+  c.auth_limit.window = s.auth_failure_window_s();
   auto& l = c.limits;
   l.max_body_bytes = static_cast<uint64_t>(s.api_max_body_bytes());
   l.max_header_bytes = static_cast<size_t>(s.api_max_header_bytes());
@@ -47,9 +49,12 @@ http_front::start(engine& e, const http_front_config& cfg) {
     l.port = cfg.api_port;
     l.tls = cfg.tls;
     l.require_client_cert = cfg.require_client_cert;
-    l.handler = std::make_shared<api_service>(
-      api_service_config{cfg.secret, route_set{true, shared}}, f->bridge_,
-      counters);
+    api_service_config sc{cfg.secret, route_set{true, shared}};
+    sc.previous_secret = cfg.previous_secret;
+    sc.limiter = std::make_shared<auth_limiter>(cfg.auth_limit);
+    sc.security = &engine_security_counters(e);
+    l.handler
+      = std::make_shared<api_service>(std::move(sc), f->bridge_, counters);
     f->api_index_ = 0;
     if (shared)
       f->ops_index_ = 0;

@@ -19,6 +19,7 @@
 
 #include "messages/errors.hpp"
 #include "runtime/http/http_server.hpp"
+#include "runtime/node/auth_limiter.hpp"
 #include "runtime/node/config.hpp"
 
 namespace authstore {
@@ -38,6 +39,10 @@ struct http_front_config {
   /// The bearer secret (empty: no authentication; the caller allows that
   /// only on a loopback api.bind).
   std::string secret;
+  /// A second bearer secret accepted too (during a rotation; "" = none).
+  std::string previous_secret;
+  /// Failed authentication per client address (auth.*).
+  auth_limiter::config auth_limit;
   tls_files tls;
   bool require_client_cert = true;
   http_limits limits;

@@ -78,7 +78,12 @@ class connection final
 public:
   connection(core& c, std::shared_ptr<http_handler> h, Stream s)
       : core_(c), handler_(std::move(h)), stream_(std::move(s)),
-        read_deadline_(c.ioc), write_deadline_(c.ioc) {}
+        read_deadline_(c.ioc), write_deadline_(c.ioc) {
+    error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).remote_endpoint(ec);
+    if (!ec)
+      peer_ = ep.address().to_string();
+  }
 
   void start(bool tls) {
     core_.connections.push_front(this->weak_from_this());
@@ -236,6 +241,7 @@ private:
     h.method = std::string{req.method_string()};
     h.target = std::string{req.target()};
     h.authorization = std::string{req[http::field::authorization]};
+    h.peer = peer_;
     auto length = head_->content_length();
     h.has_body = head_->chunked() || (length && *length > 0);
     target_ = h.target;
@@ -457,6 +463,8 @@ private:
   std::list<std::weak_ptr<connection_base>>::iterator registered_;
   std::array<char, 4096> discard_{};
   bool writing_ = false;
+  /// The client's address, read once at accept.
+  std::string peer_;
   bool paused_ = false;
   bool no_more_requests_ = false;
   bool closing_ = false;

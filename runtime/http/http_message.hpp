@@ -23,6 +23,9 @@ struct http_head {
   std::string authorization;
   /// Whether a body follows (Content-Length > 0 or chunked).
   bool has_body = false;
+  /// The client's IP address as text ("" when unknown), the key of the
+  /// failed-authentication limit (runtime/node/auth_limiter.hpp).
+  std::string peer;
 };
 
 /// A complete request.

@@ -225,7 +225,8 @@ outcome<std::string> parse_secret(std::string_view text,
   return std::string{text};
 }
 
-outcome<std::string> load_secret(const std::string& path) {
+outcome<shared_secrets> load_secrets(const std::string& path) {
+  shared_secrets result;
   if (!path.empty()) {
     std::ifstream in{path, std::ios::binary};
     if (!in)
@@ -234,11 +235,71 @@ outcome<std::string> load_secret(const std::string& path) {
                        + "' cannot be read: " + std::strerror(errno)};
     std::ostringstream text;
     text << in.rdbuf();
-    return parse_secret(text.str(), "secret file '" + path + "'");
+    auto all = text.str();
+    while (!all.empty()
+           && (all.back() == ' ' || all.back() == '\t' || all.back() == '\r'
+               || all.back() == '\n'))
+      all.pop_back();
+    auto eol = all.find('\n');
+    auto first = all.substr(0, eol);
+    auto rest = eol == std::string::npos ? std::string{} : all.substr(eol + 1);
+    auto src = "secret file '" + path + "'";
+    auto current = parse_secret(first, src + " (line 1)");
+    if (!current)
+      return current.error();
+    result.current = std::move(*current);
+    if (rest.empty())
+      return result;
+    if (rest.find('\n') != std::string::npos)
+      return failure{errc::invalid_config,
+                     src
+                       + " has more than two lines: at most the current "
+                         "secret and, during a rotation, the previous one"};
+    auto previous = parse_secret(rest, src + " (line 2)");
+    if (!previous)
+      return previous.error();
+    result.previous = std::move(*previous);
+    return result;
   }
-  if (const char* env = std::getenv(secret_env_var))
-    return parse_secret(env, secret_env_var);
-  return std::string{};
+  if (const char* env = std::getenv(secret_env_var)) {
+    auto current = parse_secret(env, secret_env_var);
+    if (!current)
+      return current.error();
+    result.current = std::move(*current);
+  }
+  return result;
+}
+
+outcome<std::string> load_secret(const std::string& path) {
+  auto s = load_secrets(path);
+  if (!s)
+    return s.error();
+  return std::move(s->current);
+}
+
+std::string server_proofs(const shared_secrets& secrets, uint32_t version,
+                          std::string_view client_nonce,
+                          std::string_view server_nonce) {
+  auto answer
+    = server_proof(secrets.current, version, client_nonce, server_nonce);
+  if (!secrets.previous.empty()) {
+    answer += ',';
+    answer
+      += server_proof(secrets.previous, version, client_nonce, server_nonce);
+  }
+  return answer;
+}
+
+bool server_proved(std::string_view answer, std::string_view expected) {
+  bool found = false;
+  while (true) {
+    auto comma = answer.find(',');
+    // Every proof is compared: no early exit on a match.
+    found |= proofs_equal(answer.substr(0, comma), expected);
+    if (comma == std::string_view::npos)
+      return found;
+    answer.remove_prefix(comma + 1);
+  }
 }
 
 } // namespace authstore

@@ -90,11 +90,37 @@ constexpr const char* secret_env_var = "AUTHSTORE_SECRET";
 outcome<std::string> parse_secret(std::string_view text,
                                   const std::string& source);
 
-/// The shared secret: the contents of `path` when it is not empty (trailing
-/// whitespace and newlines dropped), else the environment variable
-/// AUTHSTORE_SECRET, else "" (no secret configured). The file takes
-/// precedence. Errors (invalid_config): unreadable file, an empty or too
-/// short secret; the texts name the source, never the secret.
+/// The secrets a server accepts: during a rotation two at once (issue #17).
+struct shared_secrets {
+  /// The first line: what clients of this node send, and accepted.
+  std::string current;
+  /// The second line ("" when none): accepted too, so clients that still
+  /// hold it keep working until the rotation ends.
+  std::string previous;
+};
+
+/// The shared secrets: the lines of the file at `path` when it is not empty
+/// (one or two non-empty lines, each without trailing whitespace), else the
+/// environment variable AUTHSTORE_SECRET (one secret), else "" (no secret
+/// configured). The file takes precedence. Errors (invalid_config):
+/// unreadable file, more than two lines, an empty or too short secret; the
+/// texts name the source and line, never a secret.
+outcome<shared_secrets> load_secrets(const std::string& path);
+
+/// load_secrets(path).current: the secret a client presents.
 outcome<std::string> load_secret(const std::string& path);
+
+/// The hello answer of a server with `secrets`: server_proof under the
+/// current secret, then (with a previous secret) ',' and the proof under
+/// it. A client accepts the answer when any proof in it is its own
+/// (server_proved), so clients with either secret connect during a
+/// rotation.
+std::string server_proofs(const shared_secrets& secrets, uint32_t version,
+                          std::string_view client_nonce,
+                          std::string_view server_nonce);
+
+/// Whether `answer` (server_proofs' text) holds `expected`, compared in
+/// constant time per proof.
+bool server_proved(std::string_view answer, std::string_view expected);
 
 } // namespace authstore

@@ -104,7 +104,7 @@ caf::result<router_actor> handshake(conn_ptr self, auth_gate_actor gate) {
       [self, rp, gate, cn = *cn, version](std::string& sn,
                                           std::string& proof) mutable {
         auto& st = self->state;
-        if (!proofs_equal(proof, server_proof(st.secret, version, cn, sn))) {
+        if (!server_proved(proof, server_proof(st.secret, version, cn, sn))) {
           failure f{errc::unauthorized,
                     "the server at " + st.endpoint
                       + " did not prove the shared secret: the secrets "

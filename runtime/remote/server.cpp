@@ -59,6 +59,10 @@ constexpr size_t max_challenges_per_node = 8;
 /// How often the gate wakes to expire challenges and check for stop.
 constexpr milliseconds gate_poll{100};
 
+/// Bound on asking the middleman for a peer's address (a local actor: it
+/// answers in microseconds unless the node is overloaded).
+constexpr milliseconds peer_lookup_timeout{500};
+
 /// How long killed sessions get to report down before the gate gives up.
 constexpr milliseconds kill_wait{1000};
 
@@ -66,6 +70,8 @@ constexpr milliseconds kill_wait{1000};
 struct gate_shared {
   router_actor router;
   remote_server_config cfg;
+  /// Failed handshakes and refusals are counted here (the engine's).
+  security_counters* security = nullptr;
   std::atomic<bool> stop{false};
   std::atomic<int64_t> drain_ms{0};
   std::promise<remote_server::stop_report> done;
@@ -82,7 +88,10 @@ struct challenge {
 class gate {
 public:
   gate(caf::blocking_actor* self, std::shared_ptr<gate_shared> sh)
-      : self_(self), sh_(std::move(sh)) {}
+      : self_(self), sh_(std::move(sh)), limiter_(sh_->cfg.auth_limit) {
+    secrets_.current = sh_->cfg.secret;
+    secrets_.previous = sh_->cfg.previous_secret;
+  }
 
   /// Serves handshakes until stop, then drains (on the gate's thread).
   void run();
@@ -99,6 +108,12 @@ private:
                       + ", the client " + std::to_string(version));
     if (!is_nonce(client_nonce))
       return refuse(errc::invalid_argument, "malformed client nonce");
+    if (!limiter_.allowed(peer_source(), steady::now())) {
+      count(&security_counters::auth_limited);
+      return refuse(errc::unauthorized,
+                    "too many failed handshakes from this address; wait for "
+                    "auth.failure-window-s");
+    }
     expire();
     limit_per_node(sender_node());
     if (challenges_.size() >= max_pending_challenges)
@@ -106,7 +121,7 @@ private:
     auto sn = make_nonce();
     if (!sn)
       return make_error(sn.error());
-    auto proof = server_proof(sh_->cfg.secret, version, client_nonce, *sn);
+    auto proof = server_proofs(secrets_, version, client_nonce, *sn);
     challenges_[*sn] = challenge{client_nonce, sender_node(),
                                  steady::now() + sh_->cfg.challenge_ttl};
     return {*sn, std::move(proof)};
@@ -120,17 +135,23 @@ private:
       return refuse(errc::unauthorized, "anonymous auth (no sender)");
     auto i = challenges_.find(server_nonce);
     if (i == challenges_.end() || i->second.expires < steady::now())
-      return refuse(errc::unauthorized, "unknown or expired challenge");
+      return auth_failed("unknown or expired challenge");
     // Single use: a proof, once seen, is worthless.
     auto c = std::move(i->second);
     challenges_.erase(i);
     if (c.peer_node != sender_node())
-      return refuse(errc::unauthorized, "challenge issued to another peer");
-    auto expected = client_proof(sh_->cfg.secret, remote_protocol_version,
-                                 server_nonce, c.client_nonce);
-    if (!proofs_equal(proof, expected))
-      return refuse(errc::unauthorized,
-                    "proof does not match: the shared secrets differ");
+      return auth_failed("challenge issued to another peer");
+    // Both compared, always: the time taken does not say which matched.
+    bool current = proofs_equal(
+      proof, client_proof(secrets_.current, remote_protocol_version,
+                          server_nonce, c.client_nonce));
+    bool previous
+      = !secrets_.previous.empty()
+        && proofs_equal(proof,
+                        client_proof(secrets_.previous, remote_protocol_version,
+                                     server_nonce, c.client_nonce));
+    if (!current && !previous)
+      return auth_failed("proof does not match: the shared secrets differ");
     if (sessions_.size() >= sh_->cfg.max_connections)
       return make_error(errc::overloaded,
                         std::to_string(sessions_.size())
@@ -145,6 +166,39 @@ private:
     self_->monitor(h);
     sessions_.emplace(h.address(), h);
     return h;
+  }
+
+  /// A failed auth: counted, charged to the peer's address, refused.
+  caf::error auth_failed(const std::string& why) {
+    count(&security_counters::auth_failures);
+    limiter_.failed(peer_source(), steady::now());
+    return refuse(errc::unauthorized, why);
+  }
+
+  void count(std::array<std::atomic<uint64_t>, auth_port_count>
+               security_counters::*which) {
+    if (sh_->security)
+      (sh_->security->*which)[static_cast<size_t>(auth_port::remote)].fetch_add(
+        1, std::memory_order_relaxed);
+  }
+
+  /// The sender's IP address as the middleman knows it (its BASP
+  /// connection), the key of the failure limit; the node id when the
+  /// middleman does not answer within peer_lookup_timeout (a node id is
+  /// chosen by the peer, so that fallback only limits honest peers).
+  std::string peer_source() {
+    auto node = sender_node();
+    std::string addr;
+    // A scoped actor of its own: a nested receive on the gate itself would
+    // replace its current message, and with it the handshake's sender.
+    caf::scoped_actor helper{self_->home_system()};
+    helper
+      ->request(self_->home_system().middleman().actor_handle(),
+                peer_lookup_timeout, caf::get_atom::value, node)
+      .receive([&](const caf::node_id&, std::string& a,
+                   uint16_t) { addr = std::move(a); },
+               [&](caf::error&) {});
+    return addr.empty() ? "node:" + caf::to_string(node) : addr;
   }
 
   caf::node_id sender_node() {
@@ -244,6 +298,8 @@ private:
 
   caf::blocking_actor* self_;
   std::shared_ptr<gate_shared> sh_;
+  shared_secrets secrets_;
+  auth_limiter limiter_;
   std::map<std::string, challenge> challenges_;
   std::map<caf::actor_addr, router_actor> sessions_;
   bool stopping_ = false;
@@ -281,6 +337,8 @@ remote_server_config remote_server_config::from(const settings& s) {
   // blocking calls, so the session's precise error arrives first.
   result.forward_timeout = s.session_request_timeout_ms() + reply_margin;
   result.tls = tls_files::from(s);
+  result.auth_limit.max_failures = static_cast<size_t>(s.auth_max_failures());
+  result.auth_limit.window = s.auth_failure_window_s();
   return result;
 }
 
@@ -304,6 +362,7 @@ remote_server::start(engine& e, remote_server_config cfg) {
   x->cfg = cfg;
   x->shared = std::make_shared<gate_shared>();
   x->shared->router = engine_router(e);
+  x->shared->security = &engine_security_counters(e);
   x->shared->cfg = cfg;
   x->done = x->shared->done.get_future();
   auto sh = x->shared;

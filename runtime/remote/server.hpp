@@ -48,6 +48,7 @@
 #include <string>
 
 #include "messages/errors.hpp"
+#include "runtime/node/auth_limiter.hpp"
 #include "runtime/node/config.hpp"
 #include "runtime/node/node_settings.hpp"
 
@@ -64,6 +65,12 @@ struct remote_server_config {
   /// The shared secret; empty means "no authentication" and is allowed
   /// only for a loopback bind (cmd_serve checks --insecure-no-auth).
   std::string secret;
+  /// A second secret accepted too (the second line of remote.secret-file,
+  /// during a rotation); empty: none.
+  std::string previous_secret;
+  /// Failed handshakes per peer address (auth.max-failures per
+  /// auth.failure-window-s); beyond it hellos are refused unchecked.
+  auth_limiter::config auth_limit;
   /// Requests one connection may have in flight.
   size_t max_outstanding = 128;
   /// Largest request (patch payload or read ids), in bytes.

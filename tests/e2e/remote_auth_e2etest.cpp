@@ -5,6 +5,9 @@
 #include "runtime/remote/client.hpp"
 #include "runtime/remote/client_actors.hpp"
 
+#include <cstdio>
+#include <fstream>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -366,4 +369,59 @@ TEST_CASE("actor-level access keeps many requests in flight on one client's "
   auto read = (*c)->get_creds("actor-s3");
   REQUIRE(read);
   CHECK(read->version == n / 10);
+}
+
+TEST_CASE("during a rotation the server accepts both secrets of a two-line "
+          "secret file, and failed handshakes are limited per address",
+          "[remote][auth][rotation][rate-limit]") {
+  auto redis = private_redis::start();
+  REQUIRE(redis);
+  std::string path
+    = "/tmp/authstore-remote-e2e-two-secrets-" + std::to_string(::getpid());
+  {
+    std::ofstream out{path};
+    out << "new-e2e-secret-0123456789\n" << remote_test::secret << "\n";
+  }
+  auto server = serve_process::start(
+    (*redis)->url(), {"--secret-file", path, "--auth.max-failures", "2"}, {});
+  std::remove(path.c_str());
+  REQUIRE(server);
+  auto with_new = client_options();
+  with_new.secret = "new-e2e-secret-0123456789";
+  auto a = remote_client::connect("127.0.0.1", server->port(), with_new);
+  REQUIRE(a);
+  REQUIRE((*a)->set("rot-s1", creds_patch("me", R"({"id":"r"})")));
+  auto b = remote_client::connect("127.0.0.1", server->port(),
+                                  client_options()); // the previous secret
+  REQUIRE(b);
+  auto read = (*b)->get_creds("rot-s1");
+  REQUIRE(read);
+  CHECK(read->creds_json == R"({"me":{"id":"r"}})");
+  // Two forged proofs from 127.0.0.1 (a peer guessing: a client with a
+  // wrong secret stops at the server's proof and never sends one), then
+  // that address is refused unchecked, even with a right secret.
+  {
+    raw_config cfg;
+    caf::actor_system sys{cfg};
+    auto gate = sys.middleman().remote_actor<auth_gate_actor>("127.0.0.1",
+                                                              server->port());
+    REQUIRE(gate);
+    caf::scoped_actor self{sys};
+    for (int i = 0; i < 2; ++i) {
+      auto h = hello(self, *gate, remote_protocol_version, *make_nonce());
+      REQUIRE(h);
+      auto refused = auth(self, *gate, h->first, std::string(64, '0'));
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == errc::unauthorized);
+    }
+    auto h = hello(self, *gate, remote_protocol_version, *make_nonce());
+    REQUIRE_FALSE(h);
+    CHECK(h.error().code == errc::unauthorized);
+  }
+  auto limited = remote_client::connect("127.0.0.1", server->port(), with_new);
+  REQUIRE_FALSE(limited);
+  CHECK(limited.error().code == errc::unauthorized);
+  CHECK(server->log().find("too many failed handshakes") != std::string::npos);
+  CHECK((*a)->exists("rot-s1"));
+  CHECK(server->log().find("new-e2e-secret") == std::string::npos);
 }

@@ -24,7 +24,7 @@ struct fixture {
 
 http_head head(std::string method, std::string target, std::string auth = {},
                bool body = false) {
-  return {std::move(method), std::move(target), std::move(auth), body};
+  return {std::move(method), std::move(target), std::move(auth), body, {}};
 }
 
 } // namespace
@@ -74,4 +74,51 @@ TEST_CASE("on_head refuses before the body: 401 first, then routing",
   f.uut.on_server_reply(&target, 413);
   CHECK(f.count(api_route::unknown, 431) == 1);
   CHECK(f.count(api_route::write, 413) == 1);
+}
+
+TEST_CASE("during a rotation the previous bearer secret is accepted too",
+          "[http][auth][rotation]") {
+  auto counters = std::make_unique<api_counters>();
+  api_service_config cfg{secret, route_set{true, true}};
+  cfg.previous_secret = "old-unit-secret-0123456789";
+  api_service uut{cfg, nullptr, *counters};
+  CHECK(uut.authorized("Bearer " + secret));
+  CHECK(uut.authorized("Bearer old-unit-secret-0123456789"));
+  CHECK_FALSE(uut.authorized("Bearer other-unit-secret-0123456789"));
+  CHECK_FALSE(uut.authorized("Bearer "));
+}
+
+TEST_CASE("failed bearer checks are limited per client address and counted",
+          "[http][auth][rate-limit]") {
+  auto counters = std::make_unique<api_counters>();
+  security_counters security;
+  api_service_config cfg{secret, route_set{true, true}};
+  auth_limiter::config lc;
+  lc.max_failures = 3;
+  cfg.limiter = std::make_shared<auth_limiter>(lc);
+  cfg.security = &security;
+  api_service uut{cfg, nullptr, *counters};
+  auto from = [](std::string peer, std::string auth) {
+    auto h = head("GET", "/v1/sessions/s/creds", std::move(auth));
+    h.peer = std::move(peer);
+    return h;
+  };
+  for (int i = 0; i < 3; ++i) {
+    auto r = uut.on_head(from("10.1.1.1", "Bearer wrong"));
+    REQUIRE(r);
+    CHECK(r->status == 401);
+  }
+  // Over the limit: refused before the secret is looked at, even the right
+  // one; other addresses are untouched.
+  auto limited = uut.on_head(from("10.1.1.1", "Bearer " + secret));
+  REQUIRE(limited);
+  CHECK(limited->status == 429);
+  CHECK_THAT(limited->body, Catch::Contains("auth_rate_limited"));
+  CHECK_FALSE(uut.on_head(from("10.1.1.2", "Bearer " + secret)));
+  CHECK(security.auth_failures[static_cast<size_t>(auth_port::http)] == 3);
+  CHECK(security.auth_limited[static_cast<size_t>(auth_port::http)] == 1);
+  // /v1/health needs no secret and is not limited either.
+  auto health = head("GET", "/v1/health");
+  health.peer = "10.1.1.1";
+  CHECK_FALSE(uut.on_head(health));
 }

@@ -190,3 +190,51 @@ TEST_CASE("parse_secret drops trailing blanks only: a trailing NUL is kept",
   REQUIRE_FALSE(blank);
   CHECK(blank.error().detail.find("the test is empty") != std::string::npos);
 }
+
+TEST_CASE("a secret file may hold two lines during a rotation: the current "
+          "secret, then the previous one",
+          "[auth][rotation]") {
+  secret_env env{nullptr};
+  auto two = load_secrets(
+    write_file("two", "new-secret-0123456789\r\nold-secret-0123456789\n"));
+  REQUIRE(two);
+  CHECK(two->current == "new-secret-0123456789");
+  CHECK(two->previous == "old-secret-0123456789");
+  auto one = load_secrets(write_file("one", "only-secret-0123456789\n"));
+  REQUIRE(one);
+  CHECK(one->previous.empty());
+  // A client presents the first line.
+  auto client = load_secret(
+    write_file("two-again", "new-secret-0123456789\nold-secret-0123456789"));
+  REQUIRE(client);
+  CHECK(*client == "new-secret-0123456789");
+  auto three = load_secrets(write_file(
+    "three", "a-secret-0123456789\nb-secret-0123456789\nc-secret-0123456789"));
+  REQUIRE_FALSE(three);
+  CHECK(three.error().code == errc::invalid_config);
+  CHECK_THAT(three.error().detail, Catch::Contains("more than two lines"));
+  auto short_second
+    = load_secrets(write_file("short2", "a-secret-0123456789\nshort\n"));
+  REQUIRE_FALSE(short_second);
+  CHECK_THAT(short_second.error().detail, Catch::Contains("line 2"));
+  CHECK_THAT(short_second.error().detail, !Catch::Contains("short\n"));
+  CHECK_THAT(short_second.error().detail, !Catch::Contains("a-secret"));
+}
+
+TEST_CASE("a server with two secrets proves both, and a client with either "
+          "accepts the answer",
+          "[auth][rotation]") {
+  shared_secrets both{"new-secret-0123456789", "old-secret-0123456789"};
+  std::string cn(64, 'a'), sn(64, 'b');
+  auto answer = server_proofs(both, 1, cn, sn);
+  CHECK(server_proved(answer, server_proof(both.current, 1, cn, sn)));
+  CHECK(server_proved(answer, server_proof(both.previous, 1, cn, sn)));
+  CHECK_FALSE(
+    server_proved(answer, server_proof("other-secret-0123456789", 1, cn, sn)));
+  shared_secrets one{"new-secret-0123456789", ""};
+  auto single = server_proofs(one, 1, cn, sn);
+  CHECK(single == server_proof(one.current, 1, cn, sn));
+  CHECK(server_proved(single, server_proof(one.current, 1, cn, sn)));
+  CHECK_FALSE(server_proved(single, server_proof(both.previous, 1, cn, sn)));
+  CHECK_FALSE(server_proved("", server_proof(one.current, 1, cn, sn)));
+}

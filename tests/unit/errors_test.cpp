@@ -11,7 +11,7 @@ TEST_CASE("every errc value has a distinct token that parses back",
           "[errors]") {
   size_t n = 0;
   const auto* codes = all_errcs(n);
-  REQUIRE(n == 23);
+  REQUIRE(n == 24); // 21 + session_in_use, fenced (#14) + decrypt_failed (#17)
   std::set<std::string_view> tokens;
   for (size_t i = 0; i < n; ++i) {
     auto token = to_string(codes[i]);
@@ -33,6 +33,7 @@ TEST_CASE("pinned errc values never change", "[errors]") {
   CHECK(static_cast<int>(errc::cold_unavailable) == 30);
   CHECK(static_cast<int>(errc::timeout) == 40);
   CHECK(static_cast<int>(errc::invalid_config) == 70);
+  CHECK(static_cast<int>(errc::decrypt_failed) == 80);
 }
 
 TEST_CASE("there is no not-found error code", "[errors][invariant-4]") {
@@ -84,6 +85,7 @@ constexpr meaning meanings[] = {
   {errc::unauthorized, false, false, false},
   {errc::internal, false, false, true},
   {errc::invalid_config, false, false, false},
+  {errc::decrypt_failed, false, false, false},
 };
 
 const meaning* meaning_of(errc x) {

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/crypto-bench.sh -- the cost of encryption at rest (issue #17): write
+# and read latency with and without crypto.key-file in one run, against one
+# private redis-server, and the bytes a session takes in Redis.
+#
+# Method: latency_bench (bench/latency_bench.cpp; one request in flight,
+# in-process engine) runs ROUNDS times alternately without and with a key
+# file (plain on Redis db 0, encrypted on db 1, each flushed before its
+# run), so drift on a shared machine hits both sides alike; the table
+# reports the median over rounds of each phase's p50 and p99. The phases
+# that cross the cipher: set_creds_small and set_prekeys_10 (seal before
+# the Lua write), get_keys_uncached (open after the read);
+# get_creds_cached is answered from the session cache (plaintext, no
+# cipher) and is listed as the control. Bytes: Baileys' own fixture session
+# (tests/fixtures/baileys-v7/alice.*: creds and 14 keys) written with
+# `authstore set`, then the sum of HSTRLEN of its stored values and Redis'
+# MEMORY USAGE of its hashes.
+#
+# Usage: bench/crypto-bench.sh [BUILD_DIR] [ROUNDS] [N]; writes
+# bench/results/crypto-<date>.txt and prints it. Needs a Release or
+# RelWithDebInfo build with the authstore and latency_bench targets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+rounds=${2:-3}
+n=${3:-4000}
+bin=$build/authstore
+lb=$build/bench/latency_bench
+[ -x "$lb" ] || lb=$build/latency_bench
+raw=$(mktemp -d /tmp/authstore-crypto-bench-XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+  --dir "$raw" --logfile "$raw/redis.log" &
+redis_pid=$!
+trap 'kill $redis_pid 2>/dev/null || true; wait $redis_pid 2>/dev/null || true; rm -rf "$raw"' EXIT
+for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+"$bin" keygen bench > "$raw/keys"
+for r in $(seq 1 "$rounds"); do
+  redis-cli -p "$port" -n 0 flushdb >/dev/null
+  "$lb" --redis "redis://127.0.0.1:$port/0" --n "$n" --idle-sessions 0 > "$raw/plain-$r.json"
+  redis-cli -p "$port" -n 1 flushdb >/dev/null
+  "$lb" --redis "redis://127.0.0.1:$port/1" --n "$n" --idle-sessions 0 \
+    --crypto.key-file "$raw/keys" > "$raw/sealed-$r.json"
+done
+# Bytes per session: the fixture session, plaintext (db 2) and sealed (db 3).
+python3 - "$raw/patch.json" <<'PY'
+import json, glob, os, sys
+creds = json.load(open("tests/fixtures/baileys-v7/alice.creds.json"))
+keys = {}
+for f in sorted(glob.glob("tests/fixtures/baileys-v7/alice.*.json")):
+    name = os.path.basename(f)[len("alice."):-len(".json")]
+    if name == "creds":
+        continue
+    # <type>-<id>: the fixture names end with the id after the type.
+    for t in ["app-state-sync-key", "app-state-sync-version", "device-list",
+              "lid-mapping", "pre-key", "sender-key-memory", "sender-key",
+              "session", "tctoken"]:
+        if name.startswith(t + "-"):
+            keys.setdefault(t, {})[name[len(t) + 1:]] = json.load(open(f))
+            break
+json.dump({"creds": creds, "keys": keys}, open(sys.argv[1], "w"))
+PY
+"$bin" set alice --redis "redis://127.0.0.1:$port/2" < "$raw/patch.json" >/dev/null
+"$bin" set alice --redis "redis://127.0.0.1:$port/3" --crypto.key-file "$raw/keys" < "$raw/patch.json" >/dev/null
+bytes() { # db -> "values_bytes memory_usage fields"
+  local db=$1 total=0 fields=0 mem=0
+  for h in c k; do
+    key="as:{alice}:$h"
+    mem=$((mem + $(redis-cli -p "$port" -n "$db" memory usage "$key" samples 0)))
+    while read -r f; do
+      [ -z "$f" ] && continue
+      total=$((total + $(redis-cli -p "$port" -n "$db" hstrlen "$key" "$f")))
+      fields=$((fields + 1))
+    done < <(redis-cli -p "$port" -n "$db" hkeys "$key")
+  done
+  echo "$total $mem $fields"
+}
+read -r pb pm pf < <(bytes 2)
+read -r sb sm sf < <(bytes 3)
+out=bench/results/crypto-$(date -u +%Y-%m-%d).txt
+python3 - "$raw" "$rounds" "$n" "$pb" "$pm" "$pf" "$sb" "$sm" "$sf" > "$out" <<'PY'
+import json, statistics, sys, os, platform, subprocess
+raw, rounds, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+pb, pm, pf, sb, sm, sf = map(int, sys.argv[4:10])
+def load(kind):
+    return [json.load(open(f"{raw}/{kind}-{r}.json")) for r in range(1, rounds + 1)]
+plain, sealed = load("plain"), load("sealed")
+def pick(runs, phase, q):
+    vals = []
+    for run in runs:
+        op = run["operations"].get(phase)
+        if op is None:
+            continue
+        if op["errors"]:
+            raise SystemExit(f"{phase}: {op['errors']} errors")
+        vals.append(op["latency_us"][q])
+    return statistics.median(vals) if vals else float("nan")
+phases = ["set_creds_small", "set_prekeys_10", "get_keys_uncached", "get_creds_cached"]
+cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
+print("# encryption at rest: latency and bytes, with and without crypto.key-file")
+print(f"# machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}; load average at the end: {os.getloadavg()}")
+print(f"# method: bench/crypto-bench.sh, {rounds} rounds alternating plain/sealed, latency_bench --n {n}, median of rounds")
+print(f"{'phase':<22}{'plain p50':>11}{'sealed p50':>12}{'ratio':>7}{'plain p99':>11}{'sealed p99':>12}  (microseconds)")
+for ph in phases:
+    a, b = pick(plain, ph, "p50"), pick(sealed, ph, "p50")
+    c, d = pick(plain, ph, "p99"), pick(sealed, ph, "p99")
+    print(f"{ph:<22}{a:>11.1f}{b:>12.1f}{b / a:>7.3f}{c:>11.1f}{d:>12.1f}")
+print(f"bytes of stored values, fixture session alice ({pf} fields): plaintext {pb}, sealed {sb} (x{sb / pb:.3f}, +{(sb - pb) / pf:.0f} per value)")
+print(f"Redis MEMORY USAGE of its two hashes: plaintext {pm}, sealed {sm} (x{sm / pm:.3f})")
+PY
+cat "$out"

@@ -669,8 +669,18 @@ caf::result<session_snapshot> handle_read_session(session_pointer self) {
     },
     [self](const redis_reply& r, bool warmed) -> outcome<session_snapshot> {
       auto snap = redis_layout::parse_read_session(r);
-      if (snap)
-        count_read(self, snap->found, warmed);
+      if (!snap)
+        return snap;
+      // Values leave towards a caller (export, dump): opened like every read.
+      if (auto open = opener(self->state)) {
+        for (auto& w : snap->fields) {
+          auto plain = open(w.field, w.value);
+          if (!plain)
+            return plain.error();
+          w.value = std::move(*plain);
+        }
+      }
+      count_read(self, snap->found, warmed);
       return snap;
     });
 }

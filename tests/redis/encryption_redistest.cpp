@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <thread>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "crypto/key_ring.hpp"
@@ -128,6 +130,18 @@ TEST_CASE("with a key file, Redis holds only sealed values, and callers get "
         != std::string::npos);
   CHECK(m.find(R"(authstore_crypto_values_total{result="opened"} 4)")
         != std::string::npos);
+  // The whole-session read (export, dump) hands out plaintext too.
+  auto snap = e->read_session(sid);
+  REQUIRE(snap);
+  REQUIRE(snap->found);
+  std::map<std::string, std::string> got;
+  for (const auto& w : snap->fields)
+    got[w.field] = w.value;
+  CHECK(got == std::map<std::string, std::string>{
+                 {"c:me", R"({"id":"alice@s.whatsapp.net"})"},
+                 {"c:registered", "true"},
+                 {"k:pre-key/1", R"({"private":"alice-1"})"},
+                 {"k:pre-key/2", R"({"private":"alice-2"})"}});
 }
 
 TEST_CASE("a session written without encryption is read with it, and each "

@@ -8,6 +8,7 @@ packages=(
   g++ cmake make pkg-config git           # toolchain
   libcaf-dev                               # CAF 0.17.6 core + io (+ openssl)
   libhiredis-dev                           # Redis client
+  libjemalloc-dev                          # allocator linked into authstore (issue #18)
   libmongoc-dev                            # MongoDB C driver
   libpq-dev                                # PostgreSQL C client (libpq)
   nlohmann-json3-dev                       # JSON

@@ -53,8 +53,20 @@
 //
 // Errors are always errors: a Redis failure is hot_unavailable/timeout, a
 // failed load is the cold store's error, never "not found" (invariant 4).
+//
+// Bounded without a clock entry per request (issue #18): a request to the
+// Redis actor is sent without a CAF timeout (CAF 0.17.6 never cancels one:
+// each left an entry in the shared clock's multimap and a late timeout
+// message). Instead the actor keeps its Redis calls in send order with
+// their deadline (one redis_timeout for all, so the front is the earliest)
+// and one `tick` scheduled at the front's deadline: the sweep fails every
+// call past its deadline with `timeout`, exactly as the CAF timeout did,
+// and a reply arriving later is dropped. A busy session schedules one tick
+// per redis_timeout instead of one timer per request.
 #include "actors/session_actor.hpp"
 
+#include <algorithm>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -73,6 +85,23 @@ namespace authstore {
 namespace {
 
 using clock = std::chrono::steady_clock;
+
+struct session_state;
+using session_pointer = session_actor::stateful_pointer<session_state>;
+
+/// An operation waiting on a Redis reply; the sweep calls `expire` when
+/// its deadline passed first.
+struct redis_call {
+  virtual ~redis_call() = default;
+  virtual void expire(session_pointer self) = 0;
+};
+
+/// One request to the Redis actor awaiting its reply.
+struct pending_call {
+  uint64_t id;
+  clock::time_point deadline;
+  std::shared_ptr<redis_call> op;
+};
 
 struct session_state {
   std::string sid;
@@ -93,10 +122,13 @@ struct session_state {
   /// again in that order when it ends (or fail with its error).
   uint64_t next_seq = 0;
   std::map<uint64_t, std::function<void(const failure*)>> waiting;
+  /// Redis calls awaiting their reply, in send order (so in deadline
+  /// order), and whether a sweep tick is scheduled.
+  std::deque<pending_call> calls;
+  uint64_t next_call = 0;
+  bool sweep_scheduled = false;
   static inline const char* name = "authstore.session";
 };
-
-using session_pointer = session_actor::stateful_pointer<session_state>;
 
 bool cache_fresh(const session_state& st) {
   return st.cache.fresh(clock::now(), st.cfg->cache_max_age);
@@ -183,7 +215,12 @@ redis_layout::value_opener opener(const session_state& st) {
 /// (again after a read-through) and how to turn the reply into the
 /// caller's result. `warms`: read-throughs it waited for.
 template <class T, class Make, class OnReply>
-struct redis_op {
+struct redis_op : redis_call {
+  redis_op(op_kind op, Make make, OnReply on_reply,
+           caf::typed_response_promise<T> rp, clock::time_point start,
+           uint64_t seq)
+      : op(op), make(std::move(make)), on_reply(std::move(on_reply)),
+        rp(std::move(rp)), start(start), seq(seq) {}
   op_kind op;
   Make make;
   OnReply on_reply;
@@ -191,6 +228,9 @@ struct redis_op {
   clock::time_point start;
   uint64_t seq;
   int warms = 0;
+  /// The request in flight changes the session (set by send_op).
+  bool writes = false;
+  void expire(session_pointer self) override;
 };
 
 template <class T, class Make, class OnReply>
@@ -223,17 +263,92 @@ void wait_for_read_through(session_pointer self,
   });
 }
 
+/// Schedules the sweep at the earliest deadline (the front's), unless one
+/// is scheduled already.
+void arm_sweep(session_pointer self) {
+  auto& st = self->state;
+  if (st.sweep_scheduled || st.calls.empty())
+    return;
+  st.sweep_scheduled = true;
+  auto wait = st.calls.front().deadline - clock::now();
+  self->delayed_send(self, std::max(wait, clock::duration::zero()),
+                     tick_atom::value);
+}
+
+/// Fails every Redis call past its deadline, then re-arms.
+void sweep(session_pointer self) {
+  auto& st = self->state;
+  st.sweep_scheduled = false;
+  auto now = clock::now();
+  while (!st.calls.empty() && st.calls.front().deadline <= now) {
+    auto op = std::move(st.calls.front().op);
+    st.calls.pop_front();
+    op->expire(self);
+  }
+  arm_sweep(self);
+}
+
+/// Registers a Redis call; its id goes with the reply handlers.
+uint64_t add_call(session_pointer self, std::shared_ptr<redis_call> op) {
+  auto& st = self->state;
+  auto id = st.next_call++;
+  st.calls.push_back({id, clock::now() + st.cfg->redis_timeout, std::move(op)});
+  arm_sweep(self);
+  return id;
+}
+
+/// The reply of call `id` arrived: false when the sweep failed it already
+/// (the reply is then dropped, as CAF dropped a reply after its timeout).
+bool take_call(session_pointer self, uint64_t id) {
+  auto& calls = self->state.calls;
+  // Replies come back in send order: the call is almost always the front.
+  for (auto i = calls.begin(); i != calls.end(); ++i)
+    if (i->id == id) {
+      calls.erase(i);
+      return true;
+    }
+  return false;
+}
+
+/// Answers the caller of `op`, whose Redis call failed with `f`.
+template <class T, class Make, class OnReply>
+void redis_failed(session_pointer self, redis_op<T, Make, OnReply>& op,
+                  failure f) {
+  if (f.code == errc::timeout)
+    f = {errc::timeout,
+         "redis did not answer within "
+           + std::to_string(self->state.cfg->redis_timeout.count())
+           + " ms; a write may or may not have been "
+             "applied"};
+  else if (f.code == errc::shutting_down)
+    f = {errc::hot_unavailable, "redis actor is gone"};
+  // A write whose outcome is unknown (a paused Redis still runs what
+  // it received) must not leave a cache that contradicts Redis.
+  if (op.writes && may_have_been_applied(f.code))
+    self->state.cache.drop();
+  fail_op(self, op, f);
+}
+
+template <class T, class Make, class OnReply>
+void redis_op<T, Make, OnReply>::expire(session_pointer self) {
+  redis_failed(self, *this, failure{errc::timeout, {}});
+}
+
 /// Sends `op`'s request to this session's Redis actor; its `on_reply`
 /// turns the reply into the caller's result. Errors travel to the caller.
+/// No CAF timeout: the sweep bounds the call (see the header).
 template <class T, class Make, class OnReply>
 void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
   auto req = op->make();
-  bool writes = is_write(req);
+  op->writes = is_write(req);
+  auto id = add_call(self, op);
   self
-    ->request(self->state.redis, self->state.cfg->redis_timeout,
-              redis_atom::value, std::move(req))
+    ->request(self->state.redis, caf::infinite, redis_atom::value,
+              std::move(req))
     .then(
-      [self, op](redis_reply& reply) {
+      [self, op, id](redis_reply& reply) {
+        if (!take_call(self, id))
+          return;
         if (self->state.cfg->with_cold() && redis_layout::untraced(reply)) {
           // Redis does not know the session: load it, then send again.
           if (op->warms >= 2)
@@ -259,21 +374,10 @@ void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
           op->rp.deliver(make_error(result.error()));
         finished_one(self);
       },
-      [self, op, writes](caf::error& err) {
-        auto f = to_failure(err);
-        if (f.code == errc::timeout)
-          f = {errc::timeout,
-               "redis did not answer within "
-                 + std::to_string(self->state.cfg->redis_timeout.count())
-                 + " ms; a write may or may not have been "
-                   "applied"};
-        else if (f.code == errc::shutting_down)
-          f = {errc::hot_unavailable, "redis actor is gone"};
-        // A write whose outcome is unknown (a paused Redis still runs what
-        // it received) must not leave a cache that contradicts Redis.
-        if (writes && may_have_been_applied(f.code))
-          self->state.cache.drop();
-        fail_op(self, *op, f);
+      [self, op, id](caf::error& err) {
+        if (!take_call(self, id))
+          return;
+        redis_failed(self, *op, to_failure(err));
       });
 }
 
@@ -286,10 +390,9 @@ template <class T, class Make, class OnReply>
 caf::result<T> ask_redis(session_pointer self, op_kind op, Make make,
                          OnReply on_reply) {
   auto& st = self->state;
-  auto x
-    = std::make_shared<redis_op<T, Make, OnReply>>(redis_op<T, Make, OnReply>{
-      op, std::move(make), std::move(on_reply),
-      self->make_response_promise<T>(), clock::now(), st.next_seq++});
+  auto x = std::make_shared<redis_op<T, Make, OnReply>>(
+    op, std::move(make), std::move(on_reply), self->make_response_promise<T>(),
+    clock::now(), st.next_seq++);
   ++st.in_flight;
   if (!st.waiting.empty()) // a read-through runs
     wait_for_read_through(self, x);
@@ -730,6 +833,7 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
         [](const redis_reply& r, bool) { return redis_layout::parse_flag(r); });
     },
     [=](read_session_atom) { return handle_read_session(self); },
+    [=](tick_atom) { sweep(self); },
     [=](passivate_atom) {
       self->state.passivating = true;
       if (self->state.in_flight == 0)

@@ -10,6 +10,14 @@
 // measured separately. Memory: N idle session actors (one `exists` each);
 // RSS growth divided by N.
 //
+// `_nt` phases send their requests without a CAF timeout (CAF 0.17.6
+// registers every request timeout with its shared clock thread and never
+// cancels it; issue #18): the same operation, minus the caller's timer.
+// The whole run is bounded by a watchdog instead. `caf_ping` is the plain
+// baseline for the cached read: the same request/reply between this driver
+// and an echo actor on the same scheduler, no engine code at all; its tail
+// is what the VM and CAF's scheduler add to anything in-process.
+//
 // `_w100` phases keep 100 requests in flight (latency under load and
 // throughput; --window W changes 100, and the names, to W). With --connect
 // HOST:PORT the same phases run through the remote client against
@@ -20,6 +28,7 @@
 //        object on stdout.
 #include <atomic>
 #include <caf/all.hpp>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -100,6 +109,14 @@ void issue_one(caf::stateful_actor<driver_state>* self) {
 template <class Reply, class... Ts>
 void ask(caf::event_based_actor* self, router_actor r, done_fn done, Ts... xs) {
   self->request(r, std::chrono::seconds{10}, xs...)
+    .then([done](const Reply&) { done(true); },
+          [done](caf::error&) { done(false); });
+}
+
+/// As ask, without a CAF timeout (the run's watchdog bounds it).
+template <class Reply, class Handle, class... Ts>
+void ask_nt(caf::event_based_actor* self, Handle r, done_fn done, Ts... xs) {
+  self->request(r, caf::infinite, xs...)
     .then([done](const Reply&) { done(true); },
           [done](caf::error&) { done(false); });
 }
@@ -202,6 +219,12 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // The baseline's peer: answers every number with itself.
+  auto echo = sys->spawn([]() -> caf::behavior {
+    return {[](uint64_t x) {
+      return x;
+    }};
+  });
   std::vector<phase> phases = {
     {"set_creds_small", n,
      [router](caf::event_based_actor* self, size_t i, done_fn done) {
@@ -214,6 +237,28 @@ int main(int argc, char** argv) {
      [router](caf::event_based_actor* self, size_t, done_fn done) {
        ask<creds_reply>(self, router, done, get_creds_atom::value,
                         std::string{"bench-creds"});
+     }},
+    {"get_creds_cached_nt", n,
+     [router](caf::event_based_actor* self, size_t, done_fn done) {
+       ask_nt<creds_reply>(self, router, done, get_creds_atom::value,
+                           std::string{"bench-creds"});
+     }},
+    {"caf_ping", n,
+     [echo](caf::event_based_actor* self, size_t, done_fn done) {
+       ask_nt<uint64_t>(self, echo, done, uint64_t{1});
+     }},
+    {"caf_ping_timeout", n,
+     [echo](caf::event_based_actor* self, size_t, done_fn done) {
+       self->request(echo, std::chrono::seconds{10}, uint64_t{1})
+         .then([done](uint64_t) { done(true); },
+               [done](caf::error&) { done(false); });
+     }},
+    {"set_creds_small_nt", n,
+     [router](caf::event_based_actor* self, size_t i, done_fn done) {
+       patch p;
+       p.set_creds("accountSyncCounter", std::to_string(i));
+       ask_nt<uint64_t>(self, router, done, set_atom::value,
+                        std::string{"bench-creds"}, std::move(p));
      }},
     {"set_prekeys_10", n / 4,
      [router](caf::event_based_actor* self, size_t i, done_fn done) {
@@ -261,8 +306,16 @@ int main(int argc, char** argv) {
       start_phase(self);
     }};
   });
-  while (!finished.load())
+  // The watchdog of the _nt phases: every phase together within 10 min.
+  auto bound = clock_type::now() + std::chrono::minutes{10};
+  while (!finished.load()) {
+    if (clock_type::now() > bound) {
+      std::cerr << "latency_bench: phases did not finish within 10 min\n";
+      std::_Exit(1);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
   // The blocking convenience API: one scoped_actor per call.
   hist["set_creds_small_blocking"] = std::make_unique<latency_histogram>();
   for (size_t i = 0; i < n / 4; ++i) {

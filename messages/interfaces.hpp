@@ -143,7 +143,9 @@ using session_actor = caf::typed_actor<
   /// Release the holder's client lease; whether it held it.
   caf::replies_to<release_atom, std::string>::with<bool>,
   /// Stop after everything queued before this and in flight is answered.
-  caf::reacts_to<passivate_atom>>;
+  caf::reacts_to<passivate_atom>,
+  /// Internal: the sweep that fails Redis calls past their deadline.
+  caf::reacts_to<tick_atom>>;
 
 /// One Redis connection, pipelined. Errors: hot_unavailable (may or may not
 /// have been applied when the connection broke after sending),

@@ -258,28 +258,45 @@ outcome<bool> redis_connection::load_scripts() {
   return true;
 }
 
+namespace {
+
+void append_number(std::string& out, size_t n) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  (void)ec; // 24 digits hold any size_t
+  out.append(digits, end);
+}
+
+void append_bulk(std::string& out, const char* p, size_t n) {
+  out += '$';
+  append_number(out, n);
+  out += "\r\n";
+  out.append(p, n);
+  out += "\r\n";
+}
+
+} // namespace
+
 void redis_connection::append(const redis_request& req) {
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  ptrs.reserve(req.args.size() + 3);
-  lens.reserve(req.args.size() + 3);
-  std::string numkeys;
-  if (req.script != redis_script::none) {
+  // The protocol written directly (what redisFormatSdsCommandArgv produces,
+  // minus its sds growth and its per-command allocation): each value is
+  // copied once, into the pipeline's buffer.
+  bool script = req.script != redis_script::none;
+  out_ += '*';
+  append_number(out_, req.args.size() + (script ? 3 : 0));
+  out_ += "\r\n";
+  if (script) {
     const auto& sha = shas_[req.script];
-    numkeys = std::to_string(req.num_keys);
-    ptrs.push_back("EVALSHA");
-    lens.push_back(7);
-    ptrs.push_back(sha.data());
-    lens.push_back(sha.size());
-    ptrs.push_back(numkeys.data());
-    lens.push_back(numkeys.size());
+    append_bulk(out_, "EVALSHA", 7);
+    append_bulk(out_, sha.data(), sha.size());
+    char digits[24];
+    auto [end, ec]
+      = std::to_chars(digits, digits + sizeof digits, req.num_keys);
+    (void)ec;
+    append_bulk(out_, digits, static_cast<size_t>(end - digits));
   }
-  for (const auto& a : req.args) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  redisAppendCommandArgv(ctx_, static_cast<int>(ptrs.size()), ptrs.data(),
-                         lens.data());
+  for (const auto& a : req.args)
+    append_bulk(out_, a.data(), a.size());
 }
 
 std::vector<outcome<redis_reply>>
@@ -291,8 +308,12 @@ redis_connection::execute(const std::vector<const redis_request*>& batch) {
       results.emplace_back(ok.error());
     return results;
   }
+  out_.clear();
   for (const auto* req : batch)
     append(*req);
+  redisAppendFormattedCommand(ctx_, out_.data(), out_.size());
+  if (out_.capacity() > (size_t{1} << 24)) // do not keep a huge one
+    std::string{}.swap(out_);
   ++stats_.round_trips;
   stats_.commands += batch.size();
   std::vector<size_t> noscript;

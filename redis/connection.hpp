@@ -98,6 +98,8 @@ private:
   outcome<bool> load_scripts();
   /// invalid_config when the server runs in cluster mode (unsupported).
   outcome<bool> refuse_cluster();
+  /// Appends `req` in the Redis protocol to out_ (sent by execute with one
+  /// redisAppendFormattedCommand per pipeline).
   void append(const redis_request& req);
 
   redis_connection_config cfg_;
@@ -112,6 +114,9 @@ private:
   std::string refused_;
   std::minstd_rand rng_{std::random_device{}()};
   redis_connection_stats stats_;
+  /// The pipeline being built, in RESP (reused: no allocation per batch
+  /// once it has grown).
+  std::string out_;
 };
 
 } // namespace authstore

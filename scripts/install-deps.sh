@@ -11,6 +11,7 @@ packages=(
   ccache                                   # reused objects across build dirs/runs
   libcaf-dev                               # CAF 0.17.6 core + io (+ openssl)
   libhiredis-dev                           # Redis client
+  libjemalloc-dev                          # allocator linked into authstore (issue #18)
   libmongoc-dev                            # MongoDB C driver
   libpq-dev                                # PostgreSQL C client (libpq)
   nlohmann-json3-dev                       # JSON

@@ -26,16 +26,14 @@
 // at most twice the forward timeout (the HTTP front door, then the remote
 // sessions; every forwarded request has it), and a watchdog ends the
 // process if tearing down takes longer than that plus a margin
-// (serve_watchdog_margin; the systemd unit's TimeoutStopSec covers both,
-// checked by tests/unit/deploy_test.cpp).
+// (serve.stop-margin-ms, default serve_watchdog_margin; the systemd
+// unit's TimeoutStopSec covers both, checked by tests/unit/deploy_test.cpp).
+// A write whose persist the exit cut short is not lost: its Lua write left
+// it marked dirty in Redis, and the next node's reconciler persists it.
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
-#include <cstdlib>
 #include <iostream>
-#include <mutex>
 #include <pthread.h>
-#include <thread>
 
 #include "runtime/cli/cmd_common.hpp"
 #include "runtime/engine/engine.hpp"
@@ -46,35 +44,6 @@
 namespace authstore {
 
 namespace {
-
-/// Ends the process if shutdown does not finish in time.
-class watchdog {
-public:
-  explicit watchdog(std::chrono::milliseconds bound)
-      : thread_([this, bound] {
-          std::unique_lock<std::mutex> guard{mx_};
-          if (!cv_.wait_for(guard, bound, [this] { return done_; })) {
-            std::cerr << "authstore serve: shutdown took longer than "
-                      << bound.count() << " ms; exiting now\n";
-            std::_Exit(exit_failed);
-          }
-        }) {}
-
-  ~watchdog() {
-    {
-      std::lock_guard<std::mutex> guard{mx_};
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
-private:
-  std::mutex mx_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
 
 /// Applies --port and --bind over the configuration.
 int apply_options(const cli_args& args, settings& cfg) {
@@ -204,7 +173,10 @@ int cmd_serve(const cli_args& args) {
             << " ms)\n";
   // Two drains, one after the other: the HTTP front door's, the remote
   // sessions'.
-  watchdog guard{2 * bound + serve_watchdog_margin};
+  watchdog guard{2 * bound + cfg->serve_stop_margin_ms(), "serve", "shutdown",
+                 exit_failed,
+                 " (writes not yet persisted stay dirty in Redis for the "
+                 "reconciler)"};
   (*front)->stop(bound);
   auto report = (*server)->stop(bound);
   (*server).reset();

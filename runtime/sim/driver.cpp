@@ -4,6 +4,13 @@
 // sends one request, and the reply handler records the latency and sends
 // the next. `counters` outlives the drivers (the caller waits for
 // drivers_done before destroying it).
+//
+// A driver has one steady operation in flight at a time. It is sent
+// without a CAF timeout (CAF 0.17.6 keeps every request timeout in its
+// shared clock until it expires: a cost of the caller that would be
+// counted against the engine); instead a watchdog tick, one per op_timeout
+// per driver, fails the operation in flight when it is older than
+// op_timeout (counted as a timeout error), and its late reply is dropped.
 #include "runtime/sim/driver.hpp"
 
 #include <deque>
@@ -56,6 +63,14 @@ struct driver_state {
   size_t next_session = 0;
   clock::time_point deadline;
   bool steady_over = false;
+  /// The steady operation in flight (one at a time), for the watchdog:
+  /// its number, start, kind, session and patch (writes only).
+  uint64_t op_id = 0;
+  bool op_open = false;
+  clock::time_point op_start;
+  sim_op_kind op_kind = sim_op_kind::set;
+  size_t op_session = 0;
+  std::vector<written_field> op_writes;
   static inline const char* name = "authstore.sim_driver";
 };
 
@@ -79,58 +94,90 @@ void record(driver_pointer self, sim_op_kind kind, clock::time_point start,
   }
 }
 
+/// The reply (or error) of operation `id` arrived: false when the
+/// watchdog failed it already.
+bool take_op(driver_pointer self, uint64_t id) {
+  auto& st = self->state;
+  if (!st.op_open || st.op_id != id)
+    return false;
+  st.op_open = false;
+  return true;
+}
+
+/// Ends the operation in flight with `err` (nullptr: success).
+void finish_op(driver_pointer self, const caf::error* err) {
+  auto& st = self->state;
+  record(self, st.op_kind, st.op_start, err);
+  if (st.op_kind == sim_op_kind::set)
+    st.sessions[st.op_session].on_write_result(st.op_writes, err == nullptr);
+  st.op_writes.clear();
+}
+
+/// The watchdog: fails the operation in flight once it is older than
+/// op_timeout, then looks again when the next one could be.
+void watch(driver_pointer self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  auto wait = st.plan.op_timeout;
+  if (st.op_open) {
+    auto age = now - st.op_start;
+    if (age >= st.plan.op_timeout) {
+      auto err = make_error(errc::timeout, "sim: no answer within op_timeout");
+      take_op(self, st.op_id);
+      finish_op(self, &err);
+      next(self);
+    } else {
+      wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+               st.plan.op_timeout - age)
+             + std::chrono::milliseconds{1};
+    }
+  }
+  if (!st.steady_over || st.op_open)
+    self->delayed_send(self, wait, caf::atom("watch"));
+}
+
 /// Sends `op` for session `idx`; the reply handler continues the loop.
 void run(driver_pointer self, size_t idx, sim_op op) {
   auto& st = self->state;
-  auto start = clock::now();
-  auto timeout = st.plan.op_timeout;
+  auto id = ++st.op_id;
+  st.op_open = true;
+  st.op_start = clock::now();
+  st.op_kind = op.kind;
+  st.op_session = idx;
   auto& sid = st.sessions[idx].id();
+  auto on_ok = [self, id] {
+    if (!take_op(self, id))
+      return;
+    finish_op(self, nullptr);
+    next(self);
+  };
+  auto on_error = [self, id](caf::error& err) {
+    if (!take_op(self, id))
+      return;
+    finish_op(self, &err);
+    next(self);
+  };
   switch (op.kind) {
     case sim_op_kind::set: {
-      auto writes = std::make_shared<patch>(op.writes);
-      self->state.counters->fields_written.fetch_add(writes->writes.size(),
-                                                     std::memory_order_relaxed);
+      st.counters->fields_written.fetch_add(op.writes.writes.size(),
+                                            std::memory_order_relaxed);
+      // The model keeps fields and value hashes, not a copy of the values.
+      st.op_writes = model_of(op.writes);
       self
-        ->request(st.router, timeout, set_atom::value, sid,
+        ->request(st.router, caf::infinite, set_atom::value, sid,
                   std::move(op.writes))
-        .then(
-          [=](uint64_t) {
-            record(self, sim_op_kind::set, start, nullptr);
-            self->state.sessions[idx].on_write_result(*writes, true);
-            next(self);
-          },
-          [=](caf::error& err) {
-            record(self, sim_op_kind::set, start, &err);
-            self->state.sessions[idx].on_write_result(*writes, false);
-            next(self);
-          });
+        .then([on_ok](uint64_t) { on_ok(); }, on_error);
       break;
     }
     case sim_op_kind::get_creds:
-      self->request(st.router, timeout, get_creds_atom::value, sid)
-        .then(
-          [=](const creds_reply&) {
-            record(self, sim_op_kind::get_creds, start, nullptr);
-            next(self);
-          },
-          [=](caf::error& err) {
-            record(self, sim_op_kind::get_creds, start, &err);
-            next(self);
-          });
+      self->request(st.router, caf::infinite, get_creds_atom::value, sid)
+        .then([on_ok](const creds_reply&) { on_ok(); }, on_error);
       break;
     case sim_op_kind::get_keys:
       self
-        ->request(st.router, timeout, get_keys_atom::value, sid, op.type,
+        ->request(st.router, caf::infinite, get_keys_atom::value, sid, op.type,
                   op.ids)
-        .then(
-          [=](const keys_reply&) {
-            record(self, sim_op_kind::get_keys, start, nullptr);
-            next(self);
-          },
-          [=](caf::error& err) {
-            record(self, sim_op_kind::get_keys, start, &err);
-            next(self);
-          });
+        .then([on_ok](const keys_reply&) { on_ok(); }, on_error);
       break;
   }
 }
@@ -261,8 +308,14 @@ caf::behavior driver_impl(driver_pointer self, sim_plan plan,
   }
   st.deadline = clock::now() + plan.duration;
   self->send(self, caf::atom("go"));
+  self->delayed_send(self, plan.op_timeout, caf::atom("watch"));
   return {
-    [=](caf::atom_value) { next(self); },
+    [=](caf::atom_value a) {
+      if (a == caf::atom("watch"))
+        watch(self);
+      else
+        next(self);
+    },
   };
 }
 

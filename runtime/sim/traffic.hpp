@@ -54,6 +54,17 @@ struct expected_field {
 /// Hash used to compare stored values with expectations.
 uint64_t value_hash(const std::string& value);
 
+/// What the model keeps of one write of a patch in flight: the field, and
+/// the hash of its value (0 for an erase) -- not the value itself.
+struct written_field {
+  std::string field;
+  bool erase = false;
+  uint64_t value_hash = 0;
+};
+
+/// The model's view of `p` (taken before the patch is sent).
+std::vector<written_field> model_of(const patch& p);
+
 class sim_session {
 public:
   sim_session(std::string sid, uint64_t seed);
@@ -68,6 +79,8 @@ public:
 
   /// Records the outcome of a write (acknowledged or failed).
   void on_write_result(const patch& p, bool acknowledged);
+  void on_write_result(const std::vector<written_field>& writes,
+                       bool acknowledged);
 
   /// Expected state of every field ever written.
   const std::unordered_map<std::string, expected_field>& expected() const {

@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <thread>
@@ -332,5 +333,204 @@ TEST_CASE("the simulator with a cold store forced open for 3 s drains its "
   CHECK(report["cold_store"]["drained"] == true);
   // The forced-open period left work for the reconciler.
   CHECK(report["cold_store"]["reconciler_ticks_cold_open"].get<int>() > 0);
+  CHECK(mongo.errors().empty());
+}
+
+namespace {
+
+/// How one `authstore` CLI run ended: its exit code, its stdout and stderr,
+/// and the milliseconds from its first output (the answer, or the log line
+/// that comes with it) to its exit.
+struct cli_exit {
+  int code = -1;
+  std::string out;
+  std::string err;
+  int64_t answer_to_exit_ms = -1;
+};
+
+/// Runs `authstore ARGS...` with `input` on stdin and the test's environment
+/// minus AUTHSTORE_* plus `env`; kills it after `bound` (code -1).
+cli_exit run_cli_timed(std::vector<std::string> args,
+                       std::vector<std::string> env, const std::string& input,
+                       std::chrono::milliseconds bound) {
+  static int n = 0;
+  auto in_path = "/tmp/authstore-cli-exit-e2e-" + std::to_string(::getpid())
+                 + "-" + std::to_string(n++) + ".in";
+  {
+    std::ofstream f{in_path};
+    f << input;
+  }
+  const char* bin = std::getenv("AUTHSTORE_BINARY");
+  REQUIRE(bin != nullptr);
+  std::vector<std::string> argv_s = {bin};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "AUTHSTORE_", 10) != 0)
+      env_s.emplace_back(*e);
+  env_s.insert(env_s.end(), env.begin(), env.end());
+  auto ptrs = [](std::vector<std::string>& xs) {
+    std::vector<char*> result;
+    for (auto& x : xs)
+      result.push_back(x.data());
+    result.push_back(nullptr);
+    return result;
+  };
+  auto argv = ptrs(argv_s);
+  auto envp = ptrs(env_s);
+  int out_pipe[2], err_pipe[2];
+  REQUIRE(::pipe(out_pipe) == 0);
+  REQUIRE(::pipe(err_pipe) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int in = ::open(in_path.c_str(), O_RDONLY);
+    if (in < 0)
+      ::_exit(127);
+    ::dup2(in, 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  cli_exit result;
+  auto deadline = std_clock::now() + bound;
+  std_clock::time_point answered{};
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  for (;;) {
+    int status = 0;
+    if (open_fds == 0 && ::waitpid(pid, &status, WNOHANG) == pid) {
+      result.code
+        = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      if (answered != std_clock::time_point{})
+        result.answer_to_exit_ms = ms_since(answered);
+      break;
+    }
+    if (std_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      break;
+    }
+    if (open_fds == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+      continue;
+    }
+    if (::poll(fds, 2, 10) <= 0)
+      continue;
+    for (int k = 0; k < 2; ++k) {
+      if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP)))
+        continue;
+      char buf[4096];
+      auto got = ::read(fds[k].fd, buf, sizeof buf);
+      if (got <= 0) { // closed: the child is exiting
+        ::close(fds[k].fd);
+        fds[k].fd = -1;
+        --open_fds;
+        continue;
+      }
+      if (answered == std_clock::time_point{})
+        answered = std_clock::now();
+      sinks[k]->append(buf, static_cast<size_t>(got));
+    }
+  }
+  for (auto& fd : fds)
+    if (fd.fd >= 0)
+      ::close(fd.fd);
+  ::unlink(in_path.c_str());
+  return result;
+}
+
+} // namespace
+
+TEST_CASE("authstore set exits within cli.exit-timeout-ms of its answer while "
+          "the cold store hangs, and the write reaches MongoDB through the "
+          "next node's reconciler",
+          "[e2e][outbox][invariant-1][shutdown]") {
+  auto redis = start_redis();
+  raw_redis raw{redis->port()};
+  mini_mongod mongo;
+  REQUIRE(mongo.port() != 0);
+  // One entry per variable (execve keeps duplicates; which one wins is
+  // not ours to guess).
+  auto with = [](std::vector<std::string> env, const std::string& key,
+                 const std::string& value) {
+    env.erase(std::remove_if(env.begin(), env.end(),
+                             [&](const std::string& e) {
+                               return e.rfind(key + "=", 0) == 0;
+                             }),
+              env.end());
+    env.push_back(key + "=" + value);
+    return env;
+  };
+  auto env = with(outbox_env(mongo), "AUTHSTORE_REDIS_URL", redis->url());
+  env = with(env, "AUTHSTORE_CLI_EXIT_TIMEOUT_MS", "2000");
+  // A wire server that answers nothing: persist calls hang until libmongoc's
+  // socket timeout, far past the exit bound (the cold call timeout is 2 s,
+  // the persist chain has three calls and retries).
+  env = with(env, "AUTHSTORE_MONGODB_URI",
+             mongo.uri("serverSelectionTimeoutMS=20000&connectTimeoutMS="
+                       "20000&socketTimeoutMS=20000"));
+  env = with(env, "AUTHSTORE_COLD_CALL_TIMEOUT_MS", "20000");
+  std::vector<std::string> sids;
+  for (int i = 0; i < 3; ++i)
+    sids.push_back(unique_sid("cliexit"));
+  // Known to Redis first, while the wire server answers (a write to a
+  // session Redis has no trace of asks the cold store whether it exists).
+  for (const auto& sid : sids) {
+    auto r
+      = run_cli_timed({"set", sid}, env, R"({"creds":{"me":{"id":"0"}}})", 30s);
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+  }
+  // (A CLI process may exit before its persist finished: such writes stay
+  // dirty too; the reconciler below takes them with the rest.)
+  mongo.pause(); // the cold store's answers are gone from here on
+  std::vector<std::string> acked; // the second set's answers
+  for (size_t i = 0; i < sids.size(); ++i) {
+    auto r = run_cli_timed({"set", sids[i]}, env,
+                           R"({"creds":{"me":{"id":")" + std::to_string(i + 1)
+                             + R"("}},"keys":{"pre-key":{"1":"\"k\""}}})",
+                           30s);
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    acked.push_back(r.out);
+    // The answer came from Redis; the exit waited at most the bound for
+    // the persist the hung cold store never finishes (slack: process exit).
+    CHECK(r.answer_to_exit_ms >= 0);
+    CHECK(r.answer_to_exit_ms <= 2500);
+  }
+  // Acknowledged, not persisted: all three still dirty in Redis.
+  CHECK(backlog(raw) == static_cast<long long>(sids.size()));
+  // A session Redis has no trace of: its read-through reaches the hung
+  // wire server and the cold worker blocks in libmongoc (socket timeout
+  // 20 s). The caller gets the cold store's error after the call timeout
+  // (1 s here); the process must still exit within the bound after it.
+  auto short_call = with(env, "AUTHSTORE_COLD_CALL_TIMEOUT_MS", "1000");
+  auto r = run_cli_timed({"get", unique_sid("cliexit-untraced")}, short_call,
+                         "", 60s);
+  INFO(r.out << r.err);
+  CHECK(r.code == 1);
+  // An error, never "not found" (invariant 4).
+  CHECK(r.err.find("authstore get: timeout: the session is not in Redis")
+        != std::string::npos);
+  CHECK(r.answer_to_exit_ms >= 0);
+  CHECK(r.answer_to_exit_ms <= 2500);
+  // The node restarts with a cold store that answers again: its reconciler
+  // persists every one; nothing is lost.
+  mongo.resume();
+  auto next = serve_process::start(redis->url(), {}, outbox_env(mongo));
+  REQUIRE(next);
+  REQUIRE(wait_until([&] { return backlog(raw) == 0; }, 30s));
+  require_wire_equals_hot(raw, mongo, sids);
+  for (size_t i = 0; i < sids.size(); ++i)
+    CHECK(acked[i]
+          == "{\"version\":" + std::to_string(read_hot(raw, sids[i]).version)
+               + "}\n");
   CHECK(mongo.errors().empty());
 }

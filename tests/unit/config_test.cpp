@@ -316,7 +316,8 @@ TEST_CASE("every setting has a typed accessor returning its unit, and the "
         == "--session.request-timeout-ms");
   CHECK(s->source(setting_id::redis_pool_size) == "default");
   const auto& specs = setting_specs();
-  REQUIRE(specs.size() == static_cast<size_t>(setting_id::remote_tls_ca) + 1);
+  REQUIRE(specs.size()
+          == static_cast<size_t>(setting_id::serve_stop_margin_ms) + 1);
   CHECK(std::string{specs[static_cast<size_t>(setting_id::redis_url)].key}
         == "redis.url");
   for (const auto& spec : specs) {

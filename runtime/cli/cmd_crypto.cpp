@@ -205,7 +205,7 @@ int cmd_rekey(const cli_args& args) {
     auto reply
       = run_one(conn, redis_layout::scan_sessions(cursor, scan_batch));
     auto page = reply ? redis_layout::parse_scan_sessions(*reply)
-                      : outcome<redis_layout::scan_page>{reply.error()};
+                      : outcome<session_page>{reply.error()};
     if (!page)
       return report_failure("rekey", page.error());
     cursor = page->cursor;

@@ -93,8 +93,7 @@ void write_plan(sweeper_pointer self, const std::string& sid,
 
 void rekey_one(sweeper_pointer self, const std::string& sid) {
   const auto& cfg = self->state.cfg;
-  ask(self,
-      redis_layout::read_session(sid, cfg.max_fields, cfg.max_bytes),
+  ask(self, redis_layout::read_session(sid, cfg.max_fields, cfg.max_bytes),
       [self, sid](redis_reply& r) {
         auto snap = redis_layout::parse_read_session(r);
         if (!snap) {
@@ -122,8 +121,7 @@ void next_session(sweeper_pointer self) {
 
 void on_tick(sweeper_pointer self) {
   ask(self,
-      redis_layout::scan_sessions(self->state.cursor,
-                                       self->state.cfg.per_tick),
+      redis_layout::scan_sessions(self->state.cursor, self->state.cfg.per_tick),
       [self](redis_reply& r) {
         auto page = redis_layout::parse_scan_sessions(r);
         if (!page)

@@ -156,8 +156,7 @@ struct patch {
   friend bool operator==(const patch& a, const patch& b) {
     return a.writes == b.writes && a.expected_version == b.expected_version
            && a.if_absent == b.if_absent && a.replace == b.replace
-           && a.min_version == b.min_version
-           && a.lease == b.lease;
+           && a.min_version == b.min_version && a.lease == b.lease;
   }
 };
 

@@ -30,9 +30,9 @@ struct sentinel {
   script_answer answer;
 };
 constexpr sentinel sentinels[] = {
-  {-1, 2, script_answer::conflict}, {-2, 1, script_answer::claimed},
-  {-3, 1, script_answer::untraced}, {-4, 1, script_answer::fenced},
-  {-5, 2, script_answer::in_use},   {-6, 2, script_answer::too_many},
+  {-1, 2, script_answer::conflict},  {-2, 1, script_answer::claimed},
+  {-3, 1, script_answer::untraced},  {-4, 1, script_answer::fenced},
+  {-5, 2, script_answer::in_use},    {-6, 2, script_answer::too_many},
   {-7, 3, script_answer::too_large},
 };
 
@@ -115,10 +115,10 @@ redis_request apply_patch(std::string_view sid, const patch& p,
   keys.push_back(client_lease_key(sid));
   std::vector<std::string> a;
   a.reserve(8 + 3 * p.writes.size());
-  a.push_back(p.if_absent                         ? std::string{"absent"}
-              : p.expected_version == any_version ? std::string{}
-                                                  : std::to_string(
-                                                    p.expected_version));
+  a.push_back(p.if_absent ? std::string{"absent"}
+              : p.expected_version == any_version
+                ? std::string{}
+                : std::to_string(p.expected_version));
   a.push_back(std::to_string(opts.expire_at_ms));
   a.push_back(std::to_string(opts.now_ms));
   a.emplace_back(sid);

@@ -202,8 +202,7 @@ int cmd_rekey(const cli_args& args) {
   auto start = std::chrono::steady_clock::now();
   std::string cursor = "0";
   do {
-    auto reply
-      = run_one(conn, redis_layout::scan_sessions(cursor, scan_batch));
+    auto reply = run_one(conn, redis_layout::scan_sessions(cursor, scan_batch));
     auto page = reply ? redis_layout::parse_scan_sessions(*reply)
                       : outcome<session_page>{reply.error()};
     if (!page)

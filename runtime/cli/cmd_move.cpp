@@ -26,8 +26,7 @@ int policy_of(const char* cmd, const cli_args& args, existing_policy& out) {
 
 int no_positional(const char* cmd, const cli_args& args) {
   if (!args.positional.empty())
-    return usage_error(cmd, "unexpected argument '" + args.positional[0]
-                              + "'");
+    return usage_error(cmd, "unexpected argument '" + args.positional[0] + "'");
   return exit_ok;
 }
 
@@ -79,8 +78,8 @@ int cmd_import(const cli_args& args) {
   auto report = printer(cmd, meter);
   auto t = one ? import_folder(*store, args.get("folder", ""), sid, policy,
                                meter, report)
-               : import_folders(*store, args.get("folders", ""), policy,
-                                meter, report);
+               : import_folders(*store, args.get("folders", ""), policy, meter,
+                                report);
   return finish(cmd, meter, t, "imported", "unchanged (exist, --if-absent)");
 }
 

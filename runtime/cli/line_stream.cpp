@@ -97,9 +97,8 @@ outcome<bool> line_writer::write(const std::string& line) {
     return true;
   };
   if (!put(line.data(), line.size()) || !put("\n", 1))
-    return failure{errc::internal,
-                   "cannot write " + impl_->path + ": "
-                     + gz_message(impl_->gz)};
+    return failure{errc::internal, "cannot write " + impl_->path + ": "
+                                     + gz_message(impl_->gz)};
   return true;
 }
 
@@ -141,7 +140,8 @@ line_reader::~line_reader() {
     gzclose(impl_->gz);
 }
 
-outcome<std::unique_ptr<line_reader>> line_reader::open(const std::string& path) {
+outcome<std::unique_ptr<line_reader>>
+line_reader::open(const std::string& path) {
   auto x = std::make_unique<impl>();
   x->path = path;
   int in = path == "-" ? ::dup(STDIN_FILENO)
@@ -178,9 +178,9 @@ outcome<bool> line_reader::next(std::string& line, size_t max_bytes) {
   };
   auto done = [&]() -> outcome<bool> {
     if (too_long)
-      return failure{errc::value_too_large,
-                     "a line longer than " + std::to_string(max_bytes)
-                       + " bytes: skipped"};
+      return failure{errc::value_too_large, "a line longer than "
+                                              + std::to_string(max_bytes)
+                                              + " bytes: skipped"};
     return true;
   };
   for (;;) {
@@ -207,8 +207,9 @@ outcome<bool> line_reader::next(std::string& line, size_t max_bytes) {
     int code = Z_OK;
     gzerror(x.gz, &code);
     if (code == Z_BUF_ERROR) // zlib: the stream ended before its end
-      return failure{errc::internal, x.path + ": the gzip stream ends early "
-                                              "(a truncated file?)"};
+      return failure{errc::internal, x.path
+                                       + ": the gzip stream ends early "
+                                         "(a truncated file?)"};
     if (code != Z_OK)
       return failure{errc::internal,
                      "cannot read " + x.path + ": " + gz_message(x.gz)};

@@ -85,7 +85,6 @@ move_tally dump_sessions(session_store& store, line_writer& out,
 /// session is no error (invariant 4: "not found" is a result): `found` is
 /// set false and nothing is written.
 outcome<size_t> export_session(session_store& store, const std::string& sid,
-                               const std::string& dir, bool force,
-                               bool& found);
+                               const std::string& dir, bool force, bool& found);
 
 } // namespace authstore

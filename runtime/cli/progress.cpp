@@ -30,8 +30,8 @@ double progress_meter::elapsed_s() const {
   return std::chrono::duration<double>(clock::now() - start_).count();
 }
 
-void progress_meter::update(const move_tally& t, uint64_t total,
-                            uint64_t bytes, uint64_t bytes_total) {
+void progress_meter::update(const move_tally& t, uint64_t total, uint64_t bytes,
+                            uint64_t bytes_total) {
   if (!enabled_)
     return;
   auto now = clock::now();

@@ -231,7 +231,7 @@ outcome<session_snapshot> engine::read_session(const std::string& sid) {
 }
 
 outcome<session_page> engine::list_sessions(const std::string& cursor,
-                                        uint32_t count) {
+                                            uint32_t count) {
   return impl_->call<session_page>(list_sessions_atom::value, cursor, count);
 }
 

@@ -93,7 +93,7 @@ outcome<session_snapshot> remote_client::read_session(const std::string& sid) {
 }
 
 outcome<session_page> remote_client::list_sessions(const std::string& cursor,
-                                        uint32_t count) {
+                                                   uint32_t count) {
   return impl_->call<session_page>(list_sessions_atom::value, cursor, count);
 }
 

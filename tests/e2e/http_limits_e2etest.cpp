@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/metrics_sample.hpp"
+#include "tests/mongowire/mini_mongod.hpp"
 #include "tests/polling.hpp"
 
 using namespace http_test;
@@ -333,13 +334,17 @@ TEST_CASE("Redis paused: 503 hot_unavailable, never 404; a write says it "
 TEST_CASE("a cold store that hangs gives 504 timeout; one that is down "
           "gives 503 cold_unavailable; an unknown session is never 404",
           "[http][faults][invariant-4]") {
-  SECTION("hanging (a silent listener: no real MongoDB here)") {
-    silent_listener mongo;
+  // serve checks its cold store before it listens (issue #15: an
+  // unreachable one is exit 2), so the store is up at start and fails after:
+  // mini_mongod, a MongoDB wire server in Python (no real MongoDB here).
+  SECTION("hanging (mini_mongod SIGSTOPped after serve started)") {
+    authstore::test::mini_mongod mongo;
+    REQUIRE(mongo.port() != 0);
     auto node = start_api_node(
       {"--mongodb.uri",
-       "mongodb://127.0.0.1:" + std::to_string(mongo.port)
-         + "/?serverSelectionTimeoutMS=20000&connectTimeoutMS=20000",
+       mongo.uri("serverSelectionTimeoutMS=20000&connectTimeoutMS=20000"),
        "--cold.call-timeout-ms", "500"});
+    mongo.pause();
     auto c = node.connect();
     auto r = call(*c, "GET", "/v1/sessions/cold-1/creds");
     CHECK(r.status == 504);
@@ -350,9 +355,12 @@ TEST_CASE("a cold store that hangs gives 504 timeout; one that is down "
     CHECK(w.status == 504);
     CHECK(body_of(w)["may_have_applied"] == true);
   }
-  SECTION("down (a closed port)") {
+  SECTION("down (mini_mongod killed after serve started)") {
+    authstore::test::mini_mongod mongo;
+    REQUIRE(mongo.port() != 0);
     auto node = start_api_node(
-      {"--mongodb.uri", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200"});
+      {"--mongodb.uri", mongo.uri("serverSelectionTimeoutMS=200")});
+    mongo.kill();
     auto c = node.connect();
     auto r = call(*c, "GET", "/v1/sessions/cold-3/creds");
     CHECK(r.status == 503);

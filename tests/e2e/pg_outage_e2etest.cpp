@@ -209,7 +209,7 @@ TEST_CASE("PostgreSQL stopped for 30 s and then killed under steady writes "
        << after_p99 << " ms; outage/healthy = " << during / healthy
        << " (the issue's target: <= 1.2; not asserted, see the top)");
   CHECK(during < 300.0); // the hot path never waited on the cold store
-  CHECK(open_a == 2); // open (not only half-open probes)
+  CHECK(open_a == 2);    // open (not only half-open probes)
   CHECK(open_b == 2);
   CHECK(dirty_during > 0);
   CHECK(b_dirty > 0); // B really died with unpersisted writes

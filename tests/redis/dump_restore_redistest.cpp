@@ -150,8 +150,8 @@ TEST_CASE("dump and restore of 1000 simulated sessions into an empty "
   CHECK(list_files(tmp.path).size() == 1);
 
   auto dst = start_engine(db_url(*server, 1));
-  auto restored
-    = restore_from(*dst, tmp.path + "/all.jsonl.gz", existing_policy::refuse, r);
+  auto restored = restore_from(*dst, tmp.path + "/all.jsonl.gz",
+                               existing_policy::refuse, r);
   CHECK(restored.imported == n - 2);
   CHECK(restored.failed == 0);
   CHECK(restored.keys == dumped.keys);
@@ -197,7 +197,8 @@ TEST_CASE("restore into an empty Redis and cold store: the cold store gets "
   REQUIRE(dump_to(*src, tmp.path + "/d.jsonl", false, r).imported == 40);
   auto ctl = std::make_shared<testing::fake_cold_control>();
   auto dst = start_fake_cold_engine(db_url(*server, 2), ctl);
-  auto t = restore_from(*dst, tmp.path + "/d.jsonl", existing_policy::refuse, r);
+  auto t
+    = restore_from(*dst, tmp.path + "/d.jsonl", existing_policy::refuse, r);
   INFO(r.all());
   CHECK(t.imported == 40);
   raw_redis a{db_endpoint(*server, 0)};

@@ -290,14 +290,14 @@ TEST_CASE("apply_patch 'absent' writes only where no live session is: "
   using fields = std::map<std::string, std::string>;
   // None: created at version 1.
   auto s = db.session();
-  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
-                         {"absent", "0", "1", s.sid, "0", "0", "s", "c:me",
-                          "1"}))
+  CHECK(items_of(db.call(
+          redis_script::apply_patch, write_keys(s),
+          unleased({"absent", "0", "1", s.sid, "0", "0", "s", "c:me", "1"})))
         == std::vector<std::string>{"1"});
   // Live: a conflict naming its version, and nothing written.
   auto again = db.call(redis_script::apply_patch, write_keys(s),
-                       {"absent", "0", "1", s.sid, "0", "0", "s", "c:me",
-                        "2", "s", "k:pre-key/1", "3"});
+                       unleased({"absent", "0", "1", s.sid, "0", "0", "s",
+                                 "c:me", "2", "s", "k:pre-key/1", "3"}));
   CHECK(items_of(again) == std::vector<std::string>{"-1", "1"});
   CHECK(redis_layout::parse_apply_patch(again).error().code
         == errc::version_conflict);
@@ -306,16 +306,17 @@ TEST_CASE("apply_patch 'absent' writes only where no live session is: "
   // A tombstone is no session: written, its versions continued.
   auto t = db.session();
   db.raw.command({"HSET", t.m, "v", "8", "d", "1"});
-  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(t),
-                         {"absent", "0", "1", t.sid, "0", "0", "s", "c:me",
-                          "1"}))
+  CHECK(items_of(db.call(
+          redis_script::apply_patch, write_keys(t),
+          unleased({"absent", "0", "1", t.sid, "0", "0", "s", "c:me", "1"})))
         == std::vector<std::string>{"9"});
   CHECK(db.hash(t.m) == fields{{"v", "9"}});
   // An expected version 0 is not the same: the tombstone is at 8.
   auto u = db.session();
   db.raw.command({"HSET", u.m, "v", "8", "d", "1"});
-  CHECK(items_of(db.call(redis_script::apply_patch, write_keys(u),
-                         {"0", "0", "1", u.sid, "0", "0", "s", "c:me", "1"}))
+  CHECK(items_of(
+          db.call(redis_script::apply_patch, write_keys(u),
+                  unleased({"0", "0", "1", u.sid, "0", "0", "s", "c:me", "1"})))
         == std::vector<std::string>{"-1", "8"});
 }
 
@@ -331,8 +332,8 @@ TEST_CASE("apply_patch replace drops the old state in the same call, "
                {{"c:old", "3"}, {"k:pre-key/1", "2"}}});
   db.raw.command({"SET", s.fields, "2"});
   auto r = db.call(redis_script::apply_patch, write_keys(s),
-                   {"", "0", "7", s.sid, "1", "0", "!", "1", "0", //
-                    "s", "c:me", "9", "s", "k:pre-key/9", "Z"});
+                   unleased({"", "0", "7", s.sid, "1", "0", "!", "1", "0", //
+                             "s", "c:me", "9", "s", "k:pre-key/9", "Z"}));
   // The delete took 4, the writes 5.
   CHECK(items_of(r) == std::vector<std::string>{"5"});
   CHECK(db.hash(s.m) == fields{{"v", "5"}});
@@ -348,8 +349,8 @@ TEST_CASE("apply_patch replace drops the old state in the same call, "
   // A replace over nothing, untracked: a plain create at 1.
   auto t = db.session();
   CHECK(items_of(db.call(redis_script::apply_patch, write_keys(t),
-                         {"", "0", "7", t.sid, "0", "0", "!", "1", "0", "s",
-                          "c:me", "1"}))
+                         unleased({"", "0", "7", t.sid, "0", "0", "!", "1", "0",
+                                   "s", "c:me", "1"})))
         == std::vector<std::string>{"1"});
   CHECK_FALSE(db.exists(t.o));
   // Over a tombstone, tracked: the erase mark at the next version, as a
@@ -357,8 +358,8 @@ TEST_CASE("apply_patch replace drops the old state in the same call, "
   auto u = db.session();
   db.raw.command({"HSET", u.m, "v", "6", "d", "1"});
   CHECK(items_of(db.call(redis_script::apply_patch, write_keys(u),
-                         {"", "0", "7", u.sid, "1", "0", "!", "1", "0", "s",
-                          "c:me", "1"}))
+                         unleased({"", "0", "7", u.sid, "1", "0", "!", "1", "0",
+                                   "s", "c:me", "1"})))
         == std::vector<std::string>{"8"});
   CHECK(db.hash(u.o) == fields{{"!erase", "7"}, {"c:me", "8"}});
   CHECK(db.hash(u.m) == fields{{"v", "8"}});
@@ -369,19 +370,19 @@ TEST_CASE("apply_patch min version raises the new version, never lowers it",
   lua_redis db{lua_database::session_scripts};
   auto s = db.session();
   CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
-                         {"absent", "0", "1", s.sid, "1", "0", "!", "0", "42",
-                          "s", "c:me", "1"}))
+                         unleased({"absent", "0", "1", s.sid, "1", "0", "!",
+                                   "0", "42", "s", "c:me", "1"})))
         == std::vector<std::string>{"42"});
   CHECK(db.hash(s.o).at("c:me") == "42");
   // Below the next version: the next version.
   CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
-                         {"", "0", "1", s.sid, "1", "0", "!", "0", "10", "s",
-                          "c:me", "2"}))
+                         unleased({"", "0", "1", s.sid, "1", "0", "!", "0",
+                                   "10", "s", "c:me", "2"})))
         == std::vector<std::string>{"43"});
   // With replace: above the delete's version too.
   CHECK(items_of(db.call(redis_script::apply_patch, write_keys(s),
-                         {"", "0", "1", s.sid, "1", "0", "!", "1", "44", "s",
-                          "c:me", "3"}))
+                         unleased({"", "0", "1", s.sid, "1", "0", "!", "1",
+                                   "44", "s", "c:me", "3"})))
         == std::vector<std::string>{"45"});
   CHECK(db.hash(s.o).at("!erase") == "44");
 }
@@ -391,15 +392,16 @@ TEST_CASE("apply_patch refuses malformed options before its first write",
   lua_redis db{lua_database::session_scripts};
   auto s = db.session();
   db.plant(s, {"2", {{"me", "1"}}});
-  auto bad = db.try_call(redis_script::apply_patch, write_keys(s),
-                         {"", "0", "1", s.sid, "1", "0", "!", "1", "x", "s",
-                          "c:me", "2"});
+  auto bad = db.try_call(
+    redis_script::apply_patch, write_keys(s),
+    unleased({"", "0", "1", s.sid, "1", "0", "!", "1", "x", "s", "c:me", "2"}));
   REQUIRE_FALSE(bad);
   CHECK(bad.error().detail.find("bad options at 7") != std::string::npos);
   // A bad write after the options: named by its own position.
-  auto bad_field = db.try_call(redis_script::apply_patch, write_keys(s),
-                               {"", "0", "1", s.sid, "1", "0", "!", "1", "0",
-                                "s", "c:me", "2", "s", "x:y", "3"});
+  auto bad_field
+    = db.try_call(redis_script::apply_patch, write_keys(s),
+                  unleased({"", "0", "1", s.sid, "1", "0", "!", "1", "0", "s",
+                            "c:me", "2", "s", "x:y", "3"}));
   REQUIRE_FALSE(bad_field);
   CHECK(bad_field.error().detail.find("bad field at 13") != std::string::npos);
   // Replace did not run: the old creds are there, the version is 2.

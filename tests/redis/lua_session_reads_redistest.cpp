@@ -71,7 +71,8 @@ TEST_CASE("read_session refuses a session larger than one patch, by fields "
           "[lua][issue-16]") {
   lua_redis db{lua_database::session_reads};
   auto s = db.session();
-  db.plant(s, {"2", {{"me", "12345"}}, {{"pre-key/1", "1"}, {"pre-key/2", "2"}}});
+  db.plant(s,
+           {"2", {{"me", "12345"}}, {{"pre-key/1", "1"}, {"pre-key/2", "2"}}});
   // Three fields: at most two may be read.
   auto by_count = db.call(redis_script::read_session, {s.m, s.c, s.k},
                           {"0", "2", "100000"});
@@ -84,11 +85,11 @@ TEST_CASE("read_session refuses a session larger than one patch, by fields "
   CHECK(f.error().detail.find("codec.max-writes") != std::string::npos);
   // Bytes as patch::payload_bytes counts them: "c:me" + "12345" = 9,
   // "k:pre-key/1" + "1" = 12, twice: 33.
-  auto fits = db.call(redis_script::read_session, {s.m, s.c, s.k},
-                      {"0", "3", "33"});
+  auto fits
+    = db.call(redis_script::read_session, {s.m, s.c, s.k}, {"0", "3", "33"});
   CHECK(redis_layout::answer_of(fits) == redis_layout::script_answer::payload);
-  auto by_bytes = db.call(redis_script::read_session, {s.m, s.c, s.k},
-                          {"0", "3", "32"});
+  auto by_bytes
+    = db.call(redis_script::read_session, {s.m, s.c, s.k}, {"0", "3", "32"});
   CHECK(items_of(by_bytes) == std::vector<std::string>{"-7", "3", "33"});
   CHECK(redis_layout::parse_read_session(by_bytes).error().code
         == errc::value_too_large);

@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <functional>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <sys/stat.h>
@@ -45,8 +45,9 @@ TEST_CASE("a folder Baileys wrote reads as one patch: creds fields and "
   // Each key value is its file's text, byte for byte (the v7 form is what
   // the codec writes).
   CHECK(keys.at("k:pre-key/1") == files.at("pre-key-1.json"));
-  CHECK(keys.at("k:sender-key/120363000000000001@g.us::15550001111::12")
-        == files.at("sender-key-120363000000000001@g.us--15550001111--12.json"));
+  CHECK(
+    keys.at("k:sender-key/120363000000000001@g.us::15550001111::12")
+    == files.at("sender-key-120363000000000001@g.us--15550001111--12.json"));
   CHECK(keys.at("k:app-state-sync-key/AAAAAFoc")
         == files.at("app-state-sync-key-AAAAAFoc.json"));
   CHECK(keys.size() == files.size() - 1);
@@ -78,11 +79,12 @@ TEST_CASE("a pre-rc.4 folder (number-array Buffers, Uint8Array objects) "
 }
 
 TEST_CASE("files of unknown key types pass through", "[baileys-folder]"
-          "[issue-16]") {
+                                                     "[issue-16]") {
   temp_dir tmp;
   auto dir = tmp.path + "/s";
   copy_fixture_folder("baileys-v7", "bob", dir);
-  write_file(dir + "/new-type-abc_1.json", R"({"x":{"type":"Buffer","data":[1]}})");
+  write_file(dir + "/new-type-abc_1.json",
+             R"({"x":{"type":"Buffer","data":[1]}})");
   auto read = read_baileys_folder(dir, patch_limits{});
   INFO(read_error(read));
   REQUIRE(read);
@@ -108,7 +110,8 @@ TEST_CASE("a hostile or broken folder is refused whole, naming the file and "
     const char* reason;
   };
   const std::vector<hostile> cases = {
-    {"invalid JSON", [](auto& d) { write_file(d + "/pre-key-9.json", "{\"a\":"); },
+    {"invalid JSON",
+     [](auto& d) { write_file(d + "/pre-key-9.json", "{\"a\":"); },
      "pre-key-9.json", "invalid_argument"},
     {"a truncated file",
      [](auto& d) {
@@ -137,12 +140,14 @@ TEST_CASE("a hostile or broken folder is refused whole, naming the file and "
      },
      "pre-key-78.json", "symbolic link"},
     {"a FIFO",
-     [](auto& d) { REQUIRE(::mkfifo((d + "/pre-key-79.json").c_str(), 0600) == 0); },
+     [](auto& d) {
+       REQUIRE(::mkfifo((d + "/pre-key-79.json").c_str(), 0600) == 0);
+     },
      "pre-key-79.json", "FIFO"},
     {"a 100 MB file",
      [](auto& d) {
-       int fd = ::open((d + "/session-1.0.json").c_str(),
-                       O_WRONLY | O_CREAT, 0600);
+       int fd
+         = ::open((d + "/session-1.0.json").c_str(), O_WRONLY | O_CREAT, 0600);
        REQUIRE(fd >= 0);
        REQUIRE(::ftruncate(fd, 100 << 20) == 0); // sparse: no 100 MB written
        ::close(fd);
@@ -158,7 +163,9 @@ TEST_CASE("a hostile or broken folder is refused whole, naming the file and "
      [](auto& d) { write_file(d + "/pre-key-80.json", "null"); },
      "pre-key-80.json", "holds null"},
     {"a folder inside",
-     [](auto& d) { REQUIRE(::mkdir((d + "/pre-key-81.json").c_str(), 0700) == 0); },
+     [](auto& d) {
+       REQUIRE(::mkdir((d + "/pre-key-81.json").c_str(), 0700) == 0);
+     },
      "pre-key-81.json", "folder inside"},
     {"no creds.json", [](auto& d) { ::unlink((d + "/creds.json").c_str()); },
      "creds.json", "missing"},
@@ -250,9 +257,10 @@ TEST_CASE("an export never leaves a half folder: refused targets and "
           "collisions leave nothing, --force swaps",
           "[baileys-folder][issue-16]") {
   temp_dir tmp;
-  session_snapshot snap{true, 3,
-                        {{"c:me", false, R"({"id":"x"})"},
-                         {"k:pre-key/1", false, R"({"a":1})"}}};
+  session_snapshot snap{
+    true,
+    3,
+    {{"c:me", false, R"({"id":"x"})"}, {"k:pre-key/1", false, R"({"a":1})"}}};
   auto out = tmp.path + "/out";
   REQUIRE(::mkdir(out.c_str(), 0700) == 0);
   write_file(out + "/keep.txt", "mine");
@@ -271,7 +279,8 @@ TEST_CASE("an export never leaves a half folder: refused targets and "
   REQUIRE(::mkdir(empty.c_str(), 0700) == 0);
   CHECK(write_baileys_folder(empty, snap, false));
   // Two ids fixFileName maps to one name: refused, nothing written.
-  session_snapshot clash{true, 3,
+  session_snapshot clash{true,
+                         3,
                          {{"c:me", false, "1"},
                           {"k:session/a:b", false, "1"},
                           {"k:session/a-b", false, "2"}}};

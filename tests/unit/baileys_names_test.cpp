@@ -39,29 +39,24 @@ TEST_CASE("every file name Baileys wrote in the fixtures reads back as the "
           "key it stored, and is written again under the same name",
           "[baileys-names][issue-16]") {
   // The ids as Baileys' code made them (make-fixtures.mjs).
-  const std::map<std::string, std::pair<std::string, std::string>> expected
-    = {
-      {"app-state-sync-key-AAAAAFoc.json",
-       {"app-state-sync-key", "AAAAAFoc"}},
-      {"app-state-sync-version-critical_block.json",
-       {"app-state-sync-version", "critical_block"}},
-      {"device-list-15550002222.json", {"device-list", "15550002222"}},
-      {"lid-mapping-15550002222.json", {"lid-mapping", "15550002222"}},
-      {"lid-mapping-222222222222222_reverse.json",
-       {"lid-mapping", "222222222222222_reverse"}},
-      {"pre-key-1.json", {"pre-key", "1"}},
-      {"sender-key-120363000000000001@g.us--15550001111--12.json",
-       {"sender-key", "120363000000000001@g.us::15550001111::12"}},
-      {"sender-key-memory-120363000000000001@g.us.json",
-       {"sender-key-memory", "120363000000000001@g.us"}},
-      {"session-222222222222222_1.0.json",
-       {"session", "222222222222222_1.0"}},
-      {"tctoken-222222222222222@lid.json",
-       {"tctoken", "222222222222222@lid"}},
-      {"identity-key-15550001111.12.json",
-       {"identity-key", "15550001111.12"}},
-      {"session-15550001111.12.json", {"session", "15550001111.12"}},
-    };
+  const std::map<std::string, std::pair<std::string, std::string>> expected = {
+    {"app-state-sync-key-AAAAAFoc.json", {"app-state-sync-key", "AAAAAFoc"}},
+    {"app-state-sync-version-critical_block.json",
+     {"app-state-sync-version", "critical_block"}},
+    {"device-list-15550002222.json", {"device-list", "15550002222"}},
+    {"lid-mapping-15550002222.json", {"lid-mapping", "15550002222"}},
+    {"lid-mapping-222222222222222_reverse.json",
+     {"lid-mapping", "222222222222222_reverse"}},
+    {"pre-key-1.json", {"pre-key", "1"}},
+    {"sender-key-120363000000000001@g.us--15550001111--12.json",
+     {"sender-key", "120363000000000001@g.us::15550001111::12"}},
+    {"sender-key-memory-120363000000000001@g.us.json",
+     {"sender-key-memory", "120363000000000001@g.us"}},
+    {"session-222222222222222_1.0.json", {"session", "222222222222222_1.0"}},
+    {"tctoken-222222222222222@lid.json", {"tctoken", "222222222222222@lid"}},
+    {"identity-key-15550001111.12.json", {"identity-key", "15550001111.12"}},
+    {"session-15550001111.12.json", {"session", "15550001111.12"}},
+  };
   auto names = fixture_names();
   REQUIRE(names.size() >= 20);
   size_t checked = 0;
@@ -91,8 +86,8 @@ TEST_CASE("Baileys-shaped ids of every known type survive file name and "
                      "status@broadcast"})
     for (auto user : {"15550001111", "111111111111111_1", "0"})
       for (auto device : {"0", "12", "99"})
-        keys.emplace_back("sender-key", std::string{group} + "::" + user
-                                          + "::" + device);
+        keys.emplace_back("sender-key",
+                          std::string{group} + "::" + user + "::" + device);
   // Base64 key ids, including '/' and '+' (bytes 0xff, 0xfb).
   for (auto raw : {std::string{"\0\0\0\0Z\x1c", 6}, std::string{"\xff\xff\xff"},
                    std::string{"\xfb\xef\xbe\xff\x00"}, std::string{"?>?"}})
@@ -103,15 +98,15 @@ TEST_CASE("Baileys-shaped ids of every known type survive file name and "
     keys.emplace_back("session", id);
     keys.emplace_back("identity-key", id);
   }
-  for (auto id : {"critical_block", "critical_unblock_low", "regular_high",
-                  "regular"})
+  for (auto id :
+       {"critical_block", "critical_unblock_low", "regular_high", "regular"})
     keys.emplace_back("app-state-sync-version", id);
   for (auto id : {"15550002222", "222222222222222_reverse"})
     keys.emplace_back("lid-mapping", id);
   keys.emplace_back("device-list", "15550002222");
   keys.emplace_back("sender-key-memory", "120363000000000001@g.us");
-  for (auto id : {"222222222222222@lid", "15550002222@s.whatsapp.net",
-                  "__index"})
+  for (auto id :
+       {"222222222222222@lid", "15550002222@s.whatsapp.net", "__index"})
     keys.emplace_back("tctoken", id);
   for (const auto& [type, id] : keys) {
     auto file = key_file_name(type, id);
@@ -165,16 +160,15 @@ TEST_CASE("a name read back is written under the same name: exhaustive over "
 TEST_CASE("unknown key types pass through: lowercase words are the type, the "
           "id is the rest as written",
           "[baileys-names][issue-16]") {
-  const std::vector<std::tuple<std::string, std::string, std::string>> cases
-    = {
-      {"new-type-123.json", "new-type", "123"},
-      {"bot-123.json", "bot", "123"},
-      {"foo-bar.json", "foo", "bar"},
-      {"foo-bar-baz.json", "foo-bar", "baz"},
-      {"a-b-c-.json", "a-b", "c-"},
-      {"call-token-15550001111--12.json", "call-token", "15550001111--12"},
-      {"thing-a__b.json", "thing", "a__b"},
-    };
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+    {"new-type-123.json", "new-type", "123"},
+    {"bot-123.json", "bot", "123"},
+    {"foo-bar.json", "foo", "bar"},
+    {"foo-bar-baz.json", "foo-bar", "baz"},
+    {"a-b-c-.json", "a-b", "c-"},
+    {"call-token-15550001111--12.json", "call-token", "15550001111--12"},
+    {"thing-a__b.json", "thing", "a__b"},
+  };
   for (const auto& [name, type, id] : cases) {
     INFO(name);
     auto key = parse_key_file_name(name);
@@ -218,7 +212,7 @@ TEST_CASE("names that are no Baileys key file are refused with the reason",
     CHECK(key.error().detail.find(why) != std::string::npos);
   }
   // An id over 256 bytes is no valid id (model.hpp).
-  auto long_id = parse_key_file_name("pre-key-" + std::string(257, '1')
-                                     + ".json");
+  auto long_id
+    = parse_key_file_name("pre-key-" + std::string(257, '1') + ".json");
   REQUIRE_FALSE(long_id);
 }

@@ -52,15 +52,17 @@ TEST_CASE("a dumped session reads back as the same values, byte for byte, "
 
 TEST_CASE("a dump line has creds in Baileys' order and keys grouped by type",
           "[dump-format][issue-16]") {
-  session_snapshot snap{true, 2,
+  session_snapshot snap{true,
+                        2,
                         {{"k:session/b", false, "2"},
                          {"c:me", false, R"({"id":"x"})"},
                          {"k:pre-key/1", false, "1"},
                          {"c:noiseKey", false, "0"},
                          {"k:session/a", false, "3"}}};
-  CHECK(dump_line("s1", snap)
-        == R"({"session":"s1","version":2,"creds":{"noiseKey":0,"me":{"id":"x"}},)"
-           R"("keys":{"pre-key":{"1":1},"session":{"a":3,"b":2}}})");
+  CHECK(
+    dump_line("s1", snap)
+    == R"({"session":"s1","version":2,"creds":{"noiseKey":0,"me":{"id":"x"}},)"
+       R"("keys":{"pre-key":{"1":1},"session":{"a":3,"b":2}}})");
   session_snapshot empty{true, 1, {}};
   CHECK(dump_line("s2", empty)
         == R"({"session":"s2","version":1,"creds":{},"keys":{}})");

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { API_TOKEN, API_URL } from './party.js'
-import { privateServersSkip, startRedis, startServe, freePort } from './servers.js'
+import { privateServersSkip, startRedis, startServe, startMiniMongod } from './servers.js'
 import { useAuthstoreAuthState } from '../../src/index.js'
 
 const skip = privateServersSkip()
@@ -102,10 +102,13 @@ describe('failure paths against a real authstore', { skip }, () => {
     })
 
     test('cold store down, session unknown to Redis: opening rejects with cold_unavailable', async () => {
-      const closed = await freePort()
+      // serve checks its cold store before it listens (exit 2 if it is
+      // unreachable), so the store is up at start and killed after.
+      const mongo = await startMiniMongod()
       const serve = await startServe(redis.url, SECRET, [
-        '--mongodb.uri', `mongodb://127.0.0.1:${closed}/?serverSelectionTimeoutMS=300&connectTimeoutMS=300`,
-        '--cold.call-timeout-ms', '1000'])
+        '--mongodb.uri', `mongodb://127.0.0.1:${mongo.port}/?serverSelectionTimeoutMS=300&connectTimeoutMS=300`,
+        '--cold.call-timeout-ms', '1000']).catch(async (e) => { await mongo.kill(); throw e })
+      await mongo.kill()
       try {
         // Redis has no trace of this session: only the cold store could
         // say whether it exists, and it is down.

@@ -7,7 +7,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 
 export const BINARY = process.env.AUTHSTORE_BINARY
@@ -90,6 +91,40 @@ export async function startServe(redisUrl, secret, args = []) {
     async kill() {
       child.kill('SIGKILL')
       await exited
+    }
+  }
+}
+
+/// tests/mongowire/mini_mongod.py (a MongoDB wire server in Python: no real
+/// MongoDB exists on these machines) on a free port with a fresh data file.
+/// `authstore serve` checks its cold store before it listens, so a test of a
+/// cold store that is down starts it, starts serve, then kill()s it.
+export async function startMiniMongod() {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..')
+  const dir = mkdtempSync(join(tmpdir(), 'authstore-mini-'))
+  const child = spawn('/usr/bin/python3',
+    [join(repo, 'tests/mongowire/mini_mongod.py'), '--data-file', join(dir, 'data'), '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const lines = createInterface({ input: child.stdout })
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mini_mongod did not print its port in 10 s: ${stderr}`)), 10_000)
+    lines.once('line', (line) => { clearTimeout(timer); resolve(Number(line)) })
+    child.once('exit', (code) => reject(new Error(`mini_mongod exited (${code}): ${stderr}`)))
+  })
+  lines.on('line', () => {})
+  let killed = false
+  return {
+    port,
+    async kill() {
+      if (!killed) {
+        killed = true
+        child.kill('SIGKILL')
+        await exited
+        rmSync(dir, { recursive: true, force: true })
+      }
     }
   }
 }

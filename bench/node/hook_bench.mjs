@@ -18,6 +18,7 @@
 //   AUTHSTORE_BENCH_API_URL, AUTHSTORE_SECRET   the authstore API
 //   AUTHSTORE_BENCH_REDIS_URL                   the redis-server both use
 //   AUTHSTORE_BENCH_ITERATIONS (default 2000)   per op and mode
+//   AUTHSTORE_BENCH_STORES (default all three)  e.g. authstore,multifile
 // store-core prints a console.debug line per call (hard-coded, not an
 // option); the bench silences console.debug so that its numbers measure the
 // store, not the terminal (this favours store-core, never authstore).
@@ -133,7 +134,14 @@ async function parallel(handles, op) {
 const results = []
 console.log('| op | mode | store | p50 µs | p99 µs | ops/s |')
 console.log('|---|---|---|---|---|---|')
-for (const store of Object.keys(stores)) {
+const only = (process.env.AUTHSTORE_BENCH_STORES ?? '').split(',').filter(Boolean)
+for (const s of only) {
+  if (!stores[s]) {
+    console.error(`AUTHSTORE_BENCH_STORES: unknown store '${s}' (known: ${Object.keys(stores).join(', ')})`)
+    process.exit(2)
+  }
+}
+for (const store of Object.keys(stores).filter((s) => !only.length || only.includes(s))) {
   const one = await openSeeded(store, `${run}-${store}-seq`)
   const many = []
   for (let w = 0; w < IN_FLIGHT; ++w) many.push(await openSeeded(store, `${run}-${store}-par${w}`))
@@ -164,7 +172,11 @@ console.log('\n# targets (authstore vs storecore, vs multifile)')
 for (const op of Object.keys(ops)) {
   for (const mode of ['sequential', `${IN_FLIGHT} in flight`]) {
     const a = by(op, mode, 'authstore'); const c = by(op, mode, 'storecore'); const f = by(op, mode, 'multifile')
-    console.log(`${op}, ${mode}: p50 ${(c.p50_us / a.p50_us).toFixed(1)}x, p99 ${(c.p99_us / a.p99_us).toFixed(1)}x faster than storecore; throughput ${(a.ops_per_s / c.ops_per_s).toFixed(1)}x; vs multifile p50 ${(f.p50_us / a.p50_us).toFixed(2)}x`)
+    if (!a) continue
+    const parts = [`${op}, ${mode}:`]
+    if (c) parts.push(`p50 ${(c.p50_us / a.p50_us).toFixed(1)}x, p99 ${(c.p99_us / a.p99_us).toFixed(1)}x faster than storecore; throughput ${(a.ops_per_s / c.ops_per_s).toFixed(1)}x;`)
+    if (f) parts.push(`vs multifile p50 ${(f.p50_us / a.p50_us).toFixed(2)}x, p99 ${(f.p99_us / a.p99_us).toFixed(2)}x`)
+    console.log(parts.join(' '))
   }
 }
 console.log(JSON.stringify(results))

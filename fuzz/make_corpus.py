@@ -272,3 +272,41 @@ for i, (sub, f) in enumerate(fixtures()):
     body = (patch / f"{sub}.{f.name}").read_bytes()
     write(http, f"write-{sub}.{f.name}",
           http_seed(ok, "POST", "/v1/sessions/5511999/write", "", body))
+
+# crypto_fuzz: first byte even = a key file, odd = a stored value (opened
+# against the target's fixed ring: k1 = 32 zero bytes). The sealed seeds are
+# made here the way crypto/sealed_value.cpp seals (python3-cryptography,
+# a Debian package), so the fuzzer starts from values that open.
+crypto = target("crypto_fuzz")
+zero_key = "k1 " + "A" * 43 + "=\n"
+write(crypto, "ring-one", b"\0" + zero_key.encode())
+write(crypto, "ring-two", b"\0" + (zero_key + "k2 " + "B" * 43 + "=\n").encode())
+write(crypto, "ring-comment", b"\0# active first\n\n" + zero_key.encode())
+write(crypto, "ring-short-key", b"\0k1 AAAA\n")
+write(crypto, "ring-duplicate", b"\0" + (zero_key + zero_key).encode())
+write(crypto, "plain-json", b"\x01" + b'{"private":"alice-2"}')
+write(crypto, "bad-header", b"\x01~1.k1")
+write(crypto, "unknown-key", b"\x01~1.k9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+try:
+    import base64
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    def sized(b):
+        return struct.pack(">I", len(b)) + b
+
+    def sealed(sid, kind, type_, id_, plaintext, nonce):
+        header = b"~1.k1."
+        aad = (sized(header) + sized(sid) + sized(kind) + sized(type_)
+               + sized(id_))
+        ct = AESGCM(bytes(32)).encrypt(nonce, plaintext, aad)
+        return header + base64.b64encode(nonce + ct)
+
+    write(crypto, "sealed-creds",
+          b"\x01" + sealed(b"sid", b"creds", b"", b"me",
+                           b'{"id":"alice@s.whatsapp.net"}', bytes(12)))
+    write(crypto, "sealed-key",
+          b"\x01" + sealed(b"sid", b"key", b"pre-key", b"1",
+                           b'{"private":"alice-1"}', bytes(range(12))))
+except ImportError:
+    print("make_corpus.py: python3-cryptography missing: crypto_fuzz gets no "
+          "sealed seeds")

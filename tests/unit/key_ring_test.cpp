@@ -1,27 +1,9 @@
 // Tests of crypto/key_ring.hpp: every kind of malformed line is a start-up
 // error naming the line and never the key; valid rings keep their order.
 //
-// libFuzzer entry (issue #17; fuzz/ is not in house yet, branch
-// fuzz-sanitize has it): the parser takes any bytes and must either build a
-// ring whose every key is 32 bytes with a valid, unique id, or fail with
-// invalid_config without echoing the input. As a fuzz/ target:
-//
-//   extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-//     using namespace authstore::crypto;
-//     std::string_view text{reinterpret_cast<const char*>(data), size};
-//     auto ring = key_ring::parse(text, "fuzz");
-//     if (!ring) {
-//       if (ring.error().code != authstore::errc::invalid_config)
-//         __builtin_trap();
-//       return 0;
-//     }
-//     for (size_t i = 0; i < ring->keys().size(); ++i) {
-//       const auto& k = ring->keys()[i];
-//       if (!is_key_id(k.id) || ring->find(k.id) != &k)
-//         __builtin_trap();
-//     }
-//     return 0;
-//   }
+// The libFuzzer target for the parser is fuzz/crypto_fuzz.cpp (even first
+// byte): any bytes either build a ring whose every key has a valid, unique
+// id, or fail with invalid_config without echoing key material.
 #include "crypto/key_ring.hpp"
 
 #include <cstdio>

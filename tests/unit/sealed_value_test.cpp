@@ -2,24 +2,10 @@
 // trips, the associated data (each bound field), tampering at every byte,
 // unknown keys, plaintext pass-through, and an encoding every store keeps.
 //
-// libFuzzer entry (issue #17; fuzz/ is not in house yet, branch
-// fuzz-sanitize has it): open() takes any stored bytes and must either
-// return a plaintext or fail with decrypt_failed -- never crash, never
-// another code. As a fuzz/ target (a fixed ring, any input):
-//
-//   extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-//     using namespace authstore::crypto;
-//     static const auto ring = *key_ring::parse(
-//       "k1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "fuzz");
-//     std::string_view stored{reinterpret_cast<const char*>(data), size};
-//     auto plain = open(ring, "sid", "c:me", stored);
-//     if (!plain && plain.error().code != authstore::errc::decrypt_failed)
-//       __builtin_trap();
-//     if (plain && !is_sealed(stored) && *plain != stored)
-//       __builtin_trap(); // plaintext passes through unchanged
-//     (void)parse_header(stored);
-//     return 0;
-//   }
+// The libFuzzer target for open() and the header is fuzz/crypto_fuzz.cpp
+// (odd first byte): any stored bytes give a plaintext or decrypt_failed,
+// never another code, and seal-then-open round-trips with the associated
+// data binding session and field.
 #include "crypto/sealed_value.hpp"
 
 #include <catch2/catch.hpp>

@@ -117,33 +117,18 @@ public:
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
-  /// Applies a patch; returns the new version once Redis acknowledged.
+  // The session_store operations: their contract is documented once, in
+  // runtime/node/session_store.hpp; here they run in this process.
   outcome<uint64_t> set(const std::string& sid, patch p) override;
-
-  /// Reads the creds (found=false: a successful read of nothing).
   outcome<creds_reply> get_creds(const std::string& sid) override;
-
-  /// Reads keys of one type; absent ids are left out.
   outcome<keys_reply> get_keys(const std::string& sid, const std::string& type,
                                const std::vector<std::string>& ids) override;
-
-  /// Deletes a session; true if it existed.
   outcome<bool> del(const std::string& sid) override;
-
-  /// Refreshes the hot TTL; true if the session exists.
   outcome<bool> touch(const std::string& sid) override;
-
-  /// Whether the session exists.
   outcome<bool> exists(const std::string& sid) override;
-
-  /// The whole session in one consistent snapshot (session_store.hpp).
   outcome<session_snapshot> read_session(const std::string& sid) override;
-
-  /// One step of the walk over the live sessions (session_store.hpp).
   outcome<session_page> list_sessions(const std::string& cursor,
                                       uint32_t count) override;
-
-  /// The limits patches are parsed with.
   const patch_limits& limits() const override;
 
   /// The settings the engine runs with.

@@ -94,29 +94,17 @@ public:
   remote_client(const remote_client&) = delete;
   remote_client& operator=(const remote_client&) = delete;
 
-  /// Applies a patch; the new version once the server's Redis acknowledged.
+  // The session_store operations: their contract is documented once, in
+  // runtime/node/session_store.hpp; here each is one request to the server
+  // (its Redis acknowledges writes).
   outcome<uint64_t> set(const std::string& sid, patch p) override;
-
-  /// Reads the creds (found=false: a successful read of nothing).
   outcome<creds_reply> get_creds(const std::string& sid) override;
-
-  /// Reads keys of one type; absent ids are left out.
   outcome<keys_reply> get_keys(const std::string& sid, const std::string& type,
                                const std::vector<std::string>& ids) override;
-
-  /// Deletes a session; true if it existed.
   outcome<bool> del(const std::string& sid) override;
-
-  /// Refreshes the hot TTL; true if the session exists.
   outcome<bool> touch(const std::string& sid) override;
-
-  /// Whether the session exists.
   outcome<bool> exists(const std::string& sid) override;
-
-  /// The whole session in one consistent snapshot (session_store.hpp).
   outcome<session_snapshot> read_session(const std::string& sid) override;
-
-  /// One step of the walk over the live sessions (session_store.hpp).
   outcome<session_page> list_sessions(const std::string& cursor,
                                       uint32_t count) override;
 
@@ -126,7 +114,6 @@ public:
   /// "host:port" as given to connect.
   const std::string& endpoint() const;
 
-  /// The limits set_json parses with.
   const patch_limits& limits() const override;
 
   /// Whether a failed call may still have been applied (errors.hpp's

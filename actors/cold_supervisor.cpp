@@ -32,6 +32,11 @@
 // "Already newer" (for MongoDB, E11000 on a guarded upsert) is a success
 // inside the store already, so it arrives here as a reply.
 //
+// What the breaker refuses is published after every allow, record and
+// state change into cfg.gate (messages/cold_gate.hpp; publish_gate below),
+// so that persist rounds do not read a dirty set from Redis only to be
+// refused here (issue #15). The gate is a hint; this actor still decides.
+//
 // The supervisor names no backend: its worker runs any cold_store
 // (actors/cold_worker.hpp), and cfg.backend only labels metrics and logs.
 //

@@ -26,9 +26,10 @@
 // availability bound that holds on a loaded machine too. The ratio
 // (outage p99 within 1.2x of the healthy p99, "healthy" being the slower of
 // phases 1 and 4) is a performance figure: printed here for every run and
-// recorded in bench/results (PG-SIM.md), not asserted in a test (house rule:
-// performance is measured in bench/, never as a timed test; on this shared
-// 2-core machine it measured 1.25-1.8x at load ~20). Every phase has the
+// measured in bench/pg/outage.sh (bench/results/2026-12-07/OUTAGE.md), not
+// asserted in a test (house rule: performance is measured in bench/, never
+// as a timed test; on this shared 2-core machine this test printed
+// 1.25-1.8x at load ~20 before persist rounds asked the breaker first). Every phase has the
 // same once-a-second /metrics scrapes of both nodes (the outage phase needs
 // them to see the breakers).
 #include "tests/e2e/pg_harness.hpp"

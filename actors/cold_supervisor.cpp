@@ -32,6 +32,11 @@
 // "Already newer" (for MongoDB, E11000 on a guarded upsert) is a success
 // inside the store already, so it arrives here as a reply.
 //
+// What the breaker refuses is published after every allow, record and
+// state change into cfg.gate (messages/cold_gate.hpp; publish_gate below),
+// so that persist rounds do not read a dirty set from Redis only to be
+// refused here (issue #15). The gate is a hint; this actor still decides.
+//
 // The supervisor names no backend: its worker runs any cold_store
 // (actors/cold_worker.hpp), and cfg.backend only labels metrics and logs.
 //
@@ -147,6 +152,45 @@ std::string rejected_detail(cold_state& st, clock::time_point now) {
   }
 }
 
+/// Publishes what the breaker refuses now (cfg.gate, cold_gate.hpp): open
+/// until its probe is due, then half_open_probes probes; half-open with
+/// every probe admitted until they settle (at the latest one call timeout
+/// from now; settling publishes again); forced open until an operator
+/// resets it; no worker until its restart.
+void publish_gate(cold_state& st, clock::time_point now) {
+  auto* gate = st.cfg.gate;
+  if (!gate)
+    return;
+  auto s = st.breaker->status(now);
+  auto probes
+    = static_cast<int32_t>(std::max(1u, st.cfg.breaker.half_open_probes));
+  auto until = clock::time_point::min();
+  auto slots = cold_gate::unlimited;
+  switch (s.state) {
+    case breaker_state::closed:
+    case breaker_state::disabled:
+      break;
+    case breaker_state::forced_open:
+      until = clock::time_point::max();
+      slots = 0;
+      break;
+    case breaker_state::open:
+      until = now + s.next_probe_in;
+      slots = probes;
+      break;
+    case breaker_state::half_open:
+      slots = probes - static_cast<int32_t>(s.probes_admitted);
+      if (slots <= 0) {
+        until = now + st.cfg.call_timeout;
+        slots = probes;
+      }
+      break;
+  }
+  if (!st.worker)
+    until = std::max(until, st.restart_at);
+  gate->publish(until, slots);
+}
+
 /// Turns a request's error into the caller's failure and the breaker's
 /// outcome.
 std::pair<failure, call_result> classify_error(const cold_state& st,
@@ -199,6 +243,7 @@ bool settle(cold_pointer self, uint64_t id, call_result result, bool answered,
   st.pending.erase(i);
   auto now = clock::now();
   st.breaker->record(call.permit, result, now - call.started, now);
+  publish_gate(st, now);
   count_call(st, call.op,
              answered ? op_result::ok
                       : op_result::of(
@@ -246,6 +291,7 @@ caf::result<T> forward(cold_pointer self, cold_op op, const std::string& sid,
                         + " cold-store calls in flight; nothing was sent");
   }
   auto permit = st.breaker->allow(now);
+  publish_gate(st, now);
   if (!permit) {
     ++st.counters.rejected_open;
     count_call(st, op, op_result::of(errc::cold_unavailable));
@@ -286,6 +332,7 @@ void fail_pending(cold_pointer self, const failure& f, bool report) {
     count_call(st, call.op, op_result::of(f.code), now - call.started);
     call.fail(f);
   }
+  publish_gate(st, now);
 }
 
 void request_init(cold_pointer self);
@@ -314,6 +361,7 @@ void start_worker(cold_pointer self, bool restarted) {
   if (!worker) {
     st.index_detail = "worker could not be started";
     schedule_restart(self);
+    publish_gate(st, clock::now());
     return;
   }
   ++st.incarnation;
@@ -326,6 +374,7 @@ void start_worker(cold_pointer self, bool restarted) {
   }
   st.indexes_ok = false;
   st.index_detail = "index creation in progress";
+  publish_gate(st, clock::now());
   request_init(self);
 }
 
@@ -376,6 +425,7 @@ void on_worker_down(cold_pointer self, const caf::error& reason) {
                     "applied"},
                true);
   schedule_restart(self);
+  publish_gate(st, clock::now());
 }
 
 cold_status make_status(cold_pointer self) {
@@ -448,14 +498,17 @@ cold_actor::behavior_type cold_supervisor_impl(cold_pointer self,
     [=](cold_status_atom) { return make_status(self); },
     [=](force_open_atom) {
       self->state.breaker->force_open();
+      publish_gate(self->state, clock::now());
       return make_status(self);
     },
     [=](disable_breaker_atom) {
       self->state.breaker->disable();
+      publish_gate(self->state, clock::now());
       return make_status(self);
     },
     [=](reset_breaker_atom) {
       self->state.breaker->reset_to_auto();
+      publish_gate(self->state, clock::now());
       return make_status(self);
     },
     [=](restart_worker_atom, uint64_t epoch) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "actors/circuit_breaker.hpp"
+#include "messages/cold_gate.hpp"
 #include "messages/interfaces.hpp"
 #include "observe/engine_counters.hpp"
 
@@ -61,6 +62,11 @@ struct cold_supervisor_config {
   std::string backend;
   /// Where calls are counted by operation (may be null).
   cold_counters* counters = nullptr;
+  /// Where the breaker's refusals are published after every allow, record
+  /// and state change (may be null; messages/cold_gate.hpp), so that
+  /// persist rounds do not read what the breaker would refuse. Must
+  /// outlive the supervisor.
+  cold_gate* gate = nullptr;
 };
 
 /// Spawns the cold supervisor (a scheduled actor; it never blocks), which

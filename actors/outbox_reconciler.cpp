@@ -13,9 +13,15 @@
 //
 //   outbox_stats        -> backlog gauges (sessions, fields, oldest, parked)
 //   sweep_dirty step    -> sessions with marks but no index entry re-indexed
-//   cold_status         -> breaker open with no probe due? skip persisting
+//   breaker             -> refusing every call? skip persisting (the
+//                          supervisor's gate, cold_gate.hpp, when set: also
+//                          half-open with every probe admitted; else a
+//                          cold_status request: open with no probe due)
 //   dirty_candidates    -> sessions dirty for longer than `grace`, oldest
-//                          first, minus those in flight or backing off
+//                          first, minus those in flight or backing off;
+//                          while the breaker probes, at most as many as it
+//                          has probe slots (the rest would be refused after
+//                          their whole dirty set was claimed and read)
 //   per session, at most max_in_flight at once:
 //     claim_dirty(token, lease)   claimed by another node? leave it to them
 //       -> persist(V) via the cold supervisor (idempotent)
@@ -49,6 +55,7 @@
 #include "messages/backoff.hpp"
 #include "messages/session_id.hpp"
 #include "observe/log.hpp"
+#include "observe/log_limit.hpp"
 #include "redis/layout.hpp"
 
 namespace authstore {
@@ -110,10 +117,18 @@ void ask_redis(reconciler_pointer self, redis_request req, F on_reply,
 
 void scan(reconciler_pointer self);
 
+/// Rounds the breaker would admit now (cold_gate::unlimited: closed, or no
+/// gate to ask).
+int32_t cold_admits(reconciler_pointer self) {
+  auto* gate = self->state.cfg.gate;
+  return gate ? gate->admits(clock::now()) : cold_gate::unlimited;
+}
+
 void done(reconciler_pointer self, const std::string& sid) {
   auto& st = self->state;
   st.in_flight.erase(sid);
-  if (st.more_waiting && !st.cold_open && !st.scan_pending)
+  if (st.more_waiting && !st.cold_open && !st.scan_pending
+      && cold_admits(self) != 0)
     scan(self);
 }
 
@@ -127,12 +142,14 @@ void failed(reconciler_pointer self, const std::string& sid, const failure& f) {
   auto jittered = st.retry.wait_from(b.failures, st.rng);
   b.failures += 1;
   b.next_at = clock::now() + jittered;
-  log::write(log::level::warn, "outbox_reconciler", "persist_failed",
-             {{"session", sid},
-              {"reason", std::string{to_string(f.code)}},
-              {"detail", f.detail},
-              {"failures", std::to_string(b.failures)},
-              {"retry_in_ms", std::to_string(jittered.count())}});
+  // One per failed round: limited over all sessions (log_limit.hpp).
+  static log::limiter lines;
+  lines.write(log::level::warn, "outbox_reconciler", "persist_failed",
+              {{"session", sid},
+               {"reason", std::string{to_string(f.code)}},
+               {"detail", f.detail},
+               {"failures", std::to_string(b.failures)},
+               {"retry_in_ms", std::to_string(jittered.count())}});
   // Best effort: if it fails the claim simply expires with its lease.
   ask_redis(
     self, redis_layout::hold_claim(sid, st.cfg.owner, jittered.count()),
@@ -176,6 +193,8 @@ void round_ended(reconciler_pointer self, const std::string& sid,
     case persist_end::claimed_elsewhere:
       if (auto* c = counters(self))
         c->claims_lost.fetch_add(1, std::memory_order_relaxed);
+      return done(self, sid);
+    case persist_end::breaker_open: // nothing claimed: no backoff either
       return done(self, sid);
     case persist_end::failed:
       // A malformed outbox, or one the cold store refused as malformed,
@@ -262,6 +281,15 @@ void scan(reconciler_pointer self) {
         return;
       auto now = clock::now();
       size_t started = 0;
+      // While the breaker probes, only as many rounds in flight as it has
+      // probe slots: the others would be refused after their claim.
+      auto admits = cold_admits(self);
+      if (admits == 0)
+        return;
+      auto cap
+        = admits == cold_gate::unlimited
+            ? st.cfg.max_in_flight
+            : std::min(st.cfg.max_in_flight, static_cast<size_t>(admits));
       // Oldest first by page, shuffled within it: reconcilers on several
       // nodes then work on different sessions instead of all contending
       // for the claims of the same oldest few.
@@ -269,7 +297,7 @@ void scan(reconciler_pointer self) {
       std::shuffle(page.begin(), page.end(), st.rng);
       st.more_waiting = false;
       for (const auto& sid : page) {
-        if (st.in_flight.size() >= st.cfg.max_in_flight) {
+        if (st.in_flight.size() >= cap) {
           st.more_waiting = true;
           break;
         }
@@ -290,6 +318,17 @@ void scan(reconciler_pointer self) {
     [self](const failure&) { self->state.scan_pending = false; });
 }
 
+/// A tick learnt whether the breaker refuses every call: skip, or scan.
+void breaker_checked(reconciler_pointer self, bool open) {
+  self->state.cold_open = open;
+  if (open) {
+    if (auto* c = counters(self))
+      c->ticks_cold_open.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  scan(self);
+}
+
 void on_tick(reconciler_pointer self) {
   auto& st = self->state;
   self->delayed_send(self, st.cfg.interval, tick_atom::value);
@@ -305,19 +344,16 @@ void on_tick(reconciler_pointer self) {
       i = i->second.next_at + st.cfg.backoff_max < now ? st.backoff.erase(i)
                                                        : std::next(i);
   }
-  // The breaker answers at once; while it is open with no probe due, every
-  // persist would be refused, so nothing is claimed or read.
+  // While the breaker refuses every call, every persist would be refused,
+  // so nothing is claimed or read. The gate answers without a message.
+  if (st.cfg.gate)
+    return breaker_checked(self, st.cfg.gate->refuses(clock::now()));
+  // Without one, the supervisor's status (it answers at once): open with no
+  // probe due.
   self->request(st.cfg.cold, st.cfg.redis_timeout, cold_status_atom::value)
     .then(
       [self](const cold_status& cs) {
-        bool open = refuses_calls(cs.state, cs.next_probe_ms);
-        self->state.cold_open = open;
-        if (open) {
-          if (auto* c = counters(self))
-            c->ticks_cold_open.fetch_add(1, std::memory_order_relaxed);
-          return;
-        }
-        scan(self);
+        breaker_checked(self, refuses_calls(cs.state, cs.next_probe_ms));
       },
       [](caf::error&) {});
 }
@@ -336,6 +372,7 @@ reconciler_actor::behavior_type reconciler_impl(reconciler_pointer self,
   st.round.path = persist_path::reconciler;
   st.round.counters = st.cfg.counters;
   st.round.component = "outbox_reconciler";
+  st.round.gate = st.cfg.gate;
   st.retry.base = st.cfg.backoff_base;
   st.retry.cap = st.cfg.backoff_max;
   st.retry.max_doublings = 20;

@@ -16,6 +16,8 @@ class actor_system;
 
 namespace authstore {
 
+class cold_gate;
+
 /// Settings of one reconciler. The engine sets them from the outbox.*
 /// settings (runtime/node/config.cpp), whose defaults these are; page has
 /// no setting.
@@ -53,6 +55,11 @@ struct reconciler_config {
   std::string owner;
   /// Where it counts (may be null).
   outbox_counters* counters = nullptr;
+  /// The cold supervisor's published breaker (messages/cold_gate.hpp; may
+  /// be null: then each tick asks the supervisor's status). While it
+  /// refuses every call nothing is claimed; while it probes, at most its
+  /// probe slots are claimed per scan.
+  const cold_gate* gate = nullptr;
 };
 
 /// Spawns the reconciler (a scheduled actor; it never blocks). Stop it with

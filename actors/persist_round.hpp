@@ -7,6 +7,9 @@
 // global cap there; claims, backoff and quarantine here). Each keeps its
 // policy and calls this:
 //
+//   gate   the breaker refuses every call?  end: breaker_open (nothing
+//            (cold_gate.hpp, when set)      read, nothing sent, every mark
+//                                           kept: issue #15)
 //   read   read_dirty(sid)                 (live: no claim)
 //          | claim_dirty(sid, owner, lease) (reconciler)
 //            -> claimed by another owner?   end: claimed_elsewhere
@@ -36,6 +39,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/cold_gate.hpp"
 #include "messages/interfaces.hpp"
 #include "observe/engine_counters.hpp"
 #include "observe/log.hpp"
@@ -62,6 +66,10 @@ struct persist_round_config {
   outbox_counters* counters = nullptr;
   /// Log component of the "persisted" line.
   const char* component = "session";
+  /// The supervisor's published breaker (may be null: always read). While
+  /// it refuses every call, a round reads nothing: the dirty set would be
+  /// read from Redis only to be refused.
+  const cold_gate* gate = nullptr;
 };
 
 /// The step a round failed at.
@@ -76,6 +84,9 @@ enum class persist_end : uint8_t {
   clean,
   /// Another reconciler holds the session's claim; nothing was done.
   claimed_elsewhere,
+  /// The breaker refuses every call (cfg.gate); nothing was read or sent,
+  /// every mark is still there.
+  breaker_open,
   /// `error` at `step`; every mark is still there.
   failed,
 };
@@ -177,6 +188,15 @@ template <class Self, class Done>
 void run_persist_round(Self self, const persist_round_config& cfg,
                        std::string sid, Done done) {
   using state = detail::persist_round_state<Done>;
+  if (cfg.gate && cfg.gate->refuses(std::chrono::steady_clock::now())) {
+    if (auto* k = cfg.counters)
+      k->breaker_open[static_cast<size_t>(cfg.path)].fetch_add(
+        1, std::memory_order_relaxed);
+    persist_outcome o;
+    o.end = persist_end::breaker_open;
+    done(o);
+    return;
+  }
   auto st = std::make_shared<state>(state{cfg, std::move(sid), std::move(done),
                                           std::chrono::steady_clock::now(),
                                           persist_outcome{}});

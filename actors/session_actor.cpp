@@ -37,6 +37,9 @@
 //
 // Writes arriving while a chain runs are not persisted one by one: they
 // leave marks, and the next round carries all of them (coalescing). A
+// round is not even started while the cold supervisor's breaker refuses
+// every call (session_config::gate; nothing is read, the marks wait for the
+// next write after that, or the reconciler: issue #15). A
 // failed round leaves the marks for the reconciler (actors/
 // outbox_reconciler.cpp) and backs off; the caller never waits on the cold
 // store and never sees its errors (invariant 5).
@@ -78,6 +81,7 @@
 #include "crypto/value_cipher.hpp"
 #include "messages/patch_json.hpp"
 #include "observe/log.hpp"
+#include "observe/log_limit.hpp"
 #include "redis/layout.hpp"
 
 namespace authstore {
@@ -419,10 +423,12 @@ int64_t expire_at(const session_config& cfg) {
 void read_through_done(session_pointer self, const failure* f) {
   auto& st = self->state;
   if (f) {
-    log::write(log::level::warn, "session", "read_through_failed",
-               {{"session", st.sid},
-                {"reason", std::string{to_string(f->code)}},
-                {"detail", f->detail}});
+    // Once per failed read, over all sessions: limited (log_limit.hpp).
+    static log::limiter lines;
+    lines.write(log::level::warn, "session", "read_through_failed",
+                {{"session", st.sid},
+                 {"reason", std::string{to_string(f->code)}},
+                 {"detail", f->detail}});
     if (auto* c = st.cfg->counters)
       c->read_through[read_through_result::failed].fetch_add(
         1, std::memory_order_relaxed);
@@ -508,12 +514,14 @@ void end_persist(session_pointer self, bool again) {
 /// tries again itself only after its backoff.
 void persist_failed(session_pointer self, const failure& f) {
   auto& st = self->state;
-  // At most one line per session per backoff period.
-  log::write(log::level::warn, "session", "persist_failed",
-             {{"session", st.sid},
-              {"reason", std::string{to_string(f.code)}},
-              {"detail", f.detail},
-              {"next", "the reconciler retries; writes continue"}});
+  // At most one line per session per backoff period, and over all
+  // sessions at most one per log::repeat_interval (log_limit.hpp).
+  static log::limiter lines;
+  lines.write(log::level::warn, "session", "persist_failed",
+              {{"session", st.sid},
+               {"reason", std::string{to_string(f.code)}},
+               {"detail", f.detail},
+               {"next", "the reconciler retries; writes continue"}});
   if (auto* c = st.cfg->outbox)
     c->failures[static_cast<size_t>(persist_path::live)][errc_slot(f.code)]
       .fetch_add(1, std::memory_order_relaxed);
@@ -532,6 +540,8 @@ void persist_ended(session_pointer self, const persist_outcome& o) {
       return end_persist(self, o.marks_left > 0);
     case persist_end::clean:
     case persist_end::claimed_elsewhere: // read_dirty takes no claim
+    case persist_end::breaker_open:      // not a failure: no backoff; the
+                                         // next write or the reconciler
       return end_persist(self, false);
   }
 }
@@ -562,6 +572,7 @@ void start_persist(session_pointer self) {
   round.hot_ttl = cfg.hot_ttl;
   round.path = persist_path::live;
   round.counters = cfg.outbox;
+  round.gate = cfg.gate;
   run_persist_round(self, round, st.sid, [self](const persist_outcome& o) {
     persist_ended(self, o);
   });

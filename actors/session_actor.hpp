@@ -20,6 +20,8 @@ class value_cipher;
 
 namespace authstore {
 
+class cold_gate;
+
 /// Settings shared by all session actors (one immutable copy per engine).
 struct session_config {
   /// Bound on each Redis request; a caller waits at most about this long.
@@ -65,6 +67,11 @@ struct session_config {
   /// behind a single cold worker until it times out.
   outbox_counters* outbox = nullptr;
   int64_t live_max_in_flight = 64;
+  /// The cold supervisor's published breaker (may be null): while it
+  /// refuses every call, a write's persist round reads nothing from Redis
+  /// (persist_round.hpp) and the marks wait for the next write after it
+  /// lets calls through again, or for the reconciler.
+  const cold_gate* gate = nullptr;
   /// Encryption at rest (crypto.key-file; null: off). With it, every value
   /// is sealed before the Lua write and opened when read from Redis; the
   /// cache holds plaintext, Redis and the cold store only ciphertext.

@@ -149,6 +149,9 @@ struct outbox_counters {
   std::array<std::atomic<uint64_t>, persist_path_count> persists{};
   /// Outbox reads that found nothing to persist.
   std::array<std::atomic<uint64_t>, persist_path_count> clean_reads{};
+  /// Rounds not started because the breaker refused every call (nothing
+  /// read from Redis; the marks wait).
+  std::array<std::atomic<uint64_t>, persist_path_count> breaker_open{};
   /// Failed persists by path and error code (the reason, errc_slot).
   std::array<std::array<std::atomic<uint64_t>, errc_slots>, persist_path_count>
     failures{};

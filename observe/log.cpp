@@ -19,6 +19,7 @@ std::atomic<level> threshold{level::info};
 // the mutex keeps a line's sink alive while it writes.
 std::mutex sink_mtx;
 std::shared_ptr<std::function<void(std::string_view)>> sink;
+std::atomic<uint64_t> generation{0};
 
 const char* name(level x) {
   switch (x) {
@@ -101,17 +102,28 @@ void set_sink(std::function<void(std::string_view)> s) {
   sink
     = s ? std::make_shared<std::function<void(std::string_view)>>(std::move(s))
         : nullptr;
+  generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t sink_generation() {
+  return generation.load(std::memory_order_relaxed);
 }
 
 void write(level x, std::string_view component, std::string_view event,
            std::initializer_list<field> fields) {
+  write_fields(x, component, event, fields.begin(), fields.end());
+}
+
+void write_fields(level x, std::string_view component, std::string_view event,
+                  const field* first, const field* last) {
   if (!enabled(x))
     return;
   std::string line = "ts=" + timestamp() + " level=" + name(x) + " component=";
   append_value(line, component);
   line += " event=";
   append_value(line, event);
-  for (const auto& [key, value] : fields) {
+  for (const auto* f = first; f != last; ++f) {
+    const auto& [key, value] = *f;
     line += ' ';
     line += key;
     line += '=';

@@ -56,4 +56,11 @@ using field = std::pair<std::string_view, std::string>;
 void write(level x, std::string_view component, std::string_view event,
            std::initializer_list<field> fields = {});
 
+/// write() with the fields in [first, last) (log_limit.hpp appends one).
+void write_fields(level x, std::string_view component, std::string_view event,
+                  const field* first, const field* last);
+
+/// Bumped by every set_sink(): log_limit.hpp's limiters start over.
+uint64_t sink_generation();
+
 } // namespace authstore::log

@@ -104,6 +104,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   auto cold_timeout = cfg.cold_call_timeout_ms() + reply_margin;
   if (cold_cfg) {
     cold_cfg->counters = &x->counters->cold;
+    cold_cfg->gate = &x->gate;
     x->cold = spawn_cold_supervisor(x->sys, std::move(*cold_cfg));
     if (cfg.outbox_reconcile()) {
       x->reconciler_redis = spawn_redis_actor(x->sys, rc);
@@ -122,6 +123,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
       oc.hot_ttl = cfg.redis_hot_ttl_s();
       oc.owner = make_owner_token();
       oc.counters = &x->counters->outbox;
+      oc.gate = &x->gate;
       x->reconciler = spawn_outbox_reconciler(x->sys, std::move(oc));
     }
   }
@@ -136,6 +138,7 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   sc->cold = x->cold;
   sc->cold_timeout = cold_timeout;
   sc->outbox = &x->counters->outbox;
+  sc->gate = x->cold ? &x->gate : nullptr;
   sc->live_max_in_flight = cfg.outbox_live_max_in_flight();
   if (ring) {
     log::write(log::level::info, "engine", "encryption_at_rest",

@@ -17,6 +17,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/cold_supervisor.hpp"
+#include "messages/cold_gate.hpp"
 #include "messages/cold_store.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/patch_json.hpp"
@@ -40,6 +41,10 @@ struct engine::impl {
   /// Declared first: outlives the actor system and the actors (and cold
   /// stores) counting in it.
   std::unique_ptr<engine_counters> counters;
+  /// The cold supervisor's published breaker, read by the session actors
+  /// and the reconciler before a persist round (messages/cold_gate.hpp);
+  /// outlives the actors like the counters.
+  cold_gate gate;
   settings cfg;
   engine_system_config sys_cfg;
   caf::actor_system sys;

@@ -14,6 +14,7 @@
 #include "messages/interfaces.hpp"
 #include "mongo/error.hpp"
 #include "observe/build_info.hpp"
+#include "observe/log_limit.hpp"
 #include "postgres/error.hpp"
 
 #include <prometheus/metric_family.h>
@@ -433,6 +434,12 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
                       "Outbox reads that found nothing left to persist, by "
                       "path.",
                       MetricType::Counter);
+  auto skipped = family("authstore_outbox_rounds_breaker_open_total",
+                        "Persist rounds not started because the cold "
+                        "store's breaker refused every call, by path: "
+                        "nothing was read from Redis, the marks wait. "
+                        "Rising while the breaker is open is expected.",
+                        MetricType::Counter);
   auto failures = family("authstore_outbox_persist_failures_total",
                          "Failed persist rounds by path and reason (an error "
                          "code). The marks stay; the reconciler retries with "
@@ -453,6 +460,8 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
     total_persists += load(o.persists[p]);
     clean.metric.push_back(
       scalar(load(o.clean_reads[p]), MetricType::Counter, {{"path", path}}));
+    skipped.metric.push_back(
+      scalar(load(o.breaker_open[p]), MetricType::Counter, {{"path", path}}));
     for (size_t i = 0; i < n_errc; ++i)
       failures.metric.push_back(
         scalar(load(o.failures[p][errc_slot(codes[i])]), MetricType::Counter,
@@ -462,6 +471,7 @@ void outbox_families(const outbox_counters& o, std::vector<MetricFamily>& out) {
   }
   out.push_back(std::move(persists));
   out.push_back(std::move(clean));
+  out.push_back(std::move(skipped));
   out.push_back(std::move(failures));
   out.push_back(std::move(latency));
   counter("authstore_outbox_marks_cleared_total",
@@ -613,6 +623,11 @@ std::string render_metrics(const engine_counters& counters,
   api_families(counters.api, families);
   security_families(counters.security, families);
   process_families(families);
+  single(families, "authstore_log_suppressed_total",
+         "Log lines of repeated events not written (observe/log_limit.hpp: "
+         "at most one line per event kind every 10 s, which says how many "
+         "were dropped before it). For the process, not per engine.",
+         MetricType::Counter, static_cast<double>(log::suppressed_total()));
   auto info = family("authstore_build_info",
                      "Always 1; the labels say which build is running.",
                      MetricType::Gauge);

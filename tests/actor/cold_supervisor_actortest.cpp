@@ -496,3 +496,52 @@ TEST_CASE_METHOD(fixture,
   CHECK(after.worker_up == before.worker_up);
   CHECK(after.index_detail == before.index_detail);
 }
+
+TEST_CASE_METHOD(fixture,
+                 "issue #15 - the supervisor publishes what its breaker "
+                 "refuses: everything while open, its probes once due, "
+                 "nothing once closed",
+                 "[cold-supervisor][invariant-5]") {
+  cold_gate gate;
+  scfg.gate = &gate;
+  scfg.call_timeout = 2s; // a hung probe stays in flight that long
+  scfg.breaker.consecutive_failures = 1;
+  scfg.breaker.open_base = 200ms;
+  scfg.breaker.jitter_percent = 0;
+  scfg.breaker.half_open_probes = 1;
+  start();
+  CHECK(gate.admits(steady::now()) == cold_gate::unlimited);
+  ctl->mode = fake_mode::fail;
+  REQUIRE_FALSE(persist(1)); // trips
+  REQUIRE(status().state_name == "open");
+  CHECK(gate.refuses(steady::now()));
+  CHECK(gate.admits(steady::now()) == 0);
+  // Refused at once while open: nothing reached the worker.
+  auto calls = ctl->calls.load();
+  CHECK(persist(2).error().code == errc::cold_unavailable);
+  CHECK(ctl->calls == calls);
+  // The probe is due: the gate says so before anyone asks the supervisor.
+  REQUIRE(wait_until([&] { return !gate.refuses(steady::now()); }, 3s, 2ms));
+  CHECK(gate.admits(steady::now()) == 1);
+  // A probe in flight takes the only slot: refused again until it settles.
+  ctl->mode = fake_mode::hang;
+  caf::scoped_actor self{*sys};
+  self->send(cold, persist_atom::value,
+             persist_request{sid, 3, {{"c:me", false, "1"}}});
+  REQUIRE(wait_until([&] { return ctl->calls.load() > calls; }, 3s, 2ms));
+  CHECK(gate.refuses(steady::now()));
+  // It times out: a failed probe, open again, refused for the period.
+  REQUIRE(wait_until([&] { return status().state_name == "open"; }, 5s, 5ms));
+  CHECK(gate.refuses(steady::now()));
+  // The next probe succeeds: closed, no limit.
+  ctl->mode = fake_mode::succeed;
+  REQUIRE(wait_until([&] { return !gate.refuses(steady::now()); }, 3s, 2ms));
+  REQUIRE(persist(4));
+  CHECK(status().state_name == "closed");
+  CHECK(gate.admits(steady::now()) == cold_gate::unlimited);
+  // Operator overrides are published too.
+  REQUIRE(call<cold_status>(force_open_atom::value));
+  CHECK(gate.refuses(steady::now() + 24h));
+  REQUIRE(call<cold_status>(reset_breaker_atom::value));
+  CHECK_FALSE(gate.refuses(steady::now()));
+}

@@ -314,3 +314,39 @@ TEST_CASE_METHOD(fixture,
   CHECK(result->error.code == errc::timeout);
   CHECK(counts[redis_script::clear_dirty] == 0);
 }
+
+TEST_CASE_METHOD(fixture,
+                 "issue #15 - while the breaker refuses every call a round "
+                 "reads nothing and sends nothing, on either path",
+                 "[persist-round][invariant-5][invariant-1]") {
+  answer(redis_script::read_dirty, dirty_reply(7, {{"c:me", 7}}));
+  answer(redis_script::claim_dirty, dirty_reply(7, {{"c:me", 7}}));
+  answer(redis_script::clear_dirty, clear_reply(1, 0));
+  cold_gate gate;
+  gate.publish(std::chrono::steady_clock::now() + 1h, 3);
+  for (auto path : {persist_path::live, persist_path::reconciler}) {
+    auto c = round_config(path, cold_answer::ok);
+    c.gate = &gate;
+    result.reset();
+    done_calls = 0;
+    run(c);
+    REQUIRE(done_calls == 1);
+    CHECK(result->end == persist_end::breaker_open);
+    CHECK(counters.breaker_open[path_slot(path)] == 1);
+  }
+  CHECK(sent.empty()); // no read_dirty, no claim_dirty, no clear
+  CHECK(persisted.empty());
+  CHECK(counters.persists[path_slot(persist_path::live)] == 0);
+  // Once its probe is due the round runs as before: every mark left by the
+  // refused rounds is still there to be persisted.
+  gate.publish(std::chrono::steady_clock::time_point::min(),
+               cold_gate::unlimited);
+  auto c = round_config(persist_path::live, cold_answer::ok);
+  c.gate = &gate;
+  run(c);
+  CHECK(result->end == persist_end::persisted);
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0] == redis_layout::read_dirty("s1"));
+  REQUIRE(persisted.size() == 1);
+  CHECK(persisted[0].version == 7);
+}

@@ -9,11 +9,16 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/cold_supervisor.hpp"
+#include "messages/cold_gate.hpp"
 #include "redis/layout.hpp"
+#include "tests/actor/fake_cold_worker.hpp"
 #include "tests/actor/fake_redis.hpp"
+#include "tests/polling.hpp"
 
 using namespace authstore;
 using namespace authstore::testing;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -176,4 +181,151 @@ TEST_CASE_METHOD(fixture,
                     [&] { FAIL("timeout"); });
   CHECK(versions == std::vector<uint64_t>{6, 7, 8});
   CHECK(down);
+}
+
+namespace {
+
+/// A Redis that keeps one session's outbox as the Lua scripts do: every
+/// acknowledged write leaves a mark at its version, read_dirty returns the
+/// marks with their values, clear_dirty(V) drops the marks <= V. Shared
+/// with the test thread, hence the mutex.
+struct outbox_redis {
+  std::mutex mtx;
+  uint64_t version = 0;
+  std::map<std::string, std::pair<uint64_t, std::string>> marks;
+  int read_dirty = 0;
+
+  answer_fn answer() {
+    return [this](const redis_request& req) -> outcome<redis_reply> {
+      std::lock_guard<std::mutex> guard{mtx};
+      switch (req.script) {
+        case redis_script::apply_patch: {
+          ++version;
+          auto id = std::to_string(version);
+          marks["k:pre-key/" + id] = {version, "V" + id};
+          return array({id});
+        }
+        case redis_script::read_dirty: {
+          ++read_dirty;
+          std::vector<std::string> items{std::to_string(version)};
+          for (auto& [field, m] : marks) {
+            items.push_back(field);
+            items.push_back(std::to_string(m.first));
+            items.push_back(m.second);
+          }
+          return array(items);
+        }
+        case redis_script::clear_dirty: {
+          auto upto = std::stoull(req.args[req.num_keys]);
+          uint64_t cleared = 0;
+          for (auto i = marks.begin(); i != marks.end();)
+            if (i->second.first <= upto) {
+              i = marks.erase(i);
+              ++cleared;
+            } else {
+              ++i;
+            }
+          return array({std::to_string(cleared), std::to_string(marks.size())});
+        }
+        default:
+          return failure{errc::hot_error, "unexpected script in test"};
+      }
+    };
+  }
+
+  size_t dirty() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return marks.size();
+  }
+  int reads() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return read_dirty;
+  }
+};
+
+} // namespace
+
+TEST_CASE("issue #15 - while the cold store's breaker is open a write sends "
+          "no read_dirty; once it lets calls through again the backlog "
+          "drains into the cold store",
+          "[session-actor][invariant-1][invariant-5]") {
+  caf::actor_system_config cfg;
+  register_messages(cfg);
+  cfg.set("scheduler.max-threads", size_t{2});
+  caf::actor_system sys{cfg};
+  auto ctl = std::make_shared<fake_cold_control>();
+  cold_gate gate;
+  cold_supervisor_config ccfg;
+  ccfg.call_timeout = 500ms;
+  ccfg.breaker.consecutive_failures = 1;
+  ccfg.breaker.open_base = 2s; // longer than the writes below take
+  ccfg.breaker.jitter_percent = 0;
+  ccfg.breaker.half_open_probes = 1;
+  ccfg.make_worker = fake_cold_factory(ctl);
+  ccfg.backend = "fakedb";
+  ccfg.gate = &gate;
+  auto cold = spawn_cold_supervisor(sys, ccfg);
+  REQUIRE(test::wait_until([&] { return ctl->inits.load() >= 1; }, 3s, 2ms));
+  outbox_redis hot;
+  std::map<redis_script, int> unused;
+  auto redis = sys.spawn(fake_redis, hot.answer(), false, &unused);
+  outbox_counters outbox;
+  auto scfg = std::make_shared<session_config>();
+  scfg->cold = cold;
+  scfg->gate = &gate;
+  scfg->outbox = &outbox;
+  // No backoff of its own: only the gate can keep the session from reading.
+  scfg->persist_retry = backoff_policy{1ms, 1ms, 1};
+  auto session = spawn_session_actor(sys, "s1", redis, scfg);
+  auto write = [&] {
+    patch p;
+    p.set_key("pre-key", "x", "V");
+    REQUIRE(call<uint64_t>(sys, session, set_atom::value, p));
+  };
+  auto live = static_cast<size_t>(persist_path::live);
+
+  // The cold store fails: the first write's round trips the breaker.
+  ctl->mode = fake_mode::fail;
+  write();
+  REQUIRE(test::wait_until(
+    [&] { return gate.refuses(cold_gate::clock::now()); }, 3s, 2ms));
+  REQUIRE(test::wait_until(
+    [&] { return outbox.failures[live][errc_slot(errc::cold_error)] == 1; }, 3s,
+    2ms));
+  CHECK(hot.reads() == 1);
+  CHECK(ctl->calls == 1);
+
+  // Open: three more acknowledged writes, and not one dirty-set read.
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(5ms); // past the session's own 1 ms backoff
+    write();
+  }
+  REQUIRE(
+    test::wait_until([&] { return outbox.breaker_open[live] >= 3; }, 3s, 2ms));
+  CHECK(hot.reads() == 1);
+  CHECK(ctl->calls == 1);
+  CHECK(hot.dirty() == 4); // every acknowledged write's mark is kept
+  CHECK(outbox.persists[live] == 0);
+
+  // The cold store is back and the probe is due: the next write persists
+  // the whole backlog in one round, and its marks are cleared.
+  ctl->mode = fake_mode::succeed;
+  REQUIRE(test::wait_until(
+    [&] { return !gate.refuses(cold_gate::clock::now()); }, 5s, 5ms));
+  write();
+  REQUIRE(test::wait_until([&] { return hot.dirty() == 0; }, 3s, 2ms));
+  CHECK(hot.reads() == 2);
+  CHECK(outbox.persists[live] == 1);
+  {
+    std::lock_guard<std::mutex> guard{ctl->mtx};
+    auto& stored = ctl->store["s1"];
+    CHECK(stored.version == 5);
+    CHECK(stored.fields.size() == 5); // writes 1-5: none was lost
+  }
+  CHECK(gate.admits(cold_gate::clock::now()) == cold_gate::unlimited);
+  caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(redis, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(cold, caf::exit_reason::user_shutdown);
+  std::lock_guard<std::mutex> guard{ctl->mtx};
+  ctl->latest = nullptr;
 }

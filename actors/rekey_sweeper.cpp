@@ -5,18 +5,25 @@
 // In-flight requests are answered to a dead actor and dropped; nothing is
 // half-written (each write is one Lua call).
 //
-//   tick -> SCAN step (scan_sessions.lua, per_tick) -> for each session in
-//   turn: read it whole (read_session.lua) -> crypto::plan_rekey -> if any
-//   value is plaintext or under an old key: apply_patch with the version
-//   read as its condition -> next session -> after the last, wait
-//   `interval`, tick again. A walk that ends ("0") starts over.
+//   tick -> (sessions left of the last SCAN page, or a new SCAN step:
+//   scan_sessions.lua, COUNT per_tick) -> for each session in turn, at most
+//   per_tick of them: read it whole (read_session.lua) ->
+//   crypto::plan_rekey -> if any value is plaintext or under an old key:
+//   apply_patch with the version read as its condition -> next session ->
+//   after the tick's last, wait `interval`, tick again. A walk that ends
+//   ("0") starts over.
 //
 // Guarantees: the same as `authstore rekey` (crypto/rekey.hpp): a client
 // write between the read and the write wins (version_conflict: the session
-// is left for the next walk); several nodes may sweep at once. Rate: at most
-// about per_tick sessions per interval, one request at a time. Every
-// failure (Redis down, a refused write) is logged once per tick and the
-// sweep goes on at the next tick: it has no caller to answer.
+// is left for the next walk); several nodes may sweep at once. Rate: at
+// most per_tick sessions per tick, one request at a time, and at least
+// `interval` between the end of one tick's work and the next tick (SCAN's
+// COUNT is only a hint, so a page larger than per_tick is finished over
+// the next ticks). A value that does not open (its key is gone, or it was
+// damaged) is left as it is and counted as decrypt_failed, once per walk:
+// the sweep moves on, it never retries a session within a walk. Every
+// other failure (Redis down, a refused write) is logged once per tick and
+// the sweep goes on at the next tick: it has no caller to answer.
 #include "actors/rekey_sweeper.hpp"
 
 #include <caf/all.hpp>
@@ -34,6 +41,8 @@ struct sweeper_state {
   std::string cursor = "0";
   std::vector<std::string> page;
   size_t next = 0;
+  /// Sessions begun in the current tick (bounded by cfg.per_tick).
+  size_t this_tick = 0;
   static inline const char* name = "authstore.rekey_sweeper";
 };
 
@@ -91,6 +100,17 @@ void write_plan(sweeper_pointer self, const std::string& sid,
       });
 }
 
+/// Counts `n` values of `sid` that did not open; they stay as they are.
+void count_unreadable(sweeper_pointer self, const std::string& sid,
+                      uint64_t n) {
+  if (auto* c = self->state.cfg.counters)
+    c->decrypt_failures.fetch_add(n, std::memory_order_relaxed);
+  log::write(log::level::warn, "rekey_sweeper", "decrypt_failed",
+             {{"session", sid},
+              {"values", std::to_string(n)},
+              {"next", "left as they are; the next walk counts them again"}});
+}
+
 void rekey_one(sweeper_pointer self, const std::string& sid) {
   const auto& cfg = self->state.cfg;
   ask(self, redis_layout::read_session(sid, cfg.max_fields, cfg.max_bytes),
@@ -106,6 +126,8 @@ void rekey_one(sweeper_pointer self, const std::string& sid) {
         auto plan = crypto::plan_rekey(*self->state.cfg.cipher, sid, *snap);
         if (!plan)
           return give_up(self, plan.error());
+        if (plan->before.unreadable > 0)
+          count_unreadable(self, sid, plan->before.unreadable);
         if (plan->writes.writes.empty())
           return next_session(self);
         write_plan(self, sid, std::move(*plan));
@@ -114,12 +136,16 @@ void rekey_one(sweeper_pointer self, const std::string& sid) {
 
 void next_session(sweeper_pointer self) {
   auto& st = self->state;
-  if (st.next >= st.page.size())
+  if (st.next >= st.page.size() || st.this_tick >= st.cfg.per_tick)
     return schedule(self);
+  ++st.this_tick;
   rekey_one(self, st.page[st.next++]);
 }
 
 void on_tick(sweeper_pointer self) {
+  self->state.this_tick = 0;
+  if (self->state.next < self->state.page.size())
+    return next_session(self); // the rest of the last page first
   ask(self,
       redis_layout::scan_sessions(self->state.cursor, self->state.cfg.per_tick),
       [self](redis_reply& r) {

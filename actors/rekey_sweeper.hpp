@@ -28,7 +28,8 @@ struct rekey_sweeper_config {
   std::shared_ptr<const crypto::value_cipher> cipher;
   /// Time between ticks (crypto.rekey-interval-ms).
   std::chrono::milliseconds interval{1000};
-  /// Sessions asked of SCAN per tick (crypto.rekey-per-tick): the rate.
+  /// Most sessions examined per tick (crypto.rekey-per-tick): the rate. Also
+  /// SCAN's COUNT hint.
   size_t per_tick = 20;
   /// Bound on each Redis request.
   std::chrono::milliseconds redis_timeout{3000};
@@ -39,7 +40,8 @@ struct rekey_sweeper_config {
   /// Limits of one read (a session larger than one patch is skipped).
   size_t max_fields = 10000;
   size_t max_bytes = 16u << 20;
-  /// Where re-sealed values are counted (may be null).
+  /// Where re-sealed values (rekeyed) and values that did not open
+  /// (decrypt_failures) are counted (may be null).
   security_counters* counters = nullptr;
 };
 

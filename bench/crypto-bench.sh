@@ -14,11 +14,16 @@
 # cipher) and is listed as the control. Bytes: Baileys' own fixture session
 # (tests/fixtures/baileys-v7/alice.*: creds and 14 keys) written with
 # `authstore set`, then the sum of HSTRLEN of its stored values and Redis'
-# MEMORY USAGE of its hashes.
+# MEMORY USAGE of its hashes. The cipher alone: bench/cipher_bench (no
+# Redis, no actors; nanoseconds per seal of a 10-value patch, of a
+# one-field creds patch, per open of one key value), run once after the
+# rounds; its instruction counts come from callgrind (see
+# bench/results/2026-12-07/CRYPTO-PERF.md).
 #
 # Usage: bench/crypto-bench.sh [BUILD_DIR] [ROUNDS] [N]; writes
 # bench/results/crypto-<date>.txt and prints it. Needs a Release or
-# RelWithDebInfo build with the authstore and latency_bench targets.
+# RelWithDebInfo build with the authstore, latency_bench and cipher_bench
+# targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -42,6 +47,9 @@ for r in $(seq 1 "$rounds"); do
   "$lb" --redis "redis://127.0.0.1:$port/1" --n "$n" --idle-sessions 0 \
     --crypto.key-file "$raw/keys" > "$raw/sealed-$r.json"
 done
+cb=$build/bench/cipher_bench
+[ -x "$cb" ] || cb=$build/cipher_bench
+"$cb" --n 20000 > "$raw/cipher.json"
 # Bytes per session: the fixture session, plaintext (db 2) and sealed (db 3).
 python3 - "$raw/patch.json" <<'PY'
 import json, glob, os, sys
@@ -107,5 +115,8 @@ for ph in phases:
     print(f"{ph:<22}{a:>11.1f}{b:>12.1f}{b / a:>7.3f}{c:>11.1f}{d:>12.1f}")
 print(f"bytes of stored values, fixture session alice ({pf} fields): plaintext {pb}, sealed {sb} (x{sb / pb:.3f}, +{(sb - pb) / pf:.0f} per value)")
 print(f"Redis MEMORY USAGE of its two hashes: plaintext {pm}, sealed {sm} (x{sm / pm:.3f})")
+cipher = json.load(open(f"{raw}/cipher.json"))
+print("cipher alone (bench/cipher_bench --n 20000, ns per op): "
+      + ", ".join(f"{k} {v['ns_per_op']:.0f}" for k, v in cipher.items()))
 PY
 cat "$out"

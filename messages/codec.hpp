@@ -64,6 +64,10 @@ outcome<std::string> normalize_text(std::string_view text,
 /// Standard base64 (RFC 4648, with padding) of `bytes`.
 std::string base64_encode(std::string_view bytes);
 
+/// Appends the base64 of `bytes` to `out` (base64_encode without a string
+/// of its own: the value cipher writes a sealed value in one buffer).
+void base64_append(std::string& out, std::string_view bytes);
+
 /// Decodes standard base64; rejects invalid characters and bad padding.
 outcome<std::string> base64_decode(std::string_view text);
 

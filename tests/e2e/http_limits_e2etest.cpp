@@ -447,3 +447,72 @@ TEST_CASE("HTTP/1.0 and Connection: close end the connection after the "
   REQUIRE(c->send("GET /v1/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
   CHECK(c->read());
 }
+
+TEST_CASE("wrong bearer tokens from one address are answered 401 up to "
+          "auth.max-failures, then 429 auth_rate_limited -- the right token "
+          "too -- counted in /metrics, until the window ends",
+          "[http][auth][limits]") {
+  // README "Failed authentication": a source that failed auth.max-failures
+  // times within auth.failure-window-s of its first failure is refused
+  // without a secret check until that window ends; /v1/health needs no
+  // secret and is not limited. Window 4 s: long enough that the limited
+  // phase below fits in it on a loaded machine (checked), short to wait.
+  constexpr int max_failures = 3;
+  constexpr int window_ms = 4000;
+  auto ops = free_port();
+  auto node = start_api_node(
+    {"--auth.max-failures", std::to_string(max_failures),
+     "--auth.failure-window-s", std::to_string(window_ms / 1000), "--http.port",
+     std::to_string(ops)});
+  const std::string target = "/v1/sessions/http-limited/exists";
+  // One request on a new connection from 127.0.0.1 (every connection of
+  // this test has that source address).
+  auto ask
+    = [&](const std::vector<std::string>& headers, const std::string& path) {
+        auto c = node.connect();
+        REQUIRE(c->send(request("GET", path, {}, headers)));
+        auto r = c->read();
+        REQUIRE(r);
+        return *r;
+      };
+  const std::vector<std::string> good = {auth()};
+  const std::vector<std::string> wrong
+    = {"Authorization: Bearer wrong-secret-0123456789abc"};
+  // A good token before any failure passes and counts nothing.
+  CHECK(ask(good, target).status == 200);
+  auto first_failure = steady::now();
+  for (int i = 0; i < max_failures; ++i) {
+    INFO("failure " << i + 1);
+    auto r = ask(wrong, target);
+    CHECK(r.status == 401);
+    CHECK(error_of(r) == "unauthorized");
+  }
+  // Limited: the next wrong token, and the right one, are refused unchecked.
+  auto limited = ask(wrong, target);
+  CHECK(limited.status == 429);
+  CHECK(error_of(limited) == "auth_rate_limited");
+  auto good_refused = ask(good, target);
+  CHECK(good_refused.status == 429);
+  CHECK(error_of(good_refused) == "auth_rate_limited");
+  CHECK(body_of(good_refused)["retryable"] == false);
+  // No secret, no limit.
+  CHECK(ask({}, "/v1/health").status == 200);
+  auto m = metrics_of(ops);
+  CHECK(sample(m, R"(authstore_auth_failures_total{port="http"})")
+        == max_failures);
+  CHECK(sample(m, R"(authstore_auth_rate_limited_total{port="http"})") == 2);
+  // The refusals above fell inside the window (else they prove nothing).
+  REQUIRE(elapsed_ms(first_failure) < window_ms);
+  // After the window: the right token passes again, and a wrong one is a
+  // plain 401 (the first failure of a new window).
+  std::this_thread::sleep_for(
+    milliseconds{window_ms + 300 - elapsed_ms(first_failure)});
+  auto again = ask(good, target);
+  CHECK(again.status == 200);
+  CHECK(body_of(again)["exists"] == false);
+  CHECK(ask(wrong, target).status == 401);
+  m = metrics_of(ops);
+  CHECK(sample(m, R"(authstore_auth_failures_total{port="http"})")
+        == max_failures + 1);
+  CHECK(sample(m, R"(authstore_auth_rate_limited_total{port="http"})") == 2);
+}

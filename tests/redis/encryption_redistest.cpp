@@ -9,6 +9,8 @@
 // the code under test.
 #include "tests/redis/redis_test_support.hpp"
 
+#include "tests/redis/key_file.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -28,33 +30,6 @@ using namespace authstore::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A key file with `ids` (the first active), generated; removed with it.
-struct key_file {
-  std::string path;
-  explicit key_file(const std::vector<std::string>& ids) {
-    char name[] = "/tmp/authstore-keys-XXXXXX";
-    int fd = ::mkstemp(name);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    path = name;
-    write(ids);
-  }
-  /// Rewrites the file: the same key for an id as before.
-  void write(const std::vector<std::string>& ids) {
-    static std::map<std::string, std::string> lines;
-    std::ofstream out{path, std::ios::trunc};
-    for (const auto& id : ids) {
-      if (!lines.count(id)) {
-        auto line = crypto::new_key_line(id);
-        REQUIRE(line);
-        lines[id] = *line;
-      }
-      out << lines[id] << "\n";
-    }
-  }
-  ~key_file() { std::remove(path.c_str()); }
-};
 
 std::string url_of(const private_redis& r) {
   return "redis://127.0.0.1:" + std::to_string(r.port()) + "/0";

@@ -9,6 +9,11 @@
 #include "crypto/sealed_value.hpp"
 
 #include <catch2/catch.hpp>
+#include <set>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 #include "crypto/value_cipher.hpp"
 #include "messages/codec.hpp"
@@ -227,4 +232,124 @@ TEST_CASE("the value cipher seals every write of a patch and counts",
   CHECK(counters.plaintext_reads == 1);
   CHECK_FALSE(uut.open("other", "c:me", sealed->writes[0].value));
   CHECK(counters.decrypt_failures == 1);
+}
+
+// -- the per-thread cipher state (sealed_value.cpp keeps a context per thread
+// and direction, the key it holds, and a pool of nonces) -----------------
+
+namespace {
+
+/// The nonce of a sealed value (the first 12 bytes of its body).
+std::string nonce_of(const std::string& sealed) {
+  auto h = parse_header(sealed);
+  REQUIRE(h);
+  auto raw = base64_decode(h->body);
+  REQUIRE(raw);
+  return raw->substr(0, nonce_bytes);
+}
+
+} // namespace
+
+TEST_CASE("keys switched between values, even under one key id, seal and "
+          "open with the key given each time",
+          "[crypto][seal][thread-state]") {
+  // Same id, different bytes: the kept key must be compared by its bytes.
+  auto ring_a = make_ring(key_line("k", 'a'));
+  auto ring_c = make_ring(key_line("k", 'c'));
+  auto ring_b = make_ring(key_line("other", 'b'));
+  for (int round = 0; round < 3; ++round) {
+    auto sa = sealed_or_fail(ring_a.active(), "s", "c:me", value);
+    auto sc = sealed_or_fail(ring_c.active(), "s", "c:me", value);
+    auto sb = sealed_or_fail(ring_b.active(), "s", "c:me", value);
+    CHECK(*open(ring_a, "s", "c:me", sa) == value);
+    CHECK_FALSE(open(ring_a, "s", "c:me", sc));
+    CHECK(*open(ring_c, "s", "c:me", sc) == value);
+    CHECK_FALSE(open(ring_c, "s", "c:me", sa));
+    CHECK(*open(ring_b, "s", "c:me", sb) == value);
+    CHECK(*open(ring_a, "s", "c:me", sa) == value);
+  }
+}
+
+TEST_CASE("a failed open leaves the thread able to seal and open",
+          "[crypto][seal][thread-state]") {
+  auto ring = make_ring(key_line("k1", 'a'));
+  auto wrong = make_ring(key_line("k1", 'z'));
+  auto s = sealed_or_fail(ring.active(), "s", "k:pre-key/1", value);
+  auto tampered = s;
+  tampered[tampered.size() - 3]
+    = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
+  for (int i = 0; i < 3; ++i) {
+    CHECK_FALSE(open(ring, "s", "k:pre-key/1", tampered));
+    CHECK_FALSE(open(wrong, "s", "k:pre-key/1", s));
+    CHECK_FALSE(open(ring, "t", "k:pre-key/1", s)); // another place
+    auto ok = open(ring, "s", "k:pre-key/1", s);
+    REQUIRE(ok);
+    CHECK(*ok == value);
+    auto fresh = sealed_or_fail(ring.active(), "s", "k:pre-key/2", value);
+    CHECK(*open(ring, "s", "k:pre-key/2", fresh) == value);
+  }
+}
+
+TEST_CASE("nonces never repeat, across pool refills and threads",
+          "[crypto][seal][thread-state]") {
+  auto ring = make_ring(key_line("k1", 'a'));
+  constexpr int threads = 4;
+  constexpr int per_thread = 300; // several draws of the nonce pool each
+  std::vector<std::vector<std::string>> sealed(threads);
+  std::vector<int> failures(threads, 0);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        auto field = "k:pre-key/" + std::to_string(i);
+        auto s = seal(ring.active(), "s", field, value);
+        auto back = s ? open(ring, "s", field, *s) : s;
+        if (!s || !back || *back != value)
+          ++failures[t];
+        else
+          sealed[t].push_back(*s);
+      }
+    });
+  for (auto& th : pool)
+    th.join();
+  std::set<std::string> nonces;
+  for (int t = 0; t < threads; ++t) {
+    CHECK(failures[t] == 0);
+    for (const auto& s : sealed[t])
+      nonces.insert(nonce_of(s));
+  }
+  CHECK(nonces.size() == size_t{threads * per_thread});
+}
+
+TEST_CASE("a forked child does not reuse the parent's pooled nonces",
+          "[crypto][seal][thread-state]") {
+  auto ring = make_ring(key_line("k1", 'a'));
+  // Fills this thread's pool; the next nonce is in memory before the fork.
+  sealed_or_fail(ring.active(), "s", "c:me", value);
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto s = seal(ring.active(), "s", "c:me", value);
+    std::string n = s ? nonce_of(*s) : std::string(nonce_bytes, '\0');
+    ssize_t w = write(fds[1], n.data(), n.size());
+    _exit(w == static_cast<ssize_t>(n.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string child(nonce_bytes, '\0');
+  size_t got = 0;
+  while (got < child.size()) {
+    ssize_t r = read(fds[0], child.data() + got, child.size() - got);
+    if (r <= 0)
+      break;
+    got += static_cast<size_t>(r);
+  }
+  close(fds[0]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(got == nonce_bytes);
+  auto parent = nonce_of(sealed_or_fail(ring.active(), "s", "c:me", value));
+  CHECK(child != std::string(nonce_bytes, '\0'));
+  CHECK(child != parent);
 }

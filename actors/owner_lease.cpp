@@ -24,11 +24,9 @@ bool owner_lease::acquired(clock::time_point sent_at, uint64_t epoch,
   return false;
 }
 
-bool owner_lease::refused(clock::time_point now, clock::duration left,
-                          std::string owner) {
+bool owner_lease::refused(std::string owner) {
   bool was = held_;
   held_ = false;
-  other_expires_ = now + left;
   owner_ = std::move(owner);
   return was;
 }

@@ -50,9 +50,9 @@ public:
   /// have written since the cache was filled).
   bool acquired(clock::time_point sent_at, uint64_t epoch, clock::duration ttl);
 
-  /// A take answered that `owner` (a node id) holds the lease for `left`
-  /// from `now`. Returns true when it was held (drop the cache).
-  bool refused(clock::time_point now, clock::duration left, std::string owner);
+  /// A take answered that `owner` (a node id) holds the lease. Returns
+  /// true when it was held (drop the cache).
+  bool refused(std::string owner);
 
   /// A write was fenced: whatever this actor thought, Redis names another
   /// holder. Returns true when it was held (drop the cache).
@@ -62,12 +62,6 @@ public:
   /// lease's end less the margin.
   bool valid(clock::time_point now) const {
     return held_ && now < valid_until_;
-  }
-
-  /// Whether a timer tick at `now` should send a take: to renew a held
-  /// lease, or to take over once another owner's record may have expired.
-  bool take_due(clock::time_point now) const {
-    return held_ || now >= other_expires_;
   }
 
   bool held() const { return held_; }
@@ -80,7 +74,6 @@ private:
   bool held_ = false;
   uint64_t epoch_ = 0;
   clock::time_point valid_until_{};
-  clock::time_point other_expires_{};
   std::string owner_;
 };
 

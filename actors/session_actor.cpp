@@ -563,8 +563,7 @@ void took(session_pointer self, clock::time_point sent,
     count_cluster(self,
                   drop ? &cluster_counters::taken : &cluster_counters::renewed);
   } else {
-    drop = st.lease->refused(
-      clock::now(), std::chrono::milliseconds{res.expires_in_ms}, res.owner);
+    drop = st.lease->refused(res.owner);
     count_cluster(self,
                   drop ? &cluster_counters::lost : &cluster_counters::refused);
   }

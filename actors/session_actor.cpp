@@ -73,9 +73,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <caf/all.hpp>
 
+#include "actors/owner_lease.hpp"
 #include "actors/persist_round.hpp"
 #include "actors/session_cache.hpp"
 #include "crypto/value_cipher.hpp"
@@ -131,11 +133,38 @@ struct session_state {
   std::deque<pending_call> calls;
   uint64_t next_call = 0;
   bool sweep_scheduled = false;
+  /// Node ownership (cfg->ownership only): this actor's view of its lease
+  /// and the token its writes carry (ownership section below).
+  std::optional<owner_lease> lease;
+  redis_layout::owner_token me;
+  /// The last read or write asked of this actor: a lease is renewed only
+  /// while the session is in use here.
+  clock::time_point last_used{};
+  /// Releases so far: the answer to a take sent before a release is
+  /// stale (it would revive a lease Redis no longer holds for us).
+  uint64_t releases = 0;
   static inline const char* name = "authstore.session";
 };
 
-bool cache_fresh(const session_state& st) {
-  return st.cache.fresh(clock::now(), st.cfg->cache_max_age);
+/// The cache read decision. Under node ownership (issue #19): only while
+/// this actor's lease is valid (owner_lease.hpp), and then without an age
+/// bound, since no other node can write meanwhile. Without it: entries
+/// younger than cache_max_age, the staleness bound against other writers.
+bool cache_fresh(session_state& st) {
+  auto now = clock::now();
+  if (st.lease) {
+    st.last_used = now;
+    return st.lease->valid(now);
+  }
+  return st.cache.fresh(now, st.cfg->cache_max_age);
+}
+
+/// The age past which store_keys starts the key cache over (see
+/// cache_fresh).
+clock::duration cache_age_bound(const session_state& st) {
+  if (st.lease)
+    return clock::duration::max();
+  return st.cfg->cache_max_age;
 }
 
 /// Called after each reply: a draining actor stops once nothing is left.
@@ -496,6 +525,165 @@ void start_read_through(session_pointer self) {
       });
 }
 
+// -- node ownership (issue #19) ---------------------------------------------
+// The first write takes the lease; a timer renews it every
+// ownership_config::renew while the session is in use here (a read or
+// write within the last lease term) and releases it when it is not, or at
+// passivation. So ownership follows where a session is written: a node
+// that only reads a session never owns it and reads Redis every time, and
+// another node's writes are refused (fenced) only while this one is using
+// the session (until forwarding to the owner exists: issue #19, step 4).
+// Why not take on activation: a node that merely read the session first
+// would then fence the node that writes it.
+//
+// The lease changes only on an answer from Redis (an error or a timeout
+// leaves the view as it was, and the validity runs out). A write carries
+// this actor's token; when the lease is not valid it is sent right behind
+// a take on the same FIFO connection, so Redis judges it by that take's
+// outcome (include/check_owner.lua).
+
+/// Counts into the cluster counters, if any.
+void count_cluster(session_pointer self,
+                   std::atomic<uint64_t> cluster_counters::*which) {
+  if (auto* c = self->state.cfg->ownership->counters)
+    (c->*which).fetch_add(1, std::memory_order_relaxed);
+}
+
+/// The owned-sessions gauge follows the lease's held state.
+void count_owned(session_pointer self, bool was, bool now) {
+  if (was == now)
+    return;
+  if (auto* c = self->state.cfg->ownership->counters)
+    c->owned.fetch_add(now ? 1 : -1, std::memory_order_relaxed);
+}
+
+/// Applies a take's answer (sent at `sent`) to the lease.
+void took(session_pointer self, clock::time_point sent,
+          const redis_layout::ownership_result& res) {
+  auto& st = self->state;
+  bool was = st.lease->held();
+  bool drop = false;
+  if (res.owned) {
+    drop = st.lease->acquired(sent, res.epoch,
+                              std::chrono::milliseconds{res.ttl_ms});
+    count_cluster(self,
+                  drop ? &cluster_counters::taken : &cluster_counters::renewed);
+  } else {
+    drop = st.lease->refused(res.owner);
+    count_cluster(self,
+                  drop ? &cluster_counters::lost : &cluster_counters::refused);
+  }
+  if (drop)
+    st.cache.drop();
+  count_owned(self, was, st.lease->held());
+}
+
+/// Sends a take (or renewal) of the lease. Not counted in in_flight: a
+/// stopping actor does not wait for it (its release is sent after it).
+void send_take(session_pointer self) {
+  auto& st = self->state;
+  const auto& own = *st.cfg->ownership;
+  auto sent = clock::now();
+  self
+    ->request(st.redis, st.cfg->redis_timeout, redis_atom::value,
+              redis_layout::take_ownership(st.sid, st.me, own.node_id,
+                                           own.lease.count()))
+    .then(
+      [self, sent, gen = st.releases](redis_reply& r) {
+        if (gen != self->state.releases)
+          return;
+        if (auto res = redis_layout::parse_take_ownership(r))
+          took(self, sent, *res);
+      },
+      [](caf::error&) {
+        // Unknown outcome: the lease's validity runs out on its own.
+      });
+}
+
+/// The token a write carries; sends a take first when the lease is not
+/// valid now (a first write, a renewal that did not answer, a non-owner).
+redis_layout::owner_token owner_for_write(session_pointer self) {
+  auto& st = self->state;
+  if (!st.lease)
+    return {};
+  st.last_used = clock::now();
+  if (!st.lease->valid(st.last_used))
+    send_take(self);
+  return st.me;
+}
+
+/// A write answered `f`: when it was fenced under ownership, this node
+/// does not own the session (any more).
+failure write_refused(session_pointer self, failure f) {
+  auto& st = self->state;
+  if (!st.lease || f.code != errc::fenced)
+    return f;
+  count_cluster(self, &cluster_counters::fenced_writes);
+  bool was = st.lease->held();
+  if (st.lease->lost())
+    st.cache.drop();
+  count_owned(self, was, false);
+  if (!st.lease->owner().empty())
+    f.detail = "this node does not own the session (node " + st.lease->owner()
+               + " does); nothing applied: send its requests to that node, "
+                 "or the client lease does not hold";
+  return f;
+}
+
+/// At activation: this actor's token and the renewal timer (the first
+/// write takes the lease).
+void start_ownership(session_pointer self) {
+  auto& st = self->state;
+  auto& own = *st.cfg->ownership;
+  st.lease.emplace(own.margin);
+  st.me.token = own.process_token;
+  st.me.actor = ++own.incarnations;
+  self->delayed_send(self, own.renew, renew_atom::value);
+}
+
+void release_ownership(session_pointer self);
+
+/// The renewal timer: renew a held lease while the session is in use here,
+/// release it when it was not used for a lease term; stops with
+/// passivation.
+void renew(session_pointer self) {
+  auto& st = self->state;
+  if (st.passivating)
+    return;
+  if (st.lease->held()) {
+    if (clock::now() - st.last_used < st.cfg->ownership->lease)
+      send_take(self);
+    else
+      release_ownership(self);
+  }
+  self->delayed_send(self, st.cfg->ownership->renew, renew_atom::value);
+}
+
+/// Releases the lease: idle, or at passivation (counted in in_flight, so a
+/// passivating actor stops after the answer or the timeout). The cache is
+/// not trusted from now on.
+void release_ownership(session_pointer self) {
+  auto& st = self->state;
+  count_owned(self, st.lease->held(), false);
+  st.lease->lost();
+  ++st.releases;
+  ++st.in_flight;
+  self
+    ->request(st.redis, st.cfg->redis_timeout, redis_atom::value,
+              redis_layout::release_ownership(st.sid, st.me))
+    .then(
+      [self](redis_reply& r) {
+        auto released = redis_layout::parse_release_ownership(r);
+        if (released && *released)
+          count_cluster(self, &cluster_counters::released);
+        finished_one(self);
+      },
+      [self](caf::error&) {
+        // The record expires after its term; other nodes wait that long.
+        finished_one(self);
+      });
+}
+
 // -- write-behind persist -----------------------------------------------------
 
 void start_persist(session_pointer self);
@@ -617,12 +805,15 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
     opts.expire_at_ms = expire_at(cfg);
     opts.track_dirty = cfg.with_cold();
     opts.require_trace = cfg.with_cold();
+    opts.owner = owner_for_write(self);
     return redis_layout::apply_patch(self->state.sid, *to_redis, opts);
   };
   return ask_redis<uint64_t>(
     self, op_kind::set, std::move(make),
     [self, shared](const redis_reply& r, bool) -> outcome<uint64_t> {
       auto v = redis_layout::parse_apply_patch(r);
+      if (!v)
+        return outcome<uint64_t>{write_refused(self, v.error())};
       if (v) {
         if (log::enabled(log::level::debug))
           log::write(log::level::debug, "session", "set",
@@ -694,7 +885,8 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
       count_read(self, !result->values.empty(), warmed);
       const auto& cfg = *self->state.cfg;
       self->state.cache.store_keys(type, ids, *result, clock::now(),
-                                   cfg.cache_max_age, cfg.max_cached_keys);
+                                   cache_age_bound(self->state),
+                                   cfg.max_cached_keys);
       return result;
     });
 }
@@ -708,15 +900,15 @@ caf::result<Result> handle_delete(session_pointer self, lease_token lease) {
     self, op_kind::del,
     [self, lease] {
       const auto& cfg = *self->state.cfg;
-      return redis_layout::delete_session(self->state.sid, cfg.with_cold(),
-                                          redis_layout::wall_ms(),
-                                          cfg.with_cold(), lease);
+      return redis_layout::delete_session(
+        self->state.sid, cfg.with_cold(), redis_layout::wall_ms(),
+        cfg.with_cold(), lease, owner_for_write(self));
     },
     [self](const redis_reply& r, bool) -> outcome<Result> {
       self->state.cache.clear(0);
       auto deleted = redis_layout::parse_delete_session(r);
       if (!deleted)
-        return deleted.error();
+        return write_refused(self, deleted.error());
       wrote_dirty(self);
       if constexpr (std::is_same_v<Result, bool>)
         return deleted->existed;
@@ -805,6 +997,8 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
   self->state.sid = std::move(sid);
   self->state.redis = std::move(redis);
   self->state.cfg = std::move(cfg);
+  if (self->state.cfg->ownership)
+    start_ownership(self);
   return {
     [=](get_creds_atom) { return handle_get_creds(self); },
     [=](get_keys_atom, const std::string& type, std::vector<std::string>& ids) {
@@ -845,8 +1039,11 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
     },
     [=](read_session_atom) { return handle_read_session(self); },
     [=](tick_atom) { sweep(self); },
+    [=](renew_atom) { renew(self); },
     [=](passivate_atom) {
       self->state.passivating = true;
+      if (self->state.lease)
+        release_ownership(self);
       if (self->state.in_flight == 0)
         self->quit();
     },

@@ -1,6 +1,7 @@
 // session_actor.hpp -- spawns the actor that owns one session id.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,30 @@ class value_cipher;
 namespace authstore {
 
 class cold_gate;
+
+/// Node ownership (issue #19, cluster.enabled): each session actor takes
+/// the session's ownership lease in Redis when it starts, renews it while
+/// it lives and releases it when it stops; it answers from its cache only
+/// while the lease is valid, and its writes are fenced by it.
+struct ownership_config {
+  /// This node's name in ownership records and the membership.
+  std::string node_id;
+  /// Random per process start: what makes a record this process's.
+  std::string process_token;
+  /// Lease term, and how long before its end the cache stops being trusted
+  /// (the clock-skew bound, actors/owner_lease.hpp).
+  std::chrono::milliseconds lease{3000};
+  std::chrono::milliseconds margin{300};
+  /// How often a live session actor renews (or, not owning, looks whether
+  /// the owner's record expired): a third of the lease.
+  std::chrono::milliseconds renew{1000};
+  /// Incarnation numbers of this process's session actors: a newer actor
+  /// of the same process takes over at once (redis/scripts/own.lua).
+  std::atomic<uint64_t> incarnations{0};
+  /// Where takes, renewals, losses and fenced writes are counted (may be
+  /// null).
+  cluster_counters* counters = nullptr;
+};
 
 /// Settings shared by all session actors (one immutable copy per engine).
 struct session_config {
@@ -76,6 +101,10 @@ struct session_config {
   /// is sealed before the Lua write and opened when read from Redis; the
   /// cache holds plaintext, Redis and the cold store only ciphertext.
   std::shared_ptr<const crypto::value_cipher> cipher;
+  /// Node ownership (cluster.enabled); null: off, and the cache is trusted
+  /// for cache_max_age (a single node, or nodes that do not share
+  /// sessions). Shared, not const: its incarnation counter moves.
+  std::shared_ptr<ownership_config> ownership;
 };
 
 /// Spawns the session actor for `sid` (already validated) talking to

@@ -42,6 +42,12 @@ using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 /// Periodic timer tick.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+/// Session actor internal (issue #19): renew the ownership lease.
+using renew_atom = caf::atom_constant<caf::atom("renew")>;
+/// The cluster's live members, as this node's registrar last saw them.
+using members_atom = caf::atom_constant<caf::atom("members")>;
+/// Registrar: start heartbeating under this middleman address.
+using join_atom = caf::atom_constant<caf::atom("join")>;
 
 // -- cold path (issue #4) ----------------------------------------------------
 

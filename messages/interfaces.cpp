@@ -78,6 +78,8 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<router_actor>("authstore::router_actor");
   cfg.add_message_type<cold_status>("authstore::cold_status");
   cfg.add_message_type<cold_actor>("authstore::cold_actor");
+  cfg.add_message_type<cluster_member>("authstore::cluster_member");
+  cfg.add_message_type<cluster_view>("authstore::cluster_view");
   cfg.add_error_category(error_category(), render_error);
 }
 

@@ -145,7 +145,9 @@ using session_actor = caf::typed_actor<
   /// Stop after everything queued before this and in flight is answered.
   caf::reacts_to<passivate_atom>,
   /// Internal: the sweep that fails Redis calls past their deadline.
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  /// Internal (cluster.enabled): renew the ownership lease.
+  caf::reacts_to<renew_atom>>;
 
 /// One Redis connection, pipelined. Errors: hot_unavailable (may or may not
 /// have been applied when the connection broke after sending),
@@ -253,6 +255,48 @@ using cold_actor = cold_store_api::extend<
   caf::reacts_to<restart_worker_atom, uint64_t>,
   /// Internal: retry index creation on worker incarnation N.
   caf::reacts_to<index_retry_atom, uint64_t>>;
+
+// -- cluster (issue #19) ------------------------------------------------------
+
+/// One live member of the cluster.
+struct cluster_member {
+  std::string node_id;
+  /// Its middleman address (host:port).
+  std::string address;
+  /// How long its entry lasts without another heartbeat.
+  int64_t expires_in_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_member& x) {
+  return f(x.node_id, x.address, x.expires_in_ms);
+}
+
+/// The membership as this node's registrar last saw it.
+struct cluster_view {
+  std::string node_id;
+  /// "joining" (no address yet), "ok" (the last heartbeat was answered),
+  /// "failing" (it was not; `problem` says why).
+  std::string state;
+  std::string problem;
+  std::vector<cluster_member> members;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {
+  return f(x.node_id, x.state, x.problem, x.members);
+}
+
+/// The cluster registrar (actors/cluster_registrar.hpp): registers this
+/// node in Redis and heartbeats (cluster.enabled only).
+using registrar_actor = caf::typed_actor<
+  /// The membership as last seen; answered at once.
+  caf::replies_to<members_atom>::with<cluster_view>,
+  /// Start heartbeating under this middleman address (authstore serve,
+  /// once its port is published).
+  caf::reacts_to<join_atom, std::string>,
+  /// Internal: the heartbeat timer.
+  caf::reacts_to<tick_atom>>;
 
 // -- outbox (issue #5) --------------------------------------------------------
 

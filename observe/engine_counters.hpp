@@ -287,6 +287,26 @@ struct security_counters {
   std::array<std::atomic<uint64_t>, auth_port_count> auth_limited{};
 };
 
+/// Node ownership and membership (issue #19, cluster.enabled).
+struct cluster_counters {
+  /// Sessions this node owns now (gauge: takes minus losses and releases).
+  std::atomic<int64_t> owned{0};
+  /// Leases taken (a new term), renewed, refused (another node owns the
+  /// session), lost (a fenced write or another node's take), released.
+  std::atomic<uint64_t> taken{0};
+  std::atomic<uint64_t> renewed{0};
+  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> lost{0};
+  std::atomic<uint64_t> released{0};
+  /// Writes Redis refused because this node no longer (or never) owned the
+  /// session (include/check_owner.lua).
+  std::atomic<uint64_t> fenced_writes{0};
+  /// Live members as of the last heartbeat (-1: none answered yet), and
+  /// heartbeats that failed.
+  std::atomic<int64_t> members{-1};
+  std::atomic<uint64_t> heartbeat_failures{0};
+};
+
 /// Everything the engine counts; owned by the engine, outlives its actors.
 struct engine_counters {
   session_counters sessions;
@@ -298,6 +318,7 @@ struct engine_counters {
   outbox_counters outbox;
   api_counters api;
   security_counters security;
+  cluster_counters cluster;
 };
 
 } // namespace authstore

@@ -44,6 +44,18 @@ std::string client_lease_key(std::string_view sid) {
   return session_key(sid, "cl");
 }
 
+std::string owner_key(std::string_view sid) {
+  return session_key(sid, "own");
+}
+
+std::string members_key() {
+  return "as:members";
+}
+
+std::string members_info_key() {
+  return "as:members:info";
+}
+
 std::string dirty_index_key() {
   return "as:dirty";
 }

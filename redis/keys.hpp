@@ -17,7 +17,12 @@
 //                    docs/HTTP-API.md): h holder, e epoch, x expiry (ms,
 //                    Redis TIME); no TTL, survives a delete (epochs are
 //                    never reused). Not issue #19's node-ownership lease,
-//                    which gets a key of its own.
+//                    which gets a key of its own:
+//   as:{S}:own hash  node ownership (issue #19, redis/scripts/own.lua): n
+//                    node id, t process token, a actor incarnation, e epoch,
+//                    x expiry (ms, Redis TIME); no TTL (epochs never reused)
+//   as:members       zset  node id -> heartbeat expiry (ms, Redis TIME)
+//   as:members:info  hash  node id -> "<process token> <middleman address>"
 //   as:dirty   zset  session id -> ms when it became dirty (the index the
 //                    reconciler reads; re-stamped when a persist leaves
 //                    marks behind). NOT in the session's slot, see
@@ -49,6 +54,12 @@ std::string outbox_key(std::string_view sid);
 std::string lease_key(std::string_view sid);
 /// The client lease of a session (h holder, e epoch, x expiry).
 std::string client_lease_key(std::string_view sid);
+/// The node-ownership record of a session (issue #19).
+std::string owner_key(std::string_view sid);
+/// The cluster's members and their heartbeat expiry.
+std::string members_key();
+/// The members' process tokens and middleman addresses.
+std::string members_info_key();
 /// The node-independent index of dirty sessions.
 std::string dirty_index_key();
 /// The count of dirty marks over all sessions.

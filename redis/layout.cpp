@@ -30,10 +30,11 @@ struct sentinel {
   script_answer answer;
 };
 constexpr sentinel sentinels[] = {
-  {-1, 2, script_answer::conflict},  {-2, 1, script_answer::claimed},
-  {-3, 1, script_answer::untraced},  {-4, 1, script_answer::fenced},
-  {-5, 2, script_answer::in_use},    {-6, 2, script_answer::too_many},
-  {-7, 3, script_answer::too_large},
+  {-1, 2, script_answer::conflict},      {-2, 1, script_answer::claimed},
+  {-3, 1, script_answer::untraced},      {-4, 1, script_answer::fenced},
+  {-5, 2, script_answer::in_use},        {-6, 2, script_answer::too_many},
+  {-7, 3, script_answer::too_large},     {-8, 3, script_answer::owned},
+  {-9, 2, script_answer::member_in_use},
 };
 
 /// A script call: num_keys is the number of `keys`, so it cannot drift
@@ -113,8 +114,9 @@ redis_request apply_patch(std::string_view sid, const patch& p,
   keys.push_back(dirty_index_key());
   keys.push_back(dirty_fields_key());
   keys.push_back(client_lease_key(sid));
+  keys.push_back(owner_key(sid));
   std::vector<std::string> a;
-  a.reserve(8 + 3 * p.writes.size());
+  a.reserve(11 + 3 * p.writes.size());
   a.push_back(p.if_absent ? std::string{"absent"}
               : p.expected_version == any_version
                 ? std::string{}
@@ -130,6 +132,12 @@ redis_request apply_patch(std::string_view sid, const patch& p,
     a.emplace_back("!");
     a.push_back(flag(p.replace));
     a.push_back(std::to_string(p.min_version));
+  }
+  // The owner triple only from an owner (apply_patch.lua, check_owner.lua).
+  if (opts.owner.present()) {
+    a.emplace_back("@");
+    a.push_back(opts.owner.token);
+    a.push_back(std::to_string(opts.owner.actor));
   }
   // Only the last write of each field is sent: within one patch a later
   // write wins, whatever the script's grouping of deletes and sets.
@@ -317,15 +325,18 @@ outcome<keys_reply> parse_read_keys(const redis_reply& r, std::string_view type,
 
 redis_request delete_session(std::string_view sid, bool track_dirty,
                              int64_t now_ms, bool require_trace,
-                             const lease_token& lease) {
+                             const lease_token& lease,
+                             const owner_token& owner) {
   auto keys = session_keys(sid);
   keys.push_back(dirty_index_key());
   keys.push_back(dirty_fields_key());
   keys.push_back(client_lease_key(sid));
+  keys.push_back(owner_key(sid));
   return script_call(redis_script::delete_session, std::move(keys),
                      {std::string{sid}, flag(track_dirty),
                       std::to_string(now_ms), flag(require_trace), lease.holder,
-                      std::to_string(lease.epoch)});
+                      std::to_string(lease.epoch), owner.token,
+                      std::to_string(owner.actor)});
 }
 
 outcome<delete_result> parse_delete_session(const redis_reply& r) {
@@ -401,6 +412,80 @@ outcome<bool> parse_release_lease(const redis_reply& r) {
       || (r.items[0] != "0" && r.items[0] != "1"))
     return unexpected("lease");
   return r.items[0] == "1";
+}
+
+redis_request take_ownership(std::string_view sid, const owner_token& who,
+                             std::string_view node_id, int64_t ttl_ms) {
+  return script_call(redis_script::own, {owner_key(sid)},
+                     {"take", who.token, std::to_string(who.actor),
+                      std::string{node_id}, std::to_string(ttl_ms)});
+}
+
+outcome<ownership_result> parse_take_ownership(const redis_reply& r) {
+  ownership_result result;
+  if (answer_of(r) == script_answer::owned) {
+    auto ms = to_u64(r.items[1]);
+    if (!ms)
+      return unexpected("own");
+    result.expires_in_ms = static_cast<int64_t>(*ms);
+    result.owner = r.items[2];
+    return result;
+  }
+  if (!is_payload_array(r) || r.items.size() != 2)
+    return unexpected("own");
+  auto epoch = to_u64(r.items[0]);
+  auto ttl = to_u64(r.items[1]);
+  if (!epoch || !ttl || *epoch == 0)
+    return unexpected("own");
+  result.owned = true;
+  result.epoch = *epoch;
+  result.ttl_ms = static_cast<int64_t>(*ttl);
+  return result;
+}
+
+redis_request release_ownership(std::string_view sid, const owner_token& who) {
+  return script_call(redis_script::own, {owner_key(sid)},
+                     {"release", who.token, std::to_string(who.actor)});
+}
+
+outcome<bool> parse_release_ownership(const redis_reply& r) {
+  if (!is_payload_array(r) || r.items.size() != 1
+      || (r.items[0] != "0" && r.items[0] != "1"))
+    return unexpected("own");
+  return r.items[0] == "1";
+}
+
+redis_request member_beat(std::string_view node_id, std::string_view token,
+                          std::string_view address, int64_t ttl_ms) {
+  return script_call(redis_script::member, {members_key(), members_info_key()},
+                     {"beat", std::string{node_id}, std::string{token},
+                      std::string{address}, std::to_string(ttl_ms)});
+}
+
+redis_request member_leave(std::string_view node_id, std::string_view token) {
+  return script_call(redis_script::member, {members_key(), members_info_key()},
+                     {"leave", std::string{node_id}, std::string{token}});
+}
+
+outcome<std::vector<member_entry>> parse_member_beat(const redis_reply& r) {
+  if (answer_of(r) == script_answer::member_in_use) {
+    auto ms = to_u64(r.items[1]);
+    return {errc::invalid_config,
+            "another process heartbeats under this cluster.node-id (its entry "
+            "expires in "
+              + (ms ? std::to_string(*ms) : std::string{"?"})
+              + " ms): give each node an id of its own"};
+  }
+  if (!is_payload_array(r) || r.items.empty() || (r.items.size() - 1) % 3 != 0)
+    return unexpected("member");
+  std::vector<member_entry> members;
+  for (size_t i = 1; i < r.items.size(); i += 3) {
+    auto ms = to_u64(r.items[i + 2]);
+    if (!ms)
+      return unexpected("member");
+    members.push_back({r.items[i], r.items[i + 1], static_cast<int64_t>(*ms)});
+  }
+  return members;
 }
 
 namespace {

@@ -66,6 +66,22 @@ enum class script_answer : uint8_t {
   /// read_session: the session is larger than one read may be; {-7,
   /// fields, bytes}.
   too_large,
+  /// own: another holder's ownership record is live; {-8, expires_in_ms,
+  /// owner node id} (issue #19).
+  owned,
+  /// member: another process heartbeats under this node id; {-9,
+  /// expires_in_ms}.
+  member_in_use,
+};
+
+/// Who writes a session, for the node-ownership fence (issue #19,
+/// redis/scripts/own.lua): a session actor's process token and its
+/// incarnation. An empty token owns nothing: such a write is applied only
+/// while no live ownership record exists.
+struct owner_token {
+  std::string token;
+  uint64_t actor = 0;
+  bool present() const { return !token.empty(); }
 };
 
 /// Which answer `r` is: a sentinel only in its exact shape, else payload.
@@ -82,6 +98,9 @@ struct write_options {
   /// Answer script_answer::untraced instead of writing when Redis has no
   /// trace of the session.
   bool require_trace = false;
+  /// The writer, checked against the session's ownership record (none:
+  /// a writer that owns nothing; see owner_token).
+  owner_token owner;
 };
 
 /// EVALSHA request applying `p` to session `sid`: its writes, and its
@@ -148,7 +167,8 @@ outcome<keys_reply> parse_read_keys(const redis_reply& r, std::string_view type,
 /// without, marks and index entry go.
 redis_request delete_session(std::string_view sid, bool track_dirty,
                              int64_t now_ms, bool require_trace = false,
-                             const lease_token& lease = {});
+                             const lease_token& lease = {},
+                             const owner_token& owner = {});
 
 /// Result of delete_session.
 struct delete_result {
@@ -191,6 +211,53 @@ redis_request release_lease(std::string_view sid, std::string_view holder);
 
 /// Result of release_lease: whether holder held it.
 outcome<bool> parse_release_lease(const redis_reply& r);
+
+// -- node ownership and membership (issue #19) -------------------------------
+
+/// Request taking or renewing `who`'s ownership of `sid` for `ttl_ms`
+/// (own.lua says who may), recording `node_id` as the owner's name.
+redis_request take_ownership(std::string_view sid, const owner_token& who,
+                             std::string_view node_id, int64_t ttl_ms);
+
+/// Result of take_ownership.
+struct ownership_result {
+  /// Whether the caller owns the session now (then epoch and ttl_ms).
+  bool owned = false;
+  uint64_t epoch = 0;
+  int64_t ttl_ms = 0;
+  /// Not owned: the live owner's node id and how long its record lasts.
+  std::string owner;
+  int64_t expires_in_ms = 0;
+};
+
+/// Reads take_ownership's reply (owned elsewhere is a result, not an
+/// error).
+outcome<ownership_result> parse_take_ownership(const redis_reply& r);
+
+/// Request releasing `who`'s ownership of `sid` (the epoch stays).
+redis_request release_ownership(std::string_view sid, const owner_token& who);
+
+/// Result of release_ownership: whether `who` held it.
+outcome<bool> parse_release_ownership(const redis_reply& r);
+
+/// Request registering (or refreshing) node `node_id` of process `token`
+/// at middleman `address` for `ttl_ms`, and reading the live members.
+redis_request member_beat(std::string_view node_id, std::string_view token,
+                          std::string_view address, int64_t ttl_ms);
+
+/// Request removing this process's registration (clean stop).
+redis_request member_leave(std::string_view node_id, std::string_view token);
+
+/// One live member.
+struct member_entry {
+  std::string node_id;
+  std::string address;
+  int64_t expires_in_ms = 0;
+};
+
+/// Reads member_beat's reply: the live members; invalid_config when
+/// another process heartbeats under the node id.
+outcome<std::vector<member_entry>> parse_member_beat(const redis_reply& r);
 
 // -- the outbox (issue #5) ---------------------------------------------------
 

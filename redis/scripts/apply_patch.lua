@@ -10,6 +10,8 @@
   KEYS[5] as:dirty          index of dirty sessions: S -> ms
   KEYS[6] as:dirty:fields   count of dirty marks over all outboxes
   KEYS[7] as:{S}:cl         client lease (include/check_lease.lua)
+  KEYS[8] as:{S}:own        node ownership (include/check_owner.lua;
+                            optional: without it no ownership check)
   ARGV[1] condition: '' = none; a number = only at that version;
           'absent' = only when no live session exists (no meta hash, or a
           tombstone: "exists" means live, whatever the version)
@@ -20,7 +22,10 @@
   ARGV[6] require_trace ('1'/'0', see include/require_trace.lua)
   ARGV[7..9] optional options triple, present when ARGV[7] is '!':
           replace ('1'/'0'), min version ('0' = none); the writes follow it
-  ARGV[7..n] (ARGV[10..n] after options) triples: op ('s' set | 'd' delete),
+  then an optional owner triple, present when the next ARGV is '@': the
+          writer's process token and actor incarnation (own.lua); without
+          it the writer owns nothing (include/check_owner.lua)
+  ARGV[7..n] (3 later after each optional triple) triples: op ('s' set | 'd' delete),
           field ('c:..' | 'k:..'), value ('' for a delete). The client
           sends only the last write of each field, so grouping deletes
           before sets reorders nothing.
@@ -33,7 +38,8 @@
                      nothing written
     {-3}             UNTRACED (require_trace and no meta hash); nothing
                      written
-    {-4}             FENCED (the lease does not hold); nothing written
+    {-4}             FENCED (the client lease or the node ownership does
+                     not hold); nothing written
     error "ERR authstore: bad field at <i>" before the first write
 
   Why all checks come first: Lua scripts are atomic but not transactional;
@@ -69,18 +75,10 @@
 --@include "require_trace.lua"
 --@include "chunked_call.lua"
 --@include "check_lease.lua"
+--@include "check_owner.lua"
 -- Coupled with script_answer::conflict in redis/layout.cpp.
 local CONFLICT = -1
 
-if lease_fenced(KEYS[7], ARGV[#ARGV - 1], ARGV[#ARGV]) then return FENCED end
-local meta = traced_meta(ARGV[6])
-if not meta then return UNTRACED end
-local cur = tonumber(meta[1] or '0')
-if ARGV[1] == 'absent' then
-  if meta[1] and not meta[2] then return {CONFLICT, cur} end
-elseif ARGV[1] ~= '' and tonumber(ARGV[1]) ~= cur then
-  return {CONFLICT, cur}
-end
 local n = #ARGV - 2
 local first, replace, floor = 7, false, 0
 if n >= 9 and ARGV[7] == '!' then
@@ -88,6 +86,21 @@ if n >= 9 and ARGV[7] == '!' then
   if not floor then
     return redis.error_reply('ERR authstore: bad options at 7')
   end
+end
+local owner_token, owner_actor = '', ''
+if n >= first + 2 and ARGV[first] == '@' then
+  owner_token, owner_actor = ARGV[first + 1], ARGV[first + 2]
+  first = first + 3
+end
+if lease_fenced(KEYS[7], ARGV[#ARGV - 1], ARGV[#ARGV]) then return FENCED end
+if owner_fenced(KEYS[8], owner_token, owner_actor) then return FENCED end
+local meta = traced_meta(ARGV[6])
+if not meta then return UNTRACED end
+local cur = tonumber(meta[1] or '0')
+if ARGV[1] == 'absent' then
+  if meta[1] and not meta[2] then return {CONFLICT, cur} end
+elseif ARGV[1] ~= '' and tonumber(ARGV[1]) ~= cur then
+  return {CONFLICT, cur}
 end
 for i = first, n, 3 do
   local p = string.sub(ARGV[i + 1] or '', 1, 2)

@@ -9,11 +9,15 @@
   KEYS[5] as:dirty          index of dirty sessions
   KEYS[6] as:dirty:fields   count of dirty marks
   KEYS[7] as:{S}:cl         client lease (include/check_lease.lua)
+  KEYS[8] as:{S}:own        node ownership (include/check_owner.lua;
+                            optional: without it no ownership check)
   ARGV[1] S (the index member)
   ARGV[2] track_dirty ('1' with a cold store, else '0')
   ARGV[3] now_ms (the index stamp)
   ARGV[4] require_trace ('1'/'0', see include/require_trace.lua)
   ARGV[5] the delete's lease holder ('' = none), ARGV[6] its epoch
+  ARGV[7] the deleter's process token ('' or absent = owns nothing),
+  ARGV[8] its actor incarnation (include/check_owner.lua)
 
   Reply:
     {existed, version}   existed 1 when a live session was deleted; version
@@ -21,7 +25,8 @@
     {-3}                 UNTRACED (require_trace, no meta hash): the session
                          is loaded first, so that the erase mark carries the
                          cold store's version and fences off late persists
-    {-4}                 FENCED (the lease does not hold); nothing changed
+    {-4}                 FENCED (the client lease or the node ownership
+                         does not hold); nothing changed
                          (checked first: a fenced logout must not even
                          start a read-through)
 
@@ -44,8 +49,10 @@
 ]]
 --@include "require_trace.lua"
 --@include "check_lease.lua"
+--@include "check_owner.lua"
 
 if lease_fenced(KEYS[7], ARGV[5], ARGV[6]) then return FENCED end
+if owner_fenced(KEYS[8], ARGV[7] or '', ARGV[8] or '') then return FENCED end
 local meta = traced_meta(ARGV[4])
 if not meta then return UNTRACED end
 local existed = (meta[1] and not meta[2]) and 1 or 0

@@ -161,6 +161,7 @@ int cmd_serve(const cli_args& args) {
     std::cerr << "authstore serve: TLS on: certificate " << scfg.tls.cert
               << ", clients must present a certificate signed by a CA in "
               << scfg.tls.ca << '\n';
+  (*e)->join_cluster((*server)->endpoint());
   std::cout << "authstore: listening on " << (*server)->endpoint() << std::endl;
   if (http.api)
     std::cout << "authstore: api listening on " << (*front)->api_endpoint()

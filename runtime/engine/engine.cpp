@@ -19,6 +19,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/cluster_registrar.hpp"
 #include "actors/cold_supervisor.hpp"
 #include "actors/outbox_reconciler.hpp"
 #include "actors/redis_actor.hpp"
@@ -46,6 +47,18 @@ engine_system_config::engine_system_config(const settings& cfg) {
 }
 
 engine::engine(std::unique_ptr<impl> x) : impl_(std::move(x)) {}
+
+namespace {
+
+/// This node's name in the cluster: cluster.node-id, else the middleman's
+/// remote.bind:remote.port (the config refuses port 0 without a node id).
+std::string cluster_node_id(const settings& cfg) {
+  if (!cfg.cluster_node_id().empty())
+    return cfg.cluster_node_id();
+  return cfg.remote_bind() + ":" + std::to_string(cfg.remote_port());
+}
+
+} // namespace
 
 outcome<std::unique_ptr<engine>> engine::start(const settings& cfg) {
   return start_engine(cfg, engine_options{});
@@ -162,6 +175,30 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
       x->sweeper = spawn_rekey_sweeper(x->sys, std::move(wc));
     }
   }
+  // Several nodes (issue #19): ownership for the session actors, and the
+  // registrar, which heartbeats once serve names its address (join).
+  if (cfg.cluster_enabled()) {
+    auto token = make_owner_token();
+    if (cfg.cluster_test_fencing()) {
+      auto own = std::make_shared<ownership_config>();
+      own->node_id = cluster_node_id(cfg);
+      own->process_token = token;
+      own->lease = cfg.cluster_lease_ms();
+      own->margin = cfg.cluster_lease_margin_ms();
+      own->renew = cfg.cluster_lease_ms() / 3;
+      own->counters = &x->counters->cluster;
+      sc->ownership = std::move(own);
+    }
+    registrar_config gc;
+    gc.redis = x->redis_pool.front();
+    gc.node_id = cluster_node_id(cfg);
+    gc.process_token = token;
+    gc.heartbeat = cfg.cluster_heartbeat_ms();
+    gc.member_ttl = cfg.cluster_member_ttl_ms();
+    gc.redis_timeout = cfg.session_request_timeout_ms();
+    gc.counters = &x->counters->cluster;
+    x->registrar = spawn_cluster_registrar(x->sys, std::move(gc));
+  }
   session_router_config rtc;
   rtc.redis_pool = x->redis_pool;
   rtc.session = sc;
@@ -176,9 +213,13 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
 }
 
 engine::~engine() {
-  // Reverse order: the reconciler (its claims expire with their lease), the
-  // router (which passivates its sessions), the cold supervisor (which stops
-  // its worker), then Redis.
+  // Reverse order: the registrar (it leaves the membership), the
+  // reconciler (its claims expire with their lease), the router (which
+  // passivates its sessions, releasing their ownership), the cold
+  // supervisor (which stops its worker), then Redis.
+  if (impl_->registrar)
+    caf::anon_send_exit(impl_->registrar, caf::exit_reason::user_shutdown);
+  impl_->registrar = nullptr;
   if (impl_->reconciler)
     caf::anon_send_exit(impl_->reconciler, caf::exit_reason::user_shutdown);
   if (impl_->reconciler_redis)
@@ -256,6 +297,11 @@ outcome<bool> engine::force_cold_open(bool open) {
     self->request(impl_->cold, impl_->call_timeout, reset_breaker_atom::value)
       .receive(on_status, on_error);
   return result;
+}
+
+void engine::join_cluster(const std::string& address) {
+  if (impl_->registrar)
+    caf::anon_send(impl_->registrar, join_atom::value, address);
 }
 
 const patch_limits& engine::limits() const {

@@ -142,6 +142,11 @@ public:
   /// closed with a fresh window). no_cold_store without a cold store.
   outcome<bool> force_cold_open(bool open);
 
+  /// With cluster.enabled (issue #19): joins the membership under
+  /// middleman `address` (host:port), heartbeating from now on; authstore
+  /// serve calls it once its port is published. Does nothing otherwise.
+  void join_cluster(const std::string& address);
+
   struct impl;
   impl& internals() { return *impl_; }
 

@@ -43,6 +43,10 @@ cold_actor engine_cold(engine& e) {
   return e.internals().cold;
 }
 
+registrar_actor engine_registrar(engine& e) {
+  return e.internals().registrar;
+}
+
 const engine_counters& engine_counts(engine& e) {
   return *e.internals().counters;
 }

@@ -48,6 +48,10 @@ router_actor engine_router(engine& e);
 /// Redis-only mode (no cold store).
 cold_actor engine_cold(engine& e);
 
+/// The cluster registrar (membership, issue #19); null unless
+/// cluster.enabled.
+registrar_actor engine_registrar(engine& e);
+
 /// Redis round trips and commands so far, summed over the pool.
 struct redis_pool_counters {
   uint64_t round_trips = 0;

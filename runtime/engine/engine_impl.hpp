@@ -55,6 +55,8 @@ struct engine::impl {
   reconciler_actor reconciler;
   redis_actor reconciler_redis;
   router_actor router;
+  /// The cluster registrar (cluster.enabled only).
+  registrar_actor registrar;
   /// The rekey sweep and its own Redis connection (crypto.rekey-sweep).
   rekey_sweeper_actor sweeper;
   redis_actor sweeper_redis;

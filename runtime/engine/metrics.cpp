@@ -569,6 +569,42 @@ void api_families(const api_counters& a, std::vector<MetricFamily>& out) {
 
 /// Encryption at rest and failed authentication (issue #17). No label value
 /// names a key, a session or an address.
+void cluster_families(const cluster_counters& c,
+                      std::vector<MetricFamily>& out) {
+  single(out, "authstore_cluster_owned_sessions",
+         "Sessions this node owns now (issue #19, cluster.enabled; 0 when "
+         "off). Only owned sessions are answered from the cache.",
+         MetricType::Gauge, load(c.owned));
+  auto events = family(
+    "authstore_cluster_lease_events_total",
+    "Ownership lease events of this node's session actors: taken (a new "
+    "term), renewed, refused (another node owns the session), lost (a "
+    "fenced write or another node took it), released. A steady rate of "
+    "lost means sessions move between nodes: route each session to one.",
+    MetricType::Counter);
+  const std::pair<const char*, const std::atomic<uint64_t>*> rows[] = {
+    {"taken", &c.taken}, {"renewed", &c.renewed},   {"refused", &c.refused},
+    {"lost", &c.lost},   {"released", &c.released},
+  };
+  for (const auto& row : rows)
+    events.metric.push_back(
+      scalar(load(*row.second), MetricType::Counter, {{"event", row.first}}));
+  out.push_back(std::move(events));
+  single(out, "authstore_cluster_fenced_writes_total",
+         "Writes Redis refused because this node did not own the session "
+         "(nothing applied). Above 0 for long: clients write to a node that "
+         "is not the owner.",
+         MetricType::Counter, load(c.fenced_writes));
+  single(out, "authstore_cluster_members",
+         "Live members of the cluster as of this node's last heartbeat (-1: "
+         "none answered yet, or cluster.enabled off).",
+         MetricType::Gauge, load(c.members));
+  single(out, "authstore_cluster_heartbeat_failures_total",
+         "Membership heartbeats that failed (Redis unreachable, or the node "
+         "id used by another process).",
+         MetricType::Counter, load(c.heartbeat_failures));
+}
+
 void security_families(const security_counters& c,
                        std::vector<MetricFamily>& out) {
   auto values = family("authstore_crypto_values_total",
@@ -622,6 +658,7 @@ std::string render_metrics(const engine_counters& counters,
   outbox_families(counters.outbox, families);
   api_families(counters.api, families);
   security_families(counters.security, families);
+  cluster_families(counters.cluster, families);
   process_families(families);
   single(families, "authstore_log_suppressed_total",
          "Log lines of repeated events not written (observe/log_limit.hpp: "

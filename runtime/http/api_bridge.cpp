@@ -157,6 +157,7 @@ std::shared_ptr<api_bridge> api_bridge::start(engine& e, size_t actors) {
   cfg.router = engine_router(e);
   cfg.redis_pool = engine_redis_pool(e);
   cfg.cold = engine_cold(e);
+  cfg.registrar = engine_registrar(e);
   cfg.counters = &engine_counts(e);
   cfg.limits = e.limits();
   const auto& s = e.config();

@@ -26,6 +26,9 @@ struct bridge_config {
   std::vector<redis_actor> redis_pool;
   /// Null without a cold store.
   cold_actor cold;
+  /// The cluster registrar (/healthz shows the membership); null unless
+  /// cluster.enabled.
+  registrar_actor registrar;
   const engine_counters* counters = nullptr;
   patch_limits limits;
   /// The engine's own bound plus the reply margin (timing.hpp): a

@@ -31,16 +31,53 @@ http_reply json_status(bool ok, int bad_status, const json& body) {
   return r;
 }
 
+/// The membership's part of /healthz (issue #19): shown, not required (a
+/// node that cannot heartbeat still serves; its sessions' leases say who
+/// owns what).
+json cluster_component(const cluster_view* v) {
+  if (!v)
+    return {{"state", "unresponsive"}};
+  json members = json::array();
+  for (const auto& m : v->members)
+    members.push_back({{"node_id", m.node_id},
+                       {"address", m.address},
+                       {"expires_in_ms", m.expires_in_ms}});
+  json c = {{"state", v->state}, {"node_id", v->node_id}, {"members", members}};
+  if (!v->problem.empty())
+    c["problem"] = v->problem;
+  return c;
+}
+
+/// Calls `render` with the registrar's view (null when it did not answer
+/// within probe_timeout); not at all without cluster.enabled.
+template <class Render>
+void with_cluster_view(caf::event_based_actor* self, const bridge_config& cfg,
+                       json body, Render render) {
+  if (!cfg.registrar)
+    return render(std::move(body));
+  self->request(cfg.registrar, probe_timeout, members_atom::value)
+    .then(
+      [body, render](const cluster_view& v) mutable {
+        body["components"]["cluster"] = cluster_component(&v);
+        render(std::move(body));
+      },
+      [body, render](caf::error&) mutable {
+        body["components"]["cluster"] = cluster_component(nullptr);
+        render(std::move(body));
+      });
+}
+
 void liveness(caf::event_based_actor* self, const bridge_config& cfg,
               reply_fn done) {
   self->request(cfg.router, probe_timeout, stats_atom::value)
     .then(
-      [done](const router_stats& s) {
+      [self, cfg, done](const router_stats& s) {
         json body;
         body["components"]["actor_system"]
           = {{"state", "ok"}, {"live_sessions", s.live_sessions}};
         body["status"] = "ok";
-        done(json_status(true, 503, body));
+        with_cluster_view(self, cfg, std::move(body),
+                          [done](json b) { done(json_status(true, 503, b)); });
       },
       [done](caf::error& err) {
         json body;

@@ -111,6 +111,28 @@ constexpr const char* known_schemes
     "(PostgreSQL)";
 
 const rule rules[] = {
+  // Node ownership (issue #19): the margin is taken off every lease term,
+  // and a member must outlive several heartbeats.
+  {[](const settings& s) -> std::string {
+    if (2 * s.cluster_lease_margin_ms() < s.cluster_lease_ms())
+      return {};
+    return "cluster.lease-margin-ms must be less than half of "
+           "cluster.lease-ms (the cache is trusted for the lease less the "
+           "margin)";
+  }},
+  {[](const settings& s) -> std::string {
+    if (s.cluster_member_ttl_ms() > 2 * s.cluster_heartbeat_ms())
+      return {};
+    return "cluster.member-ttl-ms must be more than twice "
+           "cluster.heartbeat-ms (one late heartbeat must not drop a node)";
+  }},
+  {[](const settings& s) -> std::string {
+    if (!s.cluster_enabled() || !s.cluster_node_id().empty()
+        || s.remote_port() != 0)
+      return {};
+    return "cluster.enabled with remote.port 0 needs cluster.node-id (the "
+           "default, remote.bind:remote.port, would not name this node)";
+  }},
   // One URI picks the cold store; mongodb.uri is its older MongoDB-only
   // name. Neither URI is quoted: it may carry a password.
   {[](const settings& s) -> std::string {

@@ -41,6 +41,8 @@ enum class lua_database : int {
   /// its own sessions.
   session_reads = 3,
   lease_scripts = 4,
+  /// lua_cluster_scripts_redistest.cpp: the membership keys are global.
+  cluster_scripts = 5,
 };
 
 /// The endpoint the Lua tests use: AUTHSTORE_TEST_REDIS_URL's server, the
@@ -64,14 +66,14 @@ struct lua_keys {
       : sid(sid), m("as:{" + sid + "}:m"), c("as:{" + sid + "}:c"),
         k("as:{" + sid + "}:k"), o("as:{" + sid + "}:o"),
         l("as:{" + sid + "}:l"), cl("as:{" + sid + "}:cl"),
-        index("luatest:{" + sid + "}:dirty"),
+        own("as:{" + sid + "}:own"), index("luatest:{" + sid + "}:dirty"),
         fields("luatest:{" + sid + "}:dirty:fields"),
         quarantine("luatest:{" + sid + "}:quarantine") {}
 
-  std::string sid, m, c, k, o, l, cl, index, fields, quarantine;
+  std::string sid, m, c, k, o, l, cl, own, index, fields, quarantine;
 
   std::vector<std::string> all() const {
-    return {m, c, k, o, l, cl, index, fields, quarantine};
+    return {m, c, k, o, l, cl, own, index, fields, quarantine};
   }
 };
 
@@ -122,6 +124,12 @@ public:
     return call(req.script, std::move(keys), std::move(argv));
   }
 
+  /// Sends `batch` as one pipeline (as the Redis actor does) and returns
+  /// each request's outcome, in order.
+  std::vector<outcome<redis_reply>>
+  pipeline(const std::vector<const redis_request*>& batch) {
+    return conn_.execute(batch);
+  }
   /// As try_call, for calls that must succeed.
   redis_reply call(redis_script which, std::vector<std::string> keys,
                    std::vector<std::string> argv = {}) {

@@ -317,7 +317,7 @@ TEST_CASE("every setting has a typed accessor returning its unit, and the "
   CHECK(s->source(setting_id::redis_pool_size) == "default");
   const auto& specs = setting_specs();
   REQUIRE(specs.size()
-          == static_cast<size_t>(setting_id::serve_stop_margin_ms) + 1);
+          == static_cast<size_t>(setting_id::cluster_test_fencing) + 1);
   CHECK(std::string{specs[static_cast<size_t>(setting_id::redis_url)].key}
         == "redis.url");
   for (const auto& spec : specs) {

@@ -3,6 +3,8 @@
 // command text.
 #include "redis/layout.hpp"
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "redis/connection.hpp"
@@ -31,24 +33,92 @@ TEST_CASE("apply_patch sends data only as arguments, last write per field",
   opts.require_trace = true;
   auto req = redis_layout::apply_patch("s1", p, opts);
   CHECK(req.script == redis_script::apply_patch);
-  REQUIRE(req.num_keys == 7);
-  std::vector<std::string> expected
-    = {"as:{s1}:m",  "as:{s1}:c", "as:{s1}:k",
-       "as:{s1}:o",  "as:dirty",  "as:dirty:fields",
-       "as:{s1}:cl", "7",         "123",
-       "99",         "s1",        "1",
-       "1",          "d",         "k:pre-key/1",
-       "",           "s",         "c:me",
-       "B",          "",          "0"};
+  REQUIRE(req.num_keys == 8);
+  std::vector<std::string> expected = {"as:{s1}:m",  "as:{s1}:c",
+                                       "as:{s1}:k",  "as:{s1}:o",
+                                       "as:dirty",   "as:dirty:fields",
+                                       "as:{s1}:cl", "as:{s1}:own",
+                                       "7",          "123",
+                                       "99",         "s1",
+                                       "1",          "1",
+                                       "d",          "k:pre-key/1",
+                                       "",           "s",
+                                       "c:me",       "B",
+                                       "",           "0"};
   CHECK(req.args == expected);
   p.expected_version = any_version;
-  CHECK(redis_layout::apply_patch("s1", p, {}).args[7].empty());
+  CHECK(redis_layout::apply_patch("s1", p, {}).args[8].empty());
   // A lease goes last: holder, epoch.
   p.lease = {"h-1", 4};
   auto leased = redis_layout::apply_patch("s1", p, {});
   REQUIRE(leased.args.size() >= 2);
   CHECK(leased.args[leased.args.size() - 2] == "h-1");
   CHECK(leased.args.back() == "4");
+}
+
+TEST_CASE("issue #19 - an owner's write carries its token as the '@' triple "
+          "after the options, a writer without one sends none",
+          "[redis-layout][issue-19]") {
+  patch p;
+  p.set_creds("me", "B");
+  p.min_version = 5;
+  redis_layout::write_options opts;
+  opts.owner = {"tok", 3};
+  auto req = redis_layout::apply_patch("s1", p, opts);
+  REQUIRE(req.num_keys == 8);
+  std::vector<std::string> argv(req.args.begin() + 8, req.args.end());
+  std::vector<std::string> expected
+    = {"",  "0",   "0", "s1", "0",    "0", "!", "0", "5",
+       "@", "tok", "3", "s",  "c:me", "B", "",  "0"};
+  CHECK(argv == expected);
+  p.min_version = 0;
+  auto plain = redis_layout::apply_patch("s1", p, {});
+  CHECK(std::find(plain.args.begin(), plain.args.end(), "@")
+        == plain.args.end());
+  auto del
+    = redis_layout::delete_session("s1", false, 1, false, {}, {"tok", 3});
+  REQUIRE(del.num_keys == 8);
+  CHECK(del.args[7] == "as:{s1}:own");
+  CHECK(del.args[del.args.size() - 2] == "tok");
+  CHECK(del.args.back() == "3");
+}
+
+TEST_CASE("issue #19 - ownership and membership replies: owned, owned "
+          "elsewhere (with the owner), the node id in use",
+          "[redis-layout][issue-19]") {
+  using namespace redis_layout;
+  auto own
+    = parse_take_ownership({redis_reply::array, 0, {}, {"7", "3000"}, {0, 0}});
+  REQUIRE(own);
+  CHECK(own->owned);
+  CHECK(own->epoch == 7);
+  CHECK(own->ttl_ms == 3000);
+  auto other = parse_take_ownership(
+    {redis_reply::array, 0, {}, {"-8", "1200", "node-b"}, {0, 0, 0}});
+  REQUIRE(other);
+  CHECK_FALSE(other->owned);
+  CHECK(other->owner == "node-b");
+  CHECK(other->expires_in_ms == 1200);
+  CHECK(parse_take_ownership({redis_reply::array, 0, {}, {"0", "3000"}, {0, 0}})
+          .error()
+          .code
+        == errc::hot_error);
+  auto members = parse_member_beat({redis_reply::array,
+                                    0,
+                                    {},
+                                    {"1000", "n1", "127.0.0.1:1", "900"},
+                                    {0, 0, 0, 0}});
+  REQUIRE(members);
+  REQUIRE(members->size() == 1);
+  CHECK((*members)[0].address == "127.0.0.1:1");
+  auto dup
+    = parse_member_beat({redis_reply::array, 0, {}, {"-9", "800"}, {0, 0}});
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == errc::invalid_config);
+  CHECK(parse_member_beat({redis_reply::array, 0, {}, {"1000", "n1"}, {0, 0}})
+          .error()
+          .code
+        == errc::hot_error);
 }
 
 TEST_CASE("apply_patch replies: a version, or a conflict naming the current",
@@ -364,10 +434,10 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
   p.set_creds("me", "1");
   session_snapshot snap{true, 2, {{"c:me", false, "1"}}};
   const std::vector<std::pair<redis_request, uint32_t>> calls = {
-    {apply_patch("s", p, {}), 7},
+    {apply_patch("s", p, {}), 8},
     {read_creds("s"), 2},
     {read_keys("s", "pre-key", {"1"}), 2},
-    {delete_session("s", true, 1), 7},
+    {delete_session("s", true, 1), 8},
     {touch_session("s", 0), 4},
     {read_dirty("s"), 4},
     {claim_dirty("s", "t", 100), 5},
@@ -381,6 +451,8 @@ TEST_CASE("each builder passes as many keys as it declares, keys first",
     {scan_sessions("0", 10), 0},
     {list_key_ids("s", "pre-key"), 2},
     {take_lease("s", {"h", 1000, false}), 1},
+    {take_ownership("s", {"t", 1}, "n", 1000), 1},
+    {member_beat("n", "t", "127.0.0.1:1", 1000), 2},
   };
   CHECK(calls.size() == all_scripts().size());
   for (const auto& [req, keys] : calls) {

@@ -49,6 +49,8 @@ const std::vector<expected_script>& expected() {
     {redis_script::scan_sessions, 15, "scan_sessions", "#!lua flags=no-writes"},
     {redis_script::list_key_ids, 16, "list_key_ids", "#!lua flags=no-writes"},
     {redis_script::lease, 17, "lease", "#!lua"},
+    {redis_script::own, 18, "own", "#!lua"},
+    {redis_script::member, 19, "member", "#!lua"},
   };
   return rows;
 }

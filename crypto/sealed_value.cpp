@@ -142,7 +142,10 @@ char* put_sized(char* out, std::string_view part) {
   auto n = static_cast<uint32_t>(part.size());
   for (int shift = 24; shift >= 0; shift -= 8)
     *out++ = static_cast<char>((n >> shift) & 0xff);
-  std::memcpy(out, part.data(), part.size());
+  // An empty part (a creds field has no type) may have a null data():
+  // memcpy from null is undefined even for 0 bytes (UBSan, crypto_fuzz).
+  if (!part.empty())
+    std::memcpy(out, part.data(), part.size());
   return out + part.size();
 }
 

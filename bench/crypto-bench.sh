@@ -33,12 +33,11 @@ bin=$build/authstore
 lb=$build/bench/latency_bench
 [ -x "$lb" ] || lb=$build/latency_bench
 raw=$(mktemp -d /tmp/authstore-crypto-bench-XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$raw" --logfile "$raw/redis.log" &
-redis_pid=$!
-trap 'kill $redis_pid 2>/dev/null || true; wait $redis_pid 2>/dev/null || true; rm -rf "$raw"' EXIT
-for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+. scripts/lib/servers.sh
+redis_pid=
+trap 'stop_pid "$redis_pid"; rm -rf "$raw"' EXIT
+start_private_redis "$raw"
+port=$redis_port
 "$bin" keygen bench > "$raw/keys"
 for r in $(seq 1 "$rounds"); do
   redis-cli -p "$port" -n 0 flushdb >/dev/null

@@ -22,19 +22,17 @@ mkdir -p "$out"
 raw=$(mktemp -d /tmp/authstore-http-bench-XXXXXX)
 n=${HTTP_BENCH_N:-20000}
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$raw" --logfile "$raw/redis.log" &
-redis_pid=$!
+. scripts/lib/servers.sh
+redis_pid=
 serve_pid=
 cleanup() {
-  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null || true
-  kill "$redis_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
+  stop_pid "$serve_pid"
+  stop_pid "$redis_pid"
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-url="redis://127.0.0.1:$port/0"
+start_private_redis "$raw"
+port=$redis_port
+url=$redis_url
 
 echo "bench: in-process (1 and 64 in flight)"
 "$build_dir/bench/latency_bench" --redis "$url" --n "$n" --idle-sessions 0 \

@@ -33,19 +33,17 @@ bin=${AUTHSTORE_BUILD_DIR:-build}/authstore
 mkdir -p "$out_dir"
 report=$out_dir/move-bench.txt
 work=$(mktemp -d /tmp/authstore-move-bench-XXXXXX)
+. scripts/lib/servers.sh
 redis_pid=""
 cleanup() {
-  if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
+  stop_pid "$redis_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-  >"$work/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-url="redis://127.0.0.1:$port/0"
+start_private_redis "$work"
+port=$redis_port
+url=$redis_url
 
 python3 - "$work/src" "$folders" "$work/big" "$big_prekeys" <<'EOF'
 import os, sys

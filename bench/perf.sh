@@ -33,13 +33,12 @@ stamp=$(date -u +%Y-%m-%d)
 out=bench/results/$stamp
 mkdir -p "$out"
 raw=$(mktemp -d /tmp/authstore-perf-XXXXXX)
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$raw" --logfile "$raw/redis.log" &
-redis_pid=$!
-trap 'kill $redis_pid 2>/dev/null || true; wait $redis_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-url="redis://127.0.0.1:$port/0"
+. scripts/lib/servers.sh
+redis_pid=
+trap 'stop_pid "$redis_pid"' EXIT
+start_private_redis "$raw"
+port=$redis_port
+url=$redis_url
 rb() { redis-benchmark -p "$port" --csv "$@" | tail -n 1; }
 uptime > "$raw/load_start"
 

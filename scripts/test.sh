@@ -27,25 +27,18 @@ suite_start=$SECONDS
 build_dir=$(bash scripts/build.sh | tail -n 1)
 suite_build_s=$((SECONDS - suite_start))
 
-# A free loopback port, from the kernel.
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. scripts/lib/servers.sh
 redis_dir=$(mktemp -d /tmp/authstore-test-redis-XXXXXX)
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$redis_dir" --logfile "$redis_dir/redis.log" &
-redis_pid=$!
+redis_pid=
 cleanup() {
-  kill "$redis_pid" 2>/dev/null || true
-  wait "$redis_pid" 2>/dev/null || true
+  stop_pid "$redis_pid"
   rm -rf "$redis_dir"
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-  redis-cli -p "$port" ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
-export AUTHSTORE_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+start_private_redis "$redis_dir"
+export AUTHSTORE_TEST_REDIS_URL="$redis_url"
 
-echo "test.sh: redis-server pid $redis_pid on 127.0.0.1:$port (shared by redis tests)"
+echo "test.sh: redis-server pid $redis_pid on 127.0.0.1:$redis_port (shared by redis tests)"
 echo "test.sh: MongoDB wire tests run against mockupdb (a scripted wire server) and mini_mongod (a stateful wire"
 echo "test.sh: server in Python, used by the outbox end-to-end tests); neither is a real MongoDB"
 echo "test.sh: PostgreSQL tests (label postgres) run against a real PostgreSQL 15 ($(/usr/lib/postgresql/15/bin/postgres --version 2>/dev/null || echo 'postgres missing')):"

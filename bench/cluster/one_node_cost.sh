@@ -15,12 +15,11 @@ cd "$(dirname "$0")/../.."
 base=${1:-house}
 n=${N:-200000}
 tmp=$(mktemp -d)
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-  --daemonize no >"$tmp/redis.log" 2>&1 &
-rpid=$!
-trap 'kill $rpid; wait $rpid 2>/dev/null; rm -rf "$tmp"' EXIT
-sleep 0.5
+. scripts/lib/servers.sh
+redis_pid=
+trap 'stop_pid "$redis_pid"; rm -rf "$tmp"' EXIT
+start_private_redis "$tmp"
+port=$redis_port
 cli() { redis-cli -p "$port" "$@"; }
 
 # Expands --@include "x.lua" lines from the include directory DIR.

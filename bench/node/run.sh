@@ -19,12 +19,10 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$dir" >"$dir/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+. "$here/../../scripts/lib/servers.sh"
+start_private_redis "$dir"
 export AUTHSTORE_SECRET="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")"
-export AUTHSTORE_BENCH_REDIS_URL="redis://127.0.0.1:$port/0"
+export AUTHSTORE_BENCH_REDIS_URL="$redis_url"
 mkfifo "$dir/out"
 "$bin" serve --port 0 --redis "$AUTHSTORE_BENCH_REDIS_URL" --api.port 0 >"$dir/out" 2>"$dir/serve.log" &
 serve_pid=$!

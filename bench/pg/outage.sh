@@ -22,10 +22,9 @@
 # Knobs: BINARIES, ROUNDS (3), HEALTHY_S (10), OUTAGE_S (30), SLOWLOG (0),
 # BENCH (build/bench/pg_outage_bench), OUT (bench/results/<date>/outage).
 # Loopback only; every process it starts is stopped by pid at exit.
-# Known problem (not solved): after the summary is written the script can
-# hang in its EXIT trap, bench/pg/server.sh's pg_server_stop waiting for a
-# `runuser` left stopped (state T) by the SIGSTOP/SIGCONT rounds; `kill -CONT`
-# that runuser's pid and it exits.
+# (It used to hang in its EXIT trap on a `runuser` left stopped by the
+# SIGSTOP/SIGCONT rounds: bench/pg/server.sh now signals runuser itself, not
+# the subshell around it, and continues it until it exits.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${ROUNDS:-3}
@@ -39,22 +38,8 @@ slow_args=()
 mkdir -p "$out"
 . bench/pg/server.sh
 export AUTHSTORE_SECRET=outage-bench-secret-0123456789
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 redis_pid=
 node_pid=
-stop_pid() { # pid: SIGTERM, wait (SIGKILL after 10 s)
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   stop_pid "$node_pid"
   stop_pid "$redis_pid"
@@ -70,14 +55,7 @@ run_one() { # label binary round
   local label=$1 bin=$2 round=$3
   run_dir=$out/round$round-$label
   mkdir -p "$run_dir"
-  redis_port=$(free_port)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize no >"$run_dir/redis.log" 2>&1 &
-  redis_pid=$!
-  for _ in $(seq 1 100); do
-    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  start_private_redis "$run_dir"
   local port
   port=$(free_port)
   http_port=$(free_port)

@@ -40,6 +40,7 @@
 
 #include "redis/scripts.hpp"
 #include "runtime/remote/client.hpp"
+#include "runtime/sim/traffic.hpp"
 
 using namespace authstore;
 using namespace std::chrono_literals;
@@ -64,22 +65,6 @@ struct writer {
   uint64_t failed_unrecorded = 0;
   std::string last_error;
 
-  // The e2e writer's patch (tests/e2e/pg_harness.hpp), unchanged.
-  static patch next_patch(uint64_t i) {
-    patch p;
-    p.set_creds("me", "{\"id\":\"" + std::to_string(i % 97)
-                        + "@s.whatsapp.net\",\"name\":\"n\"}");
-    p.set_creds("lastWrite", std::to_string(i));
-    std::string record(600, 'a' + static_cast<char>(i % 26));
-    p.set_key("session", "peer" + std::to_string(i % 3),
-              "{\"type\":\"Buffer\",\"data\":\"" + record + "\"}");
-    p.set_key("pre-key", std::to_string(i),
-              "{\"public\":{\"type\":\"Buffer\",\"data\":\"AQID\"}}");
-    if (i >= 3)
-      p.erase_key("pre-key", std::to_string(i - 3));
-    return p;
-  }
-
   void start() {
     thread = std::thread{[this] {
       while (!stop) {
@@ -87,7 +72,7 @@ struct writer {
         const auto& sid = sids[i % sids.size()];
         auto p = phase.load();
         auto t0 = clock_type::now();
-        auto v = client->set(sid, next_patch(i / sids.size()));
+        auto v = client->set(sid, fault_writer_patch(i / sids.size()));
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                     clock_type::now() - t0)
                     .count();

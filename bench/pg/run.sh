@@ -3,10 +3,10 @@
 # limit on this machine, in one run, against one private PostgreSQL 15,
 # and writes bench/results/<date>/PG-PERSIST.md (+ the raw outputs).
 #
-# Server: initdb into a temp dir (as the postgres user when run as root),
-# a free loopback port, its own socket dir, durable settings: fsync = on,
-# synchronous_commit = on, full_page_writes = on (the defaults, spelled
-# out). Stopped by pid (SIGINT, fast shutdown) at exit.
+# Server: bench/pg/server.sh (initdb into a temp dir, as the postgres user
+# when run as root; a free loopback port, its own socket dir, durable
+# settings: fsync = on, synchronous_commit = on, full_page_writes = on, the
+# defaults spelled out). Stopped by pid (SIGINT, fast shutdown) at exit.
 #
 # Limit: pgbench -n -c 8 -T 10 -f bench/pg/upsert.sql (a transaction shaped
 # like one persist; see its header), and the same transaction in one
@@ -27,40 +27,13 @@ bench=$build_dir/bench/pg_persist_bench
 stamp=$(date -u +%Y-%m-%d)
 out=bench/results/$stamp
 mkdir -p "$out"
-bin=/usr/lib/postgresql/15/bin
-raw=$(mktemp -d /tmp/authstore-pgbench-XXXXXX)
-as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-[ "$(id -u)" -eq 0 ] && chown postgres "$raw"
-
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg "$bin/initdb" -D "$raw/data" -U postgres -A trust -E UTF8 --locale=C >"$raw/initdb.log"
-cat >>"$raw/data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$raw'
-fsync = on
-synchronous_commit = on
-full_page_writes = on
-max_connections = 50
-shared_buffers = 128MB
-EOF
-as_pg "$bin/postgres" -D "$raw/data" >"$raw/server.log" 2>&1 &
-runner=$!
-cleanup() {
-  if [ -f "$raw/data/postmaster.pid" ]; then
-    kill -INT "$(head -n 1 "$raw/data/postmaster.pid")" 2>/dev/null || true
-  fi
-  wait "$runner" 2>/dev/null || true
-  rm -rf "$raw"
-}
-trap cleanup EXIT
-for _ in $(seq 1 200); do
-  "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
-  sleep 0.1
-done
-uri="postgresql://postgres@127.0.0.1:$port/postgres"
+. bench/pg/server.sh
+trap pg_server_stop EXIT
+pg_server_start
+bin=$pg_bin
+raw=$pg_raw
+port=$pg_port
+uri=$pg_uri
 "$bench" --uri "$uri" --schema bench --init-only
 
 pgb() { # label, pgbench args... (the script included)

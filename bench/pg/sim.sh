@@ -50,10 +50,7 @@ mkdir -p "$out"
 . bench/pg/server.sh
 redis_pid=
 cleanup() {
-  if [ -n "$redis_pid" ]; then
-    kill "$redis_pid" 2>/dev/null || true
-    wait "$redis_pid" 2>/dev/null || true
-  fi
+  stop_pid "$redis_pid"
   pg_server_stop
 }
 trap cleanup EXIT
@@ -98,15 +95,7 @@ echo "bench/pg/sim: pgbench (2)" >&2
 pgb2=$(pgb pgbench-2)
 
 echo "bench/pg/sim: read-through" >&2
-redis_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-  --daemonize no >"$raw/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 1 100); do
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
-redis_url=redis://127.0.0.1:$redis_port/0
+start_private_redis "$raw"
 rt_args=(--redis.url "$redis_url" --cold.uri "$pg_uri" --postgresql.schema rtbench
   --cold.migrate always-up --cold.workers "$workers" --sessions "$rt_sessions")
 "$rt" --phase write "${rt_args[@]}" >"$raw/read-through-write.json"

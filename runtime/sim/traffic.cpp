@@ -254,6 +254,21 @@ sim_op sim_session::next_steady(double read_ratio) {
   return set_op(std::move(p));
 }
 
+patch fault_writer_patch(uint64_t i) {
+  patch p;
+  p.set_creds("me", "{\"id\":\"" + std::to_string(i % 97)
+                      + "@s.whatsapp.net\",\"name\":\"n\"}");
+  p.set_creds("lastWrite", std::to_string(i));
+  std::string record(600, 'a' + static_cast<char>(i % 26));
+  p.set_key("session", "peer" + std::to_string(i % 3),
+            "{\"type\":\"Buffer\",\"data\":\"" + record + "\"}");
+  p.set_key("pre-key", std::to_string(i),
+            "{\"public\":{\"type\":\"Buffer\",\"data\":\"AQID\"}}");
+  if (i >= 3)
+    p.erase_key("pre-key", std::to_string(i - 3));
+  return p;
+}
+
 std::vector<written_field> model_of(const patch& p) {
   std::vector<written_field> out;
   out.reserve(p.writes.size());

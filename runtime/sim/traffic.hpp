@@ -65,6 +65,13 @@ struct written_field {
 /// The model's view of `p` (taken before the patch is sent).
 std::vector<written_field> model_of(const patch& p);
 
+/// Write `i` of a fault run's writer (the PostgreSQL outage test and
+/// bench, one writer per session, i counting that session's writes): creds
+/// `me` and `lastWrite` = i, a 600-byte session record of one of three
+/// peers, pre-key i, and the deletion of pre-key i - 3 -- a bounded state
+/// in which every write moves a delete watermark.
+patch fault_writer_patch(uint64_t i);
+
 class sim_session {
 public:
   sim_session(std::string sid, uint64_t seed);

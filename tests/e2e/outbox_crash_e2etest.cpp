@@ -49,6 +49,19 @@ std::vector<std::string> outbox_env(const mini_mongod& mongo) {
           "AUTHSTORE_COLD_CALL_TIMEOUT_MS=2000"};
 }
 
+/// `env` with `key` set to `value`: one entry per variable (execve keeps
+/// duplicates; which one wins is not ours to guess).
+std::vector<std::string> with(std::vector<std::string> env,
+                              const std::string& key,
+                              const std::string& value) {
+  env.erase(std::remove_if(
+              env.begin(), env.end(),
+              [&](const std::string& e) { return e.rfind(key + "=", 0) == 0; }),
+            env.end());
+  env.push_back(key + "=" + value);
+  return env;
+}
+
 std::unique_ptr<remote_client> connect(const serve_process& p) {
   auto c = remote_client::connect("127.0.0.1", p.port(),
                                   remote_test::client_options());
@@ -456,18 +469,6 @@ TEST_CASE("authstore set exits within cli.exit-timeout-ms of its answer while "
   raw_redis raw{redis->port()};
   mini_mongod mongo;
   REQUIRE(mongo.port() != 0);
-  // One entry per variable (execve keeps duplicates; which one wins is
-  // not ours to guess).
-  auto with = [](std::vector<std::string> env, const std::string& key,
-                 const std::string& value) {
-    env.erase(std::remove_if(env.begin(), env.end(),
-                             [&](const std::string& e) {
-                               return e.rfind(key + "=", 0) == 0;
-                             }),
-              env.end());
-    env.push_back(key + "=" + value);
-    return env;
-  };
   auto env = with(outbox_env(mongo), "AUTHSTORE_REDIS_URL", redis->url());
   env = with(env, "AUTHSTORE_CLI_EXIT_TIMEOUT_MS", "2000");
   // A wire server that answers nothing: persist calls hang until libmongoc's
@@ -545,12 +546,11 @@ constexpr auto stop_margin = 1000ms;
 constexpr auto stop_bound = 2 * (request_timeout + 1000ms) + stop_margin;
 
 std::vector<std::string> bounded_stop_env(std::vector<std::string> env) {
-  env.push_back("AUTHSTORE_SESSION_REQUEST_TIMEOUT_MS="
-                + std::to_string(request_timeout.count()));
-  env.push_back("AUTHSTORE_REDIS_COMMAND_TIMEOUT_MS=500");
-  env.push_back("AUTHSTORE_SERVE_STOP_MARGIN_MS="
-                + std::to_string(stop_margin.count()));
-  return env;
+  env = with(std::move(env), "AUTHSTORE_SESSION_REQUEST_TIMEOUT_MS",
+             std::to_string(request_timeout.count()));
+  env = with(std::move(env), "AUTHSTORE_REDIS_COMMAND_TIMEOUT_MS", "500");
+  return with(std::move(env), "AUTHSTORE_SERVE_STOP_MARGIN_MS",
+              std::to_string(stop_margin.count()));
 }
 
 /// SIGTERM, then how long the process took to exit (its code in `code`).
@@ -573,18 +573,10 @@ TEST_CASE("serve exits within its stop bound on SIGTERM while the cold store "
   mini_mongod mongo;
   REQUIRE(mongo.port() != 0);
   // libmongoc blocks far past the bound: only the stop bound can end it.
-  auto env = outbox_env(mongo);
-  env.erase(std::remove_if(
-              env.begin(), env.end(),
-              [](const std::string& e) {
-                return e.rfind("AUTHSTORE_MONGODB_URI=", 0) == 0
-                       || e.rfind("AUTHSTORE_COLD_CALL_TIMEOUT_MS=", 0) == 0;
-              }),
-            env.end());
-  env.push_back("AUTHSTORE_MONGODB_URI="
-                + mongo.uri("serverSelectionTimeoutMS=30000&connectTimeoutMS="
+  auto env = with(outbox_env(mongo), "AUTHSTORE_MONGODB_URI",
+                  mongo.uri("serverSelectionTimeoutMS=30000&connectTimeoutMS="
                             "30000&socketTimeoutMS=30000"));
-  env.push_back("AUTHSTORE_COLD_CALL_TIMEOUT_MS=30000");
+  env = with(env, "AUTHSTORE_COLD_CALL_TIMEOUT_MS", "30000");
   auto node = serve_process::start(redis->url(), {}, bounded_stop_env(env));
   REQUIRE(node);
   std::vector<std::string> sids;

@@ -24,6 +24,7 @@
 
 #include "runtime/remote/client.hpp"
 #include "runtime/sim/private_redis.hpp"
+#include "runtime/sim/traffic.hpp"
 #include "tests/e2e/remote_harness.hpp"
 #include "tests/http_get.hpp"
 #include "tests/postgres/pg_server.hpp"
@@ -96,21 +97,6 @@ struct writer {
   std::array<std::vector<int64_t>, 3> latency;
   std::string last_error;
 
-  patch next_patch(uint64_t i) const {
-    patch p;
-    p.set_creds("me", "{\"id\":\"" + std::to_string(i % 97)
-                        + "@s.whatsapp.net\",\"name\":\"n\"}");
-    p.set_creds("lastWrite", std::to_string(i));
-    std::string record(600, 'a' + static_cast<char>(i % 26));
-    p.set_key("session", "peer" + std::to_string(i % 3),
-              "{\"type\":\"Buffer\",\"data\":\"" + record + "\"}");
-    p.set_key("pre-key", std::to_string(i),
-              "{\"public\":{\"type\":\"Buffer\",\"data\":\"AQID\"}}");
-    if (i >= 3)
-      p.erase_key("pre-key", std::to_string(i - 3));
-    return p;
-  }
-
   void start(std::unique_ptr<remote_client> c) {
     client = std::move(c);
     stop = false;
@@ -120,7 +106,7 @@ struct writer {
         const auto& sid = sids[i % sids.size()];
         auto p = phase ? phase->load() : -1;
         auto t0 = std::chrono::steady_clock::now();
-        auto v = client->set(sid, next_patch(i / sids.size()));
+        auto v = client->set(sid, fault_writer_patch(i / sids.size()));
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                     std::chrono::steady_clock::now() - t0)
                     .count();

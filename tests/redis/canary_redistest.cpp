@@ -31,6 +31,7 @@
 #include "runtime/http/endpoint.hpp"
 #include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/http_client.hpp"
+#include "tests/redis/crypto_test_support.hpp"
 
 using namespace authstore;
 using namespace authstore::test;
@@ -271,17 +272,12 @@ TEST_CASE("with encryption at rest, canaries and key material are absent "
     ++logs->lines;
   });
   // The key: its base64 text and its raw bytes are canaries too.
-  auto key_line = crypto::new_key_line("canarykey");
-  REQUIRE(key_line);
-  auto key_b64 = key_line->substr(key_line->find(' ') + 1);
+  key_file keys{{"canarykey"}};
+  const auto& key_line = key_file::line("canarykey");
+  auto key_b64 = key_line.substr(key_line.find(' ') + 1);
   auto key_raw = base64_decode(key_b64);
   REQUIRE(key_raw);
-  char name[] = "/tmp/authstore-canary-keys-XXXXXX";
-  int fd = ::mkstemp(name);
-  REQUIRE(fd >= 0);
-  ::close(fd);
-  std::string key_path = name;
-  std::ofstream{key_path} << *key_line << "\n";
+  const auto& key_path = keys.path;
   auto redis = start_redis();
   raw_redis raw{redis->port()};
   auto url = "redis://127.0.0.1:" + std::to_string(redis->port());
@@ -344,7 +340,6 @@ TEST_CASE("with encryption at rest, canaries and key material are absent "
       CHECK(metrics.find(canary) == std::string::npos);
     }
   }
-  std::remove(key_path.c_str());
   log::set_sink({});
   log::set_level(log::level::info);
 }

@@ -9,7 +9,7 @@
 // the code under test.
 #include "tests/redis/redis_test_support.hpp"
 
-#include "tests/redis/key_file.hpp"
+#include "tests/redis/crypto_test_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -31,19 +31,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string url_of(const private_redis& r) {
-  return "redis://127.0.0.1:" + std::to_string(r.port()) + "/0";
-}
-
-patch some_session(const std::string& tag) {
-  patch p;
-  p.set_creds("me", R"({"id":")" + tag + R"(@s.whatsapp.net"})");
-  p.set_creds("registered", "true");
-  p.set_key("pre-key", "1", R"({"private":")" + tag + R"(-1"})");
-  p.set_key("pre-key", "2", R"({"private":")" + tag + R"(-2"})");
-  return p;
-}
-
 /// Runs the authstore executable with `args`; its stdout.
 std::string run_cli(const std::string& args, int& rc) {
   const char* bin = std::getenv("AUTHSTORE_BINARY");
@@ -62,7 +49,7 @@ std::string run_cli(const std::string& args, int& rc) {
 nlohmann::json rekey(const private_redis& r, const key_file& keys,
                      const std::string& extra = "") {
   int rc = -1;
-  auto out = run_cli("rekey --redis " + url_of(r) + " --crypto.key-file "
+  auto out = run_cli("rekey --redis " + r.url() + " --crypto.key-file "
                        + keys.path + " " + extra,
                      rc);
   INFO(out);
@@ -78,7 +65,7 @@ TEST_CASE("with a key file, Redis holds only sealed values, and callers get "
   auto redis = start_redis();
   raw_redis raw{redis->port()};
   key_file keys{{"k1"}};
-  auto e = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+  auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
   auto sid = unique_sid("enc");
   auto p = some_session("alice");
   REQUIRE(e->set(sid, p));
@@ -130,12 +117,12 @@ TEST_CASE("a session written without encryption is read with it, and each "
   raw_redis raw{redis->port()};
   auto sid = unique_sid("legacy");
   {
-    auto plain = start_engine(url_of(*redis));
+    auto plain = start_engine(redis->url());
     REQUIRE(plain->set(sid, some_session("bob")));
   }
   CHECK(raw.text({"HGET", "as:{" + sid + "}:c", "registered"}) == "true");
   key_file keys{{"k1"}};
-  auto e = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+  auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
   auto creds = e->get_creds(sid);
   REQUIRE(creds);
   CHECK(creds->creds_json
@@ -169,7 +156,7 @@ TEST_CASE("a value moved to another session or key, or sealed with a key the "
   auto sid = unique_sid("src");
   auto other = unique_sid("dst");
   {
-    auto e = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+    auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
     REQUIRE(e->set(sid, some_session("carol")));
     REQUIRE(e->set(other, some_session("dave")));
     // Copy carol's sealed values over dave's (an attacker with Redis
@@ -179,7 +166,7 @@ TEST_CASE("a value moved to another session or key, or sealed with a key the "
     raw.command({"HSET", "as:{" + sid + "}:k", "pre-key/2",
                  raw.text({"HGET", "as:{" + sid + "}:k", "pre-key/1"})});
   }
-  auto e = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+  auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
   auto moved = e->get_creds(other);
   REQUIRE_FALSE(moved);
   CHECK(moved.error().code == errc::decrypt_failed);
@@ -192,7 +179,7 @@ TEST_CASE("a value moved to another session or key, or sealed with a key the "
   // A ring without k1 (it was retired too early): every read fails.
   key_file other_keys{{"k9"}};
   auto wrong
-    = start_engine(url_of(*redis), {{"crypto.key-file", other_keys.path}});
+    = start_engine(redis->url(), {{"crypto.key-file", other_keys.path}});
   auto lost = wrong->get_creds(sid);
   REQUIRE_FALSE(lost);
   CHECK(lost.error().code == errc::decrypt_failed);
@@ -212,7 +199,7 @@ TEST_CASE("a malformed key file stops the engine from starting",
   REQUIRE(::write(fd, text.data(), text.size()) == ssize_t(text.size()));
   ::close(fd);
   auto e
-    = engine::start(test_settings(url_of(*redis), {{"crypto.key-file", name}}));
+    = engine::start(test_settings(redis->url(), {{"crypto.key-file", name}}));
   std::remove(name);
   REQUIRE_FALSE(e);
   CHECK(e.error().code == errc::invalid_config);
@@ -230,7 +217,7 @@ TEST_CASE("rekey re-seals every value under concurrent writes: nothing lost, "
   std::vector<std::string> sids;
   std::map<std::string, uint64_t> first_version;
   {
-    auto e = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+    auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
     for (int i = 0; i < sessions; ++i) {
       sids.push_back(unique_sid("rekey"));
       auto v = e->set(sids.back(), some_session("s" + std::to_string(i)));
@@ -241,7 +228,7 @@ TEST_CASE("rekey re-seals every value under concurrent writes: nothing lost, "
   // Some plaintext too: a session from before encryption.
   auto legacy = unique_sid("rekey-legacy");
   {
-    auto plain = start_engine(url_of(*redis));
+    auto plain = start_engine(redis->url());
     REQUIRE(plain->set(legacy, some_session("old")));
   }
   auto before = rekey(*redis, keys, "--dry-run");
@@ -250,7 +237,7 @@ TEST_CASE("rekey re-seals every value under concurrent writes: nothing lost, "
   CHECK(before["rewritten_values"] == 0);
   // Rotation: k2 active, k1 still readable.
   keys.write({"k2", "k1"});
-  auto e = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+  auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
   std::atomic<bool> stop{false};
   std::atomic<int> rounds{0};
   // Written by the writer only, read after join.
@@ -307,7 +294,7 @@ TEST_CASE("rekey re-seals every value under concurrent writes: nothing lost, "
   }
   // k1 is retired: a ring of k2 alone still opens every value.
   keys.write({"k2"});
-  auto retired = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+  auto retired = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
   for (const auto& sid : sids) {
     INFO(sid);
     CHECK(retired->get_creds(sid));

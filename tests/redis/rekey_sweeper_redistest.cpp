@@ -24,26 +24,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/redis/key_file.hpp"
+#include "tests/redis/crypto_test_support.hpp"
 
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string url_of(const private_redis& r) {
-  return "redis://127.0.0.1:" + std::to_string(r.port()) + "/0";
-}
-
-patch some_session(const std::string& tag) {
-  patch p;
-  p.set_creds("me", R"({"id":")" + tag + R"(@s.whatsapp.net"})");
-  p.set_creds("registered", "true");
-  p.set_key("pre-key", "1", R"({"private":")" + tag + R"(-1"})");
-  p.set_key("pre-key", "2", R"({"private":")" + tag + R"(-2"})");
-  return p;
-}
 
 /// Values per session of some_session().
 constexpr int values_per_session = 4;
@@ -112,14 +99,14 @@ TEST_CASE("the rekey sweep alone re-seals old-key and plaintext sessions "
   constexpr auto interval = 200ms;
   std::vector<std::string> sids;
   {
-    auto e1 = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+    auto e1 = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
     for (int i = 0; i < sealed_sessions; ++i) {
       sids.push_back(unique_sid("sweep"));
       REQUIRE(e1->set(sids.back(), some_session("s" + std::to_string(i))));
     }
   }
   {
-    auto plain = start_engine(url_of(*redis));
+    auto plain = start_engine(redis->url());
     for (int i = sealed_sessions; i < sessions; ++i) {
       sids.push_back(unique_sid("sweep-plain"));
       REQUIRE(plain->set(sids.back(), some_session("s" + std::to_string(i))));
@@ -131,7 +118,7 @@ TEST_CASE("the rekey sweep alone re-seals old-key and plaintext sessions "
   keys.write({"k2", "k1"});
   auto started = std_clock::now();
   auto e = start_engine(
-    url_of(*redis),
+    redis->url(),
     {{"crypto.key-file", keys.path},
      {"crypto.rekey-sweep", "true"},
      {"crypto.rekey-interval-ms", std::to_string(interval.count())},
@@ -214,7 +201,7 @@ TEST_CASE("the rekey sweep alone re-seals old-key and plaintext sessions "
   // Nothing lost: a ring of k2 alone reads every value, the originals and
   // the client's last write.
   keys.write({"k2"});
-  auto fresh = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+  auto fresh = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
   for (int i = 0; i < sessions; ++i) {
     const auto& sid = sids[i];
     INFO(sid);
@@ -244,12 +231,11 @@ TEST_CASE("a value the sweep cannot open is left as it is and counted once "
   auto bad = unique_sid("sweep-bad");
   std::vector<std::string> good;
   {
-    auto e0
-      = start_engine(url_of(*redis), {{"crypto.key-file", lost_keys.path}});
+    auto e0 = start_engine(redis->url(), {{"crypto.key-file", lost_keys.path}});
     REQUIRE(e0->set(bad, some_session("bad")));
   }
   {
-    auto e1 = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+    auto e1 = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
     for (int i = 0; i < 5; ++i) {
       good.push_back(unique_sid("sweep-good"));
       REQUIRE(e1->set(good.back(), some_session("g" + std::to_string(i))));
@@ -261,11 +247,11 @@ TEST_CASE("a value the sweep cannot open is left as it is and counted once "
   keys.write({"k2", "k1"});
   constexpr auto interval = 100ms;
   auto started = std_clock::now();
-  auto e = start_engine(url_of(*redis), {{"crypto.key-file", keys.path},
-                                         {"crypto.rekey-sweep", "true"},
-                                         {"crypto.rekey-interval-ms",
-                                          std::to_string(interval.count())},
-                                         {"crypto.rekey-per-tick", "50"}});
+  auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path},
+                                       {"crypto.rekey-sweep", "true"},
+                                       {"crypto.rekey-interval-ms",
+                                        std::to_string(interval.count())},
+                                       {"crypto.rekey-per-tick", "50"}});
   bool done = false;
   while (!done && ms_since(started) < 30000) {
     std::this_thread::sleep_for(50ms);
@@ -302,17 +288,17 @@ TEST_CASE("an engine stopped in the middle of a sweep leaves every session "
   constexpr int sessions = 40;
   std::vector<std::string> sids;
   {
-    auto e1 = start_engine(url_of(*redis), {{"crypto.key-file", keys.path}});
+    auto e1 = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
     for (int i = 0; i < sessions; ++i) {
       sids.push_back(unique_sid("sweep-stop"));
       REQUIRE(e1->set(sids.back(), some_session("s" + std::to_string(i))));
     }
   }
   keys.write({"k2", "k1"});
-  auto e = start_engine(url_of(*redis), {{"crypto.key-file", keys.path},
-                                         {"crypto.rekey-sweep", "true"},
-                                         {"crypto.rekey-interval-ms", "100"},
-                                         {"crypto.rekey-per-tick", "2"}});
+  auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path},
+                                       {"crypto.rekey-sweep", "true"},
+                                       {"crypto.rekey-interval-ms", "100"},
+                                       {"crypto.rekey-per-tick", "2"}});
   // Past its first sessions, far from its last (40 at 2 per 100 ms).
   auto started = std_clock::now();
   while (crypto_count(*e, "rekeyed") < 2 * values_per_session

@@ -24,6 +24,7 @@
 # "Node client tests NOT run: ..." and CTest reports it skipped, not passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ../../scripts/lib/servers.sh
 
 major=0
 if command -v node >/dev/null 2>&1; then
@@ -50,16 +51,9 @@ run_against_private_server() {
     rm -rf "$dir"
   }
   trap cleanup EXIT
-  redis_port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize no --dir "$dir" >"$dir/redis.log" 2>&1 &
-  redis_pid=$!
-  for _ in $(seq 100); do
-    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-    sleep 0.05
-  done
+  start_private_redis "$dir"
   export AUTHSTORE_SECRET="node-real-$$-$RANDOM$RANDOM"
-  export AUTHSTORE_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+  export AUTHSTORE_TEST_REDIS_URL="$redis_url"
   mkfifo "$dir/out"
   "$AUTHSTORE_BINARY" serve --port 0 --redis "$AUTHSTORE_TEST_REDIS_URL" \
     --api.port 0 >"$dir/out" 2>"$dir/serve.log" &

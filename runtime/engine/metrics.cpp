@@ -567,8 +567,7 @@ void api_families(const api_counters& a, std::vector<MetricFamily>& out) {
   out.push_back(std::move(dropped));
 }
 
-/// Encryption at rest and failed authentication (issue #17). No label value
-/// names a key, a session or an address.
+/// Node ownership and membership (issue #19).
 void cluster_families(const cluster_counters& c,
                       std::vector<MetricFamily>& out) {
   single(out, "authstore_cluster_owned_sessions",
@@ -605,6 +604,8 @@ void cluster_families(const cluster_counters& c,
          MetricType::Counter, load(c.heartbeat_failures));
 }
 
+/// Encryption at rest and failed authentication (issue #17). No label value
+/// names a key, a session or an address.
 void security_families(const security_counters& c,
                        std::vector<MetricFamily>& out) {
   auto values = family("authstore_crypto_values_total",

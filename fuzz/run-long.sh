@@ -5,6 +5,7 @@
 # whether it found anything (the input is then in <build>/fuzz/artifacts/).
 #
 #   bash fuzz/run-long.sh [build-fuzz] [seconds per target, default 600]
+#   TARGETS="crypto_fuzz http_api_fuzz" bash fuzz/run-long.sh   (only those)
 #
 # It runs from the same working corpus as the CTest runs
 # (<build>/fuzz/corpus/<target>) and the committed seeds. Logs:
@@ -16,8 +17,14 @@ build=${1:-build-fuzz}
 seconds=${2:-600}
 dir=$build/fuzz
 mkdir -p "$dir/long"
-targets=(codec_fuzz patch_fuzz session_id_fuzz config_fuzz redis_reply_fuzz
-         mongo_documents_fuzz pg_rows_fuzz remote_auth_fuzz http_api_fuzz)
+# Every target (fuzz/<name>_fuzz.cpp is the target <name>_fuzz), or the ones
+# named in TARGETS (space-separated).
+if [ -n "${TARGETS:-}" ]; then
+  read -r -a targets <<<"$TARGETS"
+else
+  targets=()
+  for f in fuzz/*_fuzz.cpp; do targets+=("$(basename "$f" .cpp)"); done
+fi
 declare -A dicts=([codec_fuzz]=fuzz/dict/json.dict [patch_fuzz]=fuzz/dict/json.dict
                   [config_fuzz]=$dir/config.dict [redis_reply_fuzz]=fuzz/dict/resp.dict
                   [mongo_documents_fuzz]=fuzz/dict/bson.dict

@@ -43,8 +43,12 @@ namespace authstore::test {
 /// One mini_mongod.py process and its data file (see mini_mongod.py).
 class mini_mongod {
 public:
-  /// How long the script may take to start and print its port.
-  static constexpr std::chrono::seconds start_timeout{10};
+  /// How long the script may take to start and print its port. 10 s was
+  /// too short once: at load average ~19 (a full test run beside three
+  /// helpers' builds) every mini_mongod of outbox_crash_e2etest failed to
+  /// start, cause not captured (a failed start now prints the script's
+  /// output to stderr). Only a failed start waits this long.
+  static constexpr std::chrono::seconds start_timeout{30};
 
   /// Starts a server with an empty data file on a kernel-chosen port;
   /// port() is 0 when it failed to start (log() says why).
@@ -52,7 +56,8 @@ public:
     data_path_ = make_temp_file("mini", "data");
     out_path_ = make_temp_file("mini", "out");
     err_path_ = make_temp_file("mini", "err");
-    start(0);
+    if (!start(0))
+      std::fprintf(stderr, "mini_mongod did not start:\n%s\n", log().c_str());
   }
 
   mini_mongod(const mini_mongod&) = delete;

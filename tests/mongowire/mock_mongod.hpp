@@ -44,8 +44,12 @@ using ojson = nlohmann::ordered_json;
 /// One scripted mockupdb server process; see mock_mongod.py for the plan.
 class mock_mongod {
 public:
-  /// How long the script may take to start and print its port.
-  static constexpr std::chrono::seconds start_timeout{10};
+  /// How long the script may take to start and print its port. 10 s was
+  /// too short once: at load average ~19 (a full test run beside three
+  /// helpers' builds) every mini_mongod of outbox_crash_e2etest failed to
+  /// start, cause not captured (a failed start now prints the script's
+  /// output to stderr). Only a failed start waits this long.
+  static constexpr std::chrono::seconds start_timeout{30};
 
   /// Starts the script with `plan` ({"steps": [...]}); port() is 0 when the
   /// script failed to start (log() says why).
@@ -68,6 +72,8 @@ public:
     posix_spawn_file_actions_destroy(&actions);
     if (pid_ != 0)
       wait_for_port();
+    if (port_ == 0)
+      std::fprintf(stderr, "mock_mongod did not start:\n%s\n", log().c_str());
   }
 
   mock_mongod(const mock_mongod&) = delete;

@@ -6,22 +6,27 @@ namespace authstore {
 
 void owner_hints::learn(const std::string& sid, const std::string& node,
                         clock::time_point until) {
-  if (node.empty() || node == self_)
+  if (node.empty())
     return;
-  hints_[sid] = hint{node, until};
+  hints_[sid] = hint{node == self_ ? std::string{} : node, until};
 }
 
 std::optional<std::string> owner_hints::owner(const std::string& sid,
                                               clock::time_point now) const {
   auto i = hints_.find(sid);
-  if (i == hints_.end() || now >= i->second.until)
+  if (i == hints_.end() || now >= i->second.until || i->second.node.empty())
     return std::nullopt;
   return i->second.node;
 }
 
+bool owner_hints::local(const std::string& sid, clock::time_point now) const {
+  auto i = hints_.find(sid);
+  return i != hints_.end() && now < i->second.until && i->second.node.empty();
+}
+
 void owner_hints::forget(const std::string& sid, const std::string& node) {
   auto i = hints_.find(sid);
-  if (i != hints_.end() && i->second.node == node)
+  if (i != hints_.end() && i->second.node == (node == self_ ? "" : node))
     hints_.erase(i);
 }
 

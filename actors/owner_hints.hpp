@@ -11,9 +11,10 @@
 // hint sends a request to a node that no longer owns the session, whose
 // session actor reads Redis (never its cache) and whose writes are
 // refused by the ownership fence (include/check_owner.lua) and forwarded
-// again or answered not_owner. A hint naming this node itself (a restarted
-// process with the same node id, whose predecessor's record is still
-// live) is never stored: forwarding it would loop.
+// again or answered not_owner. A hint naming this node itself comes only
+// from this node's own session actor holding the lease (a take refused
+// because of a predecessor's record under the same node id is not
+// reported), and means "serve it here": it is never forwarded to.
 //
 // CAF-free, time passed in, one owner (the router), not thread-safe.
 #pragma once
@@ -32,10 +33,16 @@ public:
   /// `self`: this node's id (hints naming it are dropped).
   explicit owner_hints(std::string self) : self_(std::move(self)) {}
 
-  /// `node` owns `sid` until about `until`. Ignored for this node itself
-  /// and for an empty node id.
+  /// `node` owns `sid` until about `until`. For this node itself: its own
+  /// session actor holds the lease (local() is true until then); for an
+  /// empty node id: ignored.
   void learn(const std::string& sid, const std::string& node,
              clock::time_point until);
+
+  /// Whether this node's own session actor held `sid`'s lease at last
+  /// report, and the report is not older than its term: the router then
+  /// delegates to it without looking at the reply.
+  bool local(const std::string& sid, clock::time_point now) const;
 
   /// The node to forward `sid` to at `now`, if a live hint names one.
   std::optional<std::string> owner(const std::string& sid,
@@ -52,6 +59,7 @@ public:
 
 private:
   struct hint {
+    /// Empty: this node's own session actor holds the lease.
     std::string node;
     clock::time_point until;
   };

@@ -595,13 +595,23 @@ void took(session_pointer self, clock::time_point sent,
   count_owned(self, was, st.lease->held());
 }
 
-/// A refused take: another node owns the session for about `left`; the
-/// router forwards there meanwhile.
-void other_owner(session_pointer self, clock::time_point sent,
+/// A take's answer, for the router: this node holds the lease (its own
+/// node id: delegate here without looking at replies) or another node does
+/// for about `left` (forward there meanwhile). A record naming this node's
+/// id but another process (a predecessor after a restart) is not reported:
+/// there is nowhere to forward to, and this node does not hold it.
+void tell_router(session_pointer self, clock::time_point sent,
                  const redis_layout::ownership_result& res) {
   auto& st = self->state;
-  st.other_owner_until = sent + std::chrono::milliseconds{res.expires_in_ms};
-  if (st.router)
+  const auto& own = *st.cfg->ownership;
+  if (!res.owned)
+    st.other_owner_until = sent + std::chrono::milliseconds{res.expires_in_ms};
+  if (!st.router || (!res.owned && res.owner == own.node_id))
+    return;
+  if (res.owned)
+    self->send(st.router, owner_atom::value, st.sid, own.node_id,
+               (own.lease - own.margin).count());
+  else
     self->send(st.router, owner_atom::value, st.sid, res.owner,
                res.expires_in_ms);
 }
@@ -624,8 +634,7 @@ void send_take(session_pointer self) {
           return;
         if (auto res = redis_layout::parse_take_ownership(r)) {
           took(self, sent, *res);
-          if (!res->owned)
-            other_owner(self, sent, *res);
+          tell_router(self, sent, *res);
         }
       },
       [self](caf::error&) {

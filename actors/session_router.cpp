@@ -22,9 +22,12 @@
 // (owner_hints.hpp) and, while it lasts, forwards the session's requests
 // over an authenticated middleman connection (peer_connector_actor, the
 // remote client's handshake) to the owner's router, relaying the reply.
-// Without a hint it asks its local session actor -- by request, not
-// delegate, so that a write refused with not_owner (another node took the
-// session meanwhile) is forwarded to the owner just learnt, once. Nothing
+// While its own session actor holds the lease (it reports each take and
+// renewal the same way, naming this node), the router delegates to it as
+// with ownership off: the owner's path has no extra hop. Otherwise it asks
+// its local session actor by request, not delegate, so that a write refused
+// with not_owner (another node owns the session) is forwarded to the owner
+// just learnt, once. Nothing
 // refused with not_owner or unreachable was applied, so sending it on is
 // safe. A forward that fails before the owner saw it (unreachable,
 // shutting_down) falls back to the local actor without forwarding again:
@@ -266,11 +269,16 @@ void dispatch(router_pointer self, const std::string& sid, bool may_forward,
 }
 
 /// One per-session request from a client: delegated to the session actor
-/// (ownership off: no extra hop) or routed (ownership on).
+/// (ownership off, or this node owns the session: no extra hop) or routed.
 template <class Reply, class Atom, class... Ts>
 caf::result<Reply> route(router_pointer self, const std::string& sid, Atom a,
                          Ts... xs) {
-  if (!self->state.hints)
+  // This node's actor held the lease at its last take or renewal: it
+  // answers the caller directly, as with ownership off. Should it have
+  // lost the lease meanwhile (another node took over after this one
+  // stopped renewing), its write answers not_owner (nothing applied,
+  // retryable) to the caller instead of being forwarded.
+  if (!self->state.hints || self->state.hints->local(sid, clock::now()))
     return self->delegate(session_for(self, sid), a, std::move(xs)...);
   auto rp = self->make_response_promise<Reply>();
   dispatch<Reply>(self, sid, true, sink_of(rp), a, std::move(xs)...);

@@ -30,20 +30,26 @@ TEST_CASE("issue #19 - a hint names the owner until the owner's record "
   CHECK(*uut.owner("s", t0 + 1500ms) == "n3");
 }
 
-TEST_CASE("issue #19 - a hint naming this node itself is never kept: "
-          "forwarding it would loop",
+TEST_CASE("issue #19 - a hint naming this node itself is never forwarded "
+          "to: it says this node's own actor holds the lease",
           "[issue-19]") {
   owner_hints uut{"n1"};
-  // A restarted process with the same node id: its predecessor's record.
   uut.learn("s", "n1", t0 + 1000ms);
   CHECK_FALSE(uut.owner("s", t0));
-  uut.learn("s", "", t0 + 1000ms);
-  CHECK_FALSE(uut.owner("s", t0));
-  CHECK(uut.size() == 0);
-  // And it does not erase a hint that names another node.
-  uut.learn("s", "n2", t0 + 1000ms);
-  uut.learn("s", "n1", t0 + 2000ms);
+  CHECK(uut.local("s", t0));
+  CHECK_FALSE(uut.local("s", t0 + 1000ms));
+  CHECK_FALSE(uut.local("other", t0));
+  // Another node taking over replaces it, and the other way round.
+  uut.learn("s", "n2", t0 + 2000ms);
+  CHECK_FALSE(uut.local("s", t0));
   CHECK(*uut.owner("s", t0) == "n2");
+  uut.learn("s", "n1", t0 + 3000ms);
+  CHECK(uut.local("s", t0));
+  CHECK_FALSE(uut.owner("s", t0));
+  // An empty node id means nothing.
+  uut.learn("t", "", t0 + 1000ms);
+  CHECK_FALSE(uut.owner("t", t0));
+  CHECK_FALSE(uut.local("t", t0));
 }
 
 TEST_CASE("issue #19 - a failed forward forgets the hint it followed, not a "

@@ -15,6 +15,11 @@
 //      v
 //   leave (one script call, bounded), then stopped
 //
+// Resolving a node for forwarding (members_atom with a node id): a node that
+// joined after this registrar's last beat is not in its view yet, so such a
+// question is answered after one extra beat (at most one in flight; the
+// timer's beats go on as before) instead of "not a member".
+//
 // What it guarantees: membership is information (health, and the addresses
 // a forwarding node needs); safety does not depend on it. Ownership is per
 // session and per process token (redis/scripts/own.lua), so two processes
@@ -22,6 +27,8 @@
 // heartbeat refuses the second one (member.lua answers IN_USE), which the
 // health endpoint and the log show.
 #include "actors/cluster_registrar.hpp"
+
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -36,6 +43,9 @@ struct registrar_state {
   registrar_config cfg;
   std::string address;
   cluster_view view;
+  /// Callers waiting for a fresh heartbeat (a node id not in the view),
+  /// answered with whatever the next heartbeat leaves in the view.
+  std::vector<caf::typed_response_promise<cluster_view>> waiting;
   /// The problem last logged, so a lasting one is logged once.
   std::string logged;
   static inline const char* name = "authstore.registrar";
@@ -59,6 +69,14 @@ void beat_failed(registrar_pointer self, const failure& f) {
   }
 }
 
+/// Answers the callers waiting for a fresh heartbeat.
+void answer_waiting(registrar_pointer self) {
+  auto waiting = std::move(self->state.waiting);
+  self->state.waiting.clear();
+  for (auto& rp : waiting)
+    rp.deliver(self->state.view);
+}
+
 void beat(registrar_pointer self) {
   auto& st = self->state;
   auto req = redis_layout::member_beat(st.cfg.node_id, st.cfg.process_token,
@@ -68,8 +86,10 @@ void beat(registrar_pointer self) {
       [self](redis_reply& r) {
         auto& st = self->state;
         auto members = redis_layout::parse_member_beat(r);
-        if (!members)
-          return beat_failed(self, members.error());
+        if (!members) {
+          beat_failed(self, members.error());
+          return answer_waiting(self);
+        }
         st.view.state = "ok";
         st.view.problem.clear();
         st.view.members.clear();
@@ -85,8 +105,28 @@ void beat(registrar_pointer self) {
                      {{"node", st.cfg.node_id},
                       {"members", std::to_string(st.view.members.size())}});
         }
+        answer_waiting(self);
       },
-      [self](caf::error& err) { beat_failed(self, to_failure(err)); });
+      [self](caf::error& err) {
+        beat_failed(self, to_failure(err));
+        answer_waiting(self);
+      });
+}
+
+/// The view, once it names `node` or after one more heartbeat.
+caf::result<cluster_view> members_with(registrar_pointer self,
+                                       const std::string& node) {
+  auto& st = self->state;
+  for (const auto& m : st.view.members)
+    if (m.node_id == node)
+      return st.view;
+  if (st.address.empty()) // not joined: no heartbeat to wait for
+    return st.view;
+  auto rp = self->make_response_promise<cluster_view>();
+  st.waiting.push_back(rp);
+  if (st.waiting.size() == 1)
+    beat(self); // the timer's beats go on as before
+  return rp;
 }
 
 registrar_actor::behavior_type registrar_impl(registrar_pointer self,
@@ -108,6 +148,9 @@ registrar_actor::behavior_type registrar_impl(registrar_pointer self,
   });
   return {
     [=](members_atom) { return self->state.view; },
+    [=](members_atom, const std::string& node) {
+      return members_with(self, node);
+    },
     [=](join_atom, std::string& address) {
       bool first = self->state.address.empty();
       self->state.address = std::move(address);

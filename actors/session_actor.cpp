@@ -143,17 +143,31 @@ struct session_state {
   /// Releases so far: the answer to a take sent before a release is
   /// stale (it would revive a lease Redis no longer holds for us).
   uint64_t releases = 0;
+  /// A take is on its way: a read or write sent now is judged by it (same
+  /// FIFO connection), so no second one is sent.
+  bool take_in_flight = false;
+  /// Another node's record was live until about then (a refused take):
+  /// taking before it ends is useless, and this actor's writes meanwhile
+  /// are refused (not_owner) and forwarded by the router.
+  clock::time_point other_owner_until{};
+  /// Told about other owners (cluster only; may be null).
+  engine_router_actor router;
   static inline const char* name = "authstore.session";
 };
 
+void use_ownership(session_pointer self, clock::time_point now);
+
 /// The cache read decision. Under node ownership (issue #19): only while
 /// this actor's lease is valid (owner_lease.hpp), and then without an age
-/// bound, since no other node can write meanwhile. Without it: entries
-/// younger than cache_max_age, the staleness bound against other writers.
-bool cache_fresh(session_state& st) {
+/// bound, since no other node can write meanwhile; a read is a use, so it
+/// takes the lease when not held (the read itself then goes to Redis).
+/// Without it: entries younger than cache_max_age, the staleness bound
+/// against other writers.
+bool cache_fresh(session_pointer self) {
+  auto& st = self->state;
   auto now = clock::now();
   if (st.lease) {
-    st.last_used = now;
+    use_ownership(self, now);
     return st.lease->valid(now);
   }
   return st.cache.fresh(now, st.cfg->cache_max_age);
@@ -526,15 +540,18 @@ void start_read_through(session_pointer self) {
 }
 
 // -- node ownership (issue #19) ---------------------------------------------
-// The first write takes the lease; a timer renews it every
-// ownership_config::renew while the session is in use here (a read or
-// write within the last lease term) and releases it when it is not, or at
-// passivation. So ownership follows where a session is written: a node
-// that only reads a session never owns it and reads Redis every time, and
-// another node's writes are refused (fenced) only while this one is using
-// the session (until forwarding to the owner exists: issue #19, step 4).
-// Why not take on activation: a node that merely read the session first
-// would then fence the node that writes it.
+// The first use (a read of creds or keys, or a write) takes the lease; a
+// timer renews it every ownership_config::renew while the session is in use
+// here (a read or write within the last lease term) and releases it when
+// it is not, or at passivation. A take refused because another node's
+// record is live tells the router (owner_atom), which forwards the
+// session's requests to that node until the record would have expired;
+// meanwhile this actor reads Redis (never its cache) and its writes are
+// refused with not_owner, which the router forwards to the owner. Why a
+// read takes too (it did not before forwarding existed): a node that only
+// read a session would fence the node that writes it; with forwarding that
+// node's writes come here instead, so the first node to use a session owns
+// it and every node sees the owner's truth.
 //
 // The lease changes only on an answer from Redis (an error or a timeout
 // leaves the view as it was, and the validity runs out). A write carries
@@ -578,45 +595,82 @@ void took(session_pointer self, clock::time_point sent,
   count_owned(self, was, st.lease->held());
 }
 
+/// A take's answer, for the router: this node holds the lease (its own
+/// node id: delegate here without looking at replies) or another node does
+/// for about `left` (forward there meanwhile). A record naming this node's
+/// id but another process (a predecessor after a restart) is not reported:
+/// there is nowhere to forward to, and this node does not hold it.
+void tell_router(session_pointer self, clock::time_point sent,
+                 const redis_layout::ownership_result& res) {
+  auto& st = self->state;
+  const auto& own = *st.cfg->ownership;
+  if (!res.owned)
+    st.other_owner_until = sent + std::chrono::milliseconds{res.expires_in_ms};
+  if (!st.router || (!res.owned && res.owner == own.node_id))
+    return;
+  if (res.owned)
+    self->send(st.router, owner_atom::value, st.sid, own.node_id,
+               (own.lease - own.margin).count());
+  else
+    self->send(st.router, owner_atom::value, st.sid, res.owner,
+               res.expires_in_ms);
+}
+
 /// Sends a take (or renewal) of the lease. Not counted in in_flight: a
 /// stopping actor does not wait for it (its release is sent after it).
 void send_take(session_pointer self) {
   auto& st = self->state;
   const auto& own = *st.cfg->ownership;
   auto sent = clock::now();
+  st.take_in_flight = true;
   self
     ->request(st.redis, st.cfg->redis_timeout, redis_atom::value,
               redis_layout::take_ownership(st.sid, st.me, own.node_id,
                                            own.lease.count()))
     .then(
       [self, sent, gen = st.releases](redis_reply& r) {
+        self->state.take_in_flight = false;
         if (gen != self->state.releases)
           return;
-        if (auto res = redis_layout::parse_take_ownership(r))
+        if (auto res = redis_layout::parse_take_ownership(r)) {
           took(self, sent, *res);
+          tell_router(self, sent, *res);
+        }
       },
-      [](caf::error&) {
+      [self](caf::error&) {
         // Unknown outcome: the lease's validity runs out on its own.
+        self->state.take_in_flight = false;
       });
 }
 
+/// A read or write at `now`: takes the lease when it is not valid, unless
+/// a take is on its way or another node's record is known to be live.
+void use_ownership(session_pointer self, clock::time_point now) {
+  auto& st = self->state;
+  st.last_used = now;
+  if (!st.lease->valid(now) && !st.take_in_flight
+      && now >= st.other_owner_until)
+    send_take(self);
+}
+
 /// The token a write carries; sends a take first when the lease is not
-/// valid now (a first write, a renewal that did not answer, a non-owner).
+/// valid now (a first write, a renewal that did not answer, a non-owner
+/// whose owner's record may have expired). Sent right behind a take, the
+/// write is judged by that take's outcome; sent while another node owns
+/// the session, it is refused (not_owner) and forwarded by the router.
 redis_layout::owner_token owner_for_write(session_pointer self) {
   auto& st = self->state;
   if (!st.lease)
     return {};
-  st.last_used = clock::now();
-  if (!st.lease->valid(st.last_used))
-    send_take(self);
+  use_ownership(self, clock::now());
   return st.me;
 }
 
-/// A write answered `f`: when it was fenced under ownership, this node
-/// does not own the session (any more).
+/// A write answered `f`: when it was refused by the ownership fence, this
+/// node does not own the session (any more).
 failure write_refused(session_pointer self, failure f) {
   auto& st = self->state;
-  if (!st.lease || f.code != errc::fenced)
+  if (!st.lease || f.code != errc::not_owner)
     return f;
   count_cluster(self, &cluster_counters::fenced_writes);
   bool was = st.lease->held();
@@ -625,13 +679,13 @@ failure write_refused(session_pointer self, failure f) {
   count_owned(self, was, false);
   if (!st.lease->owner().empty())
     f.detail = "this node does not own the session (node " + st.lease->owner()
-               + " does); nothing applied: send its requests to that node, "
-                 "or the client lease does not hold";
+               + " does) and could not forward the request there; nothing "
+                 "applied: retry";
   return f;
 }
 
 /// At activation: this actor's token and the renewal timer (the first
-/// write takes the lease).
+/// use takes the lease).
 void start_ownership(session_pointer self) {
   auto& st = self->state;
   auto& own = *st.cfg->ownership;
@@ -829,7 +883,7 @@ caf::result<uint64_t> handle_set(session_pointer self, patch& p) {
 
 caf::result<creds_reply> handle_get_creds(session_pointer self) {
   auto& st = self->state;
-  if (const auto* cached = st.cache.creds(); cached && cache_fresh(st)) {
+  if (const auto* cached = st.cache.creds(); cache_fresh(self) && cached) {
     if (auto* c = st.cfg->counters)
       c->cache_hits.fetch_add(1, std::memory_order_relaxed);
     count(self, op_kind::get_creds, clock::now(), result_slot(*cached));
@@ -860,7 +914,7 @@ caf::result<keys_reply> handle_get_keys(session_pointer self,
     if (auto ok = validate_key_id(id); !ok)
       return make_error(ok.error());
   auto& st = self->state;
-  if (cache_fresh(st))
+  if (cache_fresh(self))
     if (auto hit = st.cache.find_keys(type, ids)) {
       if (auto* c = st.cfg->counters)
         c->cache_hits.fetch_add(1, std::memory_order_relaxed);
@@ -993,10 +1047,12 @@ caf::result<session_snapshot> handle_read_session(session_pointer self) {
 
 session_actor::behavior_type
 session_impl(session_pointer self, std::string sid, redis_actor redis,
-             std::shared_ptr<const session_config> cfg) {
+             std::shared_ptr<const session_config> cfg,
+             engine_router_actor router) {
   self->state.sid = std::move(sid);
   self->state.redis = std::move(redis);
   self->state.cfg = std::move(cfg);
+  self->state.router = std::move(router);
   if (self->state.cfg->ownership)
     start_ownership(self);
   return {
@@ -1054,9 +1110,10 @@ session_impl(session_pointer self, std::string sid, redis_actor redis,
 
 session_actor spawn_session_actor(caf::actor_system& sys, std::string sid,
                                   redis_actor redis,
-                                  std::shared_ptr<const session_config> cfg) {
+                                  std::shared_ptr<const session_config> cfg,
+                                  engine_router_actor router) {
   return sys.spawn(session_impl, std::move(sid), std::move(redis),
-                   std::move(cfg));
+                   std::move(cfg), std::move(router));
 }
 
 } // namespace authstore

@@ -24,9 +24,11 @@ namespace authstore {
 class cold_gate;
 
 /// Node ownership (issue #19, cluster.enabled): each session actor takes
-/// the session's ownership lease in Redis when it starts, renews it while
-/// it lives and releases it when it stops; it answers from its cache only
-/// while the lease is valid, and its writes are fenced by it.
+/// the session's ownership lease in Redis at its first read or write,
+/// renews it while the session is used here and releases it when it is not
+/// (or stops); it answers from its cache only while the lease is valid, and
+/// its writes are fenced by it. A take refused because another node owns
+/// the session is reported to the router, which forwards there.
 struct ownership_config {
   /// This node's name in ownership records and the membership.
   std::string node_id;
@@ -109,9 +111,11 @@ struct session_config {
 
 /// Spawns the session actor for `sid` (already validated) talking to
 /// `redis` (the pool member that owns this session). Its messages carry no
-/// session id: the router knows which actor owns which id.
+/// session id: the router knows which actor owns which id. `router` (may
+/// be null; under ownership only) is told when another node owns `sid`.
 session_actor spawn_session_actor(caf::actor_system& sys, std::string sid,
                                   redis_actor redis,
-                                  std::shared_ptr<const session_config> cfg);
+                                  std::shared_ptr<const session_config> cfg,
+                                  engine_router_actor router = {});
 
 } // namespace authstore

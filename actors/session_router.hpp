@@ -27,10 +27,18 @@ struct session_router_config {
   std::chrono::milliseconds sweep_interval{std::chrono::seconds{1}};
   /// Bound on each per-session request of a batch operation.
   std::chrono::milliseconds batch_timeout{std::chrono::seconds{10}};
+  /// Under node ownership (session->ownership): bound on a request to a
+  /// local session actor (the router then waits for its answer, to forward
+  /// a write refused with not_owner) and on a forward to another node.
+  std::chrono::milliseconds forward_timeout{std::chrono::seconds{4}};
+  /// Bound on getting a connection to another node from the connector.
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds{8}};
 };
 
-/// Spawns the router (a scheduled actor; it never blocks).
-router_actor spawn_session_router(caf::actor_system& sys,
-                                  session_router_config cfg);
+/// Spawns the router (a scheduled actor; it never blocks). With node
+/// ownership on, it forwards the requests of sessions other nodes own
+/// through the connector named by (peer_atom, connector); see the .cpp.
+engine_router_actor spawn_session_router(caf::actor_system& sys,
+                                         session_router_config cfg);
 
 } // namespace authstore

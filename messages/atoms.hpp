@@ -48,6 +48,12 @@ using renew_atom = caf::atom_constant<caf::atom("renew")>;
 using members_atom = caf::atom_constant<caf::atom("members")>;
 /// Registrar: start heartbeating under this middleman address.
 using join_atom = caf::atom_constant<caf::atom("join")>;
+/// Session actor to router (issue #19): another node owns this session
+/// (node id, lease left in ms): forward its requests there meanwhile.
+using owner_atom = caf::atom_constant<caf::atom("owner")>;
+/// Router to peer connector: an authenticated connection to this node.
+/// Wiring to router: the connector to forward through.
+using peer_atom = caf::atom_constant<caf::atom("peer")>;
 
 // -- cold path (issue #4) ----------------------------------------------------
 

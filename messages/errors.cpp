@@ -35,6 +35,7 @@ constexpr errc_name errc_names[] = {
   {errc::overloaded, "overloaded"},
   {errc::shutting_down, "shutting_down"},
   {errc::unreachable, "unreachable"},
+  {errc::not_owner, "not_owner"},
   {errc::protocol_mismatch, "protocol_mismatch"},
   {errc::unauthorized, "unauthorized"},
   {errc::internal, "internal"},

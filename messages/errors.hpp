@@ -66,6 +66,12 @@ enum class errc : uint8_t {
   /// A remote node cannot be reached (connection refused, lost before the
   /// request was sent, handshake not answered); nothing was applied.
   unreachable = 43,
+  /// Node ownership (issue #19): this node does not own the session and
+  /// could not hand the request to the node that does (that node is
+  /// unreachable, or the ownership is changing hands); nothing was applied.
+  /// Retry: a later attempt goes to the new owner, at the latest after
+  /// cluster.lease-ms. Not the client lease's `fenced`.
+  not_owner = 44,
   /// The peer speaks another protocol version.
   protocol_mismatch = 50,
   /// The peer did not authenticate.

@@ -56,7 +56,7 @@ typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
 
 /// The per-session operations; spoken by clients to the router and by the
 /// router to session actors. Errors: invalid_session_id, invalid_argument,
-/// value_too_large, version_conflict, session_in_use, fenced,
+/// value_too_large, version_conflict, session_in_use, fenced, not_owner,
 /// hot_unavailable, hot_out_of_memory, hot_error, timeout, no_cold_store,
 /// cold_unavailable. Never "not found".
 using session_api = caf::typed_actor<
@@ -292,11 +292,35 @@ typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {
 using registrar_actor = caf::typed_actor<
   /// The membership as last seen; answered at once.
   caf::replies_to<members_atom>::with<cluster_view>,
+  /// The membership naming this node id if it is a live member: at once
+  /// when the view as last seen names it, else after one fresh heartbeat
+  /// (it may have joined since the last one). Used to resolve a node id
+  /// to its address for forwarding.
+  caf::replies_to<members_atom, std::string>::with<cluster_view>,
   /// Start heartbeating under this middleman address (authstore serve,
   /// once its port is published).
   caf::reacts_to<join_atom, std::string>,
   /// Internal: the heartbeat timer.
   caf::reacts_to<tick_atom>>;
+
+/// Authenticated connections to the other nodes of the cluster
+/// (runtime/remote/peer_connector.hpp): what a node forwards through.
+using peer_connector_actor = caf::typed_actor<
+  /// (node id) -> a connection actor to that node's engine: it speaks the
+  /// session API (runtime/remote/connection.hpp) and is authenticated as a
+  /// remote client is. Errors: unreachable (not a live member, refused,
+  /// handshake not answered), unauthorized, protocol_mismatch.
+  caf::replies_to<peer_atom, std::string>::with<caf::actor>>;
+
+/// The engine's router as the engine sees it: router_actor (what clients
+/// and session handles are given) plus the cluster's internal messages
+/// (issue #19, actors/session_router.hpp).
+using engine_router_actor = router_actor::extend<
+  /// From a session actor whose ownership take was refused: (session id,
+  /// owner node id, ms its lease has left): forward that session there.
+  caf::reacts_to<owner_atom, std::string, std::string, int64_t>,
+  /// From the wiring (authstore serve): forward through this connector.
+  caf::reacts_to<peer_atom, peer_connector_actor>>;
 
 // -- outbox (issue #5) --------------------------------------------------------
 

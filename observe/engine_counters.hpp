@@ -305,6 +305,11 @@ struct cluster_counters {
   /// heartbeats that failed.
   std::atomic<int64_t> members{-1};
   std::atomic<uint64_t> heartbeat_failures{0};
+  /// Requests this node's router forwarded to the owning node, and those
+  /// of them that failed in the forward itself (the owner unreachable,
+  /// stopping, or no answer in time; the owner's own errors not counted).
+  std::atomic<uint64_t> forwards{0};
+  std::atomic<uint64_t> forward_failures{0};
 };
 
 /// Everything the engine counts; owned by the engine, outlives its actors.

@@ -34,7 +34,7 @@ constexpr sentinel sentinels[] = {
   {-3, 1, script_answer::untraced},      {-4, 1, script_answer::fenced},
   {-5, 2, script_answer::in_use},        {-6, 2, script_answer::too_many},
   {-7, 3, script_answer::too_large},     {-8, 3, script_answer::owned},
-  {-9, 2, script_answer::member_in_use},
+  {-9, 2, script_answer::member_in_use}, {-10, 1, script_answer::not_owner},
 };
 
 /// A script call: num_keys is the number of `keys`, so it cannot drift
@@ -74,6 +74,12 @@ failure fenced_failure() {
           "the write's lease does not hold (taken over by another holder, "
           "expired, released, or never taken); nothing applied: open the "
           "session again"};
+}
+
+failure not_owner_failure() {
+  return {errc::not_owner,
+          "this node does not own the session (node ownership, issue #19); "
+          "nothing applied"};
 }
 
 /// Whether `r` is an array whose nil flags cover its items (every reader
@@ -172,6 +178,8 @@ outcome<uint64_t> parse_apply_patch(const redis_reply& r) {
       return unexpected("apply_patch");
     case script_answer::fenced:
       return fenced_failure();
+    case script_answer::not_owner:
+      return not_owner_failure();
     default:
       break;
   }
@@ -342,6 +350,8 @@ redis_request delete_session(std::string_view sid, bool track_dirty,
 outcome<delete_result> parse_delete_session(const redis_reply& r) {
   if (answer_of(r) == script_answer::fenced)
     return fenced_failure();
+  if (answer_of(r) == script_answer::not_owner)
+    return not_owner_failure();
   if (!is_payload_array(r) || r.items.size() != 2)
     return unexpected("delete_session");
   auto existed = to_u64(r.items[0]);

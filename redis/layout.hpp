@@ -72,6 +72,9 @@ enum class script_answer : uint8_t {
   /// member: another process heartbeats under this node id; {-9,
   /// expires_in_ms}.
   member_in_use,
+  /// apply_patch, delete_session: the writer does not own the session
+  /// (node ownership, include/check_owner.lua); {-10} (issue #19).
+  not_owner,
 };
 
 /// Who writes a session, for the node-ownership fence (issue #19,

@@ -14,6 +14,8 @@ export type AuthstoreErrorCode =
   // server: load and backends
   | 'overloaded' | 'hot_unavailable' | 'hot_out_of_memory' | 'cold_unavailable'
   | 'cold_error' | 'shutting_down' | 'timeout' | 'internal' | 'hot_error'
+  // server, several nodes (issue #19): 503, nothing applied, retried
+  | 'not_owner'
   // client: no usable reply
   | 'unreachable' | 'connection_lost' | 'bad_response' | 'closed'
   // a token added by a newer server

@@ -38,8 +38,10 @@
                      nothing written
     {-3}             UNTRACED (require_trace and no meta hash); nothing
                      written
-    {-4}             FENCED (the client lease or the node ownership does
-                     not hold); nothing written
+    {-4}             FENCED (the client lease does not hold); nothing
+                     written
+    {-10}            NOT_OWNER (the node ownership does not hold,
+                     include/check_owner.lua); nothing written
     error "ERR authstore: bad field at <i>" before the first write
 
   Why all checks come first: Lua scripts are atomic but not transactional;
@@ -93,7 +95,7 @@ if n >= first + 2 and ARGV[first] == '@' then
   first = first + 3
 end
 if lease_fenced(KEYS[7], ARGV[#ARGV - 1], ARGV[#ARGV]) then return FENCED end
-if owner_fenced(KEYS[8], owner_token, owner_actor) then return FENCED end
+if owner_fenced(KEYS[8], owner_token, owner_actor) then return NOT_OWNER end
 local meta = traced_meta(ARGV[6])
 if not meta then return UNTRACED end
 local cur = tonumber(meta[1] or '0')

@@ -25,8 +25,10 @@
     {-3}                 UNTRACED (require_trace, no meta hash): the session
                          is loaded first, so that the erase mark carries the
                          cold store's version and fences off late persists
-    {-4}                 FENCED (the client lease or the node ownership
-                         does not hold); nothing changed
+    {-4}                 FENCED (the client lease does not hold); nothing
+                         changed
+    {-10}                NOT_OWNER (the node ownership does not hold,
+                         include/check_owner.lua); nothing changed
                          (checked first: a fenced logout must not even
                          start a read-through)
 
@@ -52,7 +54,7 @@
 --@include "check_owner.lua"
 
 if lease_fenced(KEYS[7], ARGV[5], ARGV[6]) then return FENCED end
-if owner_fenced(KEYS[8], ARGV[7] or '', ARGV[8] or '') then return FENCED end
+if owner_fenced(KEYS[8], ARGV[7] or '', ARGV[8] or '') then return NOT_OWNER end
 local meta = traced_meta(ARGV[4])
 if not meta then return UNTRACED end
 local existed = (meta[1] and not meta[2]) and 1 or 0

@@ -64,9 +64,11 @@ const std::vector<cli_command> commands = {
     {"json", "FILE", "also write the report as JSON to FILE", nullptr},
     {"redis-server", "PATH", "redis-server binary used when --redis is not "
      "given (the simulator starts and stops its own)", "redis-server"},
-    {"connect", "HOST:PORT", "drive a remote node (`authstore serve`) "
-     "through the client library instead of an engine in this process; "
-     "secret from --secret-file or AUTHSTORE_SECRET", nullptr},
+    {"connect", "HOST:PORT[,HOST:PORT...]", "drive remote nodes (`authstore "
+     "serve`) through the client library instead of an engine in this "
+     "process; with several (nodes of one cluster), each session is driven "
+     "through one of them in turn; secret from --secret-file or "
+     "AUTHSTORE_SECRET", nullptr},
     {"no-connect-burst", nullptr, "skip the connect bursts (sessions start "
      "connected; for runs with very many sessions)", nullptr},
     {"cold-server", "postgresql", "start a private PostgreSQL 15 (initdb "

@@ -237,18 +237,28 @@ int cmd_sim(const cli_args& args) {
     // `authstore serve`): the drivers are the same actors either way.
     std::unique_ptr<engine> eng;
     std::unique_ptr<http_front> ops; // destroyed before eng
-    std::unique_ptr<remote_client> client;
+    std::vector<std::unique_ptr<remote_client>> clients;
     if (remote) {
-      auto ep = parse_endpoint(args.get("connect", ""));
-      if (!ep)
-        return usage_error("sim", ep.error().render());
-      auto opts = remote_options::from(*cfg);
-      if (!opts)
-        return report_failure("sim", opts.error());
-      auto c = remote_client::connect(ep->first, ep->second, std::move(*opts));
-      if (!c)
-        return report_failure("sim", c.error());
-      client = std::move(*c);
+      // HOST:PORT[,HOST:PORT...]: several nodes of one cluster share the
+      // sessions (start_sim_drivers).
+      auto list = args.get("connect", "");
+      for (size_t pos = 0; pos <= list.size();) {
+        auto comma = list.find(',', pos);
+        if (comma == std::string::npos)
+          comma = list.size();
+        auto ep = parse_endpoint(list.substr(pos, comma - pos));
+        if (!ep)
+          return usage_error("sim", ep.error().render());
+        auto opts = remote_options::from(*cfg);
+        if (!opts)
+          return report_failure("sim", opts.error());
+        auto c
+          = remote_client::connect(ep->first, ep->second, std::move(*opts));
+        if (!c)
+          return report_failure("sim", c.error());
+        clients.push_back(std::move(*c));
+        pos = comma + 1;
+      }
     } else {
       auto e = engine::start(*cfg);
       if (!e)
@@ -264,9 +274,12 @@ int cmd_sim(const cli_args& args) {
     auto counters = std::make_unique<sim_counters>();
     auto rss_before = current_rss_bytes();
     auto start = std::chrono::steady_clock::now();
-    if (client)
-      start_sim_drivers(*client, plan, *counters);
-    else
+    if (!clients.empty()) {
+      std::vector<remote_client*> cs;
+      for (auto& c : clients)
+        cs.push_back(c.get());
+      start_sim_drivers(cs, plan, *counters);
+    } else
       start_sim_drivers(*eng, plan, *counters);
     bool tty = ::isatty(STDERR_FILENO) && !args.has("quiet");
     auto last_print = start;
@@ -338,7 +351,7 @@ int cmd_sim(const cli_args& args) {
                              rss_before, phase_starts);
     if (watch)
       report.outbox = watch->finish(plan, load_seconds, drain_timeout_s);
-    if (client)
+    if (!clients.empty())
       report.remote = args.get("connect", "");
   }
   std::cout << render_text(report);

@@ -204,6 +204,10 @@ outcome<std::unique_ptr<engine>> start_engine(const settings& cfg,
   rtc.session = sc;
   rtc.idle_passivate = cfg.session_idle_passivate_s();
   rtc.max_live = cfg.session_max_live();
+  // Under ownership the router waits for its session actors (to forward a
+  // write refused with not_owner) and for forwards: the session's own
+  // bound plus the margin, like every caller of a session.
+  rtc.forward_timeout = sc->redis_timeout + reply_margin;
   x->router = spawn_session_router(x->sys, std::move(rtc));
   // A blocking call waits for the session's own bound plus a margin, so the
   // session's precise error (timeout, hot_unavailable) arrives first.

@@ -43,6 +43,10 @@ cold_actor engine_cold(engine& e) {
   return e.internals().cold;
 }
 
+void engine_forward_through(engine& e, peer_connector_actor connector) {
+  caf::anon_send(e.internals().router, peer_atom::value, std::move(connector));
+}
+
 registrar_actor engine_registrar(engine& e) {
   return e.internals().registrar;
 }

@@ -44,6 +44,10 @@ caf::actor_system& engine_system(engine& e);
 /// The engine's entry actor (session API, batches, stats).
 router_actor engine_router(engine& e);
 
+/// Names the connector through which the router forwards requests of
+/// sessions other nodes own (issue #19; authstore serve, cluster.enabled).
+void engine_forward_through(engine& e, peer_connector_actor connector);
+
 /// The cold store's supervisor (status, operator controls); null in
 /// Redis-only mode (no cold store).
 cold_actor engine_cold(engine& e);

@@ -54,7 +54,7 @@ struct engine::impl {
   /// and outbox.reconcile only).
   reconciler_actor reconciler;
   redis_actor reconciler_redis;
-  router_actor router;
+  engine_router_actor router;
   /// The cluster registrar (cluster.enabled only).
   registrar_actor registrar;
   /// The rekey sweep and its own Redis connection (crypto.rekey-sweep).

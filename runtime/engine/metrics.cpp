@@ -594,6 +594,16 @@ void cluster_families(const cluster_counters& c,
          "(nothing applied). Above 0 for long: clients write to a node that "
          "is not the owner.",
          MetricType::Counter, load(c.fenced_writes));
+  single(out, "authstore_cluster_forwards_total",
+         "Requests this node forwarded to the node owning their session "
+         "(issue #19). With a load balancer in front, about (n-1)/n of all "
+         "requests; 0 on one node.",
+         MetricType::Counter, load(c.forwards));
+  single(out, "authstore_cluster_forward_failures_total",
+         "Forwards that failed on the way (owner unreachable, stopping, or "
+         "silent past the bound). Reads then go to Redis here; writes wait "
+         "for the owner's lease to expire (not_owner, retryable).",
+         MetricType::Counter, load(c.forward_failures));
   single(out, "authstore_cluster_members",
          "Live members of the cluster as of this node's last heartbeat (-1: "
          "none answered yet, or cluster.enabled off).",

@@ -64,6 +64,15 @@ errc_status status_of(errc code) {
     case errc::shutting_down:
     case errc::unreachable:
       return {503, true};
+    case errc::not_owner:
+      // Node ownership (issue #19): another node owns the session and could
+      // not be reached, or ownership is changing hands. 503, not 409 like
+      // `fenced`: nothing was applied and the same request succeeds once
+      // the owner answers again or its lease expires (at most
+      // cluster.lease-ms), so clients retry it as they retry 503. Not 421
+      // (Misdirected Request): the client did nothing wrong, and there is
+      // no other address to send it to -- every node forwards.
+      return {503, true};
     case errc::timeout:
       return {504, true};
     case errc::hot_error:

@@ -37,6 +37,7 @@
 #include "messages/timing.hpp"
 #include "runtime/engine/engine_actors.hpp"
 #include "runtime/remote/auth.hpp"
+#include "runtime/remote/peer_connector.hpp"
 #include "runtime/remote/session_handle.hpp"
 
 namespace authstore {
@@ -65,6 +66,13 @@ constexpr milliseconds peer_lookup_timeout{500};
 
 /// How long killed sessions get to report down before the gate gives up.
 constexpr milliseconds kill_wait{1000};
+
+/// Bound on each step of connecting to another node for forwarding
+/// (membership, TCP connect, each handshake step): nodes of one cluster
+/// sit on one network, and a node that does not answer a handshake within
+/// it is treated as unreachable (its reads are then served from Redis
+/// here, its writes wait for its lease to expire).
+constexpr milliseconds peer_step_timeout{1000};
 
 /// Shared between remote_server and its gate thread.
 struct gate_shared {
@@ -348,6 +356,8 @@ struct remote_server::impl {
   std::shared_ptr<gate_shared> shared;
   std::future<stop_report> done;
   auth_gate_actor gate;
+  /// Connections to the other nodes (cluster.enabled only).
+  peer_connector_actor connector;
   uint16_t port = 0;
   bool stopped = false;
   stop_report report;
@@ -398,6 +408,18 @@ remote_server::start(engine& e, remote_server_config cfg) {
                      + x->sys->render(port.error())};
   }
   x->port = *port;
+  // Forwarding to the owners of sessions (issue #19): through the other
+  // nodes' gates, with this node's secret, as a remote client would.
+  if (auto registrar = engine_registrar(e)) {
+    peer_connector_config pc;
+    pc.registrar = registrar;
+    pc.secret = cfg.secret;
+    pc.tls = cfg.tls.enabled();
+    pc.step_timeout = peer_step_timeout;
+    pc.request_timeout = cfg.forward_timeout;
+    x->connector = spawn_peer_connector(*x->sys, std::move(pc));
+    engine_forward_through(e, x->connector);
+  }
   return std::unique_ptr<remote_server>{new remote_server(std::move(x))};
 }
 
@@ -428,6 +450,9 @@ remote_server::stop_report remote_server::stop(milliseconds bound) {
       == std::future_status::ready)
     x.report = x.done.get();
   x.gate = nullptr;
+  if (x.connector)
+    caf::anon_send_exit(x.connector, caf::exit_reason::user_shutdown);
+  x.connector = nullptr;
   std::this_thread::sleep_for(flush_grace);
   return x.report;
 }

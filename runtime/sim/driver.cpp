@@ -336,10 +336,15 @@ void start_sim_drivers(engine& e, const sim_plan& plan,
   spawn_drivers(engine_system(e), engine_router(e), plan, counters);
 }
 
-void start_sim_drivers(remote_client& c, const sim_plan& plan,
-                       sim_counters& counters) {
-  spawn_drivers(remote_client_system(c), remote_client_session(c), plan,
-                counters);
+void start_sim_drivers(const std::vector<remote_client*>& clients,
+                       const sim_plan& plan, sim_counters& counters) {
+  // Each client has an actor system of its own: a driver lives in the
+  // system of the client it talks through.
+  for (size_t slot = 0; slot < plan.concurrency; ++slot) {
+    auto& c = *clients[slot % clients.size()];
+    remote_client_system(c).spawn(driver_impl, plan, &counters,
+                                  remote_client_session(c), slot);
+  }
 }
 
 } // namespace authstore

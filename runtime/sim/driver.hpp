@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "messages/errors.hpp"
 #include "observe/latency_histogram.hpp"
@@ -74,9 +75,12 @@ struct sim_counters {
 /// counters.drivers_done == plan.concurrency.
 void start_sim_drivers(engine& e, const sim_plan& plan, sim_counters& counters);
 
-/// The same against a remote node (`authstore serve`), through `c`'s
-/// authenticated session handle.
-void start_sim_drivers(remote_client& c, const sim_plan& plan,
-                       sim_counters& counters);
+/// The same against remote nodes (`authstore serve`), through each
+/// client's authenticated session handle: driver slot i (and with it its
+/// sessions: i, i + concurrency, ...) uses clients[i % clients.size()], so
+/// several nodes of a cluster (issue #19) share the sessions, each session
+/// on one node. `clients` is not empty.
+void start_sim_drivers(const std::vector<remote_client*>& clients,
+                       const sim_plan& plan, sim_counters& counters);
 
 } // namespace authstore

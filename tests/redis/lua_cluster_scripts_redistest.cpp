@@ -2,7 +2,8 @@
 // redis/scripts/own.lua, member.lua, include/check_owner.lua inside
 // apply_patch and delete_session) against the test redis-server, called
 // through their builders and readers in redis/layout.hpp, so both ends of
-// each sentinel ({-8, ms, owner} owned, {-9, ms} member in use, {-4}
+// each sentinel ({-8, ms, owner} owned, {-9, ms} member in use, {-10}
+// not_owner: the ownership fence, distinct from the client lease's {-4}
 // fenced) are checked together. Expiry is tested by moving the stored
 // expiry into the past by hand (the scripts use Redis TIME), never by
 // sleeping.
@@ -141,16 +142,16 @@ TEST_CASE("a write or delete is applied only with the owner's token; a "
   REQUIRE(version_of(write(db, s, {})) == 1);
   auto stray = write(db, s, a1);
   REQUIRE_FALSE(stray);
-  CHECK(stray.error().code == errc::fenced);
+  CHECK(stray.error().code == errc::not_owner);
   REQUIRE(take(db, s, a1)->owned);
   REQUIRE(version_of(write(db, s, a1)) == 2);
   for (const auto& who : {b1, a2, owner_token{}}) {
     auto w = write(db, s, who, "x");
     REQUIRE_FALSE(w);
-    CHECK(w.error().code == errc::fenced);
+    CHECK(w.error().code == errc::not_owner);
     auto d = erase(db, s, who);
     REQUIRE_FALSE(d);
-    CHECK(d.error().code == errc::fenced);
+    CHECK(d.error().code == errc::not_owner);
   }
   // Nothing of the fenced writes landed.
   CHECK(db.hash(s.m).at("v") == "2");
@@ -162,7 +163,7 @@ TEST_CASE("a write or delete is applied only with the owner's token; a "
   CHECK(version_of(write(db, s, {})) == 4);
   // After a takeover the former owner is fenced, and the new one writes.
   REQUIRE(take(db, s, b1, "node-b")->owned);
-  CHECK(write(db, s, a1).error().code == errc::fenced);
+  CHECK(write(db, s, a1).error().code == errc::not_owner);
   CHECK(version_of(write(db, s, b1)) == 5);
   auto d = erase(db, s, b1);
   REQUIRE(d);
@@ -195,7 +196,7 @@ TEST_CASE("a write pipelined behind its take is judged by that take",
   REQUIRE(refused.size() == 2);
   CHECK_FALSE(redis_layout::parse_take_ownership(*refused[0])->owned);
   CHECK(redis_layout::parse_apply_patch(*refused[1]).error().code
-        == errc::fenced);
+        == errc::not_owner);
 }
 
 TEST_CASE("members register with their address, see each other, and leave; "

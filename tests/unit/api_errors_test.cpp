@@ -38,6 +38,7 @@ int contract_status(errc code) {
     case errc::cold_error:
     case errc::shutting_down:
     case errc::unreachable:
+    case errc::not_owner:
       return 503;
     case errc::timeout:
       return 504;
@@ -128,6 +129,24 @@ TEST_CASE("a lease in use read from Redis carries holder_expires_in_ms; "
   CHECK(fe.token == "fenced");
   CHECK_FALSE(fe.may_have_applied);
   CHECK(redis_layout::parse_delete_session(f).error().code == errc::fenced);
+}
+
+TEST_CASE("issue #19 - a write refused by node ownership is 503 not_owner, "
+          "retryable and not applied: never the client lease's 409 fenced",
+          "[http][errors][issue-19]") {
+  redis_reply f;
+  f.kind = redis_reply::array;
+  f.items = {"-10"};
+  f.item_nil = {false};
+  auto w = redis_layout::parse_apply_patch(f);
+  REQUIRE_FALSE(w);
+  CHECK(w.error().code == errc::not_owner);
+  auto e = from_failure(w.error(), true);
+  CHECK(e.status == 503);
+  CHECK(e.token == "not_owner");
+  CHECK(e.retryable);
+  CHECK_FALSE(e.may_have_applied);
+  CHECK(redis_layout::parse_delete_session(f).error().code == errc::not_owner);
 }
 
 TEST_CASE("the error object has the contract's four members; 401 asks for "

@@ -11,7 +11,8 @@ TEST_CASE("every errc value has a distinct token that parses back",
           "[errors]") {
   size_t n = 0;
   const auto* codes = all_errcs(n);
-  REQUIRE(n == 24); // 21 + session_in_use, fenced (#14) + decrypt_failed (#17)
+  REQUIRE(n == 25); // 21 + session_in_use, fenced (#14) + decrypt_failed
+                    // (#17) + not_owner (#19)
   std::set<std::string_view> tokens;
   for (size_t i = 0; i < n; ++i) {
     auto token = to_string(codes[i]);
@@ -32,6 +33,8 @@ TEST_CASE("pinned errc values never change", "[errors]") {
   CHECK(static_cast<int>(errc::hot_unavailable) == 20);
   CHECK(static_cast<int>(errc::cold_unavailable) == 30);
   CHECK(static_cast<int>(errc::timeout) == 40);
+  CHECK(static_cast<int>(errc::unreachable) == 43);
+  CHECK(static_cast<int>(errc::not_owner) == 44);
   CHECK(static_cast<int>(errc::invalid_config) == 70);
   CHECK(static_cast<int>(errc::decrypt_failed) == 80);
 }
@@ -81,6 +84,7 @@ constexpr meaning meanings[] = {
   {errc::overloaded, false, false, false},
   {errc::shutting_down, false, false, false},
   {errc::unreachable, false, false, false},
+  {errc::not_owner, false, false, false},
   {errc::protocol_mismatch, false, false, false},
   {errc::unauthorized, false, false, false},
   {errc::internal, false, false, true},

@@ -308,12 +308,14 @@ TEST_CASE("sentinel answers are named, and only their exact shape is one",
   CHECK(answer_of(array({"-6", "9"})) == redis_layout::script_answer::too_many);
   CHECK(answer_of(array({"-7", "3", "0"}))
         == redis_layout::script_answer::too_large);
+  CHECK(answer_of(array({"-10"})) == redis_layout::script_answer::not_owner);
   // Anything else is a payload for the script's own reader to judge.
   for (const auto& r :
        {array({"-1"}), array({"-2", "x"}), array({"-3", "x"}),
         array({"-4", "x"}), array({"-5"}), array({"-6"}), array({"-7"}),
-        array({"-3 "}), array({"3"}), array({}), array({"-3"}, {1}),
-        array({"abc"}), integer(-3), text("-3"), redis_reply{}}) {
+        array({"-10", "x"}), array({"-3 "}), array({"3"}), array({}),
+        array({"-3"}, {1}), array({"abc"}), integer(-3), text("-3"),
+        redis_reply{}}) {
     INFO("kind " << int{r.kind} << ", " << r.items.size() << " items");
     CHECK(answer_of(r) == redis_layout::script_answer::payload);
   }

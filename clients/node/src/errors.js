@@ -17,6 +17,10 @@
 //   bad_response     a reply that does not follow the contract
 //   closed           the handle was closed (or its session removed)
 //   fenced           (also local) the lease was lost; writes are refused
+// Not to be confused with the server's `not_owner` (503, retryable, nothing
+// applied): with several authstore nodes, the node asked could not hand the
+// request to the node owning the session (issue #19); it says nothing about
+// this client's lease, and transport.js retries it like any 503.
 //   invalid_argument bad options passed to useAuthstoreAuthState
 
 /// An authstore failure. `code` is a stable token; `status` the HTTP status

@@ -62,6 +62,27 @@ describe('retried: nothing can have been applied', () => {
     await s.close()
   })
 
+  test('issue #19 - a write answered 503 not_owner (the session changing owner node) is retried, and the client lease stays', async () => {
+    const lost = []
+    const r = await writeWith('wnotowner', { status: 503, error: 'not_owner', mayHaveApplied: false, count: 2 },
+      { onLeaseLost: (e) => lost.push(e) })
+    assert.equal(r.err, undefined)
+    assert.equal(r.requests, 3)
+    assert.equal(fake.applied.filter((w) => w.sid === 'wnotowner').length, 1)
+    assert.deepEqual(lost, [], 'not_owner is about nodes, not this client\'s lease')
+  })
+
+  test('issue #19 - not_owner past the retries: the error says not_owner, retryable, and the client lease stays', async () => {
+    const lost = []
+    const r = await writeWith('wnotowner2', { status: 503, error: 'not_owner', mayHaveApplied: false, count: 100 },
+      { retries: 1, onLeaseLost: (e) => lost.push(e) })
+    assert.equal(r.err.code, 'not_owner')
+    assert.equal(r.err.retryable, true)
+    assert.equal(r.err.mayHaveApplied, false)
+    assert.equal(r.requests, 2)
+    assert.deepEqual(lost, [])
+  })
+
   test('a refused connection is retried until the server is there', async () => {
     const port = await freePort()
     const opening = open({ url: `http://127.0.0.1:${port}` }, 'late', { retries: 10 })

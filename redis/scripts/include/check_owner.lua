@@ -17,10 +17,14 @@
 
   KEYS[n] of the calling script: as:{S}:own, or absent (callers built before
   issue #19: no check at all).
-  Coupled with script_answer::fenced in redis/layout.cpp ({-4}, shared with
-  check_lease.lua: either way the writer's token does not hold).
+  Coupled with script_answer::not_owner in redis/layout.cpp ({-10}; not
+  check_lease.lua's {-4} FENCED: a client reads `fenced` as "my client
+  lease is lost, stop", while a write refused here is retried or forwarded
+  to the owner: errc::not_owner, docs/ARCHITECTURE.md "Forwarding").
 ]]
 --@include "redis_clock.lua"
+
+local NOT_OWNER = {-10}
 
 -- Whether a write by (token, actor) must be refused; token '' = none.
 local function owner_fenced(key, token, actor)

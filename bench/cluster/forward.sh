@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# forward.sh -- what forwarding between nodes costs (issue #19): starts one
+# private redis-server, three `authstore serve` nodes with cluster.enabled
+# (na, nb, nc) and one node with cluster.enabled off (ns, same Redis, its
+# own sessions), then runs build/bench/forward_bench (method in its file
+# comment): write/read latency through the owner, through a non-owner (one
+# forward) and through the single node in one run, and 1-node vs 3-node
+# throughput. Everything shares this machine's cores: say so with the
+# numbers.
+#
+# Usage: bench/cluster/forward.sh [forward_bench flags, e.g. --rounds 2000]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=${AUTHSTORE_BINARY:-build/authstore}
+bench=${FORWARD_BENCH:-build/bench/forward_bench}
+tmp=$(mktemp -d)
+export AUTHSTORE_SECRET=bench-secret-0123456789abcdef
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+  --daemonize no >"$tmp/redis.log" 2>&1 &
+rpid=$!
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  kill -9 "$rpid" 2>/dev/null || true; wait "$rpid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+sleep 0.5
+start_node() { # start_node ID PORT CLUSTER -> pid
+  "$bin" serve --redis "redis://127.0.0.1:$rport/0" --port "$2" \
+    --cluster.enabled "$3" --cluster.node-id "$1" \
+    --remote.max-outstanding 1024 >"$tmp/$1.out" 2>"$tmp/$1.err" &
+  local pid=$!
+  for _ in $(seq 200); do grep -q "listening on" "$tmp/$1.out" 2>/dev/null && break; sleep 0.05; done
+  echo "$pid"
+}
+pa=$(free_port); pb=$(free_port); pc=$(free_port); ps=$(free_port)
+pids+=("$(start_node na "$pa" true)")
+pids+=("$(start_node nb "$pb" true)")
+pids+=("$(start_node nc "$pc" true)")
+pids+=("$(start_node ns "$ps" false)")
+sleep 1 # the registrars' first heartbeats: members known
+echo "machine: $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "nodes: 3 x cluster.enabled (default lease 3000 ms) + 1 x cluster off, one redis-server $(redis-server --version | cut -d' ' -f3), all on this machine"
+"$bench" --owner "$pa" --other "$pb" --third "$pc" --single "$ps" "$@"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

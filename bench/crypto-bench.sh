@@ -20,10 +20,18 @@
 # rounds; its instruction counts come from callgrind (see
 # bench/results/2026-12-07/CRYPTO-PERF.md).
 #
+# Paired (bench/sealed_ab, one process, a plain and a sealed engine on db 4,
+# op i to both back to back): once per round after the two latency_bench
+# runs; the table reports the median over rounds of each side's p50 and of
+# the median per-pair difference. Why both: the unpaired ratio is what
+# latency_bench sees, but on a shared machine two runs differ by more than
+# the cipher costs (bench/results/2026-12-07/SEALED-READ.md); the pairing
+# exposes both sides to the same moment's load.
+#
 # Usage: bench/crypto-bench.sh [BUILD_DIR] [ROUNDS] [N]; writes
 # bench/results/crypto-<date>.txt and prints it. Needs a Release or
-# RelWithDebInfo build with the authstore, latency_bench and cipher_bench
-# targets.
+# RelWithDebInfo build with the authstore, latency_bench, sealed_ab and
+# cipher_bench targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -45,10 +53,14 @@ for r in $(seq 1 "$rounds"); do
   redis-cli -p "$port" -n 1 flushdb >/dev/null
   "$lb" --redis "redis://127.0.0.1:$port/1" --n "$n" --idle-sessions 0 \
     --crypto.key-file "$raw/keys" > "$raw/sealed-$r.json"
+  redis-cli -p "$port" -n 4 flushdb >/dev/null
+  "$build/bench/sealed_ab" --redis "redis://127.0.0.1:$port/4" --n "$n" \
+    --key-file "$raw/keys" > "$raw/ab-$r.json"
 done
 cb=$build/bench/cipher_bench
 [ -x "$cb" ] || cb=$build/cipher_bench
 "$cb" --n 20000 > "$raw/cipher.json"
+"$cb" --n 2000 --evict-kb 65536 > "$raw/cipher-cold.json"
 # Bytes per session: the fixture session, plaintext (db 2) and sealed (db 3).
 python3 - "$raw/patch.json" <<'PY'
 import json, glob, os, sys
@@ -114,8 +126,23 @@ for ph in phases:
     print(f"{ph:<22}{a:>11.1f}{b:>12.1f}{b / a:>7.3f}{c:>11.1f}{d:>12.1f}")
 print(f"bytes of stored values, fixture session alice ({pf} fields): plaintext {pb}, sealed {sb} (x{sb / pb:.3f}, +{(sb - pb) / pf:.0f} per value)")
 print(f"Redis MEMORY USAGE of its two hashes: plaintext {pm}, sealed {sm} (x{sm / pm:.3f})")
+ab = [json.load(open(f"{raw}/ab-{r}.json")) for r in range(1, rounds + 1)]
+print(f"# paired, bench/sealed_ab (one process, plain and sealed engine, op i to both back to back, blocking API), median of {rounds} rounds")
+print(f"{'phase':<22}{'plain p50':>11}{'sealed p50':>12}{'ratio':>7}{'pair diff':>11}  (microseconds; pair diff: median of sealed - plain per op)")
+for ph in ["set_creds_small", "set_prekeys_10", "get_keys_uncached", "get_creds_cached"]:
+    ops = [run["operations"][ph] for run in ab]
+    for o in ops:
+        if o["plain"]["errors"] or o["sealed"]["errors"]:
+            raise SystemExit(f"sealed_ab {ph}: errors")
+    a = statistics.median(o["plain"]["p50"] for o in ops)
+    b = statistics.median(o["sealed"]["p50"] for o in ops)
+    d = statistics.median(o["median_pair_diff_us"] for o in ops)
+    print(f"{ph:<22}{a:>11.1f}{b:>12.1f}{b / a:>7.3f}{d:>+11.1f}")
 cipher = json.load(open(f"{raw}/cipher.json"))
 print("cipher alone (bench/cipher_bench --n 20000, ns per op): "
       + ", ".join(f"{k} {v['ns_per_op']:.0f}" for k, v in cipher.items()))
+cold = json.load(open(f"{raw}/cipher-cold.json"))
+print("cipher alone, caches evicted before each op (cipher_bench --evict-kb 65536 --n 2000, median ns per op): "
+      + ", ".join(f"{k} {v['ns_per_op']:.0f}" for k, v in cold.items()))
 PY
 cat "$out"

@@ -23,9 +23,12 @@
 // HOST:PORT the same phases run through the remote client against
 // `authstore serve` (the middleman round trip).
 //
+// `--phases a,b` runs only the named phases (the seeding always runs), e.g.
+// one phase under callgrind or with Redis' INFO commandstats reset before.
+//
 // Usage: latency_bench --redis URL [--n N] [--idle-sessions N] [--window W]
-//        [--connect HOST:PORT] [any authstore config flag]; prints one JSON
-//        object on stdout.
+//        [--connect HOST:PORT] [--phases NAME,...] [any authstore config
+//        flag]; prints one JSON object on stdout.
 #include <atomic>
 #include <caf/all.hpp>
 #include <cstdlib>
@@ -61,6 +64,9 @@ struct driver_state {
   size_t completed = 0;
   clock_type::time_point phase_start;
   std::map<std::string, double>* seconds = nullptr;
+  /// Each phase's start, seconds after `t0` (the engine's start).
+  std::map<std::string, double>* starts = nullptr;
+  clock_type::time_point t0;
   std::map<std::string, std::unique_ptr<latency_histogram>>* hist = nullptr;
   std::map<std::string, uint64_t>* errors = nullptr;
   std::atomic<bool>* finished = nullptr;
@@ -79,6 +85,8 @@ void start_phase(caf::stateful_actor<driver_state>* self) {
   st.issued = st.completed = 0;
   st.phase_start = clock_type::now();
   auto& ph = st.phases[st.phase_idx];
+  (*st.starts)[ph.name]
+    = std::chrono::duration<double>(st.phase_start - st.t0).count();
   for (size_t k = 0; k < ph.window && st.issued < ph.n; ++k)
     issue_one(self);
 }
@@ -133,7 +141,10 @@ json summary(const latency_histogram& h, uint64_t errors) {
   return {{"count", h.count()},
           {"errors", errors},
           {"latency_us",
-           {{"p50", us(h.quantile(0.5))},
+           {{"p10", us(h.quantile(0.1))},
+            {"p25", us(h.quantile(0.25))},
+            {"p50", us(h.quantile(0.5))},
+            {"p75", us(h.quantile(0.75))},
             {"p90", us(h.quantile(0.9))},
             {"p99", us(h.quantile(0.99))},
             {"p999", us(h.quantile(0.999))},
@@ -148,6 +159,7 @@ int main(int argc, char** argv) {
   size_t idle = 100000;
   size_t window = 100; // requests in flight of the _w<window> phases
   std::string connect; // HOST:PORT of `authstore serve`: measure remotely
+  std::string only;    // --phases: comma-separated names, empty: all
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k.rfind("--", 0) != 0) {
@@ -163,6 +175,8 @@ int main(int argc, char** argv) {
       connect = argv[i + 1];
     else if (k == "window")
       window = std::stoul(argv[i + 1]);
+    else if (k == "phases")
+      only = "," + std::string{argv[i + 1]} + ",";
     else
       flags[k] = argv[i + 1];
   }
@@ -174,6 +188,7 @@ int main(int argc, char** argv) {
   // In-process (an engine here) or remote (a client of `authstore serve`,
   // secret from AUTHSTORE_SECRET or --remote.secret-file): the same driver
   // measures both through a router_actor handle.
+  auto t0 = clock_type::now(); // phase starts are reported from here
   std::unique_ptr<engine> local;
   std::unique_ptr<remote_client> client;
   caf::actor_system* sys = nullptr;
@@ -289,18 +304,28 @@ int main(int argc, char** argv) {
                        std::vector<std::string>{std::to_string(i % 10000)});
      }},
   };
+  if (!only.empty()) {
+    std::vector<phase> kept;
+    for (auto& ph : phases)
+      if (only.find("," + ph.name + ",") != std::string::npos)
+        kept.push_back(std::move(ph));
+    phases = std::move(kept);
+  }
   std::map<std::string, std::unique_ptr<latency_histogram>> hist;
   std::map<std::string, uint64_t> errors;
   for (auto& ph : phases)
     hist[ph.name] = std::make_unique<latency_histogram>();
   std::atomic<bool> finished{false};
   std::map<std::string, double> seconds;
+  std::map<std::string, double> starts;
   sys->spawn([&](caf::stateful_actor<driver_state>* self) {
     self->state.phases = phases;
     self->state.hist = &hist;
     self->state.errors = &errors;
     self->state.finished = &finished;
     self->state.seconds = &seconds;
+    self->state.starts = &starts;
+    self->state.t0 = t0;
     self->send(self, caf::atom("go"));
     return caf::behavior{[=](caf::atom_value) {
       start_phase(self);
@@ -317,8 +342,12 @@ int main(int argc, char** argv) {
   }
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
   // The blocking convenience API: one scoped_actor per call.
-  hist["set_creds_small_blocking"] = std::make_unique<latency_histogram>();
-  for (size_t i = 0; i < n / 4; ++i) {
+  const bool blocking
+    = only.empty()
+      || only.find(",set_creds_small_blocking,") != std::string::npos;
+  if (blocking)
+    hist["set_creds_small_blocking"] = std::make_unique<latency_histogram>();
+  for (size_t i = 0; blocking && i < n / 4; ++i) {
     patch p;
     p.set_creds("accountSyncCounter", std::to_string(i));
     auto t0 = clock_type::now();
@@ -351,6 +380,8 @@ int main(int argc, char** argv) {
     if (auto i = seconds.find(name); i != seconds.end() && i->second > 0)
       out["operations"][name]["throughput_ops_s"]
         = static_cast<double>(h->count()) / i->second;
+    if (auto i = starts.find(name); i != starts.end())
+      out["operations"][name]["start_s"] = i->second;
   }
   out["mode"] = connect.empty() ? "in-process" : "remote " + connect;
   out["idle_sessions"] = idle;

@@ -221,7 +221,10 @@ outcome<std::string> seal(const key& k, std::string_view sid,
   sealed += k.id;
   sealed += '.';
   auto aad = associated_data(sealed, sid, field);
-  std::string raw(nonce_bytes + plaintext.size() + tag_bytes, '\0');
+  // nonce || ciphertext || tag in this thread's buffer (no malloc per
+  // value; it holds only what is stored anyway: public nonce, ciphertext).
+  thread_local std::string raw;
+  raw.resize(nonce_bytes + plaintext.size() + tag_bytes);
   auto* out = reinterpret_cast<unsigned char*>(raw.data());
   if (!take_nonce(out))
     return openssl_failed("RAND_bytes");
@@ -258,14 +261,17 @@ outcome<std::string> open(const key_ring& ring, std::string_view sid,
     return cannot_open(h->key_id,
                        "no such key in the key ring (was it removed before "
                        "authstore rekey reported it unused?)");
-  auto raw = base64_decode(h->body);
-  if (!raw || raw->size() < nonce_bytes + tag_bytes)
+  // Decoded into this thread's buffer (no malloc per value; it holds what
+  // Redis holds: nonce, ciphertext, tag -- never plaintext).
+  thread_local std::string raw;
+  auto decoded = base64_decode_into(raw, h->body);
+  if (!decoded || raw.size() < nonce_bytes + tag_bytes)
     return cannot_open(h->key_id, "the body is not base64 of nonce, "
                                   "ciphertext and tag");
   auto header = stored.substr(0, stored.size() - h->body.size());
   auto aad = associated_data(header, sid, field);
-  const auto* in = bytes_of(*raw);
-  size_t text_size = raw->size() - nonce_bytes - tag_bytes;
+  const auto* in = bytes_of(raw);
+  size_t text_size = raw.size() - nonce_bytes - tag_bytes;
   std::string plain(text_size, '\0');
   auto* out = reinterpret_cast<unsigned char*>(plain.data());
   EVP_CIPHER_CTX* ctx = begin(false, *k, in);

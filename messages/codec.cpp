@@ -587,6 +587,14 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 outcome<std::string> base64_decode(std::string_view text) {
+  std::string out;
+  auto n = base64_decode_into(out, text);
+  if (!n)
+    return n.error();
+  return out;
+}
+
+outcome<size_t> base64_decode_into(std::string& out, std::string_view text) {
   if (text.size() % 4 != 0)
     return failure{errc::invalid_buffer, "base64 length "
                                            + std::to_string(text.size())
@@ -594,7 +602,7 @@ outcome<std::string> base64_decode(std::string_view text) {
   size_t pad = 0;
   if (!text.empty() && text.back() == '=')
     pad = text[text.size() - 2] == '=' ? 2 : 1;
-  std::string out(text.size() / 4 * 3 - pad, '\0');
+  out.resize(text.size() / 4 * 3 - pad);
   char* o = out.data();
   auto value = [&](size_t i) -> int {
     return b64_values[static_cast<unsigned char>(text[i])];
@@ -636,7 +644,7 @@ outcome<std::string> base64_decode(std::string_view text) {
     *o++ = static_cast<char>(v >> 10);
     *o++ = static_cast<char>(v >> 2);
   }
-  return out;
+  return out.size();
 }
 
 } // namespace authstore

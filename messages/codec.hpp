@@ -71,4 +71,9 @@ void base64_append(std::string& out, std::string_view bytes);
 /// Decodes standard base64; rejects invalid characters and bad padding.
 outcome<std::string> base64_decode(std::string_view text);
 
+/// base64_decode into `out` (resized to the decoded size, which is
+/// returned; its contents are unspecified after a failure): a caller that
+/// decodes many values reuses one buffer instead of allocating per value.
+outcome<size_t> base64_decode_into(std::string& out, std::string_view text);
+
 } // namespace authstore

@@ -161,6 +161,28 @@ TEST_CASE("base64 rejects bad characters, lengths and padding", "[codec]") {
   CHECK_FALSE(base64_decode(std::string("Zm9\0", 4)));
 }
 
+TEST_CASE("base64_decode_into reuses one buffer across sizes and failures",
+          "[codec]") {
+  std::string buf = "left over from before";
+  const std::string long_bytes(3001, '\x7f');
+  for (const std::string& bytes :
+       {long_bytes, std::string{"f"}, std::string{}, std::string{"fo"},
+        std::string(300, '\0'), std::string{"foobar"}}) {
+    auto n = base64_decode_into(buf, base64_encode(bytes));
+    REQUIRE(n);
+    CHECK(*n == bytes.size());
+    CHECK(buf == bytes);
+    // A failure in between changes nothing for the next decode.
+    auto bad = base64_decode_into(buf, "Zm9vY");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == errc::invalid_buffer);
+  }
+  auto again = base64_decode_into(buf, "Zm9vYmFy");
+  REQUIRE(again);
+  CHECK(buf == "foobar");
+  CHECK(*base64_decode("Zm9vYmFy") == "foobar"); // the wrapper, unchanged
+}
+
 // -- parse limits ------------------------------------------------------------
 
 TEST_CASE("the byte limit admits N bytes and rejects N+1", "[codec]") {

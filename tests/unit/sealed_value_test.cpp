@@ -61,6 +61,29 @@ TEST_CASE("a sealed value opens to its plaintext for its own place",
   }
 }
 
+TEST_CASE("one thread seals and opens values of every size in turn (its "
+          "per-thread buffers reused)",
+          "[crypto][seal][thread-state]") {
+  auto ring = make_ring(key_line("k1", 'a'));
+  std::vector<std::string> plains
+    = {std::string(100000, 'x'), "", "1", value, std::string(5000, 'y'), "ab"};
+  std::vector<std::string> sealed;
+  for (size_t i = 0; i < plains.size(); ++i)
+    sealed.push_back(sealed_or_fail(
+      ring.active(), "s", "k:pre-key/" + std::to_string(i), plains[i]));
+  auto tampered = sealed[0];
+  tampered[tampered.size() / 2]
+    = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  // Backwards (sizes shrink and grow), a failed open of the longest value
+  // between any two: each opens to exactly its own bytes.
+  for (size_t k = plains.size(); k-- > 0;) {
+    CHECK_FALSE(open(ring, "s", "k:pre-key/0", tampered));
+    auto back = open(ring, "s", "k:pre-key/" + std::to_string(k), sealed[k]);
+    REQUIRE(back);
+    CHECK(*back == plains[k]);
+  }
+}
+
 TEST_CASE("two seals of one value differ (a random nonce each)",
           "[crypto][seal]") {
   auto ring = make_ring(key_line("k1", 'a'));

@@ -15,19 +15,18 @@ bin=${AUTHSTORE_BINARY:-build/authstore}
 bench=${FORWARD_BENCH:-build/bench/forward_bench}
 tmp=$(mktemp -d)
 export AUTHSTORE_SECRET=bench-secret-0123456789abcdef
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-  --daemonize no >"$tmp/redis.log" 2>&1 &
-rpid=$!
+. scripts/lib/servers.sh
 pids=()
+rpid=
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do stop_pid "$p"; done
   kill -9 "$rpid" 2>/dev/null || true; wait "$rpid" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-sleep 0.5
+start_private_redis "$tmp"
+rport=$redis_port
+rpid=$redis_pid
 start_node() { # start_node ID PORT CLUSTER -> pid
   "$bin" serve --redis "redis://127.0.0.1:$rport/0" --port "$2" \
     --cluster.enabled "$3" --cluster.node-id "$1" \

@@ -3,7 +3,8 @@
 # private redis-server and `authstore serve --api.port 0`, all three stores
 # on that one redis-server, and stops both by pid. Usage:
 #   bash bench/node/run.sh [path/to/authstore]   (default build/authstore)
-# Env: AUTHSTORE_BENCH_ITERATIONS (default 2000). npm install runs once
+# Env: AUTHSTORE_BENCH_ITERATIONS (default 2000); AUTHSTORE_BENCH_SCRIPT (default
+# hook_bench.mjs; hops_probe.mjs breaks one request's time down by depth). npm install runs once
 # (bench-only devDependencies: baileys, @luoarch/baileys-store-core, ioredis,
 # and the repo's clients/node).
 set -euo pipefail
@@ -35,4 +36,4 @@ done
 cat <&3 >/dev/null &
 export AUTHSTORE_BENCH_API_URL="http://127.0.0.1:$api"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); redis $(redis-server --version | grep -o 'v=[0-9.]*'); authstore $bin"
-node hook_bench.mjs
+node "${AUTHSTORE_BENCH_SCRIPT:-hook_bench.mjs}"

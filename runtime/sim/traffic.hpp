@@ -103,7 +103,10 @@ public:
 private:
   uint64_t next();
   std::string buffer(size_t bytes);
+  void put_buffer(std::string& out, size_t bytes);
   std::string key_pair();
+  void put_key_pair(std::string& out);
+  static void put_number(std::string& out, uint64_t n);
   std::string session_record();
   std::string creds_value(const std::string& field);
   std::string contact(uint64_t k) const;

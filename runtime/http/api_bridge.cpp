@@ -2,7 +2,10 @@
 // route to engine request.
 #include "runtime/http/api_bridge.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <deque>
+#include <memory>
 
 #include <caf/all.hpp>
 
@@ -30,17 +33,107 @@ namespace authstore {
 
 namespace {
 
+using clock = std::chrono::steady_clock;
+
+/// A request waiting on the engine: answered exactly once, by its reply or
+/// by the sweep (`done` is empty afterwards).
+struct waiting_call {
+  reply_fn done;
+  bool write = false;
+};
+
+struct deadline_entry {
+  clock::time_point deadline;
+  std::shared_ptr<waiting_call> call;
+};
+
+/// Why a sweep instead of a CAF request timeout (issue #18, HOPS.md):
+/// CAF 0.17.6 puts every request timeout into its clock thread's queue,
+/// which wakes that thread once per request (a third runnable thread per
+/// HTTP request on 2 cores) and never cancels it. Each bound has its own
+/// queue, in send order and so in deadline order; one `tick` at the
+/// earliest front deadline answers every call past its bound with the same
+/// timeout a CAF request timeout gave, and a reply arriving later is
+/// dropped.
+struct bridge_state {
+  bridge_config cfg;
+  std::deque<deadline_entry> calls;       // bound cfg.timeout
+  std::deque<deadline_entry> batch_calls; // bound cfg.batch_timeout
+  bool tick_scheduled = false;
+  static inline const char* name = "authstore.api_bridge";
+};
+
+using bridge_pointer = caf::stateful_actor<bridge_state>*;
+
+/// Drops answered calls from the fronts (replies mostly come in order, so
+/// the queues hold about what is in flight).
+void trim(std::deque<deadline_entry>& q) {
+  while (!q.empty() && !q.front().call->done)
+    q.pop_front();
+}
+
+void arm_sweep(bridge_pointer self) {
+  auto& st = self->state;
+  if (st.tick_scheduled || (st.calls.empty() && st.batch_calls.empty()))
+    return;
+  auto at = clock::time_point::max();
+  if (!st.calls.empty())
+    at = st.calls.front().deadline;
+  if (!st.batch_calls.empty())
+    at = std::min(at, st.batch_calls.front().deadline);
+  st.tick_scheduled = true;
+  self->delayed_send(self, std::max(at - clock::now(), clock::duration::zero()),
+                     tick_atom::value);
+}
+
+void answer(waiting_call& call, http_reply reply) {
+  if (!call.done)
+    return; // the sweep answered first; this late reply is dropped
+  auto done = std::move(call.done);
+  call.done = nullptr;
+  done(std::move(reply));
+}
+
+/// Answers every call past its bound with `timeout`, then re-arms.
+void sweep(bridge_pointer self) {
+  auto& st = self->state;
+  st.tick_scheduled = false;
+  auto now = clock::now();
+  auto timeout = to_failure(caf::make_error(caf::sec::request_timeout));
+  for (auto* q : {&st.calls, &st.batch_calls}) {
+    while (!q->empty() && q->front().deadline <= now) {
+      auto call = std::move(q->front().call);
+      q->pop_front();
+      answer(*call, to_reply(from_failure(timeout, call->write)));
+    }
+    trim(*q);
+  }
+  arm_sweep(self);
+}
+
 /// Sends one request to the router and answers `done` with `render(reply)`
-/// or with the error (is_write: an unknown outcome may have applied).
+/// or with the error (is_write: an unknown outcome may have applied), or
+/// with a timeout once `bound` passed (the sweep).
 template <class T, class Render, class... Ts>
-void ask(caf::event_based_actor* self, const bridge_config& cfg,
-         std::chrono::milliseconds bound, bool write, reply_fn done,
-         Render render, Ts&&... xs) {
-  self->request(cfg.router, bound, std::forward<Ts>(xs)...)
-    .then([done, render](T& x) { done(render(x)); },
-          [done, write](caf::error& err) {
-            done(to_reply(from_failure(to_failure(err), write)));
-          });
+void ask(bridge_pointer self, std::chrono::milliseconds bound, bool write,
+         reply_fn done, Render render, Ts&&... xs) {
+  auto& st = self->state;
+  auto call = std::make_shared<waiting_call>();
+  call->done = std::move(done);
+  call->write = write;
+  auto& q = bound == st.cfg.batch_timeout ? st.batch_calls : st.calls;
+  q.push_back({clock::now() + bound, call});
+  arm_sweep(self);
+  self->request(st.cfg.router, caf::infinite, std::forward<Ts>(xs)...)
+    .then(
+      [self, call, render, &q](T& x) {
+        answer(*call, render(x));
+        trim(q);
+      },
+      [self, call, &q](caf::error& err) {
+        answer(*call, to_reply(from_failure(to_failure(err), call->write)));
+        trim(q);
+      });
 }
 
 /// Calls `then` with the parsed body, or answers the parse error.
@@ -52,71 +145,70 @@ void with_body(api_parsed<T> parsed, const reply_fn& done, F then) {
     then(std::move(std::get<T>(parsed)));
 }
 
-void run(caf::event_based_actor* self, const bridge_config& cfg, api_job job) {
+void run(bridge_pointer self, api_job job) {
+  const auto& cfg = self->state.cfg;
   auto& c = job.call;
   auto done = std::move(job.done);
   auto t = cfg.timeout;
   switch (c.route) {
     case api_route::get_creds:
-      ask<creds_reply>(self, cfg, t, false, done, creds_reply_of,
+      ask<creds_reply>(self, t, false, done, creds_reply_of,
                        get_creds_atom::value, std::move(c.sid));
       return;
     case api_route::read_keys:
       with_body(parse_string_list(c.body, "ids", cfg.limits), done,
                 [&](std::vector<std::string> ids) {
-                  ask<keys_reply>(self, cfg, t, false, done, keys_reply_of,
+                  ask<keys_reply>(self, t, false, done, keys_reply_of,
                                   get_keys_atom::value, std::move(c.sid),
                                   std::move(c.type), std::move(ids));
                 });
       return;
     case api_route::write:
       with_body(parse_write_body(c.body, cfg.limits), done, [&](patch p) {
-        ask<uint64_t>(self, cfg, t, true, done, version_reply_of,
-                      set_atom::value, std::move(c.sid), std::move(p));
+        ask<uint64_t>(self, t, true, done, version_reply_of, set_atom::value,
+                      std::move(c.sid), std::move(p));
       });
       return;
     case api_route::delete_session:
       with_body(parse_delete_body(c.body), done, [&](lease_token lease) {
-        ask<delete_reply>(self, cfg, t, true, done, delete_reply_of,
-                          del_atom::value, std::move(c.sid), std::move(lease));
+        ask<delete_reply>(self, t, true, done, delete_reply_of, del_atom::value,
+                          std::move(c.sid), std::move(lease));
       });
       return;
     case api_route::list_keys:
-      ask<key_ids_reply>(self, cfg, t, false, done, key_ids_reply_of,
+      ask<key_ids_reply>(self, t, false, done, key_ids_reply_of,
                          list_keys_atom::value, std::move(c.sid),
                          std::move(c.type));
       return;
     case api_route::take_lease:
       with_body(parse_lease_body(c.body), done, [&](lease_request req) {
-        ask<lease_reply>(self, cfg, t, true, done, lease_reply_of,
-                         lease_atom::value, std::move(c.sid), std::move(req));
+        ask<lease_reply>(self, t, true, done, lease_reply_of, lease_atom::value,
+                         std::move(c.sid), std::move(req));
       });
       return;
     case api_route::release_lease:
       with_body(parse_release_body(c.body), done, [&](std::string holder) {
         ask<bool>(
-          self, cfg, t, true, done,
+          self, t, true, done,
           [](bool x) { return flag_reply_of("released", x); },
           release_atom::value, std::move(c.sid), std::move(holder));
       });
       return;
     case api_route::exists:
       ask<bool>(
-        self, cfg, t, false, done,
-        [](bool x) { return flag_reply_of("exists", x); }, exists_atom::value,
-        std::move(c.sid));
+        self, t, false, done, [](bool x) { return flag_reply_of("exists", x); },
+        exists_atom::value, std::move(c.sid));
       return;
     case api_route::touch:
       ask<bool>(
-        self, cfg, t, true, done,
-        [](bool x) { return flag_reply_of("exists", x); }, touch_atom::value,
-        std::move(c.sid));
+        self, t, true, done, [](bool x) { return flag_reply_of("exists", x); },
+        touch_atom::value, std::move(c.sid));
       return;
     case api_route::batch_creds:
       with_body(parse_string_list(c.body, "sessions", cfg.limits), done,
                 [&](std::vector<std::string> ids) {
                   ask<std::vector<session_result>>(
-                    self, cfg, cfg.batch_timeout, false, done,
+                    self, cfg.batch_timeout, false, done,
                     [](const std::vector<session_result>& rs) {
                       return batch_reply_of(rs);
                     },
@@ -136,9 +228,11 @@ void run(caf::event_based_actor* self, const bridge_config& cfg, api_job job) {
   }
 }
 
-caf::behavior bridge_actor(caf::event_based_actor* self, bridge_config cfg) {
+caf::behavior bridge_actor(bridge_pointer self, bridge_config cfg) {
+  self->state.cfg = std::move(cfg);
   return {
-    [self, cfg](api_job& job) { run(self, cfg, std::move(job)); },
+    [self](api_job& job) { run(self, std::move(job)); },
+    [self](tick_atom) { sweep(self); },
   };
 }
 

@@ -147,13 +147,27 @@ redis_request apply_patch(std::string_view sid, const patch& p,
   }
   // Only the last write of each field is sent: within one patch a later
   // write wins, whatever the script's grouping of deletes and sets.
+  // A patch of a few writes (the usual) is compared pairwise: no map, no
+  // allocation (issue #18).
+  constexpr size_t small_patch = 8;
+  const auto n = p.writes.size();
   std::unordered_map<std::string_view, size_t> last;
-  last.reserve(p.writes.size());
-  for (size_t i = 0; i < p.writes.size(); ++i)
-    last[p.writes[i].field] = i;
-  for (size_t i = 0; i < p.writes.size(); ++i) {
+  if (n > small_patch) {
+    last.reserve(n);
+    for (size_t i = 0; i < n; ++i)
+      last[p.writes[i].field] = i;
+  }
+  auto is_last = [&](size_t i) {
+    if (n > small_patch)
+      return last[p.writes[i].field] == i;
+    for (size_t j = i + 1; j < n; ++j)
+      if (p.writes[j].field == p.writes[i].field)
+        return false;
+    return true;
+  };
+  for (size_t i = 0; i < n; ++i) {
     const auto& w = p.writes[i];
-    if (last[w.field] != i)
+    if (!is_last(i))
       continue;
     a.push_back(w.erase ? "d" : "s");
     a.push_back(w.field);

@@ -62,6 +62,12 @@ std::vector<std::string> with(std::vector<std::string> env,
   return env;
 }
 
+/// How long after its answer a CLI run with cli.exit-timeout-ms 2000 may
+/// take to exit: the timeout plus 1.5 s for the process's own exit on a
+/// loaded machine (2 982 ms was seen once at load ~13; without the bound
+/// the exit waited 19.6 s for the hung cold store).
+constexpr long long cli_exit_bound_ms = 2000 + 1500;
+
 std::unique_ptr<remote_client> connect(const serve_process& p) {
   auto c = remote_client::connect("127.0.0.1", p.port(),
                                   remote_test::client_options());
@@ -504,7 +510,7 @@ TEST_CASE("authstore set exits within cli.exit-timeout-ms of its answer while "
     // The answer came from Redis; the exit waited at most the bound for
     // the persist the hung cold store never finishes (slack: process exit).
     CHECK(r.answer_to_exit_ms >= 0);
-    CHECK(r.answer_to_exit_ms <= 2500);
+    CHECK(r.answer_to_exit_ms <= cli_exit_bound_ms);
   }
   // Acknowledged, not persisted: all three still dirty in Redis.
   CHECK(backlog(raw) == static_cast<long long>(sids.size()));
@@ -521,7 +527,7 @@ TEST_CASE("authstore set exits within cli.exit-timeout-ms of its answer while "
   CHECK(r.err.find("authstore get: timeout: the session is not in Redis")
         != std::string::npos);
   CHECK(r.answer_to_exit_ms >= 0);
-  CHECK(r.answer_to_exit_ms <= 2500);
+  CHECK(r.answer_to_exit_ms <= cli_exit_bound_ms);
   // The node restarts with a cold store that answers again: its reconciler
   // persists every one; nothing is lost.
   mongo.resume();
@@ -674,7 +680,7 @@ TEST_CASE("authstore get, set and del answer an error and exit within "
     INFO(args[0] << ": exit " << r.code << ", " << r.out << r.err);
     CHECK(r.code == expected);
     CHECK(r.answer_to_exit_ms >= 0);
-    CHECK(r.answer_to_exit_ms <= 2500);
+    CHECK(r.answer_to_exit_ms <= cli_exit_bound_ms);
     return r;
   };
   SECTION("mid-request: the engine started, then its writes hang") {

@@ -588,6 +588,8 @@ void took(session_pointer self, clock::time_point sent,
                               std::chrono::milliseconds{res.ttl_ms});
     count_cluster(self,
                   drop ? &cluster_counters::taken : &cluster_counters::renewed);
+    if (res.took_over)
+      count_cluster(self, &cluster_counters::taken_over);
   } else {
     drop = st.lease->refused(res.owner);
     count_cluster(self,

@@ -294,6 +294,9 @@ struct cluster_counters {
   /// Leases taken (a new term), renewed, refused (another node owns the
   /// session), lost (a fenced write or another node's take), released.
   std::atomic<uint64_t> taken{0};
+  /// Of the takes, those of a record another process had left to expire
+  /// (takeovers: that node died, paused past its lease or lost Redis).
+  std::atomic<uint64_t> taken_over{0};
   std::atomic<uint64_t> renewed{0};
   std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> lost{0};

@@ -455,13 +455,15 @@ outcome<ownership_result> parse_take_ownership(const redis_reply& r) {
     result.owner = r.items[2];
     return result;
   }
-  if (!is_payload_array(r) || r.items.size() != 2)
+  if (!is_payload_array(r) || r.items.size() != 3
+      || (r.items[2] != "0" && r.items[2] != "1"))
     return unexpected("own");
   auto epoch = to_u64(r.items[0]);
   auto ttl = to_u64(r.items[1]);
   if (!epoch || !ttl || *epoch == 0)
     return unexpected("own");
   result.owned = true;
+  result.took_over = r.items[2] == "1";
   result.epoch = *epoch;
   result.ttl_ms = static_cast<int64_t>(*ttl);
   return result;

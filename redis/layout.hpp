@@ -228,6 +228,9 @@ struct ownership_result {
   bool owned = false;
   uint64_t epoch = 0;
   int64_t ttl_ms = 0;
+  /// Owned: the record was another process's, left to expire (a takeover:
+  /// that node died, paused past its lease, or lost Redis).
+  bool took_over = false;
   /// Not owned: the live owner's node id and how long its record lasts.
   std::string owner;
   int64_t expires_in_ms = 0;

@@ -15,7 +15,10 @@
   ARGV[5] ttl_ms (take)
 
   Reply:
-    {epoch, ttl_ms}                 take: the caller owns S until now + ttl
+    {epoch, ttl_ms, took_over}      take: the caller owns S until now + ttl;
+                                    took_over 1 when the record was another
+                                    process's, left to expire (a takeover),
+                                    else 0
     {-8, expires_in_ms, owner}      OWNED: another holder's record is live
                                     (owner = its node id); nothing changed
     {released}                      release: 1 when the caller held it
@@ -55,13 +58,16 @@ local ttl = tonumber(ARGV[5])
 local epoch = tonumber(o[4] or '0')
 local live = o[2] and tonumber(o[5] or '0') > now
 local mine = live and o[2] == token and tonumber(o[3]) == actor
+local took_over = 0
 if not mine then
   local newer = live and o[2] == token and actor > tonumber(o[3])
   if live and not newer then
     return {OWNED, tonumber(o[5]) - now, o[1] or ''}
   end
+  -- Another process's token still in the record: it expired, never released.
+  if o[2] and o[2] ~= token then took_over = 1 end
   epoch = epoch + 1
 end
 redis.call('HSET', KEYS[1], 'n', ARGV[4], 't', token, 'a', ARGV[3], 'e', epoch,
            'x', now + ttl)
-return {epoch, ttl}
+return {epoch, ttl, took_over}

@@ -577,13 +577,15 @@ void cluster_families(const cluster_counters& c,
   auto events = family(
     "authstore_cluster_lease_events_total",
     "Ownership lease events of this node's session actors: taken (a new "
-    "term), renewed, refused (another node owns the session), lost (a "
+    "term), taken_over (of those, a term another node had left to expire: "
+    "a takeover), renewed, refused (another node owns the session), lost (a "
     "fenced write or another node took it), released. A steady rate of "
     "lost means sessions move between nodes: route each session to one.",
     MetricType::Counter);
   const std::pair<const char*, const std::atomic<uint64_t>*> rows[] = {
-    {"taken", &c.taken}, {"renewed", &c.renewed},   {"refused", &c.refused},
-    {"lost", &c.lost},   {"released", &c.released},
+    {"taken", &c.taken},     {"taken_over", &c.taken_over},
+    {"renewed", &c.renewed}, {"refused", &c.refused},
+    {"lost", &c.lost},       {"released", &c.released},
   };
   for (const auto& row : rows)
     events.metric.push_back(

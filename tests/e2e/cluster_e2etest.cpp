@@ -289,7 +289,11 @@ TEST_CASE("issue #19 - an owner SIGKILLed: another node takes the session "
   REQUIRE(redis);
   auto n1 = serve_process::start((*redis)->url(), node_args("n1"));
   REQUIRE(n1);
-  auto n2 = serve_process::start((*redis)->url(), node_args("n2"));
+  auto http2 = free_loopback_port();
+  REQUIRE(http2);
+  auto args2 = node_args("n2");
+  args2.insert(args2.end(), {"--http.port", std::to_string(*http2)});
+  auto n2 = serve_process::start((*redis)->url(), args2);
   REQUIRE(n2);
   auto c1 = remote_client::connect("127.0.0.1", n1->port(), client_options());
   REQUIRE(c1);
@@ -337,6 +341,12 @@ TEST_CASE("issue #19 - an owner SIGKILLed: another node takes the session "
   REQUIRE(keys);
   CHECK(keys->values.size() == acked.size());
   CHECK(keys->version == taken);
+  // Counted as a takeover on node 2 (node 1's record expired, never
+  // released), not as a first take.
+  auto m = http_get(*http2, "/metrics");
+  CHECK(sample(m.body,
+               R"(authstore_cluster_lease_events_total{event="taken_over"})")
+        == 1);
 }
 
 TEST_CASE("issue #19 - an owner paused past its lease answers neither from "

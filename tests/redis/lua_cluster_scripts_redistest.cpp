@@ -107,6 +107,36 @@ TEST_CASE("a newer actor of the same process takes over at once, an older "
   CHECK(db.hash(s.own).at("a") == "2");
 }
 
+TEST_CASE("a take of a record another process left to expire is a "
+          "takeover; a first take, a renewal, a newer actor of the same "
+          "process and a take after a release are not",
+          "[lua][issue-19]") {
+  lua_redis db{lua_database::cluster_scripts};
+  auto s = db.session();
+  auto first = take(db, s, a1);
+  REQUIRE(first);
+  CHECK(first->owned);
+  CHECK_FALSE(first->took_over);
+  auto renewed = take(db, s, a1);
+  REQUIRE(renewed);
+  CHECK_FALSE(renewed->took_over);
+  auto newer = take(db, s, a2);
+  REQUIRE(newer);
+  CHECK(newer->owned);
+  CHECK_FALSE(newer->took_over);
+  expire(db, s);
+  auto over = take(db, s, b1, "node-b");
+  REQUIRE(over);
+  CHECK(over->owned);
+  CHECK(over->took_over);
+  REQUIRE(*redis_layout::parse_release_ownership(
+    db.run(redis_layout::release_ownership(s.sid, b1))));
+  auto after_release = take(db, s, a1);
+  REQUIRE(after_release);
+  CHECK(after_release->owned);
+  CHECK_FALSE(after_release->took_over);
+}
+
 TEST_CASE("epochs are never reused: expiry and release each lead to a "
           "higher epoch for the next holder, also the same one",
           "[lua][issue-19]") {

@@ -87,19 +87,28 @@ TEST_CASE("issue #19 - ownership and membership replies: owned, owned "
           "elsewhere (with the owner), the node id in use",
           "[redis-layout][issue-19]") {
   using namespace redis_layout;
-  auto own
-    = parse_take_ownership({redis_reply::array, 0, {}, {"7", "3000"}, {0, 0}});
+  auto own = parse_take_ownership(
+    {redis_reply::array, 0, {}, {"7", "3000", "0"}, {0, 0, 0}});
   REQUIRE(own);
   CHECK(own->owned);
   CHECK(own->epoch == 7);
   CHECK(own->ttl_ms == 3000);
+  CHECK_FALSE(own->took_over);
+  auto over = parse_take_ownership(
+    {redis_reply::array, 0, {}, {"8", "3000", "1"}, {0, 0, 0}});
+  REQUIRE(over);
+  CHECK(over->took_over);
+  // The old two-element answer (before takeovers were told) is refused.
+  CHECK_FALSE(
+    parse_take_ownership({redis_reply::array, 0, {}, {"7", "3000"}, {0, 0}}));
   auto other = parse_take_ownership(
     {redis_reply::array, 0, {}, {"-8", "1200", "node-b"}, {0, 0, 0}});
   REQUIRE(other);
   CHECK_FALSE(other->owned);
   CHECK(other->owner == "node-b");
   CHECK(other->expires_in_ms == 1200);
-  CHECK(parse_take_ownership({redis_reply::array, 0, {}, {"0", "3000"}, {0, 0}})
+  CHECK(parse_take_ownership(
+          {redis_reply::array, 0, {}, {"0", "3000", "0"}, {0, 0, 0}})
           .error()
           .code
         == errc::hot_error);

@@ -36,7 +36,8 @@ void read_everything(const redis_reply& r) {
   auto applied = rl::parse_apply_patch(r);
   FUZZ_CHECK(applied || applied.error().code == errc::hot_error
              || applied.error().code == errc::version_conflict
-             || applied.error().code == errc::fenced);
+             || applied.error().code == errc::fenced
+             || applied.error().code == errc::not_owner);
   if (applied)
     FUZZ_CHECK(payload);
   if (!applied && applied.error().code == errc::version_conflict)

@@ -74,6 +74,7 @@ TEST_CASE("ownership is exclusive: another process is refused with the "
   CHECK(first->owned);
   CHECK(first->epoch == 1);
   CHECK(first->ttl_ms == 30000);
+  CHECK_FALSE(first->took_over); // nobody held it before
   auto other = take(db, s, b1, "node-b");
   REQUIRE(other);
   CHECK_FALSE(other->owned);
@@ -84,6 +85,7 @@ TEST_CASE("ownership is exclusive: another process is refused with the "
   REQUIRE(renewed);
   CHECK(renewed->owned);
   CHECK(renewed->epoch == 1);
+  CHECK_FALSE(renewed->took_over);
   auto rec = db.hash(s.own);
   CHECK(rec.at("n") == "node-a");
   CHECK(rec.at("t") == "token-a");
@@ -100,41 +102,12 @@ TEST_CASE("a newer actor of the same process takes over at once, an older "
   REQUIRE(newer);
   CHECK(newer->owned);
   CHECK(newer->epoch == 2);
+  CHECK_FALSE(newer->took_over); // the same process: not a takeover
   // The passivated actor's late renewal.
   auto older = take(db, s, a1);
   REQUIRE(older);
   CHECK_FALSE(older->owned);
   CHECK(db.hash(s.own).at("a") == "2");
-}
-
-TEST_CASE("a take of a record another process left to expire is a "
-          "takeover; a first take, a renewal, a newer actor of the same "
-          "process and a take after a release are not",
-          "[lua][issue-19]") {
-  lua_redis db{lua_database::cluster_scripts};
-  auto s = db.session();
-  auto first = take(db, s, a1);
-  REQUIRE(first);
-  CHECK(first->owned);
-  CHECK_FALSE(first->took_over);
-  auto renewed = take(db, s, a1);
-  REQUIRE(renewed);
-  CHECK_FALSE(renewed->took_over);
-  auto newer = take(db, s, a2);
-  REQUIRE(newer);
-  CHECK(newer->owned);
-  CHECK_FALSE(newer->took_over);
-  expire(db, s);
-  auto over = take(db, s, b1, "node-b");
-  REQUIRE(over);
-  CHECK(over->owned);
-  CHECK(over->took_over);
-  REQUIRE(*redis_layout::parse_release_ownership(
-    db.run(redis_layout::release_ownership(s.sid, b1))));
-  auto after_release = take(db, s, a1);
-  REQUIRE(after_release);
-  CHECK(after_release->owned);
-  CHECK_FALSE(after_release->took_over);
 }
 
 TEST_CASE("epochs are never reused: expiry and release each lead to a "
@@ -148,6 +121,7 @@ TEST_CASE("epochs are never reused: expiry and release each lead to a "
   REQUIRE(after_expiry);
   CHECK(after_expiry->owned);
   CHECK(after_expiry->epoch == 2);
+  CHECK(after_expiry->took_over); // another process's record, expired
   auto released = redis_layout::parse_release_ownership(
     db.run(redis_layout::release_ownership(s.sid, b1)));
   REQUIRE(released);
@@ -160,6 +134,16 @@ TEST_CASE("epochs are never reused: expiry and release each lead to a "
   auto again = take(db, s, b1, "node-b");
   REQUIRE(again);
   CHECK(again->epoch == 3);
+  CHECK_FALSE(again->took_over);
+  // Another process after a release: released, not left to expire, so
+  // not a takeover either.
+  REQUIRE(*redis_layout::parse_release_ownership(
+    db.run(redis_layout::release_ownership(s.sid, b1))));
+  auto other = take(db, s, a1);
+  REQUIRE(other);
+  CHECK(other->owned);
+  CHECK(other->epoch == 4);
+  CHECK_FALSE(other->took_over);
 }
 
 TEST_CASE("a write or delete is applied only with the owner's token; a "

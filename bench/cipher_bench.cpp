@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_values.hpp"
 #include "crypto/key_ring.hpp"
 #include "crypto/value_cipher.hpp"
 #include "messages/codec.hpp"
@@ -36,10 +37,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-std::string buf32(size_t i) {
-  std::string raw(32, static_cast<char>(i));
-  return R"({"type":"Buffer","data":")" + base64_encode(raw) + "\"}";
-}
+using bench::buf32;
 
 /// A fixed test key ring (the bench needs no secret; the bytes are public).
 crypto::key_ring bench_ring() {

@@ -36,6 +36,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bench/bench_values.hpp"
 #include "observe/latency_histogram.hpp"
 #include "runtime/engine/engine_actors.hpp"
 #include "runtime/remote/client_actors.hpp"
@@ -129,10 +130,7 @@ void ask_nt(caf::event_based_actor* self, Handle r, done_fn done, Ts... xs) {
           [done](caf::error&) { done(false); });
 }
 
-std::string buf32(size_t i) {
-  std::string raw(32, static_cast<char>(i));
-  return R"({"type":"Buffer","data":")" + base64_encode(raw) + "\"}";
-}
+using bench::buf32;
 
 json summary(const latency_histogram& h, uint64_t errors) {
   auto us = [](uint64_t ns) {

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_values.hpp"
 #include "messages/codec.hpp"
 #include "observe/latency_histogram.hpp"
 #include "runtime/engine/engine.hpp"
@@ -41,10 +42,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-std::string buf32(size_t i) {
-  std::string raw(32, static_cast<char>(i));
-  return R"({"type":"Buffer","data":")" + base64_encode(raw) + "\"}";
-}
+using bench::buf32;
 
 /// One side's samples of one phase.
 struct side {

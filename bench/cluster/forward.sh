@@ -28,12 +28,8 @@ start_private_redis "$tmp"
 rport=$redis_port
 rpid=$redis_pid
 start_node() { # start_node ID PORT CLUSTER -> pid
-  "$bin" serve --redis "redis://127.0.0.1:$rport/0" --port "$2" \
-    --cluster.enabled "$3" --cluster.node-id "$1" \
-    --remote.max-outstanding 1024 >"$tmp/$1.out" 2>"$tmp/$1.err" &
-  local pid=$!
-  for _ in $(seq 200); do grep -q "listening on" "$tmp/$1.out" 2>/dev/null && break; sleep 0.05; done
-  echo "$pid"
+  start_serve "$tmp/$1" "$bin" --redis "redis://127.0.0.1:$rport/0" --port "$2" \
+    --cluster.enabled "$3" --cluster.node-id "$1" --remote.max-outstanding 1024
 }
 pa=$(free_port); pb=$(free_port); pc=$(free_port); ps=$(free_port)
 pids+=("$(start_node na "$pa" true)")

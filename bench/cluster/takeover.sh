@@ -29,12 +29,9 @@ start_private_redis "$tmp"
 rport=$redis_port
 rpid=$redis_pid
 start_node() { # start_node ID PORT -> pid
-  "$bin" serve --redis "redis://127.0.0.1:$rport/0" --port "$2" \
+  start_serve "$tmp/$1" "$bin" --redis "redis://127.0.0.1:$rport/0" --port "$2" \
     --cluster.enabled true --cluster.node-id "$1" --cluster.lease-ms "$lease" \
-    --cluster.lease-margin-ms 100 >"$tmp/$1.out" 2>"$tmp/$1.err" &
-  local pid=$!
-  for _ in $(seq 100); do grep -q "listening on" "$tmp/$1.out" 2>/dev/null && break; sleep 0.05; done
-  echo "$pid"
+    --cluster.lease-margin-ms 100
 }
 now_ms() { date +%s%3N; }
 write() { echo '{"creds":{"n":1}}' | "$bin" set "$2" --connect "127.0.0.1:$1" >/dev/null 2>&1; }

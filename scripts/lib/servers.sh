@@ -6,6 +6,7 @@
 #   start_private_redis "$dir"    # sets redis_port, redis_pid, redis_url
 #   ...
 #   stop_pid "$redis_pid"
+#   pid=$(start_serve "$dir/node" build/authstore --port 0 --redis "$redis_url")
 
 # free_port: a TCP port on 127.0.0.1 that was free a moment ago (bind to 0,
 # close; the kernel's choice).
@@ -49,4 +50,24 @@ stop_pid() {
   done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+}
+
+# start_serve LOG BIN ARGS...: `BIN serve ARGS...` in the background, its
+# stdout in LOG.out and stderr in LOG.err; prints its pid once it printed
+# "authstore: listening on" (fails, status 1, after 10 s without it).
+start_serve() {
+  local log=$1 bin=$2 _
+  shift 2
+  "$bin" serve "$@" >"$log.out" 2>"$log.err" &
+  local pid=$!
+  for _ in $(seq 1 200); do
+    if grep -q "authstore: listening on" "$log.out" 2>/dev/null; then
+      echo "$pid"
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "start_serve: $bin serve did not listen within 10 s; see $log.err" >&2
+  echo "$pid"
+  return 1
 }

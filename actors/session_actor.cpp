@@ -107,6 +107,8 @@ struct pending_call {
   uint64_t id;
   clock::time_point deadline;
   std::shared_ptr<redis_call> op;
+  /// The call changes the session (counted in writes_unanswered).
+  bool writes;
 };
 
 struct session_state {
@@ -132,6 +134,10 @@ struct session_state {
   /// order), and whether a sweep tick is scheduled.
   std::deque<pending_call> calls;
   uint64_t next_call = 0;
+  /// Writes sent to Redis whose reply (or failure) has not been handled.
+  /// Redis may have applied them already, so under ownership the cache
+  /// does not answer meanwhile (cache_fresh).
+  size_t writes_unanswered = 0;
   bool sweep_scheduled = false;
   /// Node ownership (cfg->ownership only): this actor's view of its lease
   /// and the token its writes carry (ownership section below).
@@ -168,7 +174,14 @@ bool cache_fresh(session_pointer self) {
   auto now = clock::now();
   if (st.lease) {
     use_ownership(self, now);
-    return st.lease->valid(now);
+    // Not while one of this actor's writes is unanswered: Redis may hold
+    // it already, and a reader on another node (reading Redis, because it
+    // does not own the session) may have seen it; the cache would then
+    // answer an older version after a newer one was read -- a stale read
+    // the cluster's linearizability check caught (cluster_e2etest, under
+    // load). The read goes to Redis behind the write on the same FIFO
+    // connection instead, and so sees it.
+    return st.lease->valid(now) && st.writes_unanswered == 0;
   }
   return st.cache.fresh(now, st.cfg->cache_max_age);
 }
@@ -332,17 +345,24 @@ void sweep(session_pointer self) {
   auto now = clock::now();
   while (!st.calls.empty() && st.calls.front().deadline <= now) {
     auto op = std::move(st.calls.front().op);
+    if (st.calls.front().writes)
+      --st.writes_unanswered;
     st.calls.pop_front();
     op->expire(self);
   }
   arm_sweep(self);
 }
 
-/// Registers a Redis call; its id goes with the reply handlers.
-uint64_t add_call(session_pointer self, std::shared_ptr<redis_call> op) {
+/// Registers a Redis call (`writes`: it changes the session); its id goes
+/// with the reply handlers.
+uint64_t add_call(session_pointer self, std::shared_ptr<redis_call> op,
+                  bool writes) {
   auto& st = self->state;
   auto id = st.next_call++;
-  st.calls.push_back({id, clock::now() + st.cfg->redis_timeout, std::move(op)});
+  if (writes)
+    ++st.writes_unanswered;
+  st.calls.push_back(
+    {id, clock::now() + st.cfg->redis_timeout, std::move(op), writes});
   arm_sweep(self);
   return id;
 }
@@ -354,6 +374,8 @@ bool take_call(session_pointer self, uint64_t id) {
   // Replies come back in send order: the call is almost always the front.
   for (auto i = calls.begin(); i != calls.end(); ++i)
     if (i->id == id) {
+      if (i->writes)
+        --self->state.writes_unanswered;
       calls.erase(i);
       return true;
     }
@@ -391,7 +413,7 @@ template <class T, class Make, class OnReply>
 void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
   auto req = op->make();
   op->writes = is_write(req);
-  auto id = add_call(self, op);
+  auto id = add_call(self, op, op->writes);
   self
     ->request(self->state.redis, caf::infinite, redis_atom::value,
               std::move(req))

@@ -329,3 +329,70 @@ TEST_CASE("issue #15 - while the cold store's breaker is open a write sends "
   std::lock_guard<std::mutex> guard{ctl->mtx};
   ctl->latest = nullptr;
 }
+
+TEST_CASE_METHOD(fixture,
+                 "issue #19 - under ownership a read never answers from the "
+                 "cache while one of the actor's writes is unanswered",
+                 "[session-actor][issue-19][linearizability]") {
+  // Why: Redis may have applied the write already and a reader on another
+  // node (reading Redis) may have seen it; the cache answering the older
+  // version afterwards was a stale read (cluster_e2etest under load).
+  auto own = std::make_shared<ownership_config>();
+  own->node_id = "n1";
+  own->process_token = "t1";
+  scfg->ownership = own;
+  auto base = scripted(&version, &next_write);
+  auto s
+    = spawn(true, [base](const redis_request& req) -> outcome<redis_reply> {
+        if (req.script == redis_script::own) // a take: epoch 1 for 3 s
+          return array({"1", "3000", "0"});
+        return base(req);
+      });
+  caf::scoped_actor self{*sys};
+  auto wait_for = [&](redis_script x, int n) {
+    for (int spin = 0; spin < 1000 && counts[x] < n; ++spin)
+      std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    return counts[x] == n;
+  };
+  auto creds_version = [&] {
+    uint64_t v = 0;
+    self->receive([&](creds_reply& r) { v = r.version; },
+                  [&](caf::error&) { FAIL("the read failed"); },
+                  caf::after(std::chrono::seconds{5}) >>
+                    [&] { FAIL("no reply"); });
+    return v;
+  };
+  // The first read takes the lease and reads Redis (both held, then
+  // answered): the cache holds version 5 under a valid lease.
+  self->send(s, get_creds_atom::value);
+  REQUIRE(wait_for(redis_script::read_creds, 1));
+  self->send(fake, flush_atom::value);
+  CHECK(creds_version() == 5);
+  // The lease is valid: the next read is a cache hit, nothing sent.
+  self->send(s, get_creds_atom::value);
+  CHECK(creds_version() == 5);
+  CHECK(counts[redis_script::read_creds] == 1);
+  // A write is sent and held unanswered; a read meanwhile goes to Redis,
+  // behind the write.
+  patch p;
+  p.set_creds("a", "2");
+  self->send(s, set_atom::value, std::move(p));
+  REQUIRE(wait_for(redis_script::apply_patch, 1));
+  self->send(s, get_creds_atom::value);
+  CHECK(wait_for(redis_script::read_creds, 2));
+  self->send(fake, flush_atom::value);
+  uint64_t written = 0;
+  uint64_t read = 0;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](uint64_t v) { written = v; },
+                  [&](creds_reply& r) { read = r.version; },
+                  [&](caf::error&) { FAIL("an operation failed"); },
+                  caf::after(std::chrono::seconds{5}) >>
+                    [&] { FAIL("no reply"); });
+  CHECK(written == 6);
+  CHECK(read == 6);
+  // Answered: the cache serves again, at the write's version.
+  self->send(s, get_creds_atom::value);
+  CHECK(creds_version() == 6);
+  CHECK(counts[redis_script::read_creds] == 2);
+}

@@ -242,7 +242,8 @@ void circuit_breaker::enter(breaker_state to) {
     last_trip_ = trip_reason::none;
   }
   if (from != to && on_transition_)
-    on_transition_(from, to);
+    on_transition_(from, to,
+                   to == breaker_state::open ? last_trip_ : trip_reason::none);
 }
 
 void circuit_breaker::record_closed(bool failed, bool slow,

@@ -180,8 +180,10 @@ public:
   using clock = std::chrono::steady_clock;
   /// Returns a uniform double in [0, 1) (values outside are clamped).
   using uniform_source = std::function<double()>;
-  /// Called after each state change with (from, to).
-  using transition_listener = std::function<void(breaker_state, breaker_state)>;
+  /// Called after each state change with (from, to, why): `why` is what
+  /// tripped it when `to` is open, trip_reason::none otherwise.
+  using transition_listener
+    = std::function<void(breaker_state, breaker_state, trip_reason)>;
 
   /// Starts closed. `cfg` should pass validate(); out-of-range fields are
   /// clamped into bounds so the breaker stays well-defined. An empty `uniform`

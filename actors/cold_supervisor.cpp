@@ -461,15 +461,21 @@ cold_actor::behavior_type cold_supervisor_impl(cold_pointer self,
   auto* matrix = &st.transitions;
   st.breaker = std::make_unique<circuit_breaker>(
     st.cfg.breaker, circuit_breaker::uniform_source{},
-    [matrix, backend = st.cfg.backend](breaker_state from, breaker_state to) {
+    [matrix, backend = st.cfg.backend](breaker_state from, breaker_state to,
+                                       trip_reason why) {
       ++(*matrix)[gauge(from) * breaker_state_count + gauge(to)];
       bool worse
         = to == breaker_state::open || to == breaker_state::forced_open;
-      log::write(worse ? log::level::warn : log::level::info, "cold_supervisor",
-                 "breaker_transition",
-                 {{"backend", backend},
-                  {"from", std::string{to_string(from)}},
-                  {"to", std::string{to_string(to)}}});
+      // Why it opened (consecutive_failures, failure_rate, slow_call_rate,
+      // probe_failed): an operator reading the log should not need
+      // /v1/status to learn it.
+      log::field f[] = {{"backend", backend},
+                        {"from", std::string{to_string(from)}},
+                        {"to", std::string{to_string(to)}},
+                        {"reason", std::string{to_string(why)}}};
+      log::write_fields(worse ? log::level::warn : log::level::info,
+                        "cold_supervisor", "breaker_transition", f,
+                        f + (why == trip_reason::none ? 3 : 4));
     });
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.source == self->state.worker_addr)

@@ -44,15 +44,17 @@ constexpr breaker_state all_states[] = {
 // A breaker with a scripted jitter draw `u` and a log of its transitions.
 struct harness {
   explicit harness(circuit_breaker_config c = {})
-      : cfg(c), uut(
-                  c,
-                  [this] {
-                    ++draws;
-                    return u;
-                  },
-                  [this](breaker_state from, breaker_state to) {
-                    transitions.emplace_back(from, to);
-                  }) {}
+      : cfg(c),
+        uut(
+          c,
+          [this] {
+            ++draws;
+            return u;
+          },
+          [this](breaker_state from, breaker_state to, trip_reason why) {
+            transitions.emplace_back(from, to);
+            reasons.push_back(why);
+          }) {}
 
   // One call admitted at `at` and reported at once; false if rejected.
   bool call(time_point at, call_result r, duration d = 1ms) {
@@ -72,6 +74,7 @@ struct harness {
   double u = 0.0;
   int draws = 0;
   std::vector<edge> transitions;
+  std::vector<trip_reason> reasons; // the listener's third argument, per edge
   circuit_breaker uut;
 };
 
@@ -310,6 +313,9 @@ TEST_CASE("N consecutive failures trip regardless of min_calls",
     h.fail(t0);
     CHECK(h.uut.state() == breaker_state::open);
     CHECK(h.uut.status(t0).last_trip == trip_reason::consecutive_failures);
+    // The listener is told why (the log line names it).
+    REQUIRE(h.reasons.size() == 1);
+    CHECK(h.reasons.back() == trip_reason::consecutive_failures);
   }
   SECTION("a timeout is the fifth failure too") {
     h.call(t0, call_result::timeout);
@@ -507,6 +513,7 @@ TEST_CASE("half-open admits exactly half_open_probes calls",
     CHECK(h.uut.state() == breaker_state::closed);
     CHECK(h.transitions.back()
           == edge{breaker_state::half_open, breaker_state::closed});
+    CHECK(h.reasons.back() == trip_reason::none); // no reason to close
   }
 }
 
@@ -1134,9 +1141,14 @@ std::string run_sequence(uint64_t seed, run_totals& totals,
   auto jitter_seed = rng();
   splitmix64 uut_jitter{jitter_seed};
   std::vector<edge> uut_edges;
+  bool reason_ok = true;
   circuit_breaker uut{cfg, [&uut_jitter] { return unit(uut_jitter); },
-                      [&uut_edges](breaker_state f, breaker_state t) {
+                      [&uut_edges, &reason_ok](breaker_state f, breaker_state t,
+                                               trip_reason why) {
                         uut_edges.emplace_back(f, t);
+                        // A reason exactly on the edges into open.
+                        reason_ok &= (t == breaker_state::open)
+                                     == (why != trip_reason::none);
                       }};
   naive_breaker ref;
   ref.cfg = cfg;
@@ -1272,6 +1284,8 @@ std::string run_sequence(uint64_t seed, run_totals& totals,
                     + describe(b));
   if (uut_edges != ref.transitions)
     return with_log("transitions differ");
+  if (!reason_ok)
+    return with_log("a transition's reason is missing or misplaced");
   for (auto& e : uut_edges)
     ++totals.edges[e];
   return {};

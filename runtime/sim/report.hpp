@@ -97,6 +97,8 @@ struct outbox_report {
   /// A few mismatches, "sid: cold V, hot W", for the report.
   std::vector<std::string> mismatch_examples;
   double verify_seconds = 0;
+  /// Read passes the check took (1 when no read had to be retried).
+  int verify_passes = 0;
   /// The cold store's backend ("mongodb", "postgresql").
   std::string backend;
   /// Times the circuit opened (from closed or half-open) during the run.

@@ -20,7 +20,10 @@ free_port() {
 # and redis_url (database 0). Fails (status 1, a line on stderr naming the
 # log) if it does not answer PING within 5 s.
 start_private_redis() {
-  local dir=$1
+  # Absolute: redis-server changes into --dir before it opens --logfile, so
+  # a relative DIR named a log file that did not exist (bench/pg/outage.sh).
+  local dir
+  dir=$(cd "$1" && pwd) || return 1
   shift
   redis_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \

@@ -7,7 +7,8 @@
 # build-sanitize, without the benchmarks). ccache is used when installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Release (-O2, no -g) unless AUTHSTORE_BUILD_TYPE says otherwise: the
+# Release (CMake's -O3 -DNDEBUG, no -g; the test code itself at -O1,
+# tests/CMakeLists.txt) unless AUTHSTORE_BUILD_TYPE says otherwise: the
 # build is most of the README test command's time on 2 cores, and debug
 # info costs a CAF translation unit about half again its compile time and
 # memory (actors/session_router.cpp, g++ 12: 13.9 s / 452 MB at -O2,

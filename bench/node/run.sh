@@ -36,4 +36,4 @@ done
 cat <&3 >/dev/null &
 export AUTHSTORE_BENCH_API_URL="http://127.0.0.1:$api"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); redis $(redis-server --version | grep -o 'v=[0-9.]*'); authstore $bin"
-node "${AUTHSTORE_BENCH_SCRIPT:-hook_bench.mjs}"
+node ${AUTHSTORE_NODE_FLAGS:-} "${AUTHSTORE_BENCH_SCRIPT:-hook_bench.mjs}"

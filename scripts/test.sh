@@ -98,16 +98,18 @@ step() { # step <name> <command...>: runs, times and records one step
     failed+=("$name")
   fi
 }
-# Three tests at a time on 2 cores: most of the suite's time is tests
-# waiting (30 s outages, lease expiries, servers starting), so 3 keep ~1.6
-# cores busy; measured on the Release build: 228 s at -j3 against 299 s at
-# -j2, same 96 tests. AUTHSTORE_TEST_JOBS overrides it.
-run_ctest() { # run_ctest <build dir> [ctest args...]; no test found fails
-  (cd "$1" && shift && ctest --output-on-failure --timeout 300 --no-tests=error \
-    -j "${AUTHSTORE_TEST_JOBS:-3}" "$@")
+# The suite runs three tests at a time on 2 cores: most of its time is
+# tests waiting (30 s outages, lease expiries, servers starting), so 3 keep
+# ~1.6 cores busy; measured on the Release build: 228 and 231 s at -j3
+# against 299 s at -j2, same 96 tests (AUTHSTORE_TEST_JOBS overrides it).
+# The fuzz targets run two at a time: each runs for a fixed wall time, so a
+# third would only take CPU from the other two.
+run_ctest() { # run_ctest <build dir> <jobs> [ctest args...]; no test found fails
+  (cd "$1" && ctest --output-on-failure --timeout 300 --no-tests=error \
+    -j "$2" "${@:3}")
 }
 
-step "suite (tests)" run_ctest "$build_dir"
+step "suite (tests)" run_ctest "$build_dir" "${AUTHSTORE_TEST_JOBS:-3}"
 
 fuzz=${AUTHSTORE_TEST_FUZZ:-1}
 sanitize=${AUTHSTORE_TEST_SANITIZE:-1}
@@ -128,7 +130,7 @@ fi
 if [ "$fuzz" = 0 ]; then
   summary+=("fuzz: NOT run (AUTHSTORE_TEST_FUZZ=0)")
 elif [ $fuzz_built = 1 ]; then
-  step "fuzz (every target)" run_ctest "$fuzz_dir" -L fuzz
+  step "fuzz (every target)" run_ctest "$fuzz_dir" 2 -L fuzz
 fi
 
 if [ "$sanitize" = 0 ]; then
@@ -136,7 +138,7 @@ if [ "$sanitize" = 0 ]; then
 else
   [ $fuzz_built = 0 ] \
     || step "sanitize (CAF-free unit tests, ASan+UBSan+LSan)" \
-         run_ctest "$fuzz_dir" -L sanitize
+         run_ctest "$fuzz_dir" "${AUTHSTORE_TEST_JOBS:-3}" -L sanitize
   if [ "$sanitize" = full ]; then
     sanitize_dir=
     build_sanitize() {
@@ -145,7 +147,7 @@ else
     }
     step "sanitize full (build, g++ ASan+UBSan)" build_sanitize
     [ -z "$sanitize_dir" ] \
-      || step "sanitize full (suite under ASan+UBSan+LSan)" run_ctest "$sanitize_dir"
+      || step "sanitize full (suite under ASan+UBSan+LSan)" run_ctest "$sanitize_dir" "${AUTHSTORE_TEST_JOBS:-3}"
   else
     summary+=("sanitize full (whole suite): NOT run (AUTHSTORE_TEST_SANITIZE=full runs it)")
   fi

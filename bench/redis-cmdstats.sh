@@ -23,7 +23,7 @@ stats() { # label writes
   redis-cli -p $p info cpu | tr -d '\r' | grep used_cpu
 }
 redis-cli -p $p config resetstat >/dev/null
-redis-benchmark -p $p -n 300000 -c 10 -P 16 -r 1000 -q evalsha "$sha" 3 "m:{__rand_int__}" "k:{__rand_int__}" "o:{__rand_int__}" f1 f2 "$val" "$val" 99999999999999 | tail -1
+redis-benchmark -p $p -n 300000 -c 10 -P 16 -r 1000 -q evalsha "$sha" 3 "m:{__rand_int__}" "k:{__rand_int__}" "o:{__rand_int__}" f1 f2 "$val" "$val" 99999999999999 | tr "\r" "\n" | tail -1
 stats reference 300000
 redis-cli -p $p flushall >/dev/null; redis-cli -p $p config resetstat >/dev/null
 $B/authstore sim --redis "$redis_url" --sessions 100 --concurrency 100 --ops 150000 --read-ratio 0 --seed 42 --quiet --json $d/r.json > $d/out.txt 2>&1 || true

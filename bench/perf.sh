@@ -44,11 +44,7 @@ uptime > "$raw/load_start"
 
 # The representative write of one set (as bench/run.sh): version, two
 # ~300-byte fields, two dirty marks, TTL.
-script='local v = redis.call("HINCRBY", KEYS[1], "v", 1)
-redis.call("HSET", KEYS[2], ARGV[1], ARGV[3], ARGV[2], ARGV[4])
-redis.call("HSET", KEYS[3], ARGV[1], v, ARGV[2], v)
-redis.call("PEXPIREAT", KEYS[2], ARGV[5])
-return v'
+script=$(cat bench/reference_write.lua)
 sha=$(redis-cli -p "$port" script load "$script")
 val=$(head -c 225 /dev/urandom | base64 -w0)
 evalsha=(evalsha "$sha" 3 "m:{__rand_int__}" "k:{__rand_int__}" "o:{__rand_int__}" f1 f2 "$val" "$val" 99999999999999)

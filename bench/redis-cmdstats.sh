@@ -9,11 +9,7 @@ B=${1:-build}
 cd "$(dirname "$0")/.."; . scripts/lib/servers.sh
 d=$(mktemp -d); start_private_redis "$d"; p=$redis_port
 trap 'stop_pid $redis_pid; rm -rf $d' EXIT
-script='local v = redis.call("HINCRBY", KEYS[1], "v", 1)
-redis.call("HSET", KEYS[2], ARGV[1], ARGV[3], ARGV[2], ARGV[4])
-redis.call("HSET", KEYS[3], ARGV[1], v, ARGV[2], v)
-redis.call("PEXPIREAT", KEYS[2], ARGV[5])
-return v'
+script=$(cat bench/reference_write.lua)
 sha=$(redis-cli -p $p script load "$script")
 val=$(head -c 225 /dev/urandom | base64 -w0)
 stats() { # label writes

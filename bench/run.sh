@@ -31,11 +31,7 @@ rb() { redis-benchmark -p "$port" --csv "$@" | tail -n 1; }
 echo "bench: redis-benchmark reference on 127.0.0.1:$port"
 # The representative write of one set: version, two ~300-byte fields, two
 # dirty marks, TTL -- what apply_patch does for a 2-field patch.
-script='local v = redis.call("HINCRBY", KEYS[1], "v", 1)
-redis.call("HSET", KEYS[2], ARGV[1], ARGV[3], ARGV[2], ARGV[4])
-redis.call("HSET", KEYS[3], ARGV[1], v, ARGV[2], v)
-redis.call("PEXPIREAT", KEYS[2], ARGV[5])
-return v'
+script=$(cat bench/reference_write.lua)
 sha=$(redis-cli -p "$port" script load "$script")
 val=$(head -c 225 /dev/urandom | base64 -w0)   # 300 bytes
 evalsha=(evalsha "$sha" 3 "m:{__rand_int__}" "k:{__rand_int__}" "o:{__rand_int__}" f1 f2 "$val" "$val" 99999999999999)

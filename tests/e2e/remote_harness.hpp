@@ -137,7 +137,27 @@ public:
   uint16_t api_port() const { return api_port_; }
   pid_t pid() const { return pid_; }
 
-  void signal(int sig) { ::kill(pid_, sig); }
+  /// Sends `sig`. For SIGSTOP, returns once the process has stopped:
+  /// kill() only queues the signal, and a server running on the other
+  /// core answered one more request before it stopped
+  /// (remote_faults_e2etest, seen with three tests at a time).
+  void signal(int sig) {
+    ::kill(pid_, sig);
+    if (sig != SIGSTOP)
+      return;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      auto r = ::waitpid(pid_, &status, WUNTRACED | WNOHANG);
+      if (r == pid_ && WIFSTOPPED(status))
+        return;
+      if (r == pid_) { // it exited: nothing left to stop
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    }
+  }
 
   /// Waits up to `bound` for the process to exit; returns its exit code,
   /// 128+signal when killed, or -1 when it is still running.

@@ -107,12 +107,13 @@ step() { # step <name> <command...>: runs, times and records one step
 # default once several -j3 runs in a row pass clean.
 # The fuzz targets run two at a time: each runs for a fixed wall time, so a
 # third would only take CPU from the other two.
+jobs=${AUTHSTORE_TEST_JOBS:-2}
 run_ctest() { # run_ctest <build dir> <jobs> [ctest args...]; no test found fails
   (cd "$1" && ctest --output-on-failure --timeout 300 --no-tests=error \
     -j "$2" "${@:3}")
 }
 
-step "suite (tests)" run_ctest "$build_dir" "${AUTHSTORE_TEST_JOBS:-2}"
+step "suite (tests)" run_ctest "$build_dir" "$jobs"
 
 fuzz=${AUTHSTORE_TEST_FUZZ:-1}
 sanitize=${AUTHSTORE_TEST_SANITIZE:-1}
@@ -141,7 +142,7 @@ if [ "$sanitize" = 0 ]; then
 else
   [ $fuzz_built = 0 ] \
     || step "sanitize (CAF-free unit tests, ASan+UBSan+LSan)" \
-         run_ctest "$fuzz_dir" "${AUTHSTORE_TEST_JOBS:-2}" -L sanitize
+         run_ctest "$fuzz_dir" "$jobs" -L sanitize
   if [ "$sanitize" = full ]; then
     sanitize_dir=
     build_sanitize() {
@@ -150,7 +151,7 @@ else
     }
     step "sanitize full (build, g++ ASan+UBSan)" build_sanitize
     [ -z "$sanitize_dir" ] \
-      || step "sanitize full (suite under ASan+UBSan+LSan)" run_ctest "$sanitize_dir" "${AUTHSTORE_TEST_JOBS:-2}"
+      || step "sanitize full (suite under ASan+UBSan+LSan)" run_ctest "$sanitize_dir" "$jobs"
   else
     summary+=("sanitize full (whole suite): NOT run (AUTHSTORE_TEST_SANITIZE=full runs it)")
   fi

@@ -100,6 +100,9 @@ using session_pointer = session_actor::stateful_pointer<session_state>;
 struct redis_call {
   virtual ~redis_call() = default;
   virtual void expire(session_pointer self) = 0;
+  /// The request in flight changes the session (set by send_op; counted
+  /// in writes_unanswered while the call is pending).
+  bool writes = false;
 };
 
 /// One request to the Redis actor awaiting its reply.
@@ -107,8 +110,6 @@ struct pending_call {
   uint64_t id;
   clock::time_point deadline;
   std::shared_ptr<redis_call> op;
-  /// The call changes the session (counted in writes_unanswered).
-  bool writes;
 };
 
 struct session_state {
@@ -291,8 +292,6 @@ struct redis_op : redis_call {
   clock::time_point start;
   uint64_t seq;
   int warms = 0;
-  /// The request in flight changes the session (set by send_op).
-  bool writes = false;
   void expire(session_pointer self) override;
 };
 
@@ -338,31 +337,37 @@ void arm_sweep(session_pointer self) {
                      tick_atom::value);
 }
 
+/// Removes a pending call (answered, or past its deadline) and returns its
+/// operation: the one place a call leaves `calls`, so writes_unanswered
+/// follows it.
+std::shared_ptr<redis_call> forget_call(session_state& st,
+                                        std::deque<pending_call>::iterator i) {
+  auto op = std::move(i->op);
+  if (op->writes)
+    --st.writes_unanswered;
+  st.calls.erase(i);
+  return op;
+}
+
 /// Fails every Redis call past its deadline, then re-arms.
 void sweep(session_pointer self) {
   auto& st = self->state;
   st.sweep_scheduled = false;
   auto now = clock::now();
   while (!st.calls.empty() && st.calls.front().deadline <= now) {
-    auto op = std::move(st.calls.front().op);
-    if (st.calls.front().writes)
-      --st.writes_unanswered;
-    st.calls.pop_front();
+    auto op = forget_call(st, st.calls.begin());
     op->expire(self);
   }
   arm_sweep(self);
 }
 
-/// Registers a Redis call (`writes`: it changes the session); its id goes
-/// with the reply handlers.
-uint64_t add_call(session_pointer self, std::shared_ptr<redis_call> op,
-                  bool writes) {
+/// Registers a Redis call; its id goes with the reply handlers.
+uint64_t add_call(session_pointer self, std::shared_ptr<redis_call> op) {
   auto& st = self->state;
   auto id = st.next_call++;
-  if (writes)
+  if (op->writes)
     ++st.writes_unanswered;
-  st.calls.push_back(
-    {id, clock::now() + st.cfg->redis_timeout, std::move(op), writes});
+  st.calls.push_back({id, clock::now() + st.cfg->redis_timeout, std::move(op)});
   arm_sweep(self);
   return id;
 }
@@ -374,9 +379,7 @@ bool take_call(session_pointer self, uint64_t id) {
   // Replies come back in send order: the call is almost always the front.
   for (auto i = calls.begin(); i != calls.end(); ++i)
     if (i->id == id) {
-      if (i->writes)
-        --self->state.writes_unanswered;
-      calls.erase(i);
+      forget_call(self->state, i);
       return true;
     }
   return false;
@@ -413,7 +416,7 @@ template <class T, class Make, class OnReply>
 void send_op(session_pointer self, redis_op_ptr<T, Make, OnReply> op) {
   auto req = op->make();
   op->writes = is_write(req);
-  auto id = add_call(self, op, op->writes);
+  auto id = add_call(self, op);
   self
     ->request(self->state.redis, caf::infinite, redis_atom::value,
               std::move(req))

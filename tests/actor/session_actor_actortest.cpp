@@ -350,9 +350,8 @@ TEST_CASE_METHOD(fixture,
       });
   caf::scoped_actor self{*sys};
   auto wait_for = [&](redis_script x, int n) {
-    for (int spin = 0; spin < 1000 && counts[x] < n; ++spin)
-      std::this_thread::sleep_for(std::chrono::milliseconds{2});
-    return counts[x] == n;
+    return test::wait_until([&] { return counts[x] >= n; }, 2s, 2ms)
+           && counts[x] == n;
   };
   auto creds_version = [&] {
     uint64_t v = 0;

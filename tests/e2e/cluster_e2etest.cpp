@@ -29,6 +29,7 @@
 #include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/remote_harness.hpp"
 #include "tests/http_get.hpp"
+#include "tests/polling.hpp"
 
 using namespace authstore;
 using remote_test::client_options;
@@ -480,12 +481,14 @@ TEST_CASE("issue #19 - one node's middleman port answers nothing (SIGSTOP): "
   // tests at a time): connect within a bound.
   auto c1
     = remote_client::connect("127.0.0.1", nodes[0]->port(), client_options());
-  for (int attempt = 0; !c1 && attempt < 20; ++attempt) {
-    UNSCOPED_INFO("connect to the resumed node: " << c1.error().render());
-    std::this_thread::sleep_for(std::chrono::milliseconds{500});
-    c1
-      = remote_client::connect("127.0.0.1", nodes[0]->port(), client_options());
-  }
+  CHECK(test::wait_until(
+    [&] {
+      if (!c1)
+        c1 = remote_client::connect("127.0.0.1", nodes[0]->port(),
+                                    client_options());
+      return static_cast<bool>(c1);
+    },
+    std::chrono::seconds{10}));
   REQUIRE(c1);
   auto c3
     = remote_client::connect("127.0.0.1", nodes[2]->port(), client_options());

@@ -25,6 +25,10 @@
 #include "tests/actor/fake_cold_worker.hpp"
 #include "tests/polling.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace cold_supervisor_actortest {
+
 using namespace authstore;
 using namespace authstore::testing;
 using authstore::test::wait_until;
@@ -545,3 +549,5 @@ TEST_CASE_METHOD(fixture,
   REQUIRE(call<cold_status>(reset_breaker_atom::value));
   CHECK_FALSE(gate.refuses(steady::now()));
 }
+
+} // namespace cold_supervisor_actortest

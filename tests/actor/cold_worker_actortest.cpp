@@ -24,6 +24,10 @@
 
 #include "tests/polling.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace cold_worker_actortest {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 
@@ -309,3 +313,5 @@ TEST_CASE_METHOD(fixture,
   stop();
   sys.reset();
 }
+
+} // namespace cold_worker_actortest

@@ -25,6 +25,10 @@
 
 #include "tests/polling.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace cold_worker_pool_actortest {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 
@@ -241,3 +245,5 @@ TEST_CASE_METHOD(fixture,
   pool = nullptr;
   CHECK(authstore::test::wait_until([&] { return book->alive == 0; }, 5s, 2ms));
 }
+
+} // namespace cold_worker_pool_actortest

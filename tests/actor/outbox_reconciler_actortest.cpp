@@ -19,6 +19,10 @@
 #include "tests/actor/fake_redis.hpp"
 #include "tests/polling.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace outbox_reconciler_actortest {
+
 using namespace authstore;
 using namespace authstore::testing;
 using namespace std::chrono_literals;
@@ -187,3 +191,5 @@ TEST_CASE_METHOD(fixture,
   CHECK(persists == 2);
   CHECK(hot.left() == 6);
 }
+
+} // namespace outbox_reconciler_actortest

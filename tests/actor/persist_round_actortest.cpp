@@ -19,6 +19,10 @@
 #include "redis/layout.hpp"
 #include "tests/actor/fake_redis.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace persist_round_actortest {
+
 using namespace authstore;
 using namespace authstore::testing;
 using namespace std::chrono_literals;
@@ -350,3 +354,5 @@ TEST_CASE_METHOD(fixture,
   REQUIRE(persisted.size() == 1);
   CHECK(persisted[0].version == 7);
 }
+
+} // namespace persist_round_actortest

@@ -9,6 +9,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace serialization_actortest {
+
 using namespace authstore;
 
 namespace {
@@ -145,3 +149,5 @@ TEST_CASE_METHOD(fixture,
   CHECK(back.next_probe_ms == 1200);
   CHECK(back.transitions == s.transitions);
 }
+
+} // namespace serialization_actortest

@@ -16,6 +16,10 @@
 #include "tests/actor/fake_redis.hpp"
 #include "tests/polling.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace session_actor_actortest {
+
 using namespace authstore;
 using namespace authstore::testing;
 using namespace std::chrono_literals;
@@ -395,3 +399,5 @@ TEST_CASE_METHOD(fixture,
   CHECK(creds_version() == 6);
   CHECK(counts[redis_script::read_creds] == 2);
 }
+
+} // namespace session_actor_actortest

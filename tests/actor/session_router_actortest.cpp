@@ -9,6 +9,10 @@
 
 #include "tests/actor/fake_redis.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace session_router_actortest {
+
 using namespace authstore;
 using namespace authstore::testing;
 
@@ -156,3 +160,5 @@ TEST_CASE_METHOD(fixture,
       },
       [](caf::error&) { FAIL("batch failed"); });
 }
+
+} // namespace session_router_actortest

@@ -12,6 +12,10 @@
 
 #include "tests/e2e/cli_run.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace cli_e2etest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -145,3 +149,5 @@ TEST_CASE("sim runs against its own redis-server and verifies every write",
         "\"unexpected\": 0"})
     CHECK(text.find(field) != std::string::npos);
 }
+
+} // namespace cli_e2etest

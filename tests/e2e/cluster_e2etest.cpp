@@ -31,6 +31,10 @@
 #include "tests/http_get.hpp"
 #include "tests/polling.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace cluster_e2etest {
+
 using namespace authstore;
 using remote_test::client_options;
 using remote_test::serve_process;
@@ -600,3 +604,5 @@ TEST_CASE("issue #19 - nodes register in Redis, /healthz shows the members, "
   auto m = http_get(*http1, "/metrics");
   CHECK(sample(m.body, "authstore_cluster_members") == 1);
 }
+
+} // namespace cluster_e2etest

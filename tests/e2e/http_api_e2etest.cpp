@@ -7,6 +7,10 @@
 
 #include <thread>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace http_api_e2etest {
+
 using namespace http_test;
 using std::chrono::milliseconds;
 
@@ -353,3 +357,5 @@ TEST_CASE("a lease is exclusive; a takeover fences the first holder's writes "
         == 400);
   CHECK(call(*c, "DELETE", lease_path, "{}").status == 400);
 }
+
+} // namespace http_api_e2etest

@@ -17,6 +17,10 @@
 #include "tests/mongowire/mini_mongod.hpp"
 #include "tests/polling.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace http_limits_e2etest {
+
 using namespace http_test;
 using remote_test::elapsed_ms;
 using std::chrono::milliseconds;
@@ -516,3 +520,5 @@ TEST_CASE("wrong bearer tokens from one address are answered 401 up to "
         == max_failures + 1);
   CHECK(sample(m, R"(authstore_auth_rate_limited_total{port="http"})") == 2);
 }
+
+} // namespace http_limits_e2etest

@@ -6,6 +6,10 @@
 
 #include "tests/e2e/test_pki.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace http_tls_e2etest {
+
 using namespace http_test;
 using std::chrono::milliseconds;
 
@@ -59,3 +63,5 @@ TEST_CASE("HTTPS without client certificates when api.tls-require-client-cert "
   REQUIRE(r);
   CHECK(r->status == 401);
 }
+
+} // namespace http_tls_e2etest

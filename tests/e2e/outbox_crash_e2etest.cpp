@@ -25,6 +25,10 @@
 #include "tests/e2e/remote_harness.hpp"
 #include "tests/mongowire/mini_mongod.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace outbox_crash_e2etest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -709,3 +713,5 @@ TEST_CASE("authstore get, set and del answer an error and exit within "
   INFO(after.out << after.err);
   CHECK(after.code == 0);
 }
+
+} // namespace outbox_crash_e2etest

@@ -27,6 +27,10 @@
 #include <array>
 #include <thread>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace pg_commit_e2etest {
+
 using namespace pg_e2e;
 using remote_test::serve_process;
 
@@ -163,3 +167,5 @@ TEST_CASE("PostgreSQL faults at a persist under steady writes (a statement "
           + errors_of_kind(metrics_b, "connect_failed")
         > 0);
 }
+
+} // namespace pg_commit_e2etest

@@ -45,6 +45,10 @@
 #include <thread>
 #include <utility>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace pg_outage_e2etest {
+
 using namespace pg_e2e;
 using remote_test::serve_process;
 
@@ -241,3 +245,5 @@ TEST_CASE("PostgreSQL stopped for 30 s and then killed under steady writes "
         > 0);
   CHECK(a->log().find("backend=postgresql") != std::string::npos);
 }
+
+} // namespace pg_outage_e2etest

@@ -17,6 +17,10 @@
 #include "tests/e2e/cli_run.hpp"
 #include "tests/postgres/pg_server.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace pg_start_e2etest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -171,3 +175,5 @@ TEST_CASE("migrate without a cold store is a usage error, and config --check "
   CHECK(query.out.find("topsecret") == std::string::npos);
   CHECK(query.out.find("password=***") != std::string::npos);
 }
+
+} // namespace pg_start_e2etest

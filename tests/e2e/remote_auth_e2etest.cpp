@@ -16,6 +16,10 @@
 #include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/remote_harness.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace remote_auth_e2etest {
+
 using namespace authstore;
 using remote_test::client_options;
 using remote_test::serve_process;
@@ -425,3 +429,5 @@ TEST_CASE("during a rotation the server accepts both secrets of a two-line "
   CHECK((*a)->exists("rot-s1"));
   CHECK(server->log().find("new-e2e-secret") == std::string::npos);
 }
+
+} // namespace remote_auth_e2etest

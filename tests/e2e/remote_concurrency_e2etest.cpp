@@ -12,6 +12,10 @@
 #include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/remote_harness.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace remote_concurrency_e2etest {
+
 using namespace authstore;
 using remote_test::client_options;
 using remote_test::serve_process;
@@ -133,3 +137,5 @@ TEST_CASE("two client processes share sessions through one server without "
     CHECK(k->values.size() == ids.size());
   }
 }
+
+} // namespace remote_concurrency_e2etest

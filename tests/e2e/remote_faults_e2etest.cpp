@@ -13,6 +13,10 @@
 #include "runtime/sim/private_redis.hpp"
 #include "tests/e2e/remote_harness.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace remote_faults_e2etest {
+
 using namespace authstore;
 using remote_test::client_options;
 using remote_test::elapsed_ms;
@@ -230,3 +234,5 @@ TEST_CASE("a frozen server is detected within the connection timeout, and "
   REQUIRE(read);
   CHECK(read->creds_json == R"({"me":{"id":"frozen"}})");
 }
+
+} // namespace remote_faults_e2etest

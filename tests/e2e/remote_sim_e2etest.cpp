@@ -8,6 +8,10 @@
 
 #include "runtime/sim/private_redis.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace remote_sim_e2etest {
+
 using namespace authstore;
 using namespace remote_test;
 
@@ -38,3 +42,5 @@ TEST_CASE("sim --connect drives authstore serve and loses nothing",
   CHECK(out.find(" 0 lost, 0 unexpected") != std::string::npos);
   CHECK(out.find("0 read errors") != std::string::npos);
 }
+
+} // namespace remote_sim_e2etest

@@ -20,6 +20,10 @@
 #include "tests/e2e/remote_harness.hpp"
 #include "tests/e2e/test_pki.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace remote_tls_e2etest {
+
 using namespace authstore;
 using remote_test::client_options;
 using remote_test::elapsed_ms;
@@ -266,3 +270,5 @@ TEST_CASE("a client refuses bad TLS files before connecting",
   CHECK(p.error().code == errc::invalid_config);
   CHECK(contains(p.error().detail, "remote.tls-ca"));
 }
+
+} // namespace remote_tls_e2etest

@@ -22,6 +22,10 @@
 #include "tests/contract/cold_store_contract.hpp"
 #include "tests/mongowire/mini_mongod.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace cold_store_contract_mongowiretest {
+
 using namespace authstore;
 
 namespace {
@@ -110,3 +114,5 @@ TEST_CASE(real_not_run,
 
 AUTHSTORE_COLD_STORE_CONTRACT(real_fixture, "real MongoDB",
                               real_enabled ? "[realmongo]" : "[.][realmongo]")
+
+} // namespace cold_store_contract_mongowiretest

@@ -22,6 +22,10 @@
 #include "tests/mongowire/wire_docs.hpp"
 #include "tests/polling.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace cold_worker_mongowiretest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -184,3 +188,5 @@ TEST_CASE_METHOD(fixture,
   // Only the index command and the silent update reached the server.
   CHECK(commands_of(mock).size() == 2);
 }
+
+} // namespace cold_worker_mongowiretest

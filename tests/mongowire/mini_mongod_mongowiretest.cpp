@@ -28,6 +28,10 @@
 
 #include "mongo/store.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace mini_mongod_mongowiretest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -439,3 +443,5 @@ TEST_CASE("mini_mongod refuses what it does not model, visibly, and keeps "
   auto store = open_store(server);
   CHECK(store->ping());
 }
+
+} // namespace mini_mongod_mongowiretest

@@ -29,6 +29,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace mongo_store_contract_mongowiretest {
+
 using namespace authstore;
 
 namespace {
@@ -286,3 +290,5 @@ TEST_CASE("prepare and ping succeed on a healthy server",
   CHECK(db.store().prepare()); // twice: creating is idempotent
   CHECK(db.store().ping());
 }
+
+} // namespace mongo_store_contract_mongowiretest

@@ -24,6 +24,10 @@
 #include "tests/mongowire/mock_mongod.hpp"
 #include "tests/mongowire/wire_docs.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace mongo_store_mongowiretest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -544,3 +548,5 @@ TEST_CASE("persist refuses an inconsistent erase before touching the "
   }
   CHECK(mock.received().empty());
 }
+
+} // namespace mongo_store_mongowiretest

@@ -17,6 +17,10 @@
 #include "tests/mongowire/mock_mongod.hpp"
 #include "tests/mongowire/wire_docs.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace mongo_store_read_mongowiretest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -409,3 +413,5 @@ TEST_CASE("a load without an erase mark sends the key read unchanged") {
   CHECK(cmds[1] == find_keys("_id.s", sid));
   CHECK_FALSE(cmds[1]["filter"].contains("v"));
 }
+
+} // namespace mongo_store_read_mongowiretest

@@ -13,6 +13,10 @@
 #include "tests/contract/cold_store_contract.hpp"
 #include "tests/postgres/pg_fixture.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace pg_store_contract_pgtest {
+
 namespace {
 
 using authstore::test::pg_fixture;
@@ -26,3 +30,5 @@ struct pg_serial_fixture : pg_fixture {
 AUTHSTORE_COLD_STORE_CONTRACT(pg_fixture, "postgres", "[postgres]")
 AUTHSTORE_COLD_STORE_CONTRACT(pg_serial_fixture, "postgres, no pipeline",
                               "[postgres][no-pipeline]")
+
+} // namespace pg_store_contract_pgtest

@@ -22,6 +22,10 @@
 #include "tests/contract/cold_store_contract.hpp"
 #include "tests/postgres/pg_fixture.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace pg_store_faults_pgtest {
+
 using namespace authstore;
 using namespace authstore::test;
 using authstore::contract::set;
@@ -313,3 +317,5 @@ TEST_CASE("the harness leaves no process and no stale lock file behind a "
   REQUIRE(server.start()); // same port, same socket dir
   CHECK(server.exec("SELECT 1"));
 }
+
+} // namespace pg_store_faults_pgtest

@@ -17,6 +17,10 @@
 #include "tests/contract/cold_store_contract.hpp"
 #include "tests/postgres/pg_fixture.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace pg_store_pgtest {
+
 using namespace authstore;
 using namespace authstore::test;
 using authstore::contract::del;
@@ -518,3 +522,5 @@ TEST_CASE("a load reports a version at or above every field row it returns",
   CHECK(load(fx.store(), "s1").fields
         == std::vector<field_write>{set("c:me", "1"), set("k:x/1", "new")});
 }
+
+} // namespace pg_store_pgtest

@@ -33,6 +33,10 @@
 #include "tests/e2e/http_client.hpp"
 #include "tests/redis/crypto_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace canary_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -343,3 +347,5 @@ TEST_CASE("with encryption at rest, canaries and key material are absent "
   log::set_sink({});
   log::set_level(log::level::info);
 }
+
+} // namespace canary_redistest

@@ -17,6 +17,10 @@
 #include "tests/folder_fixtures.hpp"
 #include "tests/redis/outbox_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace dump_restore_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -274,3 +278,5 @@ TEST_CASE("a dump taken while the simulator writes holds, per session, one "
   CHECK(dumps >= 2);
   CHECK(lines_checked >= 60);
 }
+
+} // namespace dump_restore_redistest

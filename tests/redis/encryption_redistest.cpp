@@ -25,6 +25,10 @@
 
 #include "crypto/key_ring.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace encryption_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -301,3 +305,5 @@ TEST_CASE("rekey re-seals every value under concurrent writes: nothing lost, "
   }
   CHECK(retired->get_creds(legacy));
 }
+
+} // namespace encryption_redistest

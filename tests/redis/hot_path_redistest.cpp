@@ -28,6 +28,10 @@
 #include "messages/codec.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace hot_path_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -651,3 +655,5 @@ TEST_CASE("invalid session ids and oversized values are rejected before "
   CHECK(r->version == 1);
   CHECK(r->values.size() == 1);
 }
+
+} // namespace hot_path_redistest

@@ -17,6 +17,10 @@
 #include "tests/folder_fixtures.hpp"
 #include "tests/redis/outbox_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace import_export_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -309,3 +313,5 @@ TEST_CASE("replace reaches the cold store: the old keys go there too",
     CHECK(w.field != "k:lid-mapping/15550002222"); // alice's, gone
   CHECK(cold.version == 3);
 }
+
+} // namespace import_export_redistest

@@ -15,6 +15,10 @@
 
 #include "tests/redis/lua_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace lua_cluster_scripts_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using redis_layout::owner_token;
@@ -248,3 +252,5 @@ TEST_CASE("members register with their address, see each other, and leave; "
   CHECK(db.raw.integer({"ZCARD", "as:members"}) == 0);
   CHECK(db.raw.integer({"HLEN", "as:members:info"}) == 0);
 }
+
+} // namespace lua_cluster_scripts_redistest

@@ -13,6 +13,10 @@
 
 #include "tests/redis/lua_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace lua_lease_scripts_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -190,3 +194,5 @@ TEST_CASE("list_key_ids lists one type's ids, sorted, at the version read, "
   CHECK(redis_layout::untraced(
     db.run(redis_layout::list_key_ids(t.sid, "pre-key", true))));
 }
+
+} // namespace lua_lease_scripts_redistest

@@ -16,6 +16,10 @@
 #include "redis/layout.hpp"
 #include "tests/redis/lua_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace lua_outbox_scripts_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -248,3 +252,5 @@ TEST_CASE("sweep_dirty re-indexes lost outboxes, but not quarantined ones",
   CHECK(db.raw.text({"ZSCORE", index, indexed.sid}) == "1"); // NX
   CHECK(db.raw.text({"ZSCORE", index, parked.sid}) == "<nil>");
 }
+
+} // namespace lua_outbox_scripts_redistest

@@ -16,6 +16,10 @@
 #include "redis/layout.hpp"
 #include "tests/redis/lua_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace lua_scripts_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using redis_layout::script_name;
@@ -587,3 +591,5 @@ TEST_CASE("warm_session chunks snapshots beyond Lua's unpack limit", "[lua]") {
   CHECK(db.raw.integer({"HLEN", s.k}) == n);
   CHECK(db.raw.integer({"HLEN", s.c}) == 1);
 }
+
+} // namespace lua_scripts_redistest

@@ -12,6 +12,10 @@
 
 #include "tests/redis/lua_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace lua_session_reads_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -132,3 +136,5 @@ TEST_CASE("scan_sessions walks every live session, leaving tombstones out",
   CHECK(seen.count(dead.sid) == 0);
   CHECK(seen.count(other.sid) == 0);
 }
+
+} // namespace lua_session_reads_redistest

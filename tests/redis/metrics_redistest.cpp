@@ -14,6 +14,10 @@
 
 #include <caf/all.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace metrics_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -157,3 +161,5 @@ TEST_CASE("health and metrics see an open cold-store breaker, and readiness "
       R"(authstore_cold_operations_total{backend="mongodb",op="persist",result="ok"})")
     == 0);
 }
+
+} // namespace metrics_redistest

@@ -16,6 +16,10 @@
 #include <thread>
 #include <vector>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace outbox_outage_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -105,3 +109,5 @@ TEST_CASE("a 30 s cold-store outage with every call hanging loses nothing "
           "[outbox][invariant-1][invariant-5]") {
   outage(fake_mode::hang);
 }
+
+} // namespace outbox_outage_redistest

@@ -15,6 +15,10 @@
 #include <thread>
 #include <vector>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace outbox_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -346,3 +350,5 @@ TEST_CASE("a delete landing while the persist of the write before it is in "
   CHECK_FALSE(ctl->view(sid).found);
   require_cold_equals_hot(raw, *ctl, {sid});
 }
+
+} // namespace outbox_redistest

@@ -12,6 +12,10 @@
 #include <set>
 #include <vector>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace outbox_two_reconcilers_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -86,3 +90,5 @@ TEST_CASE("two reconcilers on one Redis persist each dirty session, never "
     CHECK(diff.empty());
   }
 }
+
+} // namespace outbox_two_reconcilers_redistest

@@ -18,6 +18,10 @@
 #include <condition_variable>
 #include <mutex>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace read_through_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -425,3 +429,5 @@ TEST_CASE("a batch read of sessions only the cold store has loads each one, "
   CHECK(engine_counts(*e).sessions.passivations.load() >= 4);
   CHECK(read_throughs(*e, read_through_result::loaded) == sids.size());
 }
+
+} // namespace read_through_redistest

@@ -21,6 +21,10 @@
 #include "tests/polling.hpp"
 #include "tests/redis/redis_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace redis_faults_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -411,3 +415,5 @@ TEST_CASE("a session can be deleted to free memory when Redis is full") {
   REQUIRE(v);
   CHECK(*v == static_cast<uint64_t>(acked + 2)); // the delete was acked + 1
 }
+
+} // namespace redis_faults_redistest

@@ -26,6 +26,10 @@
 
 #include "tests/redis/crypto_test_support.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace rekey_sweeper_redistest {
+
 using namespace authstore;
 using namespace authstore::test;
 using namespace std::chrono_literals;
@@ -321,3 +325,5 @@ TEST_CASE("an engine stopped in the middle of a sweep leaves every session "
   std::this_thread::sleep_for(400ms);
   CHECK(versions(raw, sids) == after_stop);
 }
+
+} // namespace rekey_sweeper_redistest

@@ -7,6 +7,10 @@
 
 #include "messages/interfaces.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace api_bodies_test {
+
 using namespace authstore;
 
 namespace {
@@ -186,3 +190,5 @@ TEST_CASE("a batch reply has one entry per session, in order",
   CHECK(json::parse(batch_reply_of(std::vector<session_result>{}).body)
         == json::parse(R"({"results":[]})"));
 }
+
+} // namespace api_bodies_test

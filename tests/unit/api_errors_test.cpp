@@ -9,6 +9,10 @@
 
 #include "redis/layout.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace api_errors_test {
+
 using namespace authstore;
 
 namespace {
@@ -167,3 +171,5 @@ TEST_CASE("the error object has the contract's four members; 401 asks for "
   // A detail that is not UTF-8 is replaced, not an exception.
   CHECK_NOTHROW(to_reply(http_error(400, "bad_json", "\xff\xfe")));
 }
+
+} // namespace api_errors_test

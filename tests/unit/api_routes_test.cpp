@@ -7,6 +7,10 @@
 
 #include "messages/session_id.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace api_routes_test {
+
 using namespace authstore;
 
 namespace {
@@ -155,3 +159,5 @@ TEST_CASE("every /v1 path but /v1/health needs the secret; the ops paths "
   CHECK_FALSE(is_write(api_route::get_creds));
   CHECK_FALSE(is_write(api_route::batch_creds));
 }
+
+} // namespace api_routes_test

@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace api_service_test {
+
 using namespace authstore;
 
 namespace {
@@ -122,3 +126,5 @@ TEST_CASE("failed bearer checks are limited per client address and counted",
   health.peer = "10.1.1.1";
   CHECK_FALSE(uut.on_head(health));
 }
+
+} // namespace api_service_test

@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace auth_limiter_test {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 
@@ -71,3 +75,5 @@ TEST_CASE("at most max_sources are tracked: expired first, then the oldest",
   CHECK(uut.tracked() == 2);
   CHECK_FALSE(uut.allowed("e", t0 + 62s));
 }
+
+} // namespace auth_limiter_test

@@ -8,6 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace auth_test {
+
 using namespace authstore;
 
 namespace {
@@ -238,3 +242,5 @@ TEST_CASE("a server with two secrets proves both, and a client with either "
   CHECK_FALSE(server_proved(single, server_proof(both.previous, 1, cn, sn)));
   CHECK_FALSE(server_proved("", server_proof(one.current, 1, cn, sn)));
 }
+
+} // namespace auth_test

@@ -11,6 +11,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace backoff_test {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
@@ -235,3 +239,5 @@ TEST_CASE("capped_doubling matches the breaker's doubling loop in clock "
       }
   CHECK(capped_doubling(ns{0}, ns{10}, 5) == ns{0});
 }
+
+} // namespace backoff_test

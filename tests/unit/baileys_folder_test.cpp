@@ -18,6 +18,10 @@
 
 #include "tests/folder_fixtures.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace baileys_folder_test {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -296,3 +300,5 @@ TEST_CASE("an export never leaves a half folder: refused targets and "
   REQUIRE(::symlink(out.c_str(), (tmp.path + "/link").c_str()) == 0);
   CHECK_FALSE(write_baileys_folder(tmp.path + "/link", snap, true));
 }
+
+} // namespace baileys_folder_test

@@ -13,6 +13,10 @@
 #include "messages/codec.hpp"
 #include "messages/model.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace baileys_names_test {
+
 using namespace authstore;
 
 namespace {
@@ -216,3 +220,5 @@ TEST_CASE("names that are no Baileys key file are refused with the reason",
     = parse_key_file_name("pre-key-" + std::string(257, '1') + ".json");
   REQUIRE_FALSE(long_id);
 }
+
+} // namespace baileys_names_test

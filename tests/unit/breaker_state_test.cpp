@@ -7,6 +7,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace breaker_state_test {
+
 using namespace authstore;
 
 namespace {
@@ -56,3 +60,5 @@ TEST_CASE("only a forced-open breaker, or an open one with no probe due, "
   CHECK(refuses_calls(breaker_state::open, 1));
   CHECK(refuses_calls(breaker_state::open, 5000));
 }
+
+} // namespace breaker_state_test

@@ -23,6 +23,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace circuit_breaker_test {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 
@@ -1338,3 +1342,5 @@ TEST_CASE("the breaker matches a naive reference model on 100000 random "
     CHECK(totals.trips[why] > 1000);
   }
 }
+
+} // namespace circuit_breaker_test

@@ -33,6 +33,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace codec_property_test {
+
 using namespace authstore;
 
 namespace {
@@ -592,3 +596,5 @@ TEST_CASE("a Buffer at every depth up to the limit normalizes the same",
     }
   }
 }
+
+} // namespace codec_property_test

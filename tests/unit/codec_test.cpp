@@ -17,6 +17,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace codec_test {
+
 using namespace authstore;
 
 namespace {
@@ -618,3 +622,5 @@ TEST_CASE("mangled input never escapes as an exception", "[codec]") {
       REQUIRE(norm(*out) == *out);
   }
 }
+
+} // namespace codec_test

@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace cold_gate_test {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 using clock_type = cold_gate::clock;
@@ -39,3 +43,5 @@ TEST_CASE("a forced-open breaker refuses at any time", "[cold-gate]") {
   CHECK(uut.refuses(clock_type::now() + std::chrono::hours{24 * 365}));
   CHECK(uut.admits(clock_type::now()) == 0);
 }
+
+} // namespace cold_gate_test

@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace config_file_test {
+
 using namespace authstore;
 
 TEST_CASE("config text: key = value lines, comments and blanks skipped, "
@@ -48,3 +52,5 @@ TEST_CASE("config text: empty text, only newlines, NUL bytes", "[config]") {
   REQUIRE(nul[0]);
   CHECK(nul[0]->value == std::string("a\0b", 3));
 }
+
+} // namespace config_file_test

@@ -12,6 +12,10 @@
 
 #include "runtime/node/node_settings.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace config_test {
+
 using namespace authstore;
 
 namespace {
@@ -484,3 +488,5 @@ TEST_CASE("api.port is unset (the HTTP API off) unless given; 0 is a port "
           != std::string::npos);
   }
 }
+
+} // namespace config_test

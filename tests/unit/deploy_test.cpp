@@ -16,6 +16,10 @@
 #include "runtime/node/config.hpp"
 #include "runtime/remote/server.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace deploy_test {
+
 using namespace authstore;
 
 namespace {
@@ -143,3 +147,5 @@ TEST_CASE("the unit runs serve as its own user, unprivileged, on a read-only "
   CHECK(unit.find("\nCapabilityBoundingSet=\n") != std::string::npos);
   CHECK(std::stoi(unit_value(unit, "LimitNOFILE")) >= 4096);
 }
+
+} // namespace deploy_test

@@ -10,6 +10,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace docs_snippets_test {
+
 namespace {
 
 std::string read_file(const std::string& path) {
@@ -69,3 +73,5 @@ TEST_CASE("engine.hpp quotes the compiled in-process example exactly",
   auto expected = quoted(example_lines(), "//   ", true);
   CHECK(header.find(expected) != std::string::npos);
 }
+
+} // namespace docs_snippets_test

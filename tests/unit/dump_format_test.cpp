@@ -8,6 +8,10 @@
 #include "runtime/cli/baileys_folder.hpp"
 #include "tests/folder_fixtures.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace dump_format_test {
+
 using namespace authstore;
 using namespace authstore::test;
 
@@ -94,3 +98,5 @@ TEST_CASE("lines that are no dump lines are refused with the reason",
     CHECK(r.error().render().find(why) != std::string::npos);
   }
 }
+
+} // namespace dump_format_test

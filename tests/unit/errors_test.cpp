@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace errors_test {
+
 using namespace authstore;
 
 TEST_CASE("every errc value has a distinct token that parses back",
@@ -149,3 +153,5 @@ TEST_CASE("every errc value has its own counter slot; unknown values share "
         == errc_slots - 1);
   CHECK(errc_slot(static_cast<errc>(255)) == errc_slots - 1);
 }
+
+} // namespace errors_test

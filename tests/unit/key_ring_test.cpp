@@ -14,6 +14,10 @@
 
 #include "messages/codec.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace key_ring_test {
+
 using namespace authstore;
 using namespace authstore::crypto;
 
@@ -133,3 +137,5 @@ TEST_CASE("keygen lines parse back as a ring, and each key is new",
   CHECK(ring->keys().size() == 8);
   CHECK_FALSE(new_key_line("bad id"));
 }
+
+} // namespace key_ring_test

@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace latency_histogram_test {
+
 using namespace authstore;
 
 TEST_CASE("every value lands in a bucket whose upper edge is within 1/64",
@@ -53,3 +57,5 @@ TEST_CASE("a duration is recorded as its nanoseconds, a negative one as 0",
   CHECK(h.sum() == 3000250);
   CHECK(h.count_at_most(0) == 1);
 }
+
+} // namespace latency_histogram_test

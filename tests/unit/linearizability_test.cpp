@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace linearizability_test {
+
 using namespace authstore::linearizability;
 
 namespace {
@@ -132,3 +136,5 @@ TEST_CASE("the checker handles 100 000 operations", "[issue-19]") {
   CHECK(has_rule(found, "stale_read"));
   CHECK(has_rule(found, "client_order"));
 }
+
+} // namespace linearizability_test

@@ -8,6 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace log_limit_test {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
@@ -109,3 +113,5 @@ TEST_CASE("lines below the level are neither written nor counted",
   uut.write(log::level::warn, "c", "e"); // still the first line
   CHECK(c.lines.size() == 1);
 }
+
+} // namespace log_limit_test

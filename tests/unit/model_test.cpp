@@ -3,6 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace model_test {
+
 using namespace authstore;
 
 TEST_CASE("Baileys v7 has ten key types and all are valid", "[model]") {
@@ -155,3 +159,5 @@ TEST_CASE("strings that are not field names have no subject", "[model]") {
   CHECK(is_creds_field("c:"));
   CHECK(field_subject("c:").empty());
 }
+
+} // namespace model_test

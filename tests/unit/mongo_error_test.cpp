@@ -15,6 +15,10 @@
 
 #include "mongo/documents.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace mongo_error_test {
+
 using namespace authstore;
 
 namespace {
@@ -380,3 +384,5 @@ TEST_CASE("a bulk reply read from BSON is judged like the one built by "
   CHECK(judge_bulk(item_failed, errors, 2, dups).ok());
   CHECK(dups == std::vector<size_t>{1, 0});
 }
+
+} // namespace mongo_error_test

@@ -20,6 +20,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace normalize_fixture_test {
+
 using namespace authstore;
 namespace fs = std::filesystem;
 
@@ -129,3 +133,5 @@ TEST_CASE("JSON.stringify's strings come back byte for byte",
   auto text = slurp(fixtures / "js" / "strings.json");
   CHECK(normalized(text) == text);
 }
+
+} // namespace normalize_fixture_test

@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace owner_hints_test {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 
@@ -68,3 +72,5 @@ TEST_CASE("issue #19 - a failed forward forgets the hint it followed, not a "
   CHECK(*uut.owner("b", t0) == "n3");
   CHECK(uut.expire(t0 + 3000ms) == 0);
 }
+
+} // namespace owner_hints_test

@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace owner_lease_test {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 
@@ -71,3 +75,5 @@ TEST_CASE("a fenced write ends the lease; the next take is a new term",
   CHECK_FALSE(uut.lost());
   CHECK(uut.acquired(t0 + 2ms, 2, 3000ms)); // same epoch, still a new term
 }
+
+} // namespace owner_lease_test

@@ -3,6 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace patch_json_test {
+
 using namespace authstore;
 
 namespace {
@@ -95,3 +99,5 @@ TEST_CASE("creds_document assembles creds fields without re-encoding",
   CHECK(creds_document(fields) == R"({"me":{"id":"x"},"n":5})");
   CHECK(creds_document({}) == "{}");
 }
+
+} // namespace patch_json_test

@@ -10,6 +10,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace pg_error_test {
+
 using namespace authstore;
 using k = pg_error_kind;
 
@@ -188,3 +192,5 @@ TEST_CASE("kinds an operator must act on come with a hint",
     CHECK_FALSE(hint(x).empty());
   CHECK(hint(k::none).empty());
 }
+
+} // namespace pg_error_test

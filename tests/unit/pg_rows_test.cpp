@@ -12,6 +12,10 @@
 
 #include "postgres/wire.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace pg_rows_test {
+
 using namespace authstore;
 
 namespace {
@@ -84,3 +88,5 @@ TEST_CASE("malformed rows are refused, never read as not found",
   for (const auto& rows : bad)
     CHECK_FALSE(read_load_rows(rows_of(rows).get(), s));
 }
+
+} // namespace pg_rows_test

@@ -11,6 +11,10 @@
 #include "redis/scripts.hpp"
 #include "tests/redis_replies.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace redis_layout_test {
+
 using namespace authstore;
 
 TEST_CASE("all keys of a session share its hash tag", "[redis-layout]") {
@@ -517,3 +521,5 @@ TEST_CASE("issue #17 - an oldest-entry score outside int64 gives a clamped "
   CHECK(age("1000") == 500);
   CHECK(age("1000.9") == 499); // the age is truncated, as before
 }
+
+} // namespace redis_layout_test

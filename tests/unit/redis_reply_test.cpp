@@ -8,6 +8,10 @@
 #include <catch2/catch.hpp>
 #include <hiredis/hiredis.h>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace redis_reply_test {
+
 using namespace authstore;
 
 namespace {
@@ -52,3 +56,5 @@ TEST_CASE("an array flattens to texts with one nil flag per item",
   CHECK(empty.items.empty());
   CHECK(empty.item_nil.empty());
 }
+
+} // namespace redis_reply_test

@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace redis_scripts_test {
+
 using namespace authstore;
 using redis_layout::all_scripts;
 using redis_layout::script_name;
@@ -124,3 +128,5 @@ TEST_CASE("the build expanded every include into the scripts that use it",
     CHECK(script_source(s).find(definition) != std::string_view::npos);
   }
 }
+
+} // namespace redis_scripts_test

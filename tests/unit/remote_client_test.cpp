@@ -9,6 +9,10 @@
 
 #include "runtime/remote/auth.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace remote_client_test {
+
 using namespace authstore;
 
 TEST_CASE("endpoints parse as HOST:PORT or [IPv6]:PORT", "[remote]") {
@@ -79,3 +83,5 @@ TEST_CASE("connecting to a closed port fails at once as unreachable",
   CHECK(c.error().code == errc::unreachable);
   CHECK(c.error().detail.find("127.0.0.1:1") != std::string::npos);
 }
+
+} // namespace remote_client_test

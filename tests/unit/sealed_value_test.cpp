@@ -18,6 +18,10 @@
 #include "crypto/value_cipher.hpp"
 #include "messages/codec.hpp"
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace sealed_value_test {
+
 using namespace authstore;
 using namespace authstore::crypto;
 
@@ -376,3 +380,5 @@ TEST_CASE("a forked child does not reuse the parent's pooled nonces",
   CHECK(child != std::string(nonce_bytes, '\0'));
   CHECK(child != parent);
 }
+
+} // namespace sealed_value_test

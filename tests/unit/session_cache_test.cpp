@@ -8,6 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace session_cache_test {
+
 using namespace authstore;
 using namespace std::chrono_literals;
 
@@ -185,3 +189,5 @@ TEST_CASE("a replace write drops every entry, even at the next version",
   kept.apply_write(p, 6);
   CHECK(kept.find_keys("pre-key", one_two));
 }
+
+} // namespace session_cache_test

@@ -3,6 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace session_id_test {
+
 using namespace authstore;
 
 TEST_CASE("every byte value is allowed exactly when it is in the allow-list",
@@ -46,3 +50,5 @@ TEST_CASE("typical WhatsApp session ids are accepted", "[session-id]") {
                          "tenant-7:bot_12", "a.b-c_d@e:f"})
     CHECK(validate_session_id(ok));
 }
+
+} // namespace session_id_test

@@ -9,6 +9,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+// The file's own namespace: test files are compiled together in unity
+// batches (tests/CMakeLists.txt), so file-local names must not meet.
+namespace utf8_test {
+
 using namespace authstore;
 
 namespace {
@@ -93,3 +97,5 @@ TEST_CASE("a sequence cut short or continued wrongly is not UTF-8", "[utf8]") {
     CHECK(is_utf8(x + x));
   }
 }
+
+} // namespace utf8_test

@@ -7,20 +7,22 @@ namespace authstore::crypto {
 
 outcome<patch> value_cipher::seal_patch(std::string_view sid,
                                         const patch& p) const {
-  patch out;
-  out.expected_version = p.expected_version;
-  out.writes.reserve(p.writes.size());
+  // A copy of the whole patch, values then replaced: everything but the
+  // values -- the expected version, if_absent, replace, min_version, the
+  // client lease, and whatever a patch carries later -- goes to Redis as
+  // the caller sent it. (Building a fresh patch from the writes and the
+  // expected version alone dropped the lease and the import/restore options
+  // of every encrypted write: a fenced client's writes were applied.)
+  patch out = p;
   const key& k = ring_.active();
   uint64_t n = 0;
-  for (const auto& w : p.writes) {
-    if (w.erase) {
-      out.writes.push_back(w);
+  for (auto& w : out.writes) {
+    if (w.erase)
       continue;
-    }
     auto sealed = seal(k, sid, w.field, w.value);
     if (!sealed)
       return sealed.error();
-    out.writes.push_back({w.field, false, std::move(*sealed)});
+    w.value = std::move(*sealed);
     ++n;
   }
   count(&security_counters::sealed, n);

@@ -114,6 +114,51 @@ TEST_CASE("with a key file, Redis holds only sealed values, and callers get "
           {"k:pre-key/2", R"({"private":"alice-2"})"}});
 }
 
+TEST_CASE("with a key file, a write keeps its conditions: if_absent, the "
+          "client lease and the expected version are checked in Redis as "
+          "without encryption",
+          "[crypto][redis]") {
+  auto redis = start_redis();
+  raw_redis raw{redis->port()};
+  key_file keys{{"k1"}};
+  auto e = start_engine(redis->url(), {{"crypto.key-file", keys.path}});
+  auto sid = unique_sid("enc-cond");
+  REQUIRE(e->set(sid, some_session("alice")));
+  auto version = [&] {
+    auto v = raw.command({"HGET", "as:{" + sid + "}:m", "v"});
+    return std::string(v->str, v->len);
+  };
+  REQUIRE(version() == "1");
+
+  patch absent; // `import` without --replace: only where no session is
+  absent.if_absent = true;
+  absent.set_creds("registered", "false");
+  auto r1 = e->set(sid, absent);
+  REQUIRE_FALSE(r1);
+  CHECK(r1.error().code == errc::version_conflict);
+
+  patch leased; // a lease nobody holds in Redis: fenced
+  leased.lease = {"some-holder", 7};
+  leased.set_creds("registered", "false");
+  auto r2 = e->set(sid, leased);
+  REQUIRE_FALSE(r2);
+  CHECK(r2.error().code == errc::fenced);
+
+  patch stale; // an expected version that is not the current one
+  stale.expected_version = 5;
+  stale.set_creds("registered", "false");
+  auto r3 = e->set(sid, stale);
+  REQUIRE_FALSE(r3);
+  CHECK(r3.error().code == errc::version_conflict);
+
+  // Nothing of the three was applied.
+  CHECK(version() == "1");
+  std::this_thread::sleep_for(1100ms); // past the cache: read from Redis
+  auto creds = e->get_creds(sid);
+  REQUIRE(creds);
+  CHECK(nlohmann::json::parse(creds->creds_json)["registered"] == true);
+}
+
 TEST_CASE("a session written without encryption is read with it, and each "
           "value is sealed on its next write",
           "[crypto][redis][plaintext]") {

@@ -261,6 +261,32 @@ TEST_CASE("the value cipher seals every write of a patch and counts",
   CHECK(counters.decrypt_failures == 1);
 }
 
+TEST_CASE("the value cipher keeps everything of a patch but its values: the "
+          "lease, if_absent, replace, min_version",
+          "[crypto][cipher]") {
+  value_cipher uut{make_ring(key_line("k1", 'a')), nullptr};
+  patch p;
+  p.set_key("pre-key", "1", value);
+  p.erase_creds("me");
+  p.lease = {"holder-1", 42};
+  p.if_absent = true;
+  p.replace = true;
+  p.min_version = 9;
+  p.expected_version = 3;
+  auto sealed = uut.seal_patch("s", p);
+  REQUIRE(sealed);
+  CHECK(sealed->lease == p.lease);
+  CHECK(sealed->if_absent);
+  CHECK(sealed->replace);
+  CHECK(sealed->min_version == 9);
+  CHECK(sealed->expected_version == 3);
+  // The same patch but for the sealed value: nothing else differs.
+  auto expect = p;
+  expect.writes[0].value = sealed->writes[0].value;
+  CHECK(*sealed == expect);
+  CHECK(is_sealed(sealed->writes[0].value));
+}
+
 // -- the per-thread cipher state (sealed_value.cpp keeps a context per thread
 // and direction, the key it holds, and a pool of nonces) -----------------
 

@@ -44,10 +44,8 @@ uptime > "$raw/load_start"
 
 # The representative write of one set (as bench/run.sh): version, two
 # ~300-byte fields, two dirty marks, TTL.
-script=$(cat bench/reference_write.lua)
-sha=$(redis-cli -p "$port" script load "$script")
-val=$(head -c 225 /dev/urandom | base64 -w0)
-evalsha=(evalsha "$sha" 3 "m:{__rand_int__}" "k:{__rand_int__}" "o:{__rand_int__}" f1 f2 "$val" "$val" 99999999999999)
+. bench/reference.sh
+reference_args "$(reference_load "$port")"
 echo "perf: redis-benchmark reference" >&2
 {
   echo "set_c1,$(rb -t set -n 50000 -c 1)"

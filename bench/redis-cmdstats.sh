@@ -9,9 +9,8 @@ B=${1:-build}
 cd "$(dirname "$0")/.."; . scripts/lib/servers.sh
 d=$(mktemp -d); start_private_redis "$d"; p=$redis_port
 trap 'stop_pid $redis_pid; rm -rf $d' EXIT
-script=$(cat bench/reference_write.lua)
-sha=$(redis-cli -p $p script load "$script")
-val=$(head -c 225 /dev/urandom | base64 -w0)
+. bench/reference.sh
+reference_args "$(reference_load $p)"
 stats() { # label writes
   echo "== $1 ($2 writes)"
   redis-cli -p $p info stats | tr -d '\r' | awk -F: -v w=$2 '/total_net_input_bytes/ {printf "bytes in per write: %.0f\n", $2/w}'
@@ -19,7 +18,7 @@ stats() { # label writes
   redis-cli -p $p info cpu | tr -d '\r' | grep used_cpu
 }
 redis-cli -p $p config resetstat >/dev/null
-redis-benchmark -p $p -n 300000 -c 10 -P 16 -r 1000 -q evalsha "$sha" 3 "m:{__rand_int__}" "k:{__rand_int__}" "o:{__rand_int__}" f1 f2 "$val" "$val" 99999999999999 | tr "\r" "\n" | tail -1
+redis-benchmark -p $p -n 300000 -c 10 -P 16 -r 1000 -q "${evalsha[@]}" | tr "\r" "\n" | tail -1
 stats reference 300000
 redis-cli -p $p flushall >/dev/null; redis-cli -p $p config resetstat >/dev/null
 $B/authstore sim --redis "$redis_url" --sessions 100 --concurrency 100 --ops 150000 --read-ratio 0 --seed 42 --quiet --json $d/r.json > $d/out.txt 2>&1 \

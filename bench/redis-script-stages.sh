@@ -62,15 +62,15 @@ printf '#!lua\nreturn {1}\n' > "$d/ref0.lua"
 echo "an empty script, the reference's 8 arguments" > "$d/ref0.label"
 
 val=$(python3 -c "print('{\"_sessions\":' + 'x' * 1080 + '}')")
-rval=$(head -c 225 /dev/urandom | base64 -w0)
+. bench/reference.sh
 replay() { # variant -> usec_per_call
   local sha
   sha=$(redis-cli -p $p script load "$(cat "$d/$1.lua")")
   redis-cli -p $p flushall >/dev/null
   redis-cli -p $p config resetstat >/dev/null
   if [ "${1#ref}" != "$1" ]; then
-    redis-benchmark -p $p -n $N -c 10 -P 16 -r 1000 -q evalsha "$sha" 3 \
-      "m:{__rand_int__}" "k:{__rand_int__}" "o:{__rand_int__}" f1 f2 "$rval" "$rval" 99999999999999 >/dev/null
+    reference_args "$sha"
+    redis-benchmark -p $p -n $N -c 10 -P 16 -r 1000 -q "${evalsha[@]}" >/dev/null
   else
     redis-benchmark -p $p -n $N -c 10 -P 16 -r 1000 -q evalsha "$sha" 8 \
       "as:{s__rand_int__}:m" "as:{s__rand_int__}:c" "as:{s__rand_int__}:k" "as:{s__rand_int__}:o" \

@@ -31,10 +31,8 @@ rb() { redis-benchmark -p "$port" --csv "$@" | tail -n 1; }
 echo "bench: redis-benchmark reference on 127.0.0.1:$port"
 # The representative write of one set: version, two ~300-byte fields, two
 # dirty marks, TTL -- what apply_patch does for a 2-field patch.
-script=$(cat bench/reference_write.lua)
-sha=$(redis-cli -p "$port" script load "$script")
-val=$(head -c 225 /dev/urandom | base64 -w0)   # 300 bytes
-evalsha=(evalsha "$sha" 3 "m:{__rand_int__}" "k:{__rand_int__}" "o:{__rand_int__}" f1 f2 "$val" "$val" 99999999999999)
+. bench/reference.sh
+reference_args "$(reference_load "$port")"
 {
   echo "set_c1,$(rb -t set -n 100000 -c 1)"
   echo "set_c10,$(rb -t set -n 200000 -c 10)"

@@ -125,8 +125,7 @@ TEST_CASE("with a key file, a write keeps its conditions: if_absent, the "
   auto sid = unique_sid("enc-cond");
   REQUIRE(e->set(sid, some_session("alice")));
   auto version = [&] {
-    auto v = raw.command({"HGET", "as:{" + sid + "}:m", "v"});
-    return std::string(v->str, v->len);
+    return raw.text({"HGET", "as:{" + sid + "}:m", "v"});
   };
   REQUIRE(version() == "1");
 

@@ -2,6 +2,8 @@
 // the header).
 #include "runtime/sim/private_postgres.hpp"
 
+#include "runtime/sim/process_state.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -162,16 +164,13 @@ template_cluster& the_template(const std::string& bin_dir) {
   return t;
 }
 
-// The parent pid of `pid` from /proc/<pid>/stat (-1 if gone), and its
-// state letter.
+// The parent pid of `pid` (-1 if gone), and its state letter.
 pid_t parent_of(pid_t pid, char* state = nullptr) {
-  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  auto close = stat.rfind(')');
-  if (close == std::string::npos || close + 4 >= stat.size())
-    return -1;
+  pid_t parent = -1;
+  char s = process_state(pid, &parent);
   if (state)
-    *state = stat[close + 2];
-  return static_cast<pid_t>(std::atol(stat.c_str() + close + 4));
+    *state = s;
+  return s == 0 ? -1 : parent;
 }
 
 bool is_alive(pid_t pid) {
@@ -364,9 +363,9 @@ void private_postgres::clear_stale_files() {
 void private_postgres::pause() {
   if (postmaster_ <= 0)
     return;
-  ::kill(postmaster_, SIGSTOP);
+  stop_and_wait(postmaster_);
   for (pid_t p : children())
-    ::kill(p, SIGSTOP);
+    stop_and_wait(p);
 }
 
 void private_postgres::resume() {

@@ -1,12 +1,16 @@
 // private_redis.cpp -- see private_redis.hpp.
 #include "runtime/sim/private_redis.hpp"
 
+#include "runtime/sim/process_state.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -90,6 +94,16 @@ outcome<bool> private_redis::launch() {
     return {errc::internal, "fork failed"};
   if (pid_ == 0) {
     // Child: quiet, loopback only, no persistence, in its own directory.
+    // It dies with the thread that started it (a test process ended by a
+    // sanitizer report or a failed REQUIRE runs no destructor), and holds
+    // none of its parent's standard streams (the server logs to its file):
+    // an orphan holding CTest's output pipe kept CTest waiting for the
+    // test's full timeout.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = ::open("/dev/null", O_RDWR);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0
+        || ::dup2(null, 2) < 0)
+      ::_exit(125);
     if (::chdir(dir_.c_str()) != 0)
       ::_exit(126);
     ::execvp(binary_.c_str(), argv.data());
@@ -117,7 +131,7 @@ std::string private_redis::url() const {
 
 void private_redis::pause() {
   if (pid_ > 0)
-    ::kill(pid_, SIGSTOP);
+    stop_and_wait(pid_);
 }
 
 void private_redis::resume() {

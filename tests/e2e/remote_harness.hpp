@@ -19,6 +19,7 @@
 #include <memory>
 #include <poll.h>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -77,6 +78,9 @@ public:
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
+      // Dies with the test (a failed REQUIRE or a sanitizer report ends it
+      // without destructors; an orphan node would hold its ports).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       ::dup2(out[1], 1);
       int log
         = ::open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

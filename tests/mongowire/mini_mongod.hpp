@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/sim/process_state.hpp"
 #include "tests/mongowire/temp_files.hpp"
 
 extern char** environ;
@@ -107,7 +108,7 @@ public:
   /// kernel, but no command is answered until resume().
   void pause() {
     if (pid_ != 0)
-      ::kill(pid_, SIGSTOP);
+      stop_and_wait(pid_);
   }
 
   /// Unfreezes a paused process (SIGCONT); it then answers what it queued.

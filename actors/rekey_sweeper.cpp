@@ -69,7 +69,7 @@ void ask(sweeper_pointer self, redis_request req, F then) {
   self
     ->request(self->state.cfg.redis, self->state.cfg.redis_timeout,
               redis_atom::value, std::move(req))
-    .then([self, then](redis_reply& r) mutable { then(r); },
+    .then([then](redis_reply& r) mutable { then(r); },
           [self](caf::error& err) { give_up(self, to_failure(err)); });
 }
 

@@ -4,7 +4,9 @@
 # ~400 MB). Build output goes to stderr; the build directory is printed on
 # stdout, for callers. Extra arguments are passed to `cmake --build` (e.g. --target authstore).
 # AUTHSTORE_SANITIZE=address,undefined builds with sanitizers (separate dir,
-# build-sanitize, without the benchmarks). ccache is used when installed.
+# build-sanitize, without the benchmarks; clang 14 at -O0 unless
+# AUTHSTORE_SANITIZE_CXX / AUTHSTORE_SANITIZE_CC name other compilers,
+# top-level CMakeLists.txt says why). ccache is used when installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Release (CMake's -O3 -DNDEBUG, no -g; the test code itself at -O1,
@@ -26,7 +28,9 @@ cmake_args=(-DCMAKE_BUILD_TYPE="$build_type")
 if [ -n "${AUTHSTORE_SANITIZE:-}" ]; then
   build_dir=${AUTHSTORE_BUILD_DIR:-build-sanitize}
   # The benchmarks are not tests, and a sanitized one measures the sanitizer.
-  cmake_args+=(-DAUTHSTORE_SANITIZE="$AUTHSTORE_SANITIZE" -DAUTHSTORE_BUILD_BENCH=OFF)
+  cmake_args+=(-DAUTHSTORE_SANITIZE="$AUTHSTORE_SANITIZE" -DAUTHSTORE_BUILD_BENCH=OFF
+    -DCMAKE_CXX_COMPILER="${AUTHSTORE_SANITIZE_CXX:-clang++-14}"
+    -DCMAKE_C_COMPILER="${AUTHSTORE_SANITIZE_CC:-clang-14}")
 fi
 # A rebuild (CI on the same machine, a second build dir) reuses objects.
 if command -v ccache >/dev/null 2>&1; then

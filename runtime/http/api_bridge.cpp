@@ -126,11 +126,11 @@ void ask(bridge_pointer self, std::chrono::milliseconds bound, bool write,
   arm_sweep(self);
   self->request(st.cfg.router, caf::infinite, std::forward<Ts>(xs)...)
     .then(
-      [self, call, render, &q](T& x) {
+      [call, render, &q](T& x) {
         answer(*call, render(x));
         trim(q);
       },
-      [self, call, &q](caf::error& err) {
+      [call, &q](caf::error& err) {
         answer(*call, to_reply(from_failure(to_failure(err), call->write)));
         trim(q);
       });

@@ -256,9 +256,14 @@ TEST_CASE("issue #15 - while the cold store's breaker is open a write sends "
   caf::actor_system_config cfg;
   register_messages(cfg);
   cfg.set("scheduler.max-threads", size_t{2});
-  caf::actor_system sys{cfg};
+  // What the actors point to outlives the actor system (declared before
+  // it): they still publish to the gate and count while it shuts down.
   auto ctl = std::make_shared<fake_cold_control>();
   cold_gate gate;
+  outbox_redis hot;
+  std::map<redis_script, int> unused;
+  outbox_counters outbox;
+  caf::actor_system sys{cfg};
   cold_supervisor_config ccfg;
   ccfg.call_timeout = 500ms;
   ccfg.breaker.consecutive_failures = 1;
@@ -270,10 +275,7 @@ TEST_CASE("issue #15 - while the cold store's breaker is open a write sends "
   ccfg.gate = &gate;
   auto cold = spawn_cold_supervisor(sys, ccfg);
   REQUIRE(test::wait_until([&] { return ctl->inits.load() >= 1; }, 3s, 2ms));
-  outbox_redis hot;
-  std::map<redis_script, int> unused;
   auto redis = sys.spawn(fake_redis, hot.answer(), false, &unused);
-  outbox_counters outbox;
   auto scfg = std::make_shared<session_config>();
   scfg->cold = cold;
   scfg->gate = &gate;

@@ -96,7 +96,7 @@ bytes() { # db -> "values_bytes memory_usage fields"
 }
 read -r pb pm pf < <(bytes 2)
 read -r sb sm sf < <(bytes 3)
-out=bench/results/crypto-$(date -u +%Y-%m-%d).txt
+out=${AUTHSTORE_BENCH_OUT:-bench/results/crypto-$(date -u +%Y-%m-%d).txt}
 python3 - "$raw" "$rounds" "$n" "$pb" "$pm" "$pf" "$sb" "$sm" "$sf" > "$out" <<'PY'
 import json, statistics, sys, os, platform, subprocess
 raw, rounds, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

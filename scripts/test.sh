@@ -99,16 +99,17 @@ step() { # step <name> <command...>: runs, times and records one step
     failed+=("$name")
   fi
 }
-# The suite runs two tests at a time (AUTHSTORE_TEST_JOBS). Three would be
-# faster -- most of the suite's time is tests waiting (30 s outages, lease
-# expiries, servers starting): 228 and 231 s at -j3 against 299 s at -j2 on
-# the Release build, ~1.6 cores busy -- and -j3 runs found a real bug (a
-# stale read under ownership) and two harness races (a SIGSTOP not yet
-# effective, a handshake right after SIGCONT), all fixed; it becomes the
-# default once several -j3 runs in a row pass clean.
+# The suite and the sanitizer step run three tests at a time
+# (AUTHSTORE_TEST_JOBS): most of the suite's time is tests waiting (30 s
+# outages, lease expiries, servers starting). -j3 runs at earlier stops
+# found a real bug (a stale read under ownership) and harness races (a
+# SIGSTOP not yet effective, a handshake right after SIGCONT), all fixed;
+# then two Release and two sanitizer suite runs at -j3 passed (167-186 s
+# against 236-246 s at -j2; 259-285 s against 337-383 s), and a clean
+# clone's whole command at -j3 passed in 1 169 s (1 262 s at -j2).
 # The fuzz targets run two at a time: each runs for a fixed wall time, so a
 # third would only take CPU from the other two.
-jobs=${AUTHSTORE_TEST_JOBS:-2}
+jobs=${AUTHSTORE_TEST_JOBS:-3}
 run_ctest() { # run_ctest <build dir> <jobs> [ctest args...]; no test found fails
   (cd "$1" && ctest --output-on-failure --timeout 300 --no-tests=error \
     -j "$2" "${@:3}")

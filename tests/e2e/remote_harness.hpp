@@ -28,6 +28,7 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/remote/client.hpp"
+#include "runtime/sim/process_state.hpp"
 #include "tests/mongowire/temp_files.hpp"
 
 extern char** environ;
@@ -141,26 +142,19 @@ public:
   uint16_t api_port() const { return api_port_; }
   pid_t pid() const { return pid_; }
 
-  /// Sends `sig`. For SIGSTOP, returns once the process has stopped:
-  /// kill() only queues the signal, and a server running on the other
-  /// core answered one more request before it stopped
-  /// (remote_faults_e2etest, seen with three tests at a time).
+  /// Sends `sig`. For SIGSTOP, returns once the process has stopped
+  /// (stop_and_wait): kill() only queues the signal, and a server running
+  /// on the other core answered one more request before it stopped
+  /// (remote_faults_e2etest, seen with three tests at a time). A process
+  /// that exited instead is reaped: nothing left to stop.
   void signal(int sig) {
-    ::kill(pid_, sig);
-    if (sig != SIGSTOP)
+    if (sig != SIGSTOP) {
+      ::kill(pid_, sig);
       return;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      auto r = ::waitpid(pid_, &status, WUNTRACED | WNOHANG);
-      if (r == pid_ && WIFSTOPPED(status))
-        return;
-      if (r == pid_) { // it exited: nothing left to stop
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds{1});
     }
+    if (!authstore::stop_and_wait(pid_, 5000)
+        && ::waitpid(pid_, nullptr, WNOHANG) == pid_)
+      pid_ = -1;
   }
 
   /// Waits up to `bound` for the process to exit; returns its exit code,

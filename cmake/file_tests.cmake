@@ -1,5 +1,5 @@
 # file_tests.cmake -- the one rule for registering a test file of a shared
-# test executable with CTest (tests/CMakeLists.txt, fuzz/CMakeLists.txt).
+# test executable with CTest (tests/CMakeLists.txt).
 #
 # authstore_add_file_test(<name> <exe> [FILE <stem>])
 #   CTest entry <name> runs, in the source tree, only the cases of test file

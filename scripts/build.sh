@@ -17,8 +17,8 @@ cd "$(dirname "$0")/.."
 # 20.4 s / 647 MB at -O2 -g, same load). The issue #18 figures are for a
 # Release build too. For gdb or perf annotations:
 # AUTHSTORE_BUILD_TYPE=RelWithDebInfo (its own AUTHSTORE_BUILD_DIR, so the
-# two do not rebuild each other). The sanitizer builds keep -g (their
-# reports name lines).
+# two do not rebuild each other). The sanitizer builds keep line tables
+# (their reports name lines).
 build_dir=${AUTHSTORE_BUILD_DIR:-build}
 build_type=${AUTHSTORE_BUILD_TYPE:-Release}
 if [ -n "${AUTHSTORE_SANITIZE:-}" ]; then
